@@ -1,0 +1,790 @@
+import {existsSync} from 'node:fs';
+import process from 'node:process';
+import meow from 'meow';
+import {UsageError} from './errors.js';
+import {parseLogLevel, type LogLevel} from './logger.js';
+
+/*
+The command line, parsed and validated into plain options. Pure (no I/O but a file-existence check), so it is tested directly; `cli.ts` hands what is left to meow for `--help`, `--version` and typed flags.
+*/
+
+export type RemoteTransportKind = 'auto' | 'sse' | 'streamablehttp';
+
+export type NamedServerDefinition = {
+	name: string;
+	command: string;
+	args: string[];
+};
+
+export type CliOptions = {
+	mode: 'client' | 'server';
+	// Client mode.
+	url: string | undefined;
+	headers: Array<[string, string]>;
+	transport: RemoteTransportKind;
+	oauth: {clientId: string; clientSecret: string; tokenUrl: string; scope: string | undefined} | undefined;
+	/**
+	`true`/`false`, or the path of a CA bundle to trust.
+	*/
+	verifySsl: boolean | string;
+	reconnectDelay: number;
+	reconnectMaxDelay: number;
+	maxQueuedMessages: number;
+	// Server mode.
+	command: string | undefined;
+	args: string[];
+	env: Record<string, string>;
+	cwd: string | undefined;
+	passEnvironment: boolean;
+	namedServers: NamedServerDefinition[];
+	namedServerConfig: string | undefined;
+	host: string;
+	port: number;
+	stateless: boolean;
+	allowOrigins: string[];
+	exposeHeaders: string[];
+	isolateSessions: boolean;
+	apiKey: string | undefined;
+	allowUnauthenticated: boolean;
+	sessionTimeout: number;
+	maxBodyBytes: number;
+	maxSessions: number;
+	restartDelay: number;
+	restartMaxDelay: number;
+	// Both.
+	logLevel: LogLevel;
+	/**
+	`undefined`: off; `'-'`: standard error; otherwise a file path.
+	*/
+	logMessages: string | undefined;
+	maxMessageBytes: number;
+	requestTimeout: number;
+	/**
+	Warnings to log once logging is set up (flags that do not apply to the mode…).
+	*/
+	warnings: string[];
+};
+
+type FlagType = 'string' | 'boolean';
+
+type FlagSpec = {
+	type: FlagType;
+	isMultiple?: boolean;
+	shortFlag?: string;
+	scope: 'client' | 'server' | 'both';
+};
+
+/**
+The flags meow parses. Two-value flags (`-H`, `-e`, `--named-server`) and optional-value flags (`--verify-ssl`, `--log-messages`) are taken out before meow sees the arguments.
+*/
+export const meowFlags = {
+	header: {type: 'string', isMultiple: true, scope: 'client'},
+	transport: {type: 'string', scope: 'client'},
+	clientId: {type: 'string', scope: 'client'},
+	clientSecret: {type: 'string', scope: 'client'},
+	tokenUrl: {type: 'string', scope: 'client'},
+	scope: {type: 'string', scope: 'client'},
+	reconnectDelay: {type: 'string', scope: 'client'},
+	reconnectMaxDelay: {type: 'string', scope: 'client'},
+	maxQueuedMessages: {type: 'string', scope: 'client'},
+	cwd: {type: 'string', scope: 'server'},
+	passEnvironment: {type: 'boolean', scope: 'server'},
+	namedServerConfig: {type: 'string', scope: 'server'},
+	host: {type: 'string', scope: 'server'},
+	port: {type: 'string', scope: 'server'},
+	sseHost: {type: 'string', scope: 'server'},
+	ssePort: {type: 'string', scope: 'server'},
+	stateless: {type: 'boolean', scope: 'server'},
+	allowOrigin: {type: 'string', isMultiple: true, scope: 'server'},
+	exposeHeader: {type: 'string', isMultiple: true, scope: 'server'},
+	isolateSessions: {type: 'boolean', scope: 'server'},
+	apiKey: {type: 'string', scope: 'server'},
+	allowUnauthenticated: {type: 'boolean', scope: 'server'},
+	sessionTimeout: {type: 'string', scope: 'server'},
+	maxBodyBytes: {type: 'string', scope: 'server'},
+	maxSessions: {type: 'string', scope: 'server'},
+	restartDelay: {type: 'string', scope: 'server'},
+	restartMaxDelay: {type: 'string', scope: 'server'},
+	logLevel: {type: 'string', scope: 'both'},
+	debug: {type: 'boolean', scope: 'both'},
+	maxMessageBytes: {type: 'string', scope: 'both'},
+	requestTimeout: {type: 'string', scope: 'both'},
+} as const satisfies Record<string, FlagSpec>;
+
+export type MeowFlagName = keyof typeof meowFlags;
+
+export type ParsedFlags = Partial<Record<MeowFlagName, string | boolean | string[]>>;
+
+const kebab = (name: string) => name.replaceAll(/[A-Z]/g, letter => `-${letter.toLowerCase()}`);
+
+const flagNames = new Map<string, MeowFlagName>(Object.keys(meowFlags).map(name => [kebab(name), name as MeowFlagName]));
+
+const twoValueFlags = new Map<string, 'headers' | 'env' | 'namedServer'>([
+	['-H', 'headers'],
+	['--headers', 'headers'],
+	['-e', 'env'],
+	['--env', 'env'],
+	['--named-server', 'namedServer'],
+]);
+
+const twoValueMetavars = {
+	headers: 'KEY VALUE',
+	env: 'KEY VALUE',
+	namedServer: 'NAME COMMAND',
+} as const;
+
+/**
+Whether a host name or address is on this machine only: localhost, 127.0.0.0/8 or ::1.
+*/
+export function isLoopbackHost(host: string): boolean {
+	const bare = host.replaceAll(/^\[|]$/g, '').toLowerCase();
+	return bare === 'localhost' || bare.endsWith('.localhost') || bare === '::1' || /^127(?:\.\d{1,3}){3}$/.test(bare) || bare === '::ffff:127.0.0.1';
+}
+
+const isUrl = (value: string) => /^https?:\/\//i.test(value);
+
+/**
+What the pre-pass took out of the arguments, and what is left for meow.
+*/
+export type Prepass = {
+	/**
+	Our arguments for meow: flags and positionals before `--`.
+	*/
+	argv: string[];
+	/**
+	Everything after `--`: the child's command and its arguments, or its arguments when the command came before.
+	*/
+	afterSeparator: string[];
+	headers: Array<[string, string]>;
+	env: Array<[string, string]>;
+	namedServers: Array<[string, string]>;
+	verifySsl: boolean | string | undefined;
+	logMessages: string | undefined;
+	help: boolean;
+	version: boolean;
+	/**
+	The positionals among `argv`, for messages.
+	*/
+	positionals: string[];
+};
+
+const booleanWords = new Map<string, boolean>([
+	['true', true],
+	['yes', true],
+	['on', true],
+	['1', true],
+	['false', false],
+	['no', false],
+	['off', false],
+	['0', false],
+]);
+
+function parseVerifySsl(value: string): boolean | string {
+	const word = booleanWords.get(value.toLowerCase());
+	if (word !== undefined) {
+		return word;
+	}
+
+	if (!existsSync(value)) {
+		throw new UsageError(`\`--verify-ssl\` expects true, false or the path of a CA bundle; \`${value}\` is none of these (no such file).`);
+	}
+
+	return value;
+}
+
+/**
+Take out what meow cannot parse: the two-value flags of the Python tool, optional values, and the `--` separator. Unknown flags are refused here, with a hint about `--`.
+*/
+export function prepass(argv: readonly string[]): Prepass {
+	const separator = argv.indexOf('--');
+	const ours = separator === -1 ? [...argv] : argv.slice(0, separator);
+	const result: Prepass = {
+		argv: [],
+		afterSeparator: separator === -1 ? [] : argv.slice(separator + 1),
+		headers: [],
+		env: [],
+		namedServers: [],
+		verifySsl: undefined,
+		logMessages: undefined,
+		help: false,
+		version: false,
+		positionals: [],
+	};
+
+	for (let index = 0; index < ours.length; index++) {
+		const token = ours[index]!;
+		if (!token.startsWith('-') || token === '-') {
+			result.argv.push(token);
+			result.positionals.push(token);
+			continue;
+		}
+
+		const equals = token.indexOf('=');
+		const name = token.startsWith('--') && equals !== -1 ? token.slice(0, equals) : token;
+		const inlineValue = token.startsWith('--') && equals !== -1 ? token.slice(equals + 1) : undefined;
+
+		const twoValue = twoValueFlags.get(name);
+		if (twoValue) {
+			const values = inlineValue === undefined ? ours.slice(index + 1, index + 3) : [inlineValue, ...ours.slice(index + 1, index + 2)];
+			if (values.length < 2 || values.some(value => value.startsWith('--'))) {
+				throw new UsageError(`\`${name}\` expects two values, ${twoValueMetavars[twoValue]}${values[0] === undefined ? '' : `; got only \`${values[0]}\``}. Example: ${name} ${twoValue === 'namedServer' ? 'fetch \'uvx mcp-server-fetch\'' : 'Authorization \'Bearer TOKEN\''}`);
+			}
+
+			index += inlineValue === undefined ? 2 : 1;
+			const pair: [string, string] = [values[0]!, values[1]!];
+			if (twoValue === 'headers') {
+				result.headers.push(pair);
+			} else if (twoValue === 'env') {
+				result.env.push(pair);
+			} else {
+				result.namedServers.push(pair);
+			}
+
+			continue;
+		}
+
+		switch (name) {
+			case '--verify-ssl': {
+				if (inlineValue === undefined) {
+					const next = ours[index + 1];
+					if (next !== undefined && !next.startsWith('-') && !isUrl(next)) {
+						result.verifySsl = parseVerifySsl(next);
+						index++;
+					} else {
+						result.verifySsl = true;
+					}
+				} else {
+					result.verifySsl = parseVerifySsl(inlineValue);
+				}
+
+				continue;
+			}
+
+			case '--no-verify-ssl': {
+				result.verifySsl = false;
+				continue;
+			}
+
+			case '--log-messages': {
+				if (inlineValue === undefined) {
+					// A following word is the file only if it looks like a path: `--log-messages node server.js` keeps `node` as the command.
+					const next = ours[index + 1];
+					if (next !== undefined && !next.startsWith('-') && !isUrl(next) && /[./\\]/.test(next)) {
+						result.logMessages = next;
+						index++;
+					} else {
+						result.logMessages = '-';
+					}
+				} else {
+					result.logMessages = inlineValue === '' ? '-' : inlineValue;
+				}
+
+				continue;
+			}
+
+			case '--help':
+			case '-h': {
+				result.help = true;
+				continue;
+			}
+
+			case '--version': {
+				result.version = true;
+				continue;
+			}
+
+			default: {
+				break;
+			}
+		}
+
+		const bare = name.startsWith('--no-') ? name.slice(5) : name.slice(2);
+		const known = name.startsWith('--') ? flagNames.get(bare) : undefined;
+		if (!known || (name.startsWith('--no-') && meowFlags[known].type !== 'boolean')) {
+			const hint = result.positionals.length > 0 && !isUrl(result.positionals[0]!)
+				? ` If it is meant for the server command, put the command after \`--\`: mcp-proxy [options] -- ${[...result.positionals, token].join(' ')} …`
+				: ' See `mcp-proxy --help`.';
+			throw new UsageError(`Unknown option \`${token}\`.${hint}`);
+		}
+
+		result.argv.push(token);
+		if (meowFlags[known].type === 'string' && inlineValue === undefined) {
+			const value = ours[index + 1];
+			if (value === undefined || (value.startsWith('-') && value !== '-')) {
+				throw new UsageError(`\`${name}\` expects a value.`);
+			}
+
+			result.argv.push(value);
+			index++;
+		}
+	}
+
+	return result;
+}
+
+const durationUnits: Record<string, number> = {
+	ms: 1,
+	s: 1000,
+	m: 60_000,
+	h: 3_600_000,
+};
+
+/**
+A duration in milliseconds from `1500ms`, `30s`, `5m`, `1h`, or a plain number of seconds.
+*/
+export function parseDuration(flag: string, value: string): number {
+	const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+	if (!match) {
+		throw new UsageError(`\`--${flag}\` expects a duration such as 30s, 1500ms or 5m (a plain number is seconds), got \`${value}\`.`);
+	}
+
+	return Math.round(Number(match[1]) * durationUnits[match[2] ?? 's']!);
+}
+
+const sizeUnits = new Map<string, number>([
+	['', 1],
+	['b', 1],
+	['k', 1024],
+	['kb', 1024],
+	['kib', 1024],
+	['m', 1024 ** 2],
+	['mb', 1024 ** 2],
+	['mib', 1024 ** 2],
+	['g', 1024 ** 3],
+	['gb', 1024 ** 3],
+	['gib', 1024 ** 3],
+]);
+
+/**
+A size in bytes from `1048576`, `512k`, `16MiB`, `1g` (binary units).
+*/
+export function parseSize(flag: string, value: string): number {
+	const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+	const unit = match ? sizeUnits.get(match[2]!.toLowerCase()) : undefined;
+	if (!match || unit === undefined || Number(match[1]) * unit < 1) {
+		throw new UsageError(`\`--${flag}\` expects a size in bytes such as 1048576, 512k or 16MiB, got \`${value}\`.`);
+	}
+
+	return Math.floor(Number(match[1]) * unit);
+}
+
+export function parseInteger(flag: string, value: string, min: number, max: number): number {
+	const number = /^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+	if (!Number.isSafeInteger(number) || number < min || number > max) {
+		throw new UsageError(`\`--${flag}\` expects an integer between ${min} and ${max}, got \`${value}\`.`);
+	}
+
+	return number;
+}
+
+function parseHeaderLine(value: string): [string, string] {
+	const colon = value.indexOf(':');
+	if (colon <= 0) {
+		throw new UsageError(`\`--header\` expects "Name: value", got \`${value}\`. For two separate values use -H NAME VALUE.`);
+	}
+
+	return [value.slice(0, colon).trim(), value.slice(colon + 1).trim()];
+}
+
+const headerName = /^[!#$%&'*+.^`|~\w-]+$/;
+
+function checkHeader([name, value]: [string, string]): [string, string] {
+	if (!headerName.test(name)) {
+		throw new UsageError(`Invalid header name \`${name}\`: use letters, digits and - only.`);
+	}
+
+	// Header injection: a value with a line break would start a new header.
+	if (/[\r\n\0]/.test(value)) {
+		throw new UsageError(`Invalid value for header \`${name}\`: it contains a line break or NUL.`);
+	}
+
+	return [name, value];
+}
+
+const envName = /^[A-Za-z_]\w*$/;
+const serverName = /^[\w.-]+$/;
+
+/**
+Split a command string the way a POSIX shell would (quotes and backslashes), without running a shell.
+*/
+export function splitCommand(command: string): string[] {
+	const words: string[] = [];
+	let word = '';
+	let inWord = false;
+	let quote: '"' | '\'' | undefined;
+	for (let index = 0; index < command.length; index++) {
+		const character = command[index]!;
+		if (quote === '\'') {
+			if (character === '\'') {
+				quote = undefined;
+			} else {
+				word += character;
+			}
+		} else if (quote === '"') {
+			if (character === '"') {
+				quote = undefined;
+			} else if (character === '\\' && index + 1 < command.length && '"\\$`'.includes(command[index + 1]!)) {
+				word += command[++index];
+			} else {
+				word += character;
+			}
+		} else if (character === '\'' || character === '"') {
+			quote = character;
+			inWord = true;
+		} else if (character === '\\' && index + 1 < command.length) {
+			word += command[++index];
+			inWord = true;
+		} else if (/\s/.test(character)) {
+			if (inWord) {
+				words.push(word);
+				word = '';
+				inWord = false;
+			}
+		} else {
+			word += character;
+			inWord = true;
+		}
+	}
+
+	if (quote) {
+		throw new UsageError(`Unterminated ${quote === '"' ? 'double' : 'single'} quote in \`${command}\`.`);
+	}
+
+	if (inWord) {
+		words.push(word);
+	}
+
+	return words;
+}
+
+const asString = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+const asStrings = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
+
+/**
+Turn the pre-pass and meow's flags into validated options. `environment` is `process.env` (read for `SSE_URL`, `API_ACCESS_TOKEN` handled later, `MCP_PROXY_API_KEY`).
+*/
+export function resolveOptions(pre: Prepass, flags: ParsedFlags, input: readonly string[], environment: Readonly<Record<string, string | undefined>>): CliOptions {
+	const warnings: string[] = [];
+	let positionals = [...input];
+	if (pre.afterSeparator.length > 0) {
+		positionals = [...positionals, ...pre.afterSeparator];
+	}
+
+	let first = positionals[0];
+	if (first === undefined && pre.afterSeparator.length === 0 && environment['SSE_URL'] && pre.namedServers.length === 0 && !flags.namedServerConfig) {
+		first = environment['SSE_URL'];
+		positionals = [first];
+		warnings.push('Using the URL in SSE_URL; this variable is deprecated: give the URL as the first argument.');
+	}
+
+	const mode: CliOptions['mode'] = first !== undefined && isUrl(first) ? 'client' : 'server';
+	if (mode === 'server' && first === undefined && pre.namedServers.length === 0 && !flags.namedServerConfig) {
+		throw new UsageError('Nothing to run: give a URL (client mode), a command (server mode), --named-server or --named-server-config. See `mcp-proxy --help`.');
+	}
+
+	if (mode === 'client' && positionals.length > 1) {
+		throw new UsageError(`Client mode takes one URL; unexpected \`${positionals[1]}\`.`);
+	}
+
+	if (mode === 'client') {
+		try {
+			// eslint-disable-next-line no-new
+			new URL(first!);
+		} catch {
+			throw new UsageError(`\`${first}\` is not a valid URL.`);
+		}
+	}
+
+	for (const [name, spec] of Object.entries(meowFlags)) {
+		const value = flags[name as MeowFlagName];
+		const given = Array.isArray(value) ? value.length > 0 : value !== undefined && value !== false;
+		if (given && spec.scope !== 'both' && spec.scope !== mode) {
+			warnings.push(`\`--${kebab(name)}\` applies to ${spec.scope} mode only; ignored in ${mode} mode.`);
+		}
+	}
+
+	if (mode === 'server' && (pre.headers.length > 0 || pre.verifySsl !== undefined)) {
+		warnings.push('`--headers` and `--verify-ssl` apply to client mode only; ignored in server mode. (Remote entries of --named-server-config take `headers`.)');
+	}
+
+	if (mode === 'client' && (pre.env.length > 0 || pre.namedServers.length > 0)) {
+		warnings.push('`--env` and `--named-server` apply to server mode only; ignored in client mode.');
+	}
+
+	const transportValue = asString(flags.transport)?.toLowerCase() ?? 'auto';
+	const transportAliases: Record<string, RemoteTransportKind> = {
+		auto: 'auto',
+		sse: 'sse',
+		streamablehttp: 'streamablehttp',
+		'streamable-http': 'streamablehttp',
+		http: 'streamablehttp',
+	};
+	const transport = transportAliases[transportValue];
+	if (!transport) {
+		throw new UsageError(`\`--transport\` expects auto, streamablehttp or sse, got \`${transportValue}\`.`);
+	}
+
+	const clientId = asString(flags.clientId);
+	const clientSecret = asString(flags.clientSecret);
+	const tokenUrl = asString(flags.tokenUrl);
+	const scope = asString(flags.scope);
+	let oauth: CliOptions['oauth'];
+	const oauthGiven = [clientId, clientSecret, tokenUrl].filter(value => value !== undefined).length;
+	if (oauthGiven > 0 && oauthGiven < 3) {
+		const missing = [['--client-id', clientId], ['--client-secret', clientSecret], ['--token-url', tokenUrl]].filter(([, value]) => value === undefined).map(([flag]) => flag);
+		throw new UsageError(`OAuth2 client credentials need --client-id, --client-secret and --token-url together; missing ${missing.join(' and ')}.`);
+	}
+
+	if (oauthGiven === 3) {
+		try {
+			// eslint-disable-next-line no-new
+			new URL(tokenUrl!);
+		} catch {
+			throw new UsageError(`\`--token-url\` expects a URL, got \`${tokenUrl}\`.`);
+		}
+
+		oauth = {
+			clientId: clientId!, clientSecret: clientSecret!, tokenUrl: tokenUrl!, scope,
+		};
+	} else if (scope !== undefined) {
+		throw new UsageError('`--scope` needs --client-id, --client-secret and --token-url.');
+	}
+
+	const headers = [...pre.headers, ...asStrings(flags.header).map(value => parseHeaderLine(value))].map(header => checkHeader(header));
+
+	const env: Record<string, string> = {};
+	for (const [key, value] of pre.env) {
+		if (!envName.test(key)) {
+			throw new UsageError(`\`--env\` expects a variable name, got \`${key}\`.`);
+		}
+
+		env[key] = value;
+	}
+
+	const namedServers: NamedServerDefinition[] = [];
+	for (const [name, commandString] of pre.namedServers) {
+		if (!serverName.test(name)) {
+			throw new UsageError(`\`--named-server\` name \`${name}\` may contain only letters, digits, -, _ and .`);
+		}
+
+		if (namedServers.some(server => server.name === name)) {
+			throw new UsageError(`\`--named-server\` \`${name}\` is defined twice.`);
+		}
+
+		const words = splitCommand(commandString);
+		if (words.length === 0) {
+			throw new UsageError(`\`--named-server ${name}\` has an empty command.`);
+		}
+
+		namedServers.push({name, command: words[0]!, args: words.slice(1)});
+	}
+
+	const logLevelValue = asString(flags.logLevel);
+	let logLevel: LogLevel = 'info';
+	if (logLevelValue !== undefined) {
+		const parsed = parseLogLevel(logLevelValue);
+		if (!parsed) {
+			throw new UsageError(`\`--log-level\` expects DEBUG, INFO, WARNING, ERROR or CRITICAL, got \`${logLevelValue}\`.`);
+		}
+
+		logLevel = parsed;
+	}
+
+	if (flags.debug === true) {
+		logLevel = 'debug';
+	}
+
+	const host = asString(flags.host) ?? asString(flags.sseHost) ?? '127.0.0.1';
+	const portValue = asString(flags.port) ?? asString(flags.ssePort);
+	const port = portValue === undefined ? 0 : parseInteger(flags.port === undefined ? 'sse-port' : 'port', portValue, 0, 65_535);
+	const environmentKey = environment['MCP_PROXY_API_KEY'];
+	const apiKey = asString(flags.apiKey) ?? (environmentKey === '' ? undefined : environmentKey);
+
+	const duration = (name: MeowFlagName, fallback: number) => {
+		const value = asString(flags[name]);
+		return value === undefined ? fallback : parseDuration(kebab(name), value);
+	};
+
+	const size = (name: MeowFlagName, fallback: number) => {
+		const value = asString(flags[name]);
+		return value === undefined ? fallback : parseSize(kebab(name), value);
+	};
+
+	const integer = (name: MeowFlagName, fallback: number, min: number, max: number) => {
+		const value = asString(flags[name]);
+		return value === undefined ? fallback : parseInteger(kebab(name), value, min, max);
+	};
+
+	const options: CliOptions = {
+		mode,
+		url: mode === 'client' ? first : undefined,
+		headers,
+		transport,
+		oauth,
+		verifySsl: pre.verifySsl ?? true,
+		reconnectDelay: duration('reconnectDelay', 500),
+		reconnectMaxDelay: duration('reconnectMaxDelay', 30_000),
+		maxQueuedMessages: integer('maxQueuedMessages', 1000, 1, 1_000_000),
+		command: mode === 'server' ? first : undefined,
+		args: mode === 'server' ? positionals.slice(1) : [],
+		env,
+		cwd: asString(flags.cwd),
+		passEnvironment: flags.passEnvironment === true,
+		namedServers,
+		namedServerConfig: asString(flags.namedServerConfig),
+		host,
+		port,
+		stateless: flags.stateless === true,
+		allowOrigins: asStrings(flags.allowOrigin),
+		exposeHeaders: asStrings(flags.exposeHeader).length > 0 ? asStrings(flags.exposeHeader) : ['Mcp-Session-Id'],
+		isolateSessions: flags.isolateSessions === true,
+		apiKey,
+		allowUnauthenticated: flags.allowUnauthenticated === true,
+		sessionTimeout: duration('sessionTimeout', 30 * 60_000),
+		maxBodyBytes: size('maxBodyBytes', 16 * 1024 * 1024),
+		maxSessions: integer('maxSessions', 10_000, 1, 1_000_000),
+		restartDelay: duration('restartDelay', 1000),
+		restartMaxDelay: duration('restartMaxDelay', 30_000),
+		logLevel,
+		logMessages: pre.logMessages,
+		maxMessageBytes: size('maxMessageBytes', 128 * 1024 * 1024),
+		requestTimeout: duration('requestTimeout', 0),
+		warnings,
+	};
+
+	if (options.reconnectMaxDelay < options.reconnectDelay) {
+		throw new UsageError('`--reconnect-max-delay` must not be shorter than `--reconnect-delay`.');
+	}
+
+	if (options.restartMaxDelay < options.restartDelay) {
+		throw new UsageError('`--restart-max-delay` must not be shorter than `--restart-delay`.');
+	}
+
+	if (mode === 'server' && !options.apiKey && !options.allowUnauthenticated && !isLoopbackHost(host)) {
+		throw new UsageError(`Refusing to listen on \`${host}\` without authentication: anyone who can reach it could run the server's tools. Set --api-key (or MCP_PROXY_API_KEY), or pass --allow-unauthenticated if something in front of the proxy authenticates.`);
+	}
+
+	if (options.stateless && options.isolateSessions) {
+		warnings.push('`--isolate-sessions` has no effect with `--stateless`: every request is its own session.');
+	}
+
+	return options;
+}
+
+export const helpText = `
+	Usage
+	  $ mcp-proxy [options] URL                          client mode
+	  $ mcp-proxy [options] [--] COMMAND [ARGS…]         server mode
+	  $ mcp-proxy [options] --named-server NAME 'COMMAND ARGS' …
+
+	Client mode: a URL (http:// or https://) as the first argument. The proxy is
+	a stdio MCP server for a local client (Claude Desktop, an IDE) and forwards
+	everything to the remote server over Streamable HTTP or legacy SSE.
+
+	Server mode: a command. The proxy runs it as a stdio MCP server and serves it
+	over HTTP: Streamable HTTP at /mcp, legacy SSE at /sse and /messages/, named
+	servers at /servers/NAME/…, and /status. Flags for the command go after --.
+
+	Client options
+	  -H, --headers KEY VALUE        Add a request header (repeatable)
+	  --header "KEY: VALUE"          Same, as one value (repeatable)
+	  --transport auto|streamablehttp|sse
+	                                 Remote transport (default: auto = Streamable HTTP,
+	                                 falling back to legacy SSE on 400/404/405)
+	  --client-id ID                 OAuth2 client credentials: client id
+	  --client-secret SECRET         … client secret
+	  --token-url URL                … token endpoint
+	  --scope SCOPE                  … scope to request (optional)
+	  --verify-ssl [true|false|CA]   Verify TLS certificates (default: true), or trust
+	                                 the CA bundle at the given path
+	  --no-verify-ssl                Do not verify TLS certificates
+	  --reconnect-delay DURATION     First reconnection delay (default: 500ms)
+	  --reconnect-max-delay DURATION Longest reconnection delay (default: 30s)
+	  --max-queued-messages N        Messages held while reconnecting (default: 1000)
+	  Environment: API_ACCESS_TOKEN sends Authorization: Bearer <token>;
+	  SSE_URL is the URL when none is given (deprecated).
+
+	Server options
+	  -e, --env KEY VALUE            Environment variable for the command (repeatable)
+	  --cwd DIR                      Working directory of the command
+	  --pass-environment             Give every server our whole environment
+	                                 (--no-pass-environment: only HOME, LOGNAME, PATH,
+	                                 SHELL, TERM, USER; the default)
+	  --named-server NAME 'COMMAND'  Serve another command at /servers/NAME/ (repeatable)
+	  --named-server-config FILE     Named servers from a JSON file in the Claude Desktop
+	                                 format ({"mcpServers": {…}}); entries may be URLs
+	  --host HOST                    Address to listen on (default: 127.0.0.1)
+	  --port PORT                    Port to listen on (default: 0 = any free port)
+	  --sse-host, --sse-port         Deprecated aliases of --host and --port
+	  --stateless                    Streamable HTTP without sessions
+	  --isolate-sessions             One server process per client session, instead of
+	                                 one shared by all sessions
+	  --allow-origin ORIGIN          Allow cross-origin requests from ORIGIN; * for any
+	                                 (repeatable; default: none)
+	  --expose-header NAME           CORS exposed header (repeatable;
+	                                 default: Mcp-Session-Id)
+	  --api-key KEY                  Require Authorization: Bearer KEY or X-API-Key: KEY
+	                                 (or set MCP_PROXY_API_KEY)
+	  --allow-unauthenticated        Listen on a non-loopback address without --api-key
+	  --session-timeout DURATION     Close sessions idle this long (default: 30m)
+	  --max-body-bytes SIZE          Largest request body accepted (default: 16MiB)
+	  --max-sessions N               Most sessions open at once (default: 10000)
+	  --restart-delay DURATION       First delay before restarting a server that
+	                                 exited (default: 1s)
+	  --restart-max-delay DURATION   Longest restart delay (default: 30s)
+
+	Options for both modes
+	  --log-level LEVEL              DEBUG, INFO, WARNING, ERROR or CRITICAL
+	                                 (default: INFO); logs go to standard error
+	  --debug                        Same as --log-level DEBUG
+	  --log-messages [FILE]          Log every JSON-RPC message as a JSON line
+	                                 {time, direction, session, message} to FILE
+	                                 (appended), or to standard error without one
+	  --max-message-bytes SIZE       Largest message accepted (default: 128MiB)
+	  --request-timeout DURATION     Answer a request with an error and cancel it when
+	                                 the server takes longer (default: 0 = never)
+	  --version                      Print the version
+	  --help                         Print this help
+
+	DURATION is 1500ms, 30s, 5m, 1h, or a number of seconds. SIZE is a number of
+	bytes, or with a unit: 512k, 16MiB, 1g.
+
+	Examples
+	  $ mcp-proxy https://example.com/mcp
+	  $ API_ACCESS_TOKEN=secret mcp-proxy --transport sse https://example.com/sse
+	  $ mcp-proxy -H Authorization 'Bearer secret' https://example.com/mcp
+	  $ mcp-proxy --port 8080 -- npx -y @modelcontextprotocol/server-everything
+	  $ mcp-proxy --port 8080 --named-server fetch 'uvx mcp-server-fetch' node server.js
+	  $ mcp-proxy --host 0.0.0.0 --port 8080 --api-key "$KEY" --named-server-config servers.json
+`;
+
+/**
+Parse the command line. Exits for `--help`, `--version` and usage errors (code 2).
+*/
+export function parseCommandLine(argv: readonly string[], environment: Readonly<Record<string, string | undefined>>): CliOptions {
+	const pre = prepass(argv);
+	const cli = meow(helpText, {
+		importMeta: import.meta,
+		argv: pre.argv,
+		flags: Object.fromEntries(Object.entries(meowFlags).map(([name, spec]) => [name, {
+			type: spec.type,
+			...('isMultiple' in spec ? {isMultiple: spec.isMultiple} : {}),
+		}])),
+		description: false,
+		autoHelp: false,
+		autoVersion: false,
+		allowUnknownFlags: false,
+		booleanDefault: undefined,
+	});
+	if (pre.help) {
+		process.stdout.write(`${helpText.replaceAll(/^\t/gm, '').trimStart()}`);
+		process.exit(0);
+	}
+
+	if (pre.version) {
+		process.stdout.write(`${cli.pkg.version ?? 'unknown'}\n`);
+		process.exit(0);
+	}
+
+	return resolveOptions(pre, cli.flags, cli.input.map(String), environment);
+}

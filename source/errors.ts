@@ -1,0 +1,140 @@
+/**
+JSON-RPC error codes used by the proxy. The negative 32000 range is the JSON-RPC "server error" range; `-32000` and `-32001` match the MCP SDK's `ConnectionClosed` and `RequestTimeout`.
+*/
+export const errorCodes = {
+	parseError: -32_700,
+	invalidRequest: -32_600,
+	methodNotFound: -32_601,
+	invalidParams: -32_602,
+	internalError: -32_603,
+	connectionClosed: -32_000,
+	requestTimeout: -32_001,
+	upstreamUnavailable: -32_002,
+	messageTooLarge: -32_003,
+	overloaded: -32_004,
+} as const;
+
+export type ErrorCode = typeof errorCodes[keyof typeof errorCodes];
+
+/**
+The base class of every error the library raises. Catch this to catch them all.
+*/
+export class McpProxyError extends Error {
+	override name = 'McpProxyError';
+
+	/**
+	The JSON-RPC error code a request that fails because of this error is answered with.
+	*/
+	readonly rpcCode: number = errorCodes.internalError;
+}
+
+/**
+A command-line or option error: what was wrong and how to fix it. The CLI exits with code 2.
+*/
+export class UsageError extends McpProxyError {
+	override name = 'UsageError';
+}
+
+/**
+A connection failed or was lost.
+*/
+export class TransportError extends McpProxyError {
+	override name = 'TransportError';
+	override readonly rpcCode: number = errorCodes.connectionClosed;
+}
+
+/**
+A child process could not be started (`ENOENT`, `EACCES`…).
+*/
+export class SpawnError extends TransportError {
+	override name = 'SpawnError';
+	readonly command: string;
+
+	constructor(message: string, command: string, options?: ErrorOptions) {
+		super(message, options);
+		this.command = command;
+	}
+}
+
+/**
+A child process exited while we were still talking to it.
+*/
+export class ChildExitError extends TransportError {
+	override name = 'ChildExitError';
+
+	readonly exitCode: number | undefined;
+	readonly signal: string | undefined;
+
+	constructor(message: string, exitCode: number | undefined, signal: string | undefined, options?: ErrorOptions) {
+		super(message, options);
+		this.exitCode = exitCode;
+		this.signal = signal;
+	}
+}
+
+/**
+An HTTP peer answered with an unexpected status.
+*/
+export class HttpError extends TransportError {
+	override name = 'HttpError';
+	readonly status: number;
+
+	constructor(message: string, status: number, options?: ErrorOptions) {
+		super(message, options);
+		this.status = status;
+	}
+}
+
+/**
+A peer broke the protocol: invalid JSON, a message that is not JSON-RPC, a missing header…
+*/
+export class ProtocolError extends McpProxyError {
+	override name = 'ProtocolError';
+	override readonly rpcCode: number = errorCodes.invalidRequest;
+}
+
+/**
+A bounded queue, buffer or message hit its limit.
+*/
+export class LimitError extends McpProxyError {
+	override name = 'LimitError';
+	override readonly rpcCode: number = errorCodes.overloaded;
+}
+
+/**
+A request got no answer in time.
+*/
+export class TimeoutError extends McpProxyError {
+	override name = 'TimeoutError';
+	override readonly rpcCode: number = errorCodes.requestTimeout;
+}
+
+/**
+Authentication with the remote server failed (token endpoint errors, a 401 that a fresh token did not cure).
+*/
+export class AuthError extends TransportError {
+	override name = 'AuthError';
+}
+
+/**
+The message of an unknown thrown value, with its causes.
+*/
+export function describeError(error: unknown): string {
+	if (!(error instanceof Error)) {
+		return String(error);
+	}
+
+	let text = error.message;
+	let {cause} = error;
+	let depth = 0;
+	while (cause instanceof Error && depth < 4) {
+		if (!text.includes(cause.message)) {
+			text += `: ${cause.message}`;
+		}
+
+		cause = cause.cause;
+		depth++;
+	}
+
+	return text;
+}

@@ -1,0 +1,149 @@
+import process from 'node:process';
+import {format} from 'node:util';
+
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical' | 'silent';
+
+const ranks: Record<LogLevel, number> = {
+	debug: 10,
+	info: 20,
+	warning: 30,
+	error: 40,
+	critical: 50,
+	silent: 100,
+};
+
+const letters: Record<Exclude<LogLevel, 'silent'>, string> = {
+	debug: 'D',
+	info: 'I',
+	warning: 'W',
+	error: 'E',
+	critical: 'C',
+};
+
+export const logLevels = Object.keys(ranks) as LogLevel[];
+
+/**
+Parse a level name the way the Python `mcp-proxy` spells them (`DEBUG`, `INFO`, `WARNING`, `ERROR`, `CRITICAL`), case-insensitively; `warn` is accepted too.
+*/
+export function parseLogLevel(value: string): LogLevel | undefined {
+	const name = value.toLowerCase();
+	if (name === 'warn') {
+		return 'warning';
+	}
+
+	return Object.hasOwn(ranks, name) ? name as LogLevel : undefined;
+}
+
+export type Logger = {
+	debug(...parts: unknown[]): void;
+	info(...parts: unknown[]): void;
+	warning(...parts: unknown[]): void;
+	error(...parts: unknown[]): void;
+	critical(...parts: unknown[]): void;
+	isEnabled(level: LogLevel): boolean;
+	/**
+	A logger whose lines carry a prefix, such as a server's name.
+	*/
+	child(prefix: string): Logger;
+};
+
+export type LoggerOptions = {
+	level?: LogLevel;
+	/**
+	Where lines go. Default: standard error. Never standard output, which belongs to MCP messages in client mode.
+	*/
+	write?: (line: string) => void;
+	prefix?: string;
+};
+
+const secrets = new Set<string>();
+
+/**
+Register a secret (token, API key, client secret) so that no log line ever shows it: it is replaced by `***` wherever it appears. Secrets shorter than 4 characters are not registered (they would mask ordinary text).
+*/
+export function redactSecret(secret: string | undefined): void {
+	if (secret && secret.length >= 4) {
+		secrets.add(secret);
+	}
+}
+
+/**
+Replace every registered secret in a text by `***`.
+*/
+export function redact(text: string): string {
+	if (secrets.size === 0) {
+		return text;
+	}
+
+	let result = text;
+	for (const secret of secrets) {
+		if (result.includes(secret)) {
+			result = result.replaceAll(secret, '***');
+		}
+	}
+
+	return result;
+}
+
+function timestamp(): string {
+	return new Date().toISOString().replace('T', ' ').slice(0, -1);
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+	const state = {level: options.level ?? 'info'};
+	const write = options.write ?? ((line: string) => {
+		process.stderr.write(line);
+	});
+
+	const make = (prefix: string | undefined): Logger => {
+		const emit = (level: Exclude<LogLevel, 'silent'>, parts: unknown[]) => {
+			if (ranks[level] < ranks[state.level]) {
+				return;
+			}
+
+			const text = redact(format(...parts));
+			write(`[${letters[level]} ${timestamp()}${prefix ? ` ${prefix}` : ''}] ${text}\n`);
+		};
+
+		return {
+			debug(...parts) {
+				emit('debug', parts);
+			},
+			info(...parts) {
+				emit('info', parts);
+			},
+			warning(...parts) {
+				emit('warning', parts);
+			},
+			error(...parts) {
+				emit('error', parts);
+			},
+			critical(...parts) {
+				emit('critical', parts);
+			},
+			isEnabled: level => ranks[level] >= ranks[state.level],
+			child: childPrefix => make(prefix ? `${prefix} ${childPrefix}` : childPrefix),
+		};
+	};
+
+	const logger = make(options.prefix);
+	loggerStates.set(logger, state);
+	return logger;
+}
+
+const loggerStates = new WeakMap<Logger, {level: LogLevel}>();
+
+/**
+The logger the library uses when none is given: standard error, level `info`.
+*/
+export const defaultLogger: Logger = createLogger();
+
+/**
+Change a logger's level (children share it).
+*/
+export function setLogLevel(level: LogLevel, logger: Logger = defaultLogger): void {
+	const state = loggerStates.get(logger);
+	if (state) {
+		state.level = level;
+	}
+}

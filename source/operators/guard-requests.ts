@@ -1,0 +1,200 @@
+import {
+	asyncScheduler,
+	Observable,
+	type SchedulerLike,
+	type Subscription,
+} from 'rxjs';
+import type {Message, RequestId, TransportOperator} from '../types.js';
+import {describeError, errorCodes, McpProxyError} from '../errors.js';
+import {
+	cancelledNotification,
+	errorResponse,
+	isNotification,
+	isRequest,
+	isResponse,
+	progressTokenOf,
+} from '../message.js';
+
+export type GuardRequestsOptions = {
+	/**
+	Milliseconds a request may wait for its response before it is answered with a timeout error and cancelled upstream (`notifications/cancelled`). `0` waits forever.
+
+	@default 0
+	*/
+	timeout?: number;
+	/**
+	Whether a progress notification for a request restarts its timeout.
+
+	@default true
+	*/
+	resetTimeoutOnProgress?: boolean;
+	/**
+	Names the peer in error messages.
+
+	@default 'the server'
+	*/
+	peerName?: string;
+	/**
+	@default asyncScheduler
+	*/
+	scheduler?: SchedulerLike;
+};
+
+type Pending = {
+	method: string;
+	deadline: number;
+	token: string | number | undefined;
+};
+
+const maxRemembered = 10_000;
+
+/**
+Make sure every request sent through a transport gets exactly one response. When the transport ends (its peer closed, crashed or could not be reached), each request still waiting is answered with a JSON-RPC error naming the cause, before the end propagates. With a `timeout`, a request that waits too long is answered with a timeout error and cancelled upstream; its late response, if one comes, is dropped.
+
+@example
+```
+link(processStdio(), pipeTransport(spawnStdio({command: 'node', args: ['server.js']}), guardRequests({timeout: 60_000})));
+```
+*/
+export function guardRequests(options: GuardRequestsOptions = {}): TransportOperator {
+	const {
+		timeout = 0,
+		resetTimeoutOnProgress = true,
+		peerName = 'the server',
+		scheduler = asyncScheduler,
+	} = options;
+	if (!Number.isFinite(timeout) || timeout < 0) {
+		throw new TypeError(`Expected \`timeout\` to be a number of milliseconds ≥ 0, got \`${timeout}\``);
+	}
+
+	return transport => outgoing$ => new Observable<Message>(subscriber => {
+		const pending = new Map<RequestId, Pending>();
+		const tokens = new Map<string | number, RequestId>();
+		const expired = new Set<RequestId>();
+		let injectInto: ((message: Message) => void) | undefined;
+		let sweep: Subscription | undefined;
+
+		const forget = (id: RequestId) => {
+			const entry = pending.get(id);
+			if (entry) {
+				pending.delete(id);
+				if (entry.token !== undefined) {
+					tokens.delete(entry.token);
+				}
+			}
+
+			return entry;
+		};
+
+		const scheduleSweep = () => {
+			if (sweep !== undefined || timeout === 0 || pending.size === 0) {
+				return;
+			}
+
+			let next = Number.POSITIVE_INFINITY;
+			for (const entry of pending.values()) {
+				next = Math.min(next, entry.deadline);
+			}
+
+			sweep = scheduler.schedule(() => {
+				sweep = undefined;
+				const now = scheduler.now();
+				for (const [id, entry] of pending) {
+					if (entry.deadline <= now) {
+						forget(id);
+						if (expired.size >= maxRemembered) {
+							expired.delete(expired.values().next().value!);
+						}
+
+						expired.add(id);
+						subscriber.next(errorResponse(id, errorCodes.requestTimeout, `Request timed out: ${peerName} did not answer \`${entry.method}\` within ${timeout} ms`));
+						injectInto?.(cancelledNotification(id, 'Request timed out in the proxy'));
+					}
+				}
+
+				scheduleSweep();
+			}, Math.max(0, next - scheduler.now()));
+		};
+
+		const settleAll = (reason: string, code: number) => {
+			const ids = [...pending.keys()];
+			for (const id of ids) {
+				const entry = forget(id)!;
+				subscriber.next(errorResponse(id, code, `${reason} (while waiting for the answer to \`${entry.method}\`)`));
+			}
+		};
+
+		const upstream$ = new Observable<Message>(inner => {
+			injectInto = message => {
+				inner.next(message);
+			};
+
+			const subscription = outgoing$.subscribe({
+				next(message) {
+					if (isRequest(message)) {
+						const token = progressTokenOf(message);
+						pending.set(message.id, {method: message.method, deadline: scheduler.now() + timeout, token});
+						if (token !== undefined) {
+							tokens.set(token, message.id);
+						}
+
+						scheduleSweep();
+					} else if (isNotification(message) && message.method === 'notifications/cancelled') {
+						const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
+						if (requestId !== undefined && forget(requestId)) {
+							// The server should not answer a cancelled request; if it does, drop the answer.
+							expired.add(requestId);
+						}
+					}
+
+					inner.next(message);
+				},
+				error(error: unknown) {
+					inner.error(error);
+				},
+				complete() {
+					inner.complete();
+				},
+			});
+
+			return () => {
+				injectInto = undefined;
+				subscription.unsubscribe();
+			};
+		});
+
+		const subscription = transport(upstream$).subscribe({
+			next(message) {
+				if (isResponse(message)) {
+					const {id} = message;
+					if (id !== undefined && forget(id) === undefined && expired.delete(id)) {
+						return;
+					}
+				} else if (resetTimeoutOnProgress && timeout > 0 && isNotification(message) && message.method === 'notifications/progress') {
+					const token = (message.params as {progressToken?: string | number} | undefined)?.progressToken;
+					const id = token === undefined ? undefined : tokens.get(token);
+					const entry = id === undefined ? undefined : pending.get(id);
+					if (entry) {
+						entry.deadline = scheduler.now() + timeout;
+					}
+				}
+
+				subscriber.next(message);
+			},
+			error(error: unknown) {
+				const code = error instanceof McpProxyError ? error.rpcCode : errorCodes.connectionClosed;
+				settleAll(`The connection to ${peerName} failed: ${describeError(error)}`, code);
+				subscriber.error(error);
+			},
+			complete() {
+				settleAll(`The connection to ${peerName} closed`, errorCodes.connectionClosed);
+				subscriber.complete();
+			},
+		});
+
+		return () => {
+			sweep?.unsubscribe();
+			subscription.unsubscribe();
+		};
+	});
+}

@@ -1,0 +1,44 @@
+import {createWriteStream} from 'node:fs';
+import process from 'node:process';
+import {redact} from '../logger.js';
+import type {TappedMessage} from './tap-messages.js';
+
+export type MessageLog = {
+	write: (entry: TappedMessage) => void;
+	/**
+	Resolves once everything written has reached the file.
+	*/
+	close: () => Promise<void>;
+};
+
+/**
+A sink for `tapMessages` that writes one JSON line per message, `{time, direction, session, message}`, to a file (appending) or, without one, to standard error. Never to standard output. Registered secrets are redacted.
+*/
+export function messageLog(file?: string): MessageLog {
+	if (file === undefined || file === '-') {
+		return {
+			write(entry) {
+				process.stderr.write(`${redact(JSON.stringify(entry))}\n`);
+			},
+			async close() {
+				// Standard error needs no closing.
+			},
+		};
+	}
+
+	const stream = createWriteStream(file, {flags: 'a', mode: 0o600});
+	stream.on('error', error => {
+		process.stderr.write(`Cannot write the message log ${file}: ${error.message}\n`);
+	});
+
+	return {
+		write(entry) {
+			stream.write(`${redact(JSON.stringify(entry))}\n`);
+		},
+		async close() {
+			await new Promise<void>(resolve => {
+				stream.end(resolve);
+			});
+		},
+	};
+}

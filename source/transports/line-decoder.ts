@@ -1,0 +1,139 @@
+import {Buffer} from 'node:buffer';
+
+/**
+What the decoder found in the byte stream.
+*/
+export type DecodedLine
+	= | {kind: 'line'; text: string}
+		| {kind: 'oversize'; head: string; bytes: number};
+
+const newline = 0x0A;
+const carriageReturn = 0x0D;
+const headBytes = 4096;
+
+/**
+Splits a byte stream into `\n`-terminated UTF-8 lines (a `\r` before the `\n` is dropped). Bytes are decoded only once a line is whole, so a multi-byte character split across chunks survives. A line longer than `maxLineBytes` is not buffered: its first bytes are kept for diagnosis and the rest skipped up to the next newline.
+*/
+export class LineDecoder {
+	private pending: Uint8Array[] = [];
+	private pendingBytes = 0;
+	private skipping: {head: Uint8Array; bytes: number} | undefined;
+
+	private readonly maxLineBytes: number;
+
+	constructor(maxLineBytes: number) {
+		this.maxLineBytes = maxLineBytes;
+	}
+
+	/**
+	Feed a chunk; returns the lines it completed.
+	*/
+	push(chunk: Uint8Array): DecodedLine[] {
+		const lines: DecodedLine[] = [];
+		let start = 0;
+		while (start < chunk.length) {
+			const end = chunk.indexOf(newline, start);
+			if (end === -1) {
+				this.keep(chunk.subarray(start));
+				break;
+			}
+
+			this.finish(chunk.subarray(start, end), lines);
+			start = end + 1;
+		}
+
+		return lines;
+	}
+
+	/**
+	The input ended: a final line without a newline still counts.
+	*/
+	end(): DecodedLine[] {
+		const lines: DecodedLine[] = [];
+		if (this.pendingBytes > 0 || this.skipping) {
+			this.finish(new Uint8Array(0), lines);
+		}
+
+		return lines;
+	}
+
+	private keep(part: Uint8Array): void {
+		if (this.skipping) {
+			this.skipping.bytes += part.length;
+			return;
+		}
+
+		if (this.pendingBytes + part.length > this.maxLineBytes) {
+			const head = concat([...this.pending, part], Math.min(headBytes, this.pendingBytes + part.length));
+			this.skipping = {head, bytes: this.pendingBytes + part.length};
+			this.pending = [];
+			this.pendingBytes = 0;
+			return;
+		}
+
+		// Node never reuses a chunk's memory once emitted, so keeping a view is safe.
+		this.pending.push(part);
+		this.pendingBytes += part.length;
+	}
+
+	private finish(tail: Uint8Array, lines: DecodedLine[]): void {
+		if (this.skipping) {
+			const {head, bytes} = this.skipping;
+			this.skipping = undefined;
+			lines.push({kind: 'oversize', head: decode(head), bytes: bytes + tail.length});
+			return;
+		}
+
+		const total = this.pendingBytes + tail.length;
+		if (total > this.maxLineBytes) {
+			const head = concat([...this.pending, tail], Math.min(headBytes, total));
+			this.pending = [];
+			this.pendingBytes = 0;
+			lines.push({kind: 'oversize', head: decode(head), bytes: total});
+			return;
+		}
+
+		let line: Uint8Array;
+		if (this.pendingBytes === 0) {
+			line = tail;
+		} else {
+			this.pending.push(tail);
+			line = concat(this.pending, total);
+			this.pending = [];
+			this.pendingBytes = 0;
+		}
+
+		let {length} = line;
+		if (length > 0 && line[length - 1] === carriageReturn) {
+			length--;
+		}
+
+		if (length === 0) {
+			return;
+		}
+
+		lines.push({kind: 'line', text: decode(line.subarray(0, length))});
+	}
+}
+
+const textDecoder = new TextDecoder();
+
+function decode(bytes: Uint8Array): string {
+	return Buffer.isBuffer(bytes) ? bytes.toString('utf8') : textDecoder.decode(bytes);
+}
+
+function concat(parts: Uint8Array[], limit: number): Uint8Array {
+	const result = Buffer.allocUnsafe(limit);
+	let offset = 0;
+	for (const part of parts) {
+		if (offset >= limit) {
+			break;
+		}
+
+		const take = Math.min(part.length, limit - offset);
+		result.set(part.subarray(0, take), offset);
+		offset += take;
+	}
+
+	return result;
+}

@@ -1,0 +1,232 @@
+import type {Readable, Writable} from 'node:stream';
+import type {Observable, Subscriber, Subscription} from 'rxjs';
+import type {Message} from '../types.js';
+import {errorCodes, LimitError, TransportError} from '../errors.js';
+import type {Logger} from '../logger.js';
+import {
+	errorResponse,
+	isRequest,
+	sniffMessageHead,
+	toMessages,
+} from '../message.js';
+import {LineDecoder} from './line-decoder.js';
+
+export const defaultMaxLineBytes = 128 * 1024 * 1024;
+export const defaultMaxQueueBytes = 256 * 1024 * 1024;
+
+export type LineStreamOptions = {
+	/**
+	The longest line accepted, in bytes.
+	*/
+	maxLineBytes: number;
+	/**
+	How many bytes may wait for the writable to drain before further messages are refused.
+	*/
+	maxQueueBytes: number;
+	logger: Logger;
+	/**
+	Names the peer in log lines, such as "child `node server.js`" or "stdin".
+	*/
+	label: string;
+};
+
+function preview(text: string): string {
+	const shown = text.length > 120 ? `${text.slice(0, 120)}…` : text;
+	return JSON.stringify(shown);
+}
+
+/**
+Writes one JSON line per message, respecting backpressure: while the stream asks us to wait for `drain`, lines queue here up to a byte bound.
+*/
+export class LineWriter {
+	private readonly queue: string[] = [];
+	private queuedBytes = 0;
+	private readonly writable: Writable;
+	private readonly maxQueueBytes: number;
+	private readonly onDrain: () => void;
+
+	constructor(writable: Writable, maxQueueBytes: number) {
+		this.writable = writable;
+		this.maxQueueBytes = maxQueueBytes;
+		this.onDrain = () => {
+			this.flush();
+		};
+
+		writable.on('drain', this.onDrain);
+	}
+
+	/**
+	Write a message. Throws a `LimitError` when the queue is full; the message is then not written.
+	*/
+	write(message: Message): void {
+		this.writeLine(`${JSON.stringify(message)}\n`);
+	}
+
+	writeLine(line: string): void {
+		if (this.writable.destroyed || this.writable.writableEnded) {
+			throw new TransportError('The stream is closed');
+		}
+
+		if (this.queue.length === 0 && !this.writable.writableNeedDrain) {
+			this.writable.write(line);
+			return;
+		}
+
+		if (this.queuedBytes + line.length > this.maxQueueBytes) {
+			throw new LimitError(`The write queue is full (${this.maxQueueBytes} bytes waiting for the peer to read)`);
+		}
+
+		this.queue.push(line);
+		this.queuedBytes += line.length;
+	}
+
+	get pending(): number {
+		return this.queue.length;
+	}
+
+	/**
+	Resolves once every queued line has been handed to the stream.
+	*/
+	async flushed(): Promise<void> {
+		while (this.queue.length > 0 && !this.writable.destroyed) {
+			// eslint-disable-next-line no-await-in-loop
+			await new Promise<void>(resolve => {
+				this.writable.once('drain', resolve);
+				this.writable.once('close', resolve);
+			});
+		}
+	}
+
+	dispose(): void {
+		this.writable.off('drain', this.onDrain);
+	}
+
+	private flush(): void {
+		while (this.queue.length > 0 && !this.writable.writableNeedDrain) {
+			const line = this.queue.shift()!;
+			this.queuedBytes -= line.length;
+			this.writable.write(line);
+		}
+	}
+}
+
+/**
+Wire a readable/writable pair carrying newline-delimited JSON-RPC to a subscriber and an outgoing stream.
+
+- Each complete line is parsed once and emitted; a batch array emits its elements.
+- A line that is not JSON, not JSON-RPC, or too long is logged with its first bytes and skipped; nothing else is lost. If it was recognizably a request, the sender gets a JSON-RPC error for it; if it was a response, an error response for its id is emitted instead, so the request it answers is not left hanging.
+- A message that cannot be queued because the peer stopped reading is answered with an error (requests) or logged (others).
+
+Returns the writer (for graceful shutdown) and the subscription of the outgoing side.
+*/
+export function wireLineStreams({readable, writable, subscriber, outgoing$, options, onReadableEnd, onOutgoingComplete}: {
+	readable: Readable;
+	writable: Writable;
+	subscriber: Subscriber<Message>;
+	outgoing$: Observable<Message>;
+	options: LineStreamOptions;
+	onReadableEnd: () => void;
+	onOutgoingComplete: () => void;
+}): {writer: LineWriter; subscription: Subscription; dispose: () => void} {
+	const {logger, label} = options;
+	const decoder = new LineDecoder(options.maxLineBytes);
+	const writer = new LineWriter(writable, options.maxQueueBytes);
+
+	const replyToSender = (message: Message) => {
+		try {
+			writer.write(message);
+		} catch (error) {
+			logger.debug(`${label}: could not write an error reply:`, error);
+		}
+	};
+
+	const handle = (lines: ReturnType<LineDecoder['push']>) => {
+		for (const line of lines) {
+			if (line.kind === 'oversize') {
+				const sniffed = sniffMessageHead(line.head);
+				logger.error(`${label}: skipped a message of ${line.bytes} bytes, over the limit of ${options.maxLineBytes} bytes (raise it with --max-message-bytes); it began ${preview(line.head)}`);
+				if (sniffed?.kind === 'request') {
+					replyToSender(errorResponse(sniffed.id, errorCodes.messageTooLarge, `Request of ${line.bytes} bytes exceeds the proxy's limit of ${options.maxLineBytes} bytes`));
+				} else if (sniffed) {
+					subscriber.next(errorResponse(sniffed.id, errorCodes.messageTooLarge, `Response of ${line.bytes} bytes exceeds the proxy's limit of ${options.maxLineBytes} bytes`));
+				}
+
+				continue;
+			}
+
+			let value: unknown;
+			try {
+				value = JSON.parse(line.text);
+			} catch {
+				logger.warning(`${label}: skipped a line that is not JSON (${line.text.length} characters): ${preview(line.text)}`);
+				const sniffed = sniffMessageHead(line.text.slice(0, 4096));
+				if (sniffed?.kind === 'request') {
+					replyToSender(errorResponse(sniffed.id, errorCodes.parseError, 'Parse error: the request is not valid JSON'));
+				} else if (sniffed) {
+					subscriber.next(errorResponse(sniffed.id, errorCodes.parseError, 'The server sent a response that is not valid JSON'));
+				}
+
+				continue;
+			}
+
+			const messages = toMessages(value, (reason, item) => {
+				logger.warning(`${label}: skipped a message that is not JSON-RPC 2.0 (${reason}): ${preview(JSON.stringify(item) ?? String(item))}`);
+				const object = typeof item === 'object' && item !== null ? item as Record<string, unknown> : undefined;
+				const id = object?.['id'];
+				if (object && 'method' in object && (typeof id === 'string' || typeof id === 'number')) {
+					replyToSender(errorResponse(id, errorCodes.invalidRequest, `Invalid request: ${reason}`));
+				}
+			});
+
+			for (const message of messages) {
+				subscriber.next(message);
+			}
+		}
+	};
+
+	const onData = (chunk: Uint8Array) => {
+		handle(decoder.push(chunk));
+	};
+
+	const onEnd = () => {
+		handle(decoder.end());
+		onReadableEnd();
+	};
+
+	readable.on('data', onData);
+	readable.once('end', onEnd);
+
+	const subscription = outgoing$.subscribe({
+		next(message) {
+			try {
+				writer.write(message);
+			} catch (error) {
+				const reason = error instanceof Error ? error.message : String(error);
+				if (isRequest(message)) {
+					logger.error(`${label}: refused request ${JSON.stringify(message.id)} (${message.method}): ${reason}`);
+					subscriber.next(errorResponse(message.id, error instanceof LimitError ? errorCodes.overloaded : errorCodes.connectionClosed, `The proxy could not deliver the request: ${reason}`));
+				} else {
+					logger.error(`${label}: dropped a message: ${reason}`);
+				}
+			}
+		},
+		error(error: unknown) {
+			subscriber.error(error);
+		},
+		complete() {
+			// Deferred: the caller may still be setting up when an empty stream completes at once.
+			queueMicrotask(onOutgoingComplete);
+		},
+	});
+
+	return {
+		writer,
+		subscription,
+		dispose() {
+			readable.off('data', onData);
+			readable.off('end', onEnd);
+			writer.dispose();
+			subscription.unsubscribe();
+		},
+	};
+}

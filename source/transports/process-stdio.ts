@@ -1,0 +1,81 @@
+import process from 'node:process';
+import type {Readable, Writable} from 'node:stream';
+import {Observable} from 'rxjs';
+import type {Message, Transport} from '../types.js';
+import {defaultLogger, type Logger} from '../logger.js';
+import {defaultMaxLineBytes, defaultMaxQueueBytes, wireLineStreams} from './line-stream.js';
+
+export type ProcessStdioOptions = {
+	/**
+	@default process.stdin
+	*/
+	stdin?: Readable;
+	/**
+	@default process.stdout
+	*/
+	stdout?: Writable;
+	/**
+	The longest message accepted, in bytes.
+
+	@default 134217728 (128 MiB)
+	*/
+	maxLineBytes?: number;
+	/**
+	@default 268435456 (256 MiB)
+	*/
+	maxQueueBytes?: number;
+	logger?: Logger;
+};
+
+/**
+Our own standard input and output as a transport: the side a local MCP client (Claude Desktop, an IDE) talks to when it starts the proxy.
+
+Completes when standard input ends (the client went away), which, through `link`, shuts the other side down gracefully. When the outgoing messages complete (the other side closed), it waits for standard output to take what is queued, then completes. Standard output carries nothing but MCP messages.
+*/
+export function processStdio(options: ProcessStdioOptions = {}): Transport {
+	const {
+		stdin = process.stdin,
+		stdout = process.stdout,
+		maxLineBytes = defaultMaxLineBytes,
+		maxQueueBytes = defaultMaxQueueBytes,
+		logger = defaultLogger,
+	} = options;
+
+	return outgoing$ => new Observable<Message>(subscriber => {
+		const wired = wireLineStreams({
+			readable: stdin,
+			writable: stdout,
+			subscriber,
+			outgoing$,
+			options: {
+				maxLineBytes, maxQueueBytes, logger, label: 'stdin',
+			},
+			onReadableEnd() {
+				logger.debug('stdin ended: the client closed the connection');
+				subscriber.complete();
+			},
+			onOutgoingComplete() {
+				void wired.writer.flushed().then(() => {
+					subscriber.complete();
+				});
+			},
+		});
+
+		const onError = (error: Error) => {
+			logger.debug('stdio error:', error.message);
+			// The client is gone (EPIPE on stdout, or stdin failed): as good as closed.
+			subscriber.complete();
+		};
+
+		stdin.on('error', onError);
+		stdout.on('error', onError);
+		stdin.resume();
+
+		return () => {
+			wired.dispose();
+			stdin.off('error', onError);
+			stdout.off('error', onError);
+			stdin.pause();
+		};
+	});
+}

@@ -1,0 +1,159 @@
+import test from 'ava';
+import {parseCommandLine, splitCommand} from '../source/cli-arguments.js';
+import {UsageError} from '../source/errors.js';
+import {echoServer} from './helpers/fixtures.js';
+
+const parse = (argv: string[], environment: Record<string, string> = {}) => parseCommandLine(argv, environment);
+
+test('a URL selects client mode with auto-detection', t => {
+	const options = parse(['https://example.com/mcp']);
+	t.like(options, {
+		mode: 'client', url: 'https://example.com/mcp', transport: 'auto', verifySsl: true, command: undefined,
+	});
+});
+
+test('the Python tool\'s client flags keep their meaning', t => {
+	const options = parse(['--headers', 'Authorization', 'Bearer abc', '-H', 'X-Team', 'blue', '--transport', 'streamablehttp', 'http://localhost:8080/mcp']);
+	t.like(options, {mode: 'client', transport: 'streamablehttp'});
+	t.deepEqual(options.headers, [['Authorization', 'Bearer abc'], ['X-Team', 'blue']]);
+});
+
+test('--header takes "Key: Value"', t => {
+	t.deepEqual(parse(['--header', 'X-A: 1', '--header=X-B:2', 'https://x.test/mcp']).headers, [['X-A', '1'], ['X-B', '2']]);
+});
+
+test('server mode: our flags before and after the command, two-value --env', t => {
+	const options = parse(['your-command', '--port', '8080', '-e', 'KEY', 'VALUE', '-e', 'ANOTHER_KEY', 'ANOTHER_VALUE', '--allow-origin=*']);
+	t.like(options, {
+		mode: 'server', command: 'your-command', port: 8080, host: '127.0.0.1',
+	});
+	t.deepEqual(options.args, []);
+	t.deepEqual(options.env, {KEY: 'VALUE', ANOTHER_KEY: 'ANOTHER_VALUE'});
+	t.deepEqual(options.allowOrigins, ['*']);
+});
+
+test('everything after -- belongs to the child', t => {
+	const options = parse(['--port', '8080', '--', 'docker', 'run', '-i', '--rm', 'image', '--port', '9']);
+	t.like(options, {mode: 'server', command: 'docker', port: 8080});
+	t.deepEqual(options.args, ['run', '-i', '--rm', 'image', '--port', '9']);
+});
+
+test('the command may come before -- with its flags after it', t => {
+	const options = parse(['--stateless', 'uvx', 'mcp-server-fetch', '--', '--timeout', '10']);
+	t.like(options, {command: 'uvx', stateless: true});
+	t.deepEqual(options.args, ['mcp-server-fetch', '--timeout', '10']);
+});
+
+test('--allow-origin does not swallow the command', t => {
+	const options = parse(['--allow-origin', 'https://app.example', 'node', 'server.js']);
+	t.deepEqual(options.allowOrigins, ['https://app.example']);
+	t.is(options.command, 'node');
+	t.deepEqual(options.args, ['server.js']);
+});
+
+test('named servers: a command string split like a shell, no default server needed', t => {
+	const options = parse(['--named-server', 'fetch', 'uvx mcp-server-fetch --user-agent "My Agent"', '--named-server', 'echo', `node ${echoServer}`, '--port', '0']);
+	t.like(options, {mode: 'server', command: undefined});
+	t.deepEqual(options.namedServers, [
+		{name: 'fetch', command: 'uvx', args: ['mcp-server-fetch', '--user-agent', 'My Agent']},
+		{name: 'echo', command: 'node', args: [echoServer]},
+	]);
+});
+
+test('--verify-ssl takes an optional value and never swallows the URL', t => {
+	t.true(parse(['--verify-ssl', 'https://x.test/mcp']).verifySsl);
+	t.false(parse(['--verify-ssl', 'false', 'https://x.test/mcp']).verifySsl);
+	t.false(parse(['--no-verify-ssl', 'https://x.test/mcp']).verifySsl);
+	t.is(parse(['--verify-ssl', echoServer, 'https://x.test/mcp']).verifySsl, echoServer);
+	t.true(parse(['--verify-ssl=true', 'https://x.test/mcp']).verifySsl);
+});
+
+test('--log-messages takes an optional file and does not swallow the command', t => {
+	t.like(parse(['--log-messages', 'node', 'server.js']), {logMessages: '-', command: 'node'});
+	t.like(parse(['--log-messages', './messages.jsonl', 'node', 'server.js']), {logMessages: './messages.jsonl', command: 'node'});
+	t.like(parse(['--log-messages=out.jsonl', 'https://x.test/mcp']), {logMessages: 'out.jsonl', mode: 'client'});
+	t.like(parse(['https://x.test/mcp']), {logMessages: undefined});
+});
+
+test('deprecated --sse-host and --sse-port work', t => {
+	t.like(parse(['--sse-port', '9000', '--sse-host', '127.0.0.2', 'cmd']), {port: 9000, host: '127.0.0.2'});
+	t.like(parse(['--sse-port', '9000', '--port', '9001', 'cmd']), {port: 9001});
+});
+
+test('SSE_URL is the URL when none is given', t => {
+	const options = parse([], {SSE_URL: 'http://localhost:9/sse'});
+	t.like(options, {mode: 'client', url: 'http://localhost:9/sse'});
+	t.true(options.warnings.some(warning => warning.includes('deprecated')));
+});
+
+test('--debug and --log-level', t => {
+	t.is(parse(['--debug', 'cmd']).logLevel, 'debug');
+	t.is(parse(['--log-level', 'WARNING', 'cmd']).logLevel, 'warning');
+	t.is(parse(['--log-level', 'error', 'cmd']).logLevel, 'error');
+});
+
+test('durations and sizes take units', t => {
+	t.like(parse(['--request-timeout', '1500ms', '--max-message-bytes', '16MiB', '--session-timeout', '2m', 'cmd']), {
+		requestTimeout: 1500,
+		maxMessageBytes: 16 * 1024 * 1024,
+		sessionTimeout: 120_000,
+	});
+	t.is(parse(['--request-timeout', '30', 'cmd']).requestTimeout, 30_000);
+});
+
+test('OAuth client credentials together, with a scope', t => {
+	t.deepEqual(parse(['--client-id', 'id', '--client-secret', 'secret', '--token-url', 'https://auth.test/token', '--scope', 'mcp', 'https://x.test/mcp']).oauth, {
+		clientId: 'id',
+		clientSecret: 'secret',
+		tokenUrl: 'https://auth.test/token',
+		scope: 'mcp',
+	});
+});
+
+test('flags of the other mode are ignored with a warning', t => {
+	const options = parse(['--port', '8080', 'https://x.test/mcp']);
+	t.true(options.warnings.some(warning => warning.includes('`--port` applies to server mode only')));
+});
+
+const usageErrors: Array<[string[], RegExp]> = [
+	[['--headers', 'Authorization'], /`--headers` expects two values, KEY VALUE; got only `Authorization`/],
+	[['-e', 'KEY'], /`-e` expects two values/],
+	[['--named-server', 'x'], /`--named-server` expects two values, NAME COMMAND/],
+	[['--bogus', 'https://x.test'], /Unknown option `--bogus`/],
+	[['node', 'server.js', '--timeout', '3'], /Unknown option `--timeout`.*put the command after `--`: mcp-proxy \[options] -- node server.js --timeout/],
+	[['--port', 'abc', 'cmd'], /`--port` expects an integer between 0 and 65535, got `abc`/],
+	[['--port', '70000', 'cmd'], /`--port` expects an integer/],
+	[['--port'], /`--port` expects a value/],
+	[['--client-id', 'a', 'https://x.test'], /missing --client-secret and --token-url/],
+	[['--scope', 'a', 'https://x.test'], /`--scope` needs/],
+	[['--transport', 'websocket', 'https://x.test'], /`--transport` expects auto, streamablehttp or sse/],
+	[['-H', 'X-Evil', 'a\r\nInjected: 1', 'https://x.test'], /contains a line break/],
+	[['-H', 'Bad Name', 'v', 'https://x.test'], /Invalid header name/],
+	[['--header', 'novalue', 'https://x.test'], /expects "Name: value"/],
+	[['--host', '0.0.0.0', 'cmd'], /Refusing to listen on `0.0.0.0` without authentication/],
+	[['--log-level', 'loud', 'cmd'], /`--log-level` expects DEBUG/],
+	[['--request-timeout', 'soon', 'cmd'], /`--request-timeout` expects a duration/],
+	[['--max-body-bytes', 'lots', 'cmd'], /`--max-body-bytes` expects a size/],
+	[['--verify-ssl', 'maybe', 'https://x.test'], /`--verify-ssl` expects true, false or the path of a CA bundle/],
+	[['--named-server', 'bad/name', 'cmd'], /may contain only letters/],
+	[['--named-server', 'a', 'echo "unterminated'], /Unterminated double quote/],
+	[['https://x.test', 'extra'], /Client mode takes one URL/],
+	[[], /Nothing to run/],
+];
+
+for (const [argv, message] of usageErrors) {
+	test(`usage error: ${JSON.stringify(argv)}`, t => {
+		const error = t.throws(() => parse(argv), {instanceOf: UsageError});
+		t.regex(error.message, message);
+	});
+}
+
+test('--host 0.0.0.0 is allowed with an API key or --allow-unauthenticated', t => {
+	t.like(parse(['--host', '0.0.0.0', '--api-key', 'k', 'cmd']), {host: '0.0.0.0', apiKey: 'k'});
+	t.like(parse(['--host', '0.0.0.0', 'cmd'], {MCP_PROXY_API_KEY: 'k2'}), {apiKey: 'k2'});
+	t.like(parse(['--host', '0.0.0.0', '--allow-unauthenticated', 'cmd']), {allowUnauthenticated: true});
+});
+
+test('splitCommand follows shell quoting', t => {
+	t.deepEqual(splitCommand(String.raw`a 'b c' "d \"e\"" f\ g ''`), ['a', 'b c', 'd "e"', 'f g', '']);
+});

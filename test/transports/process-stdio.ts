@@ -1,0 +1,71 @@
+import {PassThrough} from 'node:stream';
+import test from 'ava';
+import {firstValueFrom, Subject, toArray} from 'rxjs';
+import {processStdio} from '../../source/transports/process-stdio.js';
+import {createLogger} from '../../source/logger.js';
+import type {Message} from '../../source/types.js';
+
+function setup() {
+	const stdin = new PassThrough();
+	const stdout = new PassThrough();
+	const logged: string[] = [];
+	const logger = createLogger({
+		write(line) {
+			logged.push(line);
+		},
+	});
+	const written: string[] = [];
+	stdout.setEncoding('utf8');
+	stdout.on('data', (chunk: string) => {
+		written.push(chunk);
+	});
+	return {
+		stdin, stdout, logger, logged, written,
+	};
+}
+
+test('reads messages from stdin, writes to stdout, completes when stdin ends', async t => {
+	const {stdin, stdout, logger, written} = setup();
+	const outgoing = new Subject<Message>();
+	const received = firstValueFrom(processStdio({stdin, stdout, logger})(outgoing).pipe(toArray()));
+	stdin.write('{"jsonrpc":"2.0","id":1,"method":"ping"}\n[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}]\n');
+	outgoing.next({jsonrpc: '2.0', id: 1, result: {}});
+	stdin.end();
+	t.deepEqual(await received, [
+		{jsonrpc: '2.0', id: 1, method: 'ping'},
+		{jsonrpc: '2.0', method: 'a'},
+		{jsonrpc: '2.0', method: 'b'},
+	]);
+	t.is(written.join(''), '{"jsonrpc":"2.0","id":1,"result":{}}\n');
+});
+
+test('invalid JSON and non-JSON-RPC lines are logged and skipped; a broken request gets an error reply; nothing else is lost', async t => {
+	const {stdin, stdout, logger, logged, written} = setup();
+	const received = firstValueFrom(processStdio({stdin, stdout, logger})(new Subject<Message>()).pipe(toArray()));
+	stdin.write('this is not json\n42\nnull\n');
+	stdin.write('{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"oops"\n');
+	stdin.write('{"hello":"world"}\n');
+	stdin.write('{"jsonrpc":"2.0","id":6,"method":7}\n');
+	stdin.write('{"jsonrpc":"2.0","id":2,"method":"ping"}\n');
+	stdin.end();
+	t.deepEqual(await received, [{jsonrpc: '2.0', id: 2, method: 'ping'}]);
+	t.true(logged.some(line => line.includes('not JSON') && line.includes('this is not json')));
+	t.true(logged.some(line => line.includes('not JSON-RPC') && line.includes('hello')));
+	const replies = written.join('').trim().split('\n').map(line => JSON.parse(line) as {id: number; error: {code: number}});
+	t.deepEqual(replies.map(reply => [reply.id, reply.error.code]), [[5, -32_700], [6, -32_600]]);
+});
+
+test('a request over the size limit is answered with an error instead of being lost', async t => {
+	const {stdin, stdout, logger, logged, written} = setup();
+	const received = firstValueFrom(processStdio({
+		stdin, stdout, logger, maxLineBytes: 100,
+	})(new Subject<Message>()).pipe(toArray()));
+	stdin.write(`{"jsonrpc":"2.0","id":"big","method":"tools/call","params":{"data":"${'x'.repeat(500)}"}}\n`);
+	stdin.write('{"jsonrpc":"2.0","id":3,"method":"ping"}\n');
+	stdin.end();
+	t.deepEqual(await received, [{jsonrpc: '2.0', id: 3, method: 'ping'}]);
+	t.true(logged.some(line => line.includes('over the limit of 100 bytes')));
+	const reply = JSON.parse(written.join('')) as {id: string; error: {code: number; message: string}};
+	t.is(reply.id, 'big');
+	t.is(reply.error.code, -32_003);
+});
