@@ -1,0 +1,352 @@
+import test from 'ava';
+import {
+	Observable,
+	Subject,
+	VirtualAction,
+	VirtualTimeScheduler,
+	type Subscriber,
+} from 'rxjs';
+import {multiplex, type MultiplexOptions} from '../../source/operators/multiplex.js';
+import {createLogger} from '../../source/logger.js';
+import type {Message, Transport} from '../../source/types.js';
+
+const logger = createLogger({level: 'silent'});
+
+type Loose = Record<string, any>;
+
+/**
+A scripted upstream server: answers `initialize` at once (unless told not to), records what it is sent, and lets the test emit, fail or close.
+*/
+function fakeUpstream({answerInitialize = true} = {}) {
+	const sent: Loose[] = [];
+	let subscriber: Subscriber<Message> | undefined;
+	let starts = 0;
+	const transport: Transport = outgoing$ => new Observable<Message>(current => {
+		starts++;
+		subscriber = current;
+		const subscription = outgoing$.subscribe({
+			next(message) {
+				sent.push(message);
+				const loose = message as Loose;
+				if (loose['method'] === 'initialize' && answerInitialize) {
+					current.next({jsonrpc: '2.0', id: loose['id'], result: {protocolVersion: '2025-11-25', capabilities: {tools: {}}, serverInfo: {name: 'fake', version: '1'}}});
+				}
+			},
+			complete() {
+				current.complete();
+			},
+		});
+		return () => {
+			subscription.unsubscribe();
+		};
+	});
+	return {
+		transport,
+		sent,
+		get starts() {
+			return starts;
+		},
+		emit(message: Loose) {
+			subscriber!.next(message as Message);
+		},
+		fail(error: Error) {
+			subscriber!.error(error);
+		},
+		sentWith: (method: string) => sent.filter(message => message['method'] === method),
+	};
+}
+
+function setup(options: MultiplexOptions = {}, upstreamOptions = {}) {
+	const scheduler = new VirtualTimeScheduler(VirtualAction, 0);
+	const upstream = fakeUpstream(upstreamOptions);
+	const mux = multiplex(upstream.transport, {logger, scheduler, ...options});
+	const running = mux.run$.subscribe();
+	const client = (id: string) => {
+		const input = new Subject<Message>();
+		const received: Loose[] = [];
+		let completed = false;
+		const subscription = mux.session(id)(input).subscribe({
+			next(message) {
+				received.push(message);
+			},
+			complete() {
+				completed = true;
+			},
+		});
+		return {
+			send(message: Loose) {
+				input.next({jsonrpc: '2.0', ...message} as Message);
+			},
+			received,
+			close() {
+				input.complete();
+			},
+			unsubscribe() {
+				subscription.unsubscribe();
+			},
+			get completed() {
+				return completed;
+			},
+		};
+	};
+
+	let time = 0;
+	const advance = (ms: number) => {
+		time += ms;
+		scheduler.maxFrames = time;
+		scheduler.flush();
+		scheduler.frame = time;
+	};
+
+	return {
+		mux, upstream, client, advance, running,
+	};
+}
+
+const initialize = (id: number | string = 0, capabilities: Loose = {}, protocolVersion = '2025-11-25') => ({id, method: 'initialize', params: {protocolVersion, capabilities, clientInfo: {name: 'c', version: '1'}}});
+
+test('the upstream is initialized once by the proxy, and each session is answered from its result', t => {
+	const {upstream, client, mux} = setup();
+	const a = client('a');
+	const b = client('b');
+	a.send(initialize(1));
+	b.send(initialize('x', {}, '2025-03-26'));
+	a.send({method: 'notifications/initialized'});
+	t.is(upstream.sentWith('initialize').length, 1);
+	t.like(upstream.sentWith('initialize')[0], {params: {clientInfo: {name: 'rx-mcp-proxy'}, capabilities: {sampling: {}, roots: {listChanged: true}}}});
+	t.is(upstream.sentWith('notifications/initialized').length, 1);
+	t.deepEqual(a.received, [{jsonrpc: '2.0', id: 1, result: {protocolVersion: '2025-11-25', capabilities: {tools: {}}, serverInfo: {name: 'fake', version: '1'}}}]);
+	t.like(b.received[0], {id: 'x', result: {protocolVersion: '2025-03-26'}});
+	t.like(mux.status(), {state: 'running', sessions: 2, restarts: 0});
+});
+
+test('request ids are rewritten so sessions never collide, and each response returns to its own session with its own id', t => {
+	const {upstream, client} = setup();
+	const a = client('a');
+	const b = client('b');
+	a.send({id: 1, method: 'tools/call', params: {name: 'echo', arguments: {text: 'from a'}}});
+	b.send({id: 1, method: 'tools/call', params: {name: 'echo', arguments: {text: 'from b'}}});
+	const calls = upstream.sentWith('tools/call');
+	t.is(calls.length, 2);
+	t.not(calls[0]!['id'], calls[1]!['id']);
+	// Answer in the opposite order.
+	upstream.emit({jsonrpc: '2.0', id: calls[1]!['id'], result: {text: 'for b'}});
+	upstream.emit({jsonrpc: '2.0', id: calls[0]!['id'], result: {text: 'for a'}});
+	t.deepEqual(a.received, [{jsonrpc: '2.0', id: 1, result: {text: 'for a'}}]);
+	t.deepEqual(b.received, [{jsonrpc: '2.0', id: 1, result: {text: 'for b'}}]);
+});
+
+test('progress tokens are rewritten and progress goes to its session only', t => {
+	const {upstream, client} = setup();
+	const a = client('a');
+	const b = client('b');
+	a.send({id: 1, method: 'tools/call', params: {name: 'progress', _meta: {progressToken: 'p'}}});
+	b.send({id: 2, method: 'tools/call', params: {name: 'progress', _meta: {progressToken: 'p'}}});
+	const [callA, callB] = upstream.sentWith('tools/call');
+	const tokenA = callA!['params']._meta.progressToken;
+	const tokenB = callB!['params']._meta.progressToken;
+	t.not(tokenA, tokenB);
+	t.is(callA!['params'].name, 'progress');
+	upstream.emit({jsonrpc: '2.0', method: 'notifications/progress', params: {progressToken: tokenB, progress: 1, total: 2}});
+	upstream.emit({jsonrpc: '2.0', method: 'notifications/progress', params: {progressToken: tokenA, progress: 5}});
+	t.deepEqual(a.received, [{jsonrpc: '2.0', method: 'notifications/progress', params: {progressToken: 'p', progress: 5}}]);
+	t.deepEqual(b.received, [{jsonrpc: '2.0', method: 'notifications/progress', params: {progressToken: 'p', progress: 1, total: 2}}]);
+});
+
+test('unknown methods, _meta and extra fields pass untouched', t => {
+	const {upstream, client} = setup();
+	const a = client('a');
+	a.send({
+		id: 9, method: 'vendor/future', params: {cursor: 'abc', _meta: {trace: 'x'}, nested: {deep: [1, 2]}}, extra: true,
+	});
+	const [sent] = upstream.sentWith('vendor/future');
+	t.deepEqual({...sent, id: 0}, {
+		jsonrpc: '2.0', id: 0, method: 'vendor/future', params: {cursor: 'abc', _meta: {trace: 'x'}, nested: {deep: [1, 2]}}, extra: true,
+	});
+	upstream.emit({
+		jsonrpc: '2.0', id: sent!['id'], result: {nextCursor: 'def', _meta: {y: 1}}, extra: 'kept',
+	});
+	t.deepEqual(a.received, [{
+		jsonrpc: '2.0', id: 9, result: {nextCursor: 'def', _meta: {y: 1}}, extra: 'kept',
+	}]);
+});
+
+test('list-changed notifications go to every initialized session; resources/updated only to subscribers', t => {
+	const {upstream, client} = setup();
+	const a = client('a');
+	const b = client('b');
+	const c = client('c');
+	a.send(initialize(1));
+	b.send(initialize(1));
+	// C never initializes: it gets nothing unsolicited.
+	a.send({id: 2, method: 'resources/subscribe', params: {uri: 'echo://x'}});
+	const [subscribe] = upstream.sentWith('resources/subscribe');
+	upstream.emit({jsonrpc: '2.0', id: subscribe!['id'], result: {}});
+	upstream.emit({jsonrpc: '2.0', method: 'notifications/tools/list_changed'});
+	upstream.emit({jsonrpc: '2.0', method: 'notifications/resources/updated', params: {uri: 'echo://x'}});
+	upstream.emit({jsonrpc: '2.0', method: 'notifications/resources/updated', params: {uri: 'echo://other'}});
+	const methods = (received: Loose[]) => received.filter(message => 'method' in message).map(message => `${message['method']}${message['params']?.uri ? ` ${message['params'].uri}` : ''}`);
+	t.deepEqual(methods(a.received), ['notifications/tools/list_changed', 'notifications/resources/updated echo://x']);
+	t.deepEqual(methods(b.received), ['notifications/tools/list_changed']);
+	t.deepEqual(c.received, []);
+});
+
+test('unsubscribing is forwarded only when no other session is subscribed', t => {
+	const {upstream, client} = setup();
+	const a = client('a');
+	const b = client('b');
+	a.send({id: 1, method: 'resources/subscribe', params: {uri: 'u'}});
+	b.send({id: 1, method: 'resources/subscribe', params: {uri: 'u'}});
+	a.send({id: 2, method: 'resources/unsubscribe', params: {uri: 'u'}});
+	t.is(upstream.sentWith('resources/unsubscribe').length, 0);
+	t.deepEqual(a.received, [{jsonrpc: '2.0', id: 2, result: {}}]);
+	b.send({id: 2, method: 'resources/unsubscribe', params: {uri: 'u'}});
+	t.is(upstream.sentWith('resources/unsubscribe').length, 1);
+});
+
+test('a server→client request goes to the session whose request the upstream is serving, and the answer goes back with the upstream\'s id', t => {
+	const {upstream, client} = setup();
+	const a = client('a');
+	const b = client('b');
+	a.send(initialize(1, {sampling: {}}));
+	b.send(initialize(1, {sampling: {}}));
+	a.send({id: 2, method: 'tools/call', params: {name: 'slow'}});
+	b.send({id: 2, method: 'tools/call', params: {name: 'sample'}});
+	upstream.emit({
+		jsonrpc: '2.0', id: 'srv-1', method: 'sampling/createMessage', params: {messages: []},
+	});
+	const request = b.received.find(message => message['method'] === 'sampling/createMessage');
+	t.truthy(request);
+	t.false(a.received.some(message => message['method'] === 'sampling/createMessage'));
+	b.send({id: request!['id'], result: {role: 'assistant', content: {type: 'text', text: 'ok'}}});
+	t.deepEqual(upstream.sent.at(-1), {jsonrpc: '2.0', id: 'srv-1', result: {role: 'assistant', content: {type: 'text', text: 'ok'}}});
+});
+
+test('a server→client request for a client without the capability gets an error reply upstream', t => {
+	const {upstream, client} = setup();
+	const a = client('a');
+	a.send(initialize(1, {}));
+	a.send({id: 2, method: 'tools/call', params: {name: 'sample'}});
+	upstream.emit({
+		jsonrpc: '2.0', id: 7, method: 'sampling/createMessage', params: {},
+	});
+	t.like(upstream.sent.at(-1), {id: 7, error: {code: -32_601}});
+	t.false(a.received.some(message => message['method'] === 'sampling/createMessage'));
+});
+
+test('pings are answered by the proxy in both directions', t => {
+	const {upstream, client} = setup();
+	const a = client('a');
+	a.send({id: 5, method: 'ping'});
+	t.deepEqual(a.received, [{jsonrpc: '2.0', id: 5, result: {}}]);
+	t.is(upstream.sentWith('ping').length, 0);
+	upstream.emit({jsonrpc: '2.0', id: 'p', method: 'ping'});
+	t.deepEqual(upstream.sent.at(-1), {jsonrpc: '2.0', id: 'p', result: {}});
+});
+
+test('a client\'s cancellation is forwarded with the upstream id, and a late answer is dropped', t => {
+	const {upstream, client} = setup();
+	const a = client('a');
+	a.send({id: 'call', method: 'tools/call', params: {}});
+	const [call] = upstream.sentWith('tools/call');
+	a.send({method: 'notifications/cancelled', params: {requestId: 'call', reason: 'user'}});
+	t.deepEqual(upstream.sentWith('notifications/cancelled'), [{jsonrpc: '2.0', method: 'notifications/cancelled', params: {requestId: call!['id'], reason: 'user'}}]);
+	upstream.emit({jsonrpc: '2.0', id: call!['id'], result: {}});
+	t.deepEqual(a.received, []);
+});
+
+test('when a session closes, its requests in flight are cancelled upstream and its pending server requests are refused', t => {
+	const {upstream, client, mux} = setup();
+	const a = client('a');
+	a.send(initialize(1, {roots: {}}));
+	a.send({id: 2, method: 'tools/call', params: {}});
+	const [call] = upstream.sentWith('tools/call');
+	upstream.emit({jsonrpc: '2.0', id: 'r1', method: 'roots/list'});
+	a.close();
+	t.true(a.completed);
+	t.deepEqual(upstream.sentWith('notifications/cancelled'), [{jsonrpc: '2.0', method: 'notifications/cancelled', params: {requestId: call!['id'], reason: 'The client session closed'}}]);
+	t.like(upstream.sent.find(message => message['id'] === 'r1'), {error: {code: -32_000}});
+	t.is(mux.status().sessions, 0);
+});
+
+test('per-session log levels: the upstream gets the most verbose, each session only what it asked for', t => {
+	const {upstream, client} = setup();
+	const a = client('a');
+	const b = client('b');
+	a.send(initialize(1));
+	b.send(initialize(1));
+	a.send({id: 2, method: 'logging/setLevel', params: {level: 'error'}});
+	b.send({id: 2, method: 'logging/setLevel', params: {level: 'info'}});
+	t.deepEqual(upstream.sentWith('logging/setLevel').map(message => message['params'].level), ['error', 'info']);
+	upstream.emit({jsonrpc: '2.0', method: 'notifications/message', params: {level: 'info', data: 'chatty'}});
+	upstream.emit({jsonrpc: '2.0', method: 'notifications/message', params: {level: 'error', data: 'bad'}});
+	const logs = (received: Loose[]) => received.filter(message => message['method'] === 'notifications/message').map(message => message['params'].data);
+	t.deepEqual(logs(a.received), ['bad']);
+	t.deepEqual(logs(b.received), ['chatty', 'bad']);
+});
+
+test('when the upstream fails, requests in flight get an error at once; it restarts with backoff, is re-initialized, and requests made meanwhile are sent then', t => {
+	const {upstream, client, mux, advance} = setup({restartDelay: 100, restartMaxDelay: 1000});
+	const a = client('a');
+	a.send(initialize(1));
+	a.send({id: 2, method: 'resources/subscribe', params: {uri: 'u'}});
+	a.send({id: 3, method: 'tools/call', params: {name: 'slow'}});
+	upstream.fail(new Error('child crashed'));
+	t.like(a.received.find(message => message['id'] === 3), {error: {code: -32_000}});
+	t.regex(a.received.find(message => message['id'] === 3)!['error'].message, /child crashed/);
+	t.like(mux.status(), {state: 'restarting', lastError: 'child crashed'});
+	a.send({id: 4, method: 'tools/call', params: {name: 'echo'}});
+	t.is(upstream.sentWith('tools/call').length, 1, 'held while restarting');
+	advance(99);
+	t.is(upstream.starts, 1);
+	advance(1);
+	t.is(upstream.starts, 2);
+	t.like(mux.status(), {state: 'running', restarts: 1});
+	t.is(upstream.sentWith('initialize').length, 2);
+	const calls = upstream.sentWith('tools/call');
+	t.is(calls.length, 2);
+	t.is(calls[1]!['params'].name, 'echo');
+	// Subscriptions are restored, and the session is told the lists may have changed.
+	t.is(upstream.sentWith('resources/subscribe').length, 2);
+	t.true(a.received.some(message => message['method'] === 'notifications/tools/list_changed'));
+	upstream.emit({jsonrpc: '2.0', id: calls[1]!['id'], result: {ok: true}});
+	t.deepEqual(a.received.at(-1), {jsonrpc: '2.0', id: 4, result: {ok: true}});
+});
+
+test('an upstream that never answers initialize fails after the timeout; waiting requests get an error; it keeps trying with growing delays', t => {
+	const {upstream, client, mux, advance} = setup({initializeTimeout: 50, restartDelay: 100, restartMaxDelay: 250}, {answerInitialize: false});
+	const a = client('a');
+	a.send(initialize(1));
+	t.deepEqual(a.received, []);
+	advance(50);
+	t.like(mux.status(), {state: 'failed'});
+	t.regex(mux.status().lastError!, /did not answer `initialize` within 50 ms/);
+	t.like(a.received[0], {id: 1, error: {code: -32_002}});
+	// While failed, requests are refused at once.
+	a.send({id: 2, method: 'tools/list'});
+	t.like(a.received[1], {id: 2, error: {code: -32_002}});
+	advance(100);
+	t.is(upstream.starts, 2);
+	advance(50 + 199);
+	t.is(upstream.starts, 2, 'the second delay doubled');
+	advance(1);
+	t.is(upstream.starts, 3);
+	advance(50 + 249);
+	t.is(upstream.starts, 3, 'capped at restartMaxDelay');
+	advance(1);
+	t.is(upstream.starts, 4);
+});
+
+test('close() closes the upstream gracefully and ends every session', t => {
+	const {client, mux, running} = setup();
+	const a = client('a');
+	a.send(initialize(1));
+	let done = false;
+	running.add(() => {
+		done = true;
+	});
+	mux.close();
+	t.true(a.completed);
+	t.true(done);
+	t.is(mux.status().state, 'stopped');
+});
