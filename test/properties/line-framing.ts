@@ -19,7 +19,7 @@ function chunk(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
 	return chunks;
 }
 
-const texts = (decoded: DecodedLine[]) => decoded.map(line => (line.kind === 'line' ? line.text : `<oversize>`));
+const texts = (decoded: DecodedLine[]) => decoded.map(line => (line.kind === 'line' ? line.text : '<oversize>'));
 
 test('any chunking of any UTF-8 lines decodes to the same lines', t => {
 	fc.assert(fc.property(

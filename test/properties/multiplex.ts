@@ -7,6 +7,8 @@ import type {Message, Transport} from '../../source/types.js';
 
 type Loose = Record<string, any>;
 
+const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+
 /**
 Sessions with colliding request ids and progress tokens send requests in a random interleaving; the upstream answers them, with a progress notification first, in a random order. Every session must get exactly one answer per request, with its own id and its own payload, and only its own progress.
 */
@@ -23,7 +25,7 @@ test('id and progress-token rewriting: no collisions, every reply and progress b
 				return outgoing$.subscribe(message => {
 					const loose = message as Loose;
 					if (loose['method'] === 'initialize') {
-						subscriber.next({jsonrpc: '2.0', id: loose['id'], result: {protocolVersion: '2025-11-25', capabilities: {}, serverInfo: {name: 's', version: '1'}}} as Message);
+						subscriber.next({jsonrpc: '2.0', id: loose['id'], result: {protocolVersion: '2025-11-25', capabilities: {}, serverInfo: {name: 's', version: '1'}}});
 					} else if (loose['method'] === 'tools/call') {
 						pending.push(loose);
 					}
@@ -37,7 +39,9 @@ test('id and progress-token rewriting: no collisions, every reply and progress b
 				mux.session(`s${index}`)(input).subscribe(message => {
 					received.push(message);
 				});
-				return {input, received, sent: [] as Array<{id: number | string; payload: string}>, usedIds: new Set<number | string>()};
+				return {
+					input, received, sent: [] as Array<{id: number | string; payload: string}>, usedIds: new Set<number | string>(),
+				};
 			});
 
 			// Send: a session never reuses an id while it is in flight (the protocol forbids it), so skip such sends.
@@ -51,7 +55,9 @@ test('id and progress-token rewriting: no collisions, every reply and progress b
 				session.usedIds.add(id);
 				const payload = `s${index}:${String(id)}`;
 				session.sent.push({id, payload});
-				session.input.next({jsonrpc: '2.0', id, method: 'tools/call', params: {name: 'echo', arguments: {payload}, _meta: {progressToken: id}}} as Message);
+				session.input.next({
+					jsonrpc: '2.0', id, method: 'tools/call', params: {name: 'echo', arguments: {payload}, _meta: {progressToken: id}},
+				});
 			}
 
 			const upstreamIds = new Set(pending.map(request => request['id']));
@@ -64,8 +70,8 @@ test('id and progress-token rewriting: no collisions, every reply and progress b
 			while (pending.length > 0) {
 				const index = iterator.next().value! % pending.length;
 				const [request] = pending.splice(index, 1);
-				upstream!.next({jsonrpc: '2.0', method: 'notifications/progress', params: {progressToken: request!['params']._meta.progressToken, progress: 1, message: request!['params'].arguments.payload}} as Message);
-				upstream!.next({jsonrpc: '2.0', id: request!['id'], result: {payload: request!['params'].arguments.payload}} as Message);
+				upstream!.next({jsonrpc: '2.0', method: 'notifications/progress', params: {progressToken: request!['params']._meta.progressToken, progress: 1, message: request!['params'].arguments.payload}});
+				upstream!.next({jsonrpc: '2.0', id: request!['id'], result: {payload: request!['params'].arguments.payload}});
 			}
 
 			for (const session of sessions) {
@@ -73,12 +79,12 @@ test('id and progress-token rewriting: no collisions, every reply and progress b
 				const progress = session.received.filter(message => message['method'] === 'notifications/progress');
 				t.is(responses.length, session.sent.length);
 				t.deepEqual(
-					responses.map(response => [response['id'], response['result'].payload]).toSorted(),
-					session.sent.map(({id, payload}) => [id, payload]).toSorted(),
+					responses.map(response => [response['id'], response['result'].payload]).toSorted(byJson),
+					session.sent.map(({id, payload}) => [id, payload]).toSorted(byJson),
 				);
 				t.deepEqual(
-					progress.map(notification => [notification['params'].progressToken, notification['params'].message]).toSorted(),
-					session.sent.map(({id, payload}) => [id, payload]).toSorted(),
+					progress.map(notification => [notification['params'].progressToken, notification['params'].message]).toSorted(byJson),
+					session.sent.map(({id, payload}) => [id, payload]).toSorted(byJson),
 				);
 			}
 
