@@ -6,6 +6,7 @@
 import {existsSync} from 'node:fs';
 import process from 'node:process';
 import {parseArgs} from 'node:util';
+import {execa} from 'execa';
 import {ensureInstalled} from './install.js';
 import {inspectorChecks, type InspectorCheck} from './inspector.js';
 import {cli, conformanceServer, node22} from './paths.js';
@@ -159,7 +160,8 @@ if (chosen.some(name => name.includes('proxy')) && !existsSync(cli)) {
 	throw new Error(`${cli} is missing: run \`npm run build\` first`);
 }
 
-say(`conformance suite ${await suiteVersion()} on ${node22()}; targets: ${chosen.join(', ')}${values.target ?? values.all ? '' : ` (pending: ${pendingTargets.join(', ')})`}`);
+const {stdout: node22Version} = await execa(node22(), ['--version']);
+say(`conformance suite ${await suiteVersion()} on Node ${node22Version} (${node22()}); targets: ${chosen.join(', ')}${values.target ?? values.all ? '' : ` (pending: ${pendingTargets.join(', ')})`}`);
 const serverScenarios = await listServerScenarios();
 for (const name of chosen) {
 	if (name.startsWith('server/')) {

@@ -48,11 +48,11 @@ async function runSuite(arguments_: string[], timeoutMs: number) {
 }
 
 /**
-The installed suite's version (`conformance --version`).
+The installed suite's version, from its package.json.
 */
 export async function suiteVersion(): Promise<string> {
-	const {stdout} = await runSuite(['--version'], 30_000);
-	return stdout.trim();
+	const manifest = JSON.parse(await readFile(path.join(path.dirname(conformanceSuite), '..', 'package.json'), 'utf8')) as {version: string};
+	return manifest.version;
 }
 
 /**
