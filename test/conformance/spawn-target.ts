@@ -1,0 +1,152 @@
+import process from 'node:process';
+import {setTimeout as delay} from 'node:timers/promises';
+import {execa, type ResultPromise} from 'execa';
+import {cli, conformanceServer, root} from './paths.js';
+import type {ServerTargetName} from './targets.js';
+
+/**
+A server the suite or the inspector can reach.
+*/
+export type RunningTarget = {
+	/**
+	Streamable HTTP endpoint (`…/mcp`).
+	*/
+	url: string;
+	/**
+	Legacy SSE endpoint (`…/sse`).
+	*/
+	sseUrl: string;
+	/**
+	What the target wrote to stderr so far (the last 64 KiB), for diagnostics.
+	*/
+	stderr: () => string;
+	stop: () => Promise<void>;
+};
+
+const urlPattern = /http:\/\/127\.0\.0\.1:\d+\/mcp/g;
+const maxStderr = 64 * 1024;
+
+function isAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+async function stopGroup(child: ResultPromise, pid: number): Promise<void> {
+	// The target runs in its own process group (detached), so its children (fixture, client mode) go with it.
+	for (const [signal, waitMs] of [['SIGTERM', 5000], ['SIGKILL', 2000]] as const) {
+		try {
+			process.kill(-pid, signal);
+		} catch {
+			return; // The group is gone.
+		}
+
+		const deadline = Date.now() + waitMs;
+		while (Date.now() < deadline && isAlive(-pid)) {
+			// eslint-disable-next-line no-await-in-loop
+			await delay(25);
+		}
+
+		if (!isAlive(-pid)) {
+			break;
+		}
+	}
+
+	await child.catch(() => undefined);
+}
+
+/**
+Spawn `command` (in its own process group) and resolve once it prints an `http://127.0.0.1:PORT/mcp` URL on stderr that is not in `ignoreUrls` (the proxy may relay its children's logs, which name other URLs).
+*/
+export async function spawnTarget(command: string, arguments_: string[], {ignoreUrls = [], timeoutMs = 20_000}: {ignoreUrls?: string[]; timeoutMs?: number} = {}): Promise<RunningTarget> {
+	const child = execa(command, arguments_, {
+		cwd: root,
+		detached: true,
+		stdin: 'ignore',
+		stdout: 'ignore',
+		stderr: 'pipe',
+		reject: false,
+	});
+	const {pid} = child;
+	if (pid === undefined) {
+		const result = await child;
+		throw new Error(`Could not start ${command} ${arguments_.join(' ')}: ${String(result.message)}`);
+	}
+
+	let stderr = '';
+	const url = await new Promise<string>((resolve, reject) => {
+		const timer = setTimeout(() => {
+			reject(new Error(`${command} ${arguments_.join(' ')} printed no http://127.0.0.1:PORT/mcp URL within ${timeoutMs} ms; stderr:\n${stderr}`));
+		}, timeoutMs);
+		child.stderr.setEncoding('utf8');
+		child.stderr.on('data', (chunk: string) => {
+			stderr = (stderr + chunk).slice(-maxStderr);
+			const found = stderr.match(urlPattern)?.find(candidate => !ignoreUrls.includes(candidate));
+			if (found) {
+				clearTimeout(timer);
+				resolve(found);
+			}
+		});
+		void child.then(result => {
+			clearTimeout(timer);
+			reject(new Error(`${command} ${arguments_.join(' ')} exited (${String(result.exitCode ?? result.signal)}) before printing its URL; stderr:\n${stderr}`));
+		});
+	}).catch(async (error: unknown) => {
+		await stopGroup(child, pid);
+		throw error;
+	});
+
+	return {
+		url,
+		sseUrl: url.replace(/\/mcp$/, '/sse'),
+		stderr: () => stderr,
+		stop: async () => stopGroup(child, pid),
+	};
+}
+
+/**
+The conformance fixture served over Streamable HTTP and legacy SSE by the SDK, no proxy.
+*/
+export async function startFixtureHttp(): Promise<RunningTarget> {
+	return spawnTarget(process.execPath, [conformanceServer, '--http', '--port', '0']);
+}
+
+/**
+Start one server target of `targets.ts`. The chain starts the fixture's HTTP face first and stops it with the proxy.
+*/
+export async function startServerTarget(name: ServerTargetName): Promise<RunningTarget> {
+	switch (name) {
+		case 'server/direct': {
+			return startFixtureHttp();
+		}
+
+		case 'server/proxy-multiplexed': {
+			return spawnTarget(process.execPath, [cli, '--port', '0', '--', process.execPath, conformanceServer]);
+		}
+
+		case 'server/proxy-isolated': {
+			return spawnTarget(process.execPath, [cli, '--port', '0', '--isolate-sessions', '--', process.execPath, conformanceServer]);
+		}
+
+		case 'server/proxy-chain': {
+			const fixture = await startFixtureHttp();
+			try {
+				const proxy = await spawnTarget(process.execPath, [cli, '--port', '0', '--', process.execPath, cli, fixture.url], {ignoreUrls: [fixture.url]});
+				return {
+					...proxy,
+					stderr: () => `${proxy.stderr()}\n--- fixture (behind client mode) ---\n${fixture.stderr()}`,
+					async stop() {
+						await proxy.stop();
+						await fixture.stop();
+					},
+				};
+			} catch (error) {
+				await fixture.stop();
+				throw error;
+			}
+		}
+	}
+}

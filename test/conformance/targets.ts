@@ -1,0 +1,84 @@
+/**
+Which conformance runs `npm run test:conformance` (and so `npm test` and CI) performs.
+
+To enable a target, move its name from `pendingTargets` to `enabledTargets`: that is the whole edit. A pending target can still be run by name: `npm run test:conformance -- --target server/proxy-multiplexed`.
+*/
+
+export const serverTargets = {
+	/**
+	The fixture served over Streamable HTTP by the SDK itself, no proxy: proves the fixture passes every scenario.
+	*/
+	'server/direct': 'node fixtures/conformance-server.js --http',
+	/**
+	Server mode, one shared (multiplexed) fixture child behind every session.
+	*/
+	'server/proxy-multiplexed': 'node distribution/cli.js --port 0 -- node fixtures/conformance-server.js',
+	/**
+	Server mode, one fixture child per session.
+	*/
+	'server/proxy-isolated': 'node distribution/cli.js --port 0 --isolate-sessions -- node fixtures/conformance-server.js',
+	/**
+	Two hops: server mode whose child is client mode, which talks Streamable HTTP to the fixture's own HTTP face.
+	*/
+	'server/proxy-chain': 'node distribution/cli.js --port 0 -- node distribution/cli.js http://127.0.0.1:FIXTURE/mcp',
+} as const;
+
+export const clientTargets = {
+	/**
+	The driver's SDK client talks HTTP to the scenario server itself: validates the driver and the harness.
+	*/
+	'client/direct': 'conformance client --command "node fixtures/conformance-client.js"',
+	/**
+	The driver's SDK client talks stdio to client mode (`node distribution/cli.js URL …`), which talks to the scenario server.
+	*/
+	'client/via-proxy': 'conformance client --command "node fixtures/conformance-client.js --via-proxy"',
+} as const;
+
+export const inspectorTargets = {
+	/**
+	Inspector-cli against the fixture itself: `/mcp` (http), `/sse` (sse) and stdio.
+	*/
+	'inspector/direct': 'inspector-cli --cli http://…/mcp | http://…/sse | node fixtures/conformance-server.js',
+	/**
+	Inspector-cli against server mode's `/mcp` and `/sse`, and against client mode over stdio.
+	*/
+	'inspector/proxy': 'inspector-cli --cli http://proxy/mcp | http://proxy/sse | node distribution/cli.js http://fixture/mcp',
+} as const;
+
+export type ServerTargetName = keyof typeof serverTargets;
+export type ClientTargetName = keyof typeof clientTargets;
+export type InspectorTargetName = keyof typeof inspectorTargets;
+export type TargetName = ServerTargetName | ClientTargetName | InspectorTargetName;
+
+export const allTargets = [...Object.keys(serverTargets), ...Object.keys(clientTargets), ...Object.keys(inspectorTargets)] as TargetName[];
+
+/**
+Run by `npm run test:conformance`.
+*/
+export const enabledTargets: TargetName[] = [
+	'server/direct',
+	'client/direct',
+	'inspector/direct',
+];
+
+/**
+Ready, waiting for the proxy's modes (issues 3 and 4) to land.
+*/
+export const pendingTargets: TargetName[] = [
+	'server/proxy-multiplexed',
+	'server/proxy-isolated',
+	'server/proxy-chain',
+	'client/via-proxy',
+	'inspector/proxy',
+];
+
+/**
+The client scenarios issue 5 requires (the suite's `auth/client-credentials-jwt` needs `private_key_jwt` in client mode).
+*/
+export const clientScenarios = [
+	'initialize',
+	'tools_call',
+	'sse-retry',
+	'auth/client-credentials-basic',
+	'auth/client-credentials-jwt',
+] as const;
