@@ -249,7 +249,7 @@ export class StreamableHttpFace {
 			return;
 		}
 
-		if (initialize && messages.length > 1) {
+		if (initialize && (batch || messages.length > 1)) {
 			sendRpcError(response, 400, 'Invalid Request: initialize must not be part of a batch', {code: errorCodes.invalidRequest});
 			return;
 		}

@@ -10,6 +10,7 @@ import {spawnStdio} from '../../source/transports/stdio-child.js';
 import {createLogger} from '../../source/logger.js';
 import {httpListener, type HttpListenerOptions, type ListenerStats} from '../../source/listeners/http-listener.js';
 import type {Session} from '../../source/listeners/session-port.js';
+import type {Transport} from '../../source/types.js';
 import {echoServer} from './fixtures.js';
 import {waitForExit} from './processes.js';
 
@@ -32,9 +33,13 @@ export type RunningListener = {
 };
 
 /**
-Start a listener on 127.0.0.1, port 0, each session backed by its own echo-server child. Stopped in `t.teardown`.
+Start a listener on 127.0.0.1, port 0, each session backed by its own child (the echo server unless `backend` names another command, or gives an in-process transport). Stopped in `t.teardown`.
 */
-export async function startListener(t: ExecutionContext, options: HttpListenerOptions = {}): Promise<RunningListener> {
+export type Backend = {command: string; args: string[]} | Transport;
+
+const echoBackend = () => ({command: process.execPath, args: [echoServer]});
+
+export async function startListener(t: ExecutionContext, options: HttpListenerOptions = {}, backend: (session: Session) => Backend = echoBackend): Promise<RunningListener> {
 	const pids: number[] = [];
 	const sessions: Session[] = [];
 	let stats: (() => ListenerStats) | undefined;
@@ -53,9 +58,13 @@ export async function startListener(t: ExecutionContext, options: HttpListenerOp
 			},
 		}).pipe(mergeMap(session => {
 			sessions.push(session);
+			const chosen = backend(session);
+			if (typeof chosen === 'function') {
+				return link(session.transport, chosen);
+			}
+
 			return link(session.transport, spawnStdio({
-				command: process.execPath,
-				args: [echoServer],
+				...chosen,
 				logger: quietLogger,
 				stderr: 'ignore',
 				onSpawn(pid) {
@@ -65,7 +74,7 @@ export async function startListener(t: ExecutionContext, options: HttpListenerOp
 		})).subscribe({
 			error(error: unknown) {
 				failure = error;
-				reject(error as Error);
+				reject(error instanceof Error ? error : new Error(String(error)));
 			},
 		});
 		running.subscription = subscription;
@@ -133,8 +142,10 @@ export async function connectStreamable(t: ExecutionContext, url: string, option
 /**
 Connect an SDK client over legacy SSE; closed in `t.teardown`.
 */
+// eslint-disable-next-line @typescript-eslint/no-deprecated
 export async function connectSse(t: ExecutionContext, url: string): Promise<{client: Client; transport: SSEClientTransport}> {
 	const client = sdkClient();
+	// eslint-disable-next-line @typescript-eslint/no-deprecated
 	const transport = new SSEClientTransport(new URL(url));
 	t.teardown(async () => {
 		await client.close().catch(() => undefined);
