@@ -257,6 +257,7 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 			emit(session) {
 				subscriber.next(session);
 			},
+			closing: () => closing,
 		};
 		const streamable = new StreamableHttpFace(context);
 		const sse = new SseFace(context);

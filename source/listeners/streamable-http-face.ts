@@ -29,6 +29,10 @@ export type FaceContext = {
 	Hand a new session to the listener's subscriber.
 	*/
 	emit: (session: Session) => void;
+	/**
+	Whether the listener is closing (no new sessions).
+	*/
+	closing: () => boolean;
 };
 
 const knownVersions = new Set(['2024-10-07', '2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25']);
@@ -255,6 +259,12 @@ export class StreamableHttpFace {
 		}
 
 		let session = existing;
+		if (session?.ended) {
+			// It ended while the body was read.
+			sendRpcError(response, 404, notFound, {code: sessionNotFoundCode});
+			return;
+		}
+
 		if (session && initialize) {
 			sendRpcError(response, 400, 'Invalid Request: this session is already initialized', {code: errorCodes.invalidRequest});
 			return;
@@ -272,6 +282,11 @@ export class StreamableHttpFace {
 		}
 
 		if (!session) {
+			if (context.closing()) {
+				sendRpcError(response, 503, 'The server is shutting down', {headers: {connection: 'close'}});
+				return;
+			}
+
 			if (context.table.full) {
 				sendRpcError(response, 503, 'Too many sessions; try again later', {code: errorCodes.overloaded, headers: {'Retry-After': '5'}});
 				return;

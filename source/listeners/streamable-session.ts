@@ -17,7 +17,7 @@ export type StreamableSessionOptions = {
 	keepAlive: KeepAlive;
 	logger: Logger;
 	/**
-	Events kept for resumption, and the bound of messages waiting for a stream.
+	How many events are kept for resumption, and how many characters of them.
 	*/
 	eventStoreLimit: number;
 	eventStoreBytes: number;
@@ -47,6 +47,12 @@ type PendingRequest = {
 	token: string | number | undefined;
 	initialize: boolean;
 };
+
+/**
+How many messages, and how many characters of them, may wait for a GET stream.
+*/
+const maxWaitingMessages = 1000;
+const maxWaitingCharacters = 8 * 1024 * 1024;
 
 const closeReasons: Record<SessionEndReason, string> = {
 	deleted: 'The client deleted the session',
@@ -84,6 +90,8 @@ export class StreamableSession extends SessionPort {
 	private readonly exchanges: Exchange[] = [];
 	private standalone: {sse: SseStream; stream: number} | undefined;
 	private waitingForStream: string[] = [];
+	private waitingCharacters = 0;
+	private warnedAboutDrops = false;
 	private streamCounter = 0;
 
 	constructor(options: StreamableSessionOptions) {
@@ -211,7 +219,8 @@ export class StreamableSession extends SessionPort {
 		}
 
 		const exchange = this.exchanges.find(each => each.stream === key.stream);
-		if (!exchange || exchange.state === 'done') {
+		// A finished answer has nothing more to say; an undecided one never gave out an event id, so its own POST keeps it.
+		if (exchange?.state !== 'sse') {
 			sse.end();
 			return undefined;
 		}
@@ -268,6 +277,7 @@ export class StreamableSession extends SessionPort {
 		this.standalone?.sse.end();
 		this.standalone = undefined;
 		this.waitingForStream = [];
+		this.waitingCharacters = 0;
 		this.store.clear();
 	}
 
@@ -350,9 +360,16 @@ export class StreamableSession extends SessionPort {
 		}
 
 		this.waitingForStream.push(data);
-		if (this.waitingForStream.length > this.options.eventStoreLimit) {
-			this.waitingForStream.shift();
-			this.options.logger.warning(`Session ${this.session.id}: more than ${this.options.eventStoreLimit} messages waited for the client to open a GET stream; dropped the oldest`);
+		this.waitingCharacters += data.length;
+		while (this.waitingForStream.length > maxWaitingMessages || (this.waitingCharacters > maxWaitingCharacters && this.waitingForStream.length > 1)) {
+			this.waitingCharacters -= this.waitingForStream.shift()!.length;
+			const text = `Session ${this.session.id}: too many messages waited for the client to open a GET stream; dropped the oldest`;
+			if (this.warnedAboutDrops) {
+				this.options.logger.debug(text);
+			} else {
+				this.warnedAboutDrops = true;
+				this.options.logger.warning(`${text} (further drops are logged at debug level)`);
+			}
 		}
 	}
 
@@ -396,6 +413,7 @@ export class StreamableSession extends SessionPort {
 
 		const waiting = this.waitingForStream;
 		this.waitingForStream = [];
+		this.waitingCharacters = 0;
 		for (const data of waiting) {
 			sse.send(data, {id: this.store.append('g', stream, data)});
 		}
