@@ -132,6 +132,7 @@ test('legacy SSE: 200 rapid connects and disconnects leave no session, stream or
 	const {client} = await connectSse(t, `${listener.url}/sse`);
 	t.is(textOf(await client.callTool({name: 'echo', arguments: {text: 'still here'}})), 'still here');
 	await client.close();
+	t.true(await eventually(() => listener.stats().sessions === 0 && listener.stats().connections === 0, 15_000), 'no socket is left once idle keep-alive connections time out');
 	t.deepEqual(await listener.stop(), []);
 	t.is(count, 200);
 	t.is(listener.pids.length, 21);
