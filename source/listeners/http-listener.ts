@@ -389,6 +389,12 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 
 		server.listen(port, host, () => {
 			listening = true;
+			if (closing) {
+				// Unsubscribed while a host name was being resolved.
+				server.close();
+				return;
+			}
+
 			const address = server.address();
 			const boundPort = typeof address === 'object' && address ? address.port : port;
 			const shownHost = host.includes(':') ? `[${host}]` : host;

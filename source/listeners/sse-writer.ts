@@ -35,6 +35,12 @@ export class SseStream {
 	constructor(response: ServerResponse, keepAlive: KeepAlive, headers?: OutgoingHttpHeaders) {
 		this.response = response;
 		this.keepAlive = keepAlive;
+		if (response.destroyed) {
+			// The client is already gone: a stream that never opens.
+			this.open = false;
+			return;
+		}
+
 		response.writeHead(200, headers ? {...baseHeaders, ...headers} : baseHeaders);
 		// Send the headers now: a client waits for them before it reads events.
 		response.flushHeaders();

@@ -116,10 +116,6 @@ export class StreamableSession extends SessionPort {
 		return this.pending.has(id);
 	}
 
-	get bufferedEvents(): number {
-		return this.store.size + this.waitingForStream.length;
-	}
-
 	/**
 	Take a POST that carries `requests`: its response will answer them.
 	*/

@@ -113,3 +113,19 @@ test('each session is emitted once, with a fresh id, and the observable can be r
 	const status = await fetch(`${urls[0]!}/status`);
 	t.is(status.status, 200);
 });
+
+test('unsubscribing at once, even while a host name resolves, leaves nothing listening', async t => {
+	let listened = false;
+	const subscription = httpListener({
+		host: 'localhost',
+		logger: quietLogger,
+		onListening() {
+			listened = true;
+		},
+	}).subscribe();
+	subscription.unsubscribe();
+	await new Promise(resolve => {
+		setTimeout(resolve, 300);
+	});
+	t.false(listened);
+});
