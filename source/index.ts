@@ -54,3 +54,9 @@ export {
 export {messageLog, type MessageLog} from './operators/message-log.js';
 export {guardRequests, type GuardRequestsOptions} from './operators/guard-requests.js';
 export {fromSdkTransport, toSdkTransport} from './transports/sdk-transport.js';
+export {
+	httpListener,
+	type Session,
+	type HttpListenerOptions,
+	type ListenerStats,
+} from './listeners/http-listener.js';

@@ -1,0 +1,154 @@
+import {Buffer} from 'node:buffer';
+import type {IncomingMessage, ServerResponse, OutgoingHttpHeaders} from 'node:http';
+import type {RequestId} from '../types.js';
+
+/*
+Small helpers for plain HTTP replies and bounded request bodies, shared by the faces.
+*/
+
+/**
+Answer with a JSON body (already serialized or not) and a `Content-Length`.
+*/
+export function sendJson(response: ServerResponse, status: number, body: unknown, headers?: OutgoingHttpHeaders): void {
+	const text = typeof body === 'string' ? body : JSON.stringify(body);
+	if (response.headersSent || response.destroyed) {
+		return;
+	}
+
+	response.writeHead(status, {
+		...headers,
+		'Content-Type': 'application/json',
+		'Content-Length': Buffer.byteLength(text),
+	});
+	response.end(text);
+}
+
+/**
+Answer with a JSON-RPC error object (code -32000 and `id` null unless given) as the body, the form the MCP specification suggests for HTTP errors.
+*/
+export function sendRpcError(response: ServerResponse, status: number, message: string, options: {code?: number; id?: RequestId; headers?: OutgoingHttpHeaders} = {}): void {
+	sendJson(response, status, {jsonrpc: '2.0', id: options.id ?? null, error: {code: options.code ?? -32_000, message}}, options.headers);
+}
+
+/**
+Answer with no body (202, 204, 200 for DELETE).
+*/
+export function sendEmpty(response: ServerResponse, status: number, headers?: OutgoingHttpHeaders): void {
+	if (response.headersSent || response.destroyed) {
+		return;
+	}
+
+	response.writeHead(status, headers);
+	response.end();
+}
+
+export type BodyResult = {ok: true; text: string} | {ok: false; reason: 'too-large' | 'aborted'};
+
+/**
+Read a request body as UTF-8 text, keeping at most `limit` bytes. A declared `Content-Length` over the limit fails at once without reading; a body that grows past it stops being read. Either way the caller answers 413 and the connection is closed after that answer (`Connection: close`), so what the client still sends is never buffered.
+*/
+export function readBody(request: IncomingMessage, limit: number, callback: (result: BodyResult) => void): void {
+	const declared = request.headers['content-length'];
+	if (declared !== undefined && Number(declared) > limit) {
+		request.pause();
+		callback({ok: false, reason: 'too-large'});
+		return;
+	}
+
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	let settled = false;
+	const settle = (result: BodyResult) => {
+		if (settled) {
+			return;
+		}
+
+		settled = true;
+		request.off('data', onData);
+		request.off('end', onEnd);
+		request.off('error', onError);
+		request.off('close', onClose);
+		callback(result);
+	};
+
+	const onData = (chunk: Uint8Array) => {
+		size += chunk.length;
+		if (size > limit) {
+			chunks.length = 0;
+			request.pause();
+			settle({ok: false, reason: 'too-large'});
+			return;
+		}
+
+		chunks.push(chunk);
+	};
+
+	const onEnd = () => {
+		const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+		settle({ok: true, text: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')});
+	};
+
+	const onError = () => {
+		settle({ok: false, reason: 'aborted'});
+	};
+
+	const onClose = () => {
+		if (!request.complete) {
+			settle({ok: false, reason: 'aborted'});
+		}
+	};
+
+	request.on('data', onData);
+	request.on('end', onEnd);
+	request.on('error', onError);
+	request.on('close', onClose);
+}
+
+/**
+Answer 413 and close the connection, so the rest of an oversized body is never read.
+*/
+export function sendTooLarge(response: ServerResponse, limit: number): void {
+	response.shouldKeepAlive = false;
+	sendRpcError(response, 413, `The request body is larger than ${limit} bytes`, {code: -32_600, headers: {connection: 'close'}});
+	response.once('finish', () => {
+		// Give the client a moment to read the answer before the socket goes.
+		response.socket?.end();
+	});
+}
+
+/**
+Whether a media-type list (`Accept`) admits a type, counting `*\/*` and `type/*`.
+*/
+export function accepts(accept: string | undefined, type: string): boolean {
+	if (accept === undefined) {
+		return false;
+	}
+
+	if (accept.includes(type) || accept.includes('*/*')) {
+		return true;
+	}
+
+	const slash = type.indexOf('/');
+	return accept.includes(`${type.slice(0, slash)}/*`);
+}
+
+/**
+Whether a `Content-Type` is JSON (`application/json`, `application/*+json`, with parameters), or absent.
+*/
+export function isJsonContentType(contentType: string | undefined): boolean {
+	if (contentType === undefined || contentType === '') {
+		return true;
+	}
+
+	const semicolon = contentType.indexOf(';');
+	const essence = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+	return essence === 'application/json' || (essence.startsWith('application/') && essence.endsWith('+json'));
+}
+
+/**
+The one value of a request header (the first, if repeated).
+*/
+export function headerValue(request: IncomingMessage, name: string): string | undefined {
+	const value = request.headers[name];
+	return Array.isArray(value) ? value[0] : value;
+}

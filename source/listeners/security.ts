@@ -1,0 +1,174 @@
+import {createHash, timingSafeEqual} from 'node:crypto';
+import type {IncomingMessage, OutgoingHttpHeaders} from 'node:http';
+
+const loopbackNames = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/**
+Whether a bind address is a loopback one, where Host checks guard against DNS rebinding.
+*/
+export function isLoopbackHost(host: string): boolean {
+	const name = host.toLowerCase();
+	return loopbackNames.has(name) || name.startsWith('127.') || name === '0:0:0:0:0:0:0:1';
+}
+
+/**
+The host name of a `Host` header (`name`, `name:port`, `[v6]`, `[v6]:port`), lower-cased.
+*/
+function hostName(header: string): string {
+	if (header.startsWith('[')) {
+		const end = header.indexOf(']');
+		return end === -1 ? header.toLowerCase() : header.slice(0, end + 1).toLowerCase();
+	}
+
+	const colon = header.indexOf(':');
+	return (colon === -1 ? header : header.slice(0, colon)).toLowerCase();
+}
+
+export const corsAllowMethods = 'GET, POST, DELETE, OPTIONS';
+export const corsAllowHeaders = 'Content-Type, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, X-API-Key, Mcp-Method, Mcp-Name';
+
+export type SecurityOptions = {
+	/**
+	The address the server is bound to.
+	*/
+	host: string;
+	allowOrigins?: readonly string[];
+	exposeHeaders: readonly string[];
+	apiKey?: string;
+};
+
+/**
+The request checks of the HTTP listener, built once: Host (DNS rebinding, on loopback binds), Origin, CORS headers, and the API key.
+
+@example
+```
+const security = createSecurity({host: '127.0.0.1', exposeHeaders: ['Mcp-Session-Id']});
+security.hostAllowed(request); //=> false for `Host: evil.example`
+```
+*/
+export function createSecurity(options: SecurityOptions) {
+	const checkHost = isLoopbackHost(options.host);
+	const boundName = hostName(options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host);
+	const allowOrigins = options.allowOrigins ?? [];
+	const anyOrigin = allowOrigins.includes('*');
+	const allowedOrigins = new Set(allowOrigins.map(origin => normalizeOrigin(origin)));
+	const cors = options.allowOrigins !== undefined && options.allowOrigins.length > 0;
+	const exposeHeaders = options.exposeHeaders.join(', ');
+	const keyHash = options.apiKey === undefined ? undefined : sha256(options.apiKey);
+
+	return {
+		/**
+		Whether the `Host` header names this machine, when bound to loopback. A missing header (HTTP/1.0) passes: browsers, the rebinding vector, always send one.
+		*/
+		hostAllowed(request: IncomingMessage): boolean {
+			if (!checkHost) {
+				return true;
+			}
+
+			const header = request.headers.host;
+			if (header === undefined) {
+				return true;
+			}
+
+			const name = hostName(header);
+			return loopbackNames.has(name) || name === boundName;
+		},
+
+		/**
+		Whether an `Origin` may call us: none (not a browser), a localhost page on any port, or one of `allowOrigins` (`*` allows all).
+		*/
+		originAllowed(origin: string | undefined): boolean {
+			if (origin === undefined || anyOrigin) {
+				return true;
+			}
+
+			if (allowedOrigins.has(normalizeOrigin(origin))) {
+				return true;
+			}
+
+			return isLocalOrigin(origin);
+		},
+
+		/**
+		The CORS headers for a request from `origin`, or `undefined` when CORS is off (no `allowOrigins`) or the request is not cross-origin.
+		*/
+		corsHeaders(origin: string | undefined): OutgoingHttpHeaders | undefined {
+			if (!cors || origin === undefined) {
+				return undefined;
+			}
+
+			return {
+				'Access-Control-Allow-Origin': anyOrigin ? '*' : origin,
+				'Access-Control-Expose-Headers': exposeHeaders,
+				vary: 'Origin',
+			};
+		},
+
+		/**
+		The headers of an answer to a CORS preflight (`OPTIONS`).
+		*/
+		preflightHeaders(origin: string | undefined): OutgoingHttpHeaders {
+			const headers: OutgoingHttpHeaders = {allow: corsAllowMethods};
+			if (cors && origin !== undefined) {
+				headers['Access-Control-Allow-Origin'] = anyOrigin ? '*' : origin;
+				headers['Access-Control-Allow-Methods'] = corsAllowMethods;
+				headers['Access-Control-Allow-Headers'] = corsAllowHeaders;
+				headers['Access-Control-Expose-Headers'] = exposeHeaders;
+				headers['Access-Control-Max-Age'] = '86400';
+				headers.vary = 'Origin';
+			}
+
+			return headers;
+		},
+
+		/**
+		Whether the request carries the API key (`Authorization: Bearer KEY` or `X-API-Key: KEY`), compared in constant time. Always true without an `apiKey`.
+		*/
+		authorized(request: IncomingMessage): boolean {
+			if (keyHash === undefined) {
+				return true;
+			}
+
+			const {authorization} = request.headers;
+			let given: string | undefined;
+			if (authorization !== undefined && /^bearer /i.test(authorization)) {
+				given = authorization.slice(7).trim();
+			} else {
+				const header = request.headers['x-api-key'];
+				given = Array.isArray(header) ? header[0] : header;
+			}
+
+			if (given === undefined) {
+				return false;
+			}
+
+			return timingSafeEqual(sha256(given), keyHash);
+		},
+	};
+}
+
+export type Security = ReturnType<typeof createSecurity>;
+
+function sha256(text: string): Uint8Array {
+	return createHash('sha256').update(text).digest();
+}
+
+function normalizeOrigin(origin: string): string {
+	const trimmed = origin.trim().toLowerCase();
+	return trimmed.endsWith('/') ? trimmed.slice(0, -1) : trimmed;
+}
+
+function isLocalOrigin(origin: string): boolean {
+	let url: URL;
+	try {
+		url = new URL(origin);
+	} catch {
+		return false;
+	}
+
+	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+		return false;
+	}
+
+	return loopbackNames.has(url.hostname);
+}

@@ -1,0 +1,159 @@
+import {Observable, type Subscriber, type Subscription} from 'rxjs';
+import type {Message, Transport} from '../types.js';
+import {LimitError} from '../errors.js';
+
+/**
+A client session accepted by the HTTP listener.
+*/
+export type Session = {
+	/**
+	Random, cryptographically strong, visible ASCII: the `Mcp-Session-Id` for Streamable HTTP, the `session_id` for legacy SSE, a fresh id per request when stateless.
+	*/
+	id: string;
+	/**
+	The named server this session is for; `''` for the default server (`/mcp`, `/sse`, `/messages/`).
+	*/
+	server: string;
+	face: 'streamable-http' | 'sse';
+	/**
+	Whether this is a stateless Streamable HTTP request (one request, no session).
+	*/
+	stateless: boolean;
+	/**
+	Messages from the HTTP client come out of it; messages given to it go to the client.
+	*/
+	transport: Transport;
+};
+
+export type SessionEndReason = 'deleted' | 'client-closed' | 'backend-ended' | 'unsubscribed' | 'idle' | 'listener-closed' | 'answered';
+
+/**
+How many client messages may wait for the session's transport to be subscribed.
+*/
+const maxWaitingMessages = 1000;
+
+/**
+The plumbing shared by both faces: a session's transport, the client's messages waiting for it to be subscribed, and its end. A face subclasses it and routes what the backend sends (`route`) to its HTTP responses.
+*/
+export abstract class SessionPort {
+	readonly session: Session;
+	/**
+	When the client last did something; the idle reaper reads it.
+	*/
+	lastActivity = Date.now();
+	ended = false;
+	/**
+	Called once when the session ends, so the table forgets it.
+	*/
+	onEnd: ((port: SessionPort, reason: SessionEndReason) => void) | undefined;
+
+	private subscriber: Subscriber<Message> | undefined;
+	private waiting: Message[] | undefined = [];
+	private subscribed = false;
+	private outgoing: Subscription | undefined;
+
+	constructor(id: string, server: string, face: Session['face'], stateless: boolean) {
+		this.session = {
+			id,
+			server,
+			face,
+			stateless,
+			transport: outgoing$ => new Observable<Message>(subscriber => {
+				if (this.subscribed) {
+					subscriber.error(new Error(`The transport of session ${id} was subscribed twice`));
+					return;
+				}
+
+				this.subscribed = true;
+				if (this.ended) {
+					subscriber.complete();
+					return;
+				}
+
+				this.subscriber = subscriber;
+				this.outgoing = outgoing$.subscribe({
+					next: message => {
+						if (!this.ended) {
+							this.route(message);
+						}
+					},
+					error: () => {
+						this.end('backend-ended');
+					},
+					complete: () => {
+						this.end('backend-ended');
+					},
+				});
+
+				const waiting = this.waiting!;
+				this.waiting = undefined;
+				for (const message of waiting) {
+					if (subscriber.closed) {
+						break;
+					}
+
+					subscriber.next(message);
+				}
+
+				return () => {
+					this.subscriber = undefined;
+					this.outgoing?.unsubscribe();
+					this.outgoing = undefined;
+					this.end('unsubscribed');
+				};
+			}),
+		};
+	}
+
+	/**
+	Whether the session has a live HTTP stream or a request waiting for its answer: such a session is not idle.
+	*/
+	abstract get busy(): boolean;
+
+	/**
+	Hand a message from the HTTP client to the backend. Throws a `LimitError` when too many wait for the transport to be subscribed.
+	*/
+	receive(message: Message): void {
+		if (this.ended) {
+			return;
+		}
+
+		if (this.waiting) {
+			if (this.waiting.length >= maxWaitingMessages) {
+				throw new LimitError(`Session ${this.session.id}: ${maxWaitingMessages} messages are waiting for the backend`);
+			}
+
+			this.waiting.push(message);
+			return;
+		}
+
+		this.subscriber?.next(message);
+	}
+
+	/**
+	End the session: the face closes its streams, the table forgets the id, and the client's messages complete (the backend then closes gracefully).
+	*/
+	end(reason: SessionEndReason): void {
+		if (this.ended) {
+			return;
+		}
+
+		this.ended = true;
+		this.waiting = undefined;
+		this.close(reason);
+		this.onEnd?.(this, reason);
+		const {subscriber} = this;
+		this.subscriber = undefined;
+		subscriber?.complete();
+	}
+
+	/**
+	Deliver a message from the backend to the client.
+	*/
+	protected abstract route(message: Message): void;
+
+	/**
+	Close the face's streams; pending requests get an error where someone still listens.
+	*/
+	protected abstract close(reason: SessionEndReason): void;
+}

@@ -1,0 +1,161 @@
+import type {IncomingMessage, ServerResponse} from 'node:http';
+import type {Message} from '../types.js';
+import {errorCodes, LimitError} from '../errors.js';
+import {toMessages} from '../message.js';
+import {
+	headerValue,
+	isJsonContentType,
+	readBody,
+	sendEmpty,
+	sendRpcError,
+	sendTooLarge,
+} from './http-io.js';
+import {queryParameter} from './routes.js';
+import {SessionPort, type SessionEndReason} from './session-port.js';
+import {type KeepAlive, SseStream} from './sse-writer.js';
+import type {FaceContext} from './streamable-http-face.js';
+
+/**
+A legacy HTTP+SSE session (protocol 2024-11-05): one SSE stream carries everything the backend sends; the client POSTs its messages to the endpoint the stream announced.
+*/
+class SseSession extends SessionPort {
+	readonly stream: SseStream;
+
+	constructor(id: string, server: string, response: ServerResponse, keepAlive: KeepAlive) {
+		super(id, server, 'sse', false);
+		this.stream = new SseStream(response, keepAlive);
+		this.stream.onClose = () => {
+			this.end('client-closed');
+		};
+	}
+
+	get busy(): boolean {
+		return this.stream.isOpen;
+	}
+
+	protected route(message: Message): void {
+		this.stream.send(JSON.stringify(message), {event: 'message'});
+	}
+
+	protected close(_reason: SessionEndReason): void {
+		this.stream.end();
+	}
+}
+
+/**
+The path clients POST to for a server's legacy SSE session.
+*/
+export function messagesPath(server: string, id: string): string {
+	const base = server === '' ? '/messages/' : `/servers/${encodeURIComponent(server)}/messages/`;
+	return `${base}?session_id=${id}`;
+}
+
+/**
+The legacy HTTP+SSE face: GET `/sse` opens a session's stream, whose first event (`endpoint`) names where to POST; POST `/messages/?session_id=ID` delivers client messages (202). The session ends when the client closes its stream.
+
+@example
+```
+const face = new SseFace(context);
+face.handleStream(request, response, '');
+```
+*/
+export class SseFace {
+	private readonly context: FaceContext;
+
+	constructor(context: FaceContext) {
+		this.context = context;
+	}
+
+	handleStream(request: IncomingMessage, response: ServerResponse, server: string): void {
+		if (request.method !== 'GET') {
+			sendRpcError(response, 405, 'Method not allowed', {headers: {allow: 'GET, OPTIONS'}});
+			return;
+		}
+
+		const {context} = this;
+		if (context.table.full) {
+			sendRpcError(response, 503, 'Too many sessions; try again later', {code: errorCodes.overloaded, headers: {'Retry-After': '5'}});
+			return;
+		}
+
+		const port = new SseSession(context.table.newId(), server, response, context.keepAlive);
+		port.stream.send(messagesPath(server, port.session.id), {event: 'endpoint'});
+		context.table.add(port);
+		context.emit(port.session);
+	}
+
+	handleMessage(request: IncomingMessage, response: ServerResponse, server: string): void {
+		if (request.method !== 'POST') {
+			sendRpcError(response, 405, 'Method not allowed', {headers: {allow: 'POST, OPTIONS'}});
+			return;
+		}
+
+		const {context} = this;
+		const target = request.url ?? '';
+		const id = queryParameter(target, 'session_id') ?? queryParameter(target, 'sessionId');
+		if (id === undefined) {
+			sendRpcError(response, 400, 'Bad Request: the session_id query parameter is required');
+			return;
+		}
+
+		const port = context.table.get(id);
+		if (!(port instanceof SseSession) || port.session.server !== server || port.ended) {
+			sendRpcError(response, 404, 'Session not found', {code: -32_001});
+			return;
+		}
+
+		if (!isJsonContentType(headerValue(request, 'content-type'))) {
+			sendRpcError(response, 415, 'Unsupported Media Type: Content-Type must be application/json');
+			return;
+		}
+
+		readBody(request, context.maxBodyBytes, result => {
+			if (!result.ok) {
+				if (result.reason === 'too-large') {
+					sendTooLarge(response, context.maxBodyBytes);
+				}
+
+				return;
+			}
+
+			let parsed: unknown;
+			try {
+				parsed = JSON.parse(result.text);
+			} catch {
+				sendRpcError(response, 400, 'Parse error: Invalid JSON', {code: errorCodes.parseError});
+				return;
+			}
+
+			let invalid: string | undefined;
+			const messages = toMessages(parsed, reason => {
+				invalid ??= reason;
+			});
+			if (invalid !== undefined) {
+				sendRpcError(response, 400, `Invalid Request: ${invalid}`, {code: errorCodes.invalidRequest});
+				return;
+			}
+
+			if (port.ended) {
+				sendRpcError(response, 404, 'Session not found', {code: -32_001});
+				return;
+			}
+
+			port.lastActivity = Date.now();
+			try {
+				for (const message of messages) {
+					port.receive(message);
+				}
+			} catch (error) {
+				if (!(error instanceof LimitError)) {
+					throw error;
+				}
+
+				context.logger.warning(error.message);
+				sendRpcError(response, 503, 'The server is not taking messages; try again later', {code: errorCodes.overloaded});
+				return;
+			}
+
+			sendEmpty(response, 202);
+		});
+	}
+}

@@ -1,0 +1,461 @@
+import type {OutgoingHttpHeaders, ServerResponse} from 'node:http';
+import type {
+	Message, Request, RequestId, Response,
+} from '../types.js';
+import {errorCodes} from '../errors.js';
+import type {Logger} from '../logger.js';
+import {errorResponse, isResponse, progressTokenOf} from '../message.js';
+import {EventStore, parseEventId} from './event-store.js';
+import {sendJson} from './http-io.js';
+import {SessionPort, type SessionEndReason} from './session-port.js';
+import {type KeepAlive, SseStream} from './sse-writer.js';
+
+export type StreamableSessionOptions = {
+	id: string;
+	server: string;
+	stateless: boolean;
+	keepAlive: KeepAlive;
+	logger: Logger;
+	/**
+	How many events are kept for resumption, and how many characters of them.
+	*/
+	eventStoreLimit: number;
+	eventStoreBytes: number;
+};
+
+/**
+The answer to one POST that carried requests: JSON while nothing but responses came, SSE from the first related message on.
+*/
+type Exchange = {
+	readonly stream: number;
+	remaining: number;
+	readonly batch: boolean;
+	state: 'waiting' | 'sse' | 'done';
+	/**
+	The HTTP response while still undecided (JSON or SSE); `undefined` once the client left.
+	*/
+	response: ServerResponse | undefined;
+	sse: SseStream | undefined;
+	/**
+	Serialized responses collected while undecided (a batch answers with an array).
+	*/
+	collected: string[];
+};
+
+type PendingRequest = {
+	exchange: Exchange;
+	token: string | number | undefined;
+	initialize: boolean;
+};
+
+/**
+How many messages, and how many characters of them, may wait for a GET stream.
+*/
+const maxWaitingMessages = 1000;
+const maxWaitingCharacters = 8 * 1024 * 1024;
+
+const closeReasons: Record<SessionEndReason, string> = {
+	deleted: 'The client deleted the session',
+	'client-closed': 'The client closed the session',
+	'backend-ended': 'The server closed the session before answering',
+	unsubscribed: 'The connection to the server was closed before it answered',
+	idle: 'The session expired',
+	'listener-closed': 'The proxy is shutting down',
+	answered: 'The request was answered',
+};
+
+/**
+A Streamable HTTP session: routes what the backend sends to the client's HTTP responses.
+
+- A response goes to the POST that carried its request, as JSON when nothing came before it, else as the last SSE event of that POST's stream.
+- A progress notification goes to the stream of the request whose `progressToken` it carries.
+- Anything else goes to the standalone GET stream, else to the newest POST stream still waiting (upgrading it to SSE), else waits (bounded) for a GET stream.
+
+SSE events carry ids `<g|p><stream>-<sequence>` and are kept (bounded) for resumption with `Last-Event-ID`.
+*/
+export class StreamableSession extends SessionPort {
+	/**
+	The protocol version the server chose in its initialize result.
+	*/
+	protocolVersion: string | undefined;
+
+	private readonly options: StreamableSessionOptions;
+	private readonly headers: OutgoingHttpHeaders;
+	private readonly store: EventStore;
+	private readonly pending = new Map<RequestId, PendingRequest>();
+	private readonly tokens = new Map<string | number, PendingRequest>();
+	/**
+	Exchanges not yet done, oldest first.
+	*/
+	private readonly exchanges: Exchange[] = [];
+	private standalone: {sse: SseStream; stream: number} | undefined;
+	private waitingForStream: string[] = [];
+	private waitingCharacters = 0;
+	private warnedAboutDrops = false;
+	private streamCounter = 0;
+
+	constructor(options: StreamableSessionOptions) {
+		super(options.id, options.server, 'streamable-http', options.stateless);
+		this.options = options;
+		this.headers = options.stateless ? {} : {'Mcp-Session-Id': options.id};
+		this.store = new EventStore({maxEvents: options.stateless ? 0 : options.eventStoreLimit, maxBytes: options.eventStoreBytes});
+	}
+
+	get busy(): boolean {
+		if (this.standalone) {
+			return true;
+		}
+
+		return this.exchanges.some(exchange => isAttached(exchange));
+	}
+
+	/**
+	Whether a request id is waiting for its response.
+	*/
+	isPending(id: RequestId): boolean {
+		return this.pending.has(id);
+	}
+
+	/**
+	Take a POST that carries `requests`: its response will answer them.
+	*/
+	openExchange(response: ServerResponse, requests: readonly Request[], batch: boolean): void {
+		const exchange: Exchange = {
+			stream: ++this.streamCounter,
+			remaining: requests.length,
+			batch,
+			state: 'waiting',
+			response,
+			sse: undefined,
+			collected: [],
+		};
+		for (const request of requests) {
+			const record: PendingRequest = {exchange, token: progressTokenOf(request), initialize: request.method === 'initialize'};
+			this.pending.set(request.id, record);
+			if (record.token !== undefined) {
+				this.tokens.set(record.token, record);
+			}
+		}
+
+		this.exchanges.push(exchange);
+		response.once('close', () => {
+			if (exchange.state === 'waiting' && exchange.response === response) {
+				// The client left before we answered: nothing can be delivered any more.
+				exchange.response = undefined;
+				this.lastActivity = Date.now();
+				if (this.session.stateless) {
+					this.end('client-closed');
+				}
+			}
+		});
+	}
+
+	/**
+	The client cancelled one of its requests: the backend will not answer it, so its share of the POST ends here.
+	*/
+	cancel(id: RequestId): void {
+		const record = this.pending.get(id);
+		if (!record) {
+			return;
+		}
+
+		this.forgetRequest(id, record);
+		const {exchange} = record;
+		exchange.remaining--;
+		if (exchange.remaining === 0) {
+			this.finishExchange(exchange);
+		}
+	}
+
+	/**
+	Open the standalone stream (GET). Returns false when one is already open.
+	*/
+	openStandalone(response: ServerResponse, protocolVersion: string): boolean {
+		if (this.standalone) {
+			return false;
+		}
+
+		const stream = ++this.streamCounter;
+		const sse = new SseStream(response, this.options.keepAlive, this.headers);
+		if (protocolVersion >= '2025-11-25') {
+			// Priming event: an id the client can resume from before any message came.
+			sse.write(`id: ${this.store.append('g', stream, '')}\ndata: \n\n`);
+		}
+
+		this.attachStandalone(sse, stream);
+		return true;
+	}
+
+	/**
+	Resume a stream after `Last-Event-ID`: replay what it missed, then carry on (the rest of a POST's answer, or the standalone stream). Returns an error text for a bad id.
+	*/
+	resume(response: ServerResponse, lastEventId: string): string | undefined {
+		const key = parseEventId(lastEventId);
+		if (!key || key.stream > this.streamCounter || !this.store.issued(key.sequence)) {
+			return `Unknown Last-Event-ID: ${JSON.stringify(lastEventId.slice(0, 100))}`;
+		}
+
+		const sse = new SseStream(response, this.options.keepAlive, this.headers);
+		for (const event of this.store.after(key)) {
+			if (event.data !== '') {
+				sse.send(event.data, {id: event.id});
+			}
+		}
+
+		if (key.kind === 'g') {
+			if (this.standalone) {
+				// The client came back on its old stream: the newer one ends.
+				this.standalone.sse.onClose = undefined;
+				this.standalone.sse.end();
+				this.standalone = undefined;
+			}
+
+			this.attachStandalone(sse, key.stream);
+			return undefined;
+		}
+
+		const exchange = this.exchanges.find(each => each.stream === key.stream);
+		// A finished answer has nothing more to say; an undecided one never gave out an event id, so its own POST keeps it.
+		if (exchange?.state !== 'sse') {
+			sse.end();
+			return undefined;
+		}
+
+		if (exchange.sse) {
+			// The old connection is presumed dead; the newest one wins.
+			exchange.sse.onClose = undefined;
+			exchange.sse.destroy();
+		}
+
+		this.attachExchange(exchange, sse);
+		return undefined;
+	}
+
+	protected route(message: Message): void {
+		if (isResponse(message)) {
+			this.routeResponse(message);
+			return;
+		}
+
+		if ('method' in message && message.method === 'notifications/progress' && this.tokens.size > 0) {
+			const token = (message.params as {progressToken?: string | number} | undefined)?.progressToken;
+			const record = token === undefined ? undefined : this.tokens.get(token);
+			if (record) {
+				this.deliverRelated(record.exchange, JSON.stringify(message));
+				return;
+			}
+		}
+
+		this.routeUnrelated(JSON.stringify(message));
+	}
+
+	protected close(reason: SessionEndReason): void {
+		const text = closeReasons[reason];
+		for (const [id, record] of this.pending) {
+			if (isAttached(record.exchange)) {
+				this.deliverResponse(record.exchange, JSON.stringify(errorResponse(id, errorCodes.connectionClosed, text)));
+			}
+		}
+
+		for (const exchange of this.exchanges) {
+			exchange.sse?.end();
+			if (exchange.state === 'waiting' && exchange.response) {
+				// Nothing owed any more (cancelled requests): an empty stream.
+				new SseStream(exchange.response, this.options.keepAlive, this.headers).end();
+			}
+
+			exchange.state = 'done';
+		}
+
+		this.exchanges.length = 0;
+		this.pending.clear();
+		this.tokens.clear();
+		this.standalone?.sse.end();
+		this.standalone = undefined;
+		this.waitingForStream = [];
+		this.waitingCharacters = 0;
+		this.store.clear();
+	}
+
+	private routeResponse(message: Response): void {
+		const record = message.id === undefined || message.id === null ? undefined : this.pending.get(message.id);
+		if (!record) {
+			this.options.logger.debug(`Session ${this.session.id}: dropped a response to unknown request ${JSON.stringify(message.id)}`);
+			return;
+		}
+
+		this.forgetRequest(message.id!, record);
+		if (record.initialize && 'result' in message) {
+			const version = (message.result as {protocolVersion?: unknown}).protocolVersion;
+			if (typeof version === 'string') {
+				this.protocolVersion = version;
+			}
+		}
+
+		this.deliverResponse(record.exchange, JSON.stringify(message));
+	}
+
+	private forgetRequest(id: RequestId, record: PendingRequest): void {
+		this.pending.delete(id);
+		if (record.token !== undefined && this.tokens.get(record.token) === record) {
+			this.tokens.delete(record.token);
+		}
+	}
+
+	private deliverResponse(exchange: Exchange, data: string): void {
+		exchange.remaining--;
+		if (exchange.state === 'waiting') {
+			exchange.collected.push(data);
+			if (exchange.remaining === 0) {
+				this.finishExchange(exchange);
+			}
+
+			return;
+		}
+
+		if (exchange.state === 'sse') {
+			this.writeExchange(exchange, data);
+			if (exchange.remaining === 0) {
+				this.finishExchange(exchange);
+			}
+		}
+	}
+
+	private deliverRelated(exchange: Exchange, data: string): void {
+		if (exchange.state === 'waiting') {
+			if (!exchange.response) {
+				this.options.logger.debug(`Session ${this.session.id}: dropped a message for a request whose client left`);
+				return;
+			}
+
+			this.upgrade(exchange, exchange.response);
+		}
+
+		if (exchange.state === 'sse') {
+			this.writeExchange(exchange, data);
+		}
+	}
+
+	private routeUnrelated(data: string): void {
+		if (this.standalone) {
+			this.standalone.sse.send(data, {id: this.store.append('g', this.standalone.stream, data)});
+			return;
+		}
+
+		for (let index = this.exchanges.length - 1; index >= 0; index--) {
+			const exchange = this.exchanges[index]!;
+			if (isAttached(exchange)) {
+				this.deliverRelated(exchange, data);
+				return;
+			}
+		}
+
+		if (this.session.stateless) {
+			this.options.logger.debug(`Stateless request ${this.session.id}: dropped a message that came after its answer`);
+			return;
+		}
+
+		this.waitingForStream.push(data);
+		this.waitingCharacters += data.length;
+		while (this.waitingForStream.length > maxWaitingMessages || (this.waitingCharacters > maxWaitingCharacters && this.waitingForStream.length > 1)) {
+			this.waitingCharacters -= this.waitingForStream.shift()!.length;
+			const text = `Session ${this.session.id}: too many messages waited for the client to open a GET stream; dropped the oldest`;
+			if (this.warnedAboutDrops) {
+				this.options.logger.debug(text);
+			} else {
+				this.warnedAboutDrops = true;
+				this.options.logger.warning(`${text} (further drops are logged at debug level)`);
+			}
+		}
+	}
+
+	/**
+	Switch an undecided answer to SSE, writing the responses collected so far first.
+	*/
+	private upgrade(exchange: Exchange, response: ServerResponse): void {
+		exchange.response = undefined;
+		const sse = new SseStream(response, this.options.keepAlive, this.headers);
+		this.attachExchange(exchange, sse);
+		const {collected} = exchange;
+		exchange.collected = [];
+		for (const data of collected) {
+			this.writeExchange(exchange, data);
+		}
+	}
+
+	private attachExchange(exchange: Exchange, sse: SseStream): void {
+		exchange.state = 'sse';
+		exchange.sse = sse;
+		sse.onClose = ended => {
+			if (exchange.sse === sse) {
+				exchange.sse = undefined;
+				this.lastActivity = Date.now();
+				if (!ended && this.session.stateless) {
+					this.end('client-closed');
+				}
+			}
+		};
+	}
+
+	private attachStandalone(sse: SseStream, stream: number): void {
+		const standalone = {sse, stream};
+		this.standalone = standalone;
+		sse.onClose = () => {
+			if (this.standalone === standalone) {
+				this.standalone = undefined;
+				this.lastActivity = Date.now();
+			}
+		};
+
+		const waiting = this.waitingForStream;
+		this.waitingForStream = [];
+		this.waitingCharacters = 0;
+		for (const data of waiting) {
+			sse.send(data, {id: this.store.append('g', stream, data)});
+		}
+	}
+
+	private writeExchange(exchange: Exchange, data: string): void {
+		if (this.session.stateless) {
+			exchange.sse?.send(data);
+			return;
+		}
+
+		// Stored even when the client left, so that it can resume.
+		const id = this.store.append('p', exchange.stream, data);
+		exchange.sse?.send(data, {id});
+	}
+
+	private finishExchange(exchange: Exchange): void {
+		if (exchange.state === 'waiting') {
+			const {response, collected} = exchange;
+			exchange.response = undefined;
+			if (response) {
+				if (collected.length === 0) {
+					new SseStream(response, this.options.keepAlive, this.headers).end();
+				} else {
+					sendJson(response, 200, exchange.batch ? `[${collected.join(',')}]` : collected[0]!, this.headers);
+				}
+			}
+		} else {
+			const {sse} = exchange;
+			exchange.sse = undefined;
+			sse?.end();
+		}
+
+		exchange.state = 'done';
+		exchange.collected = [];
+		const index = this.exchanges.indexOf(exchange);
+		if (index !== -1) {
+			this.exchanges.splice(index, 1);
+		}
+
+		if (this.session.stateless) {
+			this.end('answered');
+		}
+	}
+}
+
+function isAttached(exchange: Exchange): boolean {
+	return exchange.state === 'waiting' ? exchange.response !== undefined : exchange.sse !== undefined;
+}
