@@ -1,6 +1,336 @@
+import process from 'node:process';
+import {
+	EMPTY,
+	catchError,
+	finalize,
+	mergeMap,
+	Subject,
+	takeUntil,
+	type Subscription,
+} from 'rxjs';
 import type {CliOptions} from '../cli-arguments.js';
-import {McpProxyError} from '../errors.js';
+import {loadNamedServers, type ServerConfig} from '../config/named-servers.js';
+import {describeError, SpawnError, UsageError} from '../errors.js';
+import {defaultLogger, type Logger} from '../logger.js';
+import {link, pipeTransport} from '../link.js';
+import {httpListener, type Session} from '../listeners/http-listener.js';
+import {guardRequests} from '../operators/guard-requests.js';
+import {messageLog, type MessageLog} from '../operators/message-log.js';
+import {multiplex, type Multiplexer, type UpstreamState} from '../operators/multiplex.js';
+import {tapMessages} from '../operators/tap-messages.js';
+import {spawnStdio} from '../transports/stdio-child.js';
+import type {Transport, TransportOperator} from '../types.js';
+import {packageVersion} from '../version.js';
 
-export async function runServerMode(_options: CliOptions): Promise<number> {
-	throw new McpProxyError('Server mode is being built (issue 4).');
+type ServerStatus = {
+	state: UpstreamState;
+	pid: number | undefined;
+	restarts: number;
+	sessions: number;
+	lastActivity: string | undefined;
+	lastError?: string;
+	mode: 'multiplexed' | 'isolated';
+	kind: ServerConfig['kind'];
+};
+
+type Backend = {
+	config: ServerConfig;
+	/**
+	The transport a new client session talks to.
+	*/
+	connect(session: Session): Transport;
+	status(): ServerStatus;
+	close(): void;
+	run?: Subscription;
+};
+
+function lineWriter(prefix: string): (chunk: string) => void {
+	let partial = '';
+	return chunk => {
+		const lines = (partial + chunk).split('\n');
+		partial = lines.pop()!;
+		if (lines.length > 0) {
+			process.stderr.write(lines.map(line => `${prefix}${line}\n`).join(''));
+		}
+	};
+}
+
+/**
+The servers to run: the default one (the command on the command line) and the named ones (from --named-server-config, or else --named-server).
+*/
+export function serverConfigs(options: CliOptions, environment: Readonly<Record<string, string | undefined>>, logger: Logger): ServerConfig[] {
+	const configs: ServerConfig[] = [];
+	if (options.command !== undefined) {
+		configs.push({
+			kind: 'stdio', name: '', command: options.command, args: options.args, env: options.env, cwd: options.cwd,
+		});
+	}
+
+	if (options.namedServerConfig === undefined) {
+		for (const server of options.namedServers) {
+			configs.push({
+				kind: 'stdio', name: server.name, command: server.command, args: server.args, env: {}, cwd: undefined,
+			});
+		}
+	} else {
+		if (options.namedServers.length > 0) {
+			logger.warning('--named-server is ignored when --named-server-config is given (as in the Python mcp-proxy).');
+		}
+
+		configs.push(...loadNamedServers(options.namedServerConfig, environment));
+	}
+
+	if (configs.length === 0) {
+		throw new UsageError('No server to run: the configuration has no enabled server and no command was given.');
+	}
+
+	return configs;
+}
+
+function label(config: ServerConfig): string {
+	return config.name === '' ? 'the server' : `server "${config.name}"`;
+}
+
+function makeUpstream(config: ServerConfig, options: CliOptions, logger: Logger, onSpawn: (pid: number) => void): () => Transport {
+	if (config.kind === 'remote') {
+		throw new UsageError(`${label(config)}: remote backends are not available yet.`);
+	}
+
+	return () => spawnStdio({
+		command: config.command,
+		args: config.args,
+		env: config.env,
+		cwd: config.cwd,
+		passEnvironment: options.passEnvironment,
+		maxLineBytes: options.maxMessageBytes,
+		stderr: config.name === '' ? 'inherit' : lineWriter(`[${config.name}] `),
+		logger,
+		onSpawn,
+	});
+}
+
+function multiplexedBackend(config: ServerConfig, options: CliOptions, logger: Logger, perSession: (session: Session) => TransportOperator[]): Backend {
+	let pid: number | undefined;
+	const upstream = makeUpstream(config, options, logger, value => {
+		pid = value;
+	});
+	const mux: Multiplexer = multiplex(upstream(), {
+		name: label(config),
+		restartDelay: options.restartDelay,
+		restartMaxDelay: options.restartMaxDelay,
+		logger,
+	});
+	const run = mux.run$.subscribe();
+	return {
+		config,
+		run,
+		connect: session => pipeTransport(mux.session(session.id), ...perSession(session)),
+		status() {
+			const status = mux.status();
+			return {
+				state: status.state,
+				pid: status.state === 'running' ? pid : undefined,
+				restarts: status.restarts,
+				sessions: status.sessions,
+				lastActivity: status.lastActivity,
+				...(status.lastError ? {lastError: status.lastError} : {}),
+				mode: 'multiplexed',
+				kind: config.kind,
+			};
+		},
+		close() {
+			mux.close();
+		},
+	};
+}
+
+function isolatedBackend(config: ServerConfig, options: CliOptions, logger: Logger, perSession: (session: Session) => TransportOperator[], shutdown$: Subject<void>): Backend {
+	const pids = new Set<number>();
+	let sessions = 0;
+	let starts = 0;
+	let state: UpstreamState = 'running';
+	let lastError: string | undefined;
+	let lastActivity: number | undefined;
+	return {
+		config,
+		connect(session) {
+			let pid: number | undefined;
+			const upstream = makeUpstream(config, options, logger, value => {
+				pid = value;
+				pids.add(value);
+				starts++;
+				state = 'running';
+			})();
+			const tracked: Transport = outgoing$ => {
+				sessions++;
+				lastActivity = Date.now();
+				return upstream(outgoing$.pipe(takeUntil(shutdown$))).pipe(
+					catchError((error: unknown) => {
+						lastError = describeError(error);
+						if (error instanceof SpawnError) {
+							state = 'failed';
+						}
+
+						throw error;
+					}),
+					finalize(() => {
+						sessions--;
+						if (pid !== undefined) {
+							pids.delete(pid);
+						}
+					}),
+				);
+			};
+
+			return pipeTransport(tracked, guardRequests({peerName: label(config)}), ...perSession(session));
+		},
+		status: () => ({
+			state,
+			pid: pids.size > 0 ? [...pids].at(-1) : undefined,
+			restarts: Math.max(0, starts - 1),
+			sessions,
+			lastActivity: lastActivity === undefined ? undefined : new Date(lastActivity).toISOString(),
+			...(lastError ? {lastError} : {}),
+			mode: 'isolated',
+			kind: config.kind,
+		}),
+		close() {
+			// The shared shutdown$ closes every session's child gracefully.
+		},
+	};
+}
+
+/**
+Server mode: serve stdio MCP servers (and remote ones from the config file) to HTTP clients.
+*/
+export async function runServerMode(options: CliOptions, logger: Logger = defaultLogger): Promise<number> {
+	const configs = serverConfigs(options, process.env, logger);
+	const log: MessageLog | undefined = options.logMessages === undefined ? undefined : messageLog(options.logMessages === '-' ? undefined : options.logMessages);
+	const shutdown$ = new Subject<void>();
+	const perSession = (session: Session): TransportOperator[] => [
+		...(options.requestTimeout > 0 ? [guardRequests({timeout: options.requestTimeout, peerName: 'the server'})] : []),
+		...(log ? [tapMessages(log.write, {session: session.id})] : []),
+	];
+
+	const backends = new Map<string, Backend>();
+	for (const config of configs) {
+		const serverLogger = config.name === '' ? logger : logger.child(`[${config.name}]`);
+		backends.set(config.name, options.isolateSessions && !options.stateless
+			? isolatedBackend(config, options, serverLogger, perSession, shutdown$)
+			: multiplexedBackend(config, options, serverLogger, perSession));
+	}
+
+	const startedAt = Date.now();
+	const status = () => {
+		const servers = Object.fromEntries([...backends].map(([name, backend]) => [name === '' ? 'default' : name, backend.status()]));
+		const defaultBackend = backends.get('');
+		const healthy = defaultBackend ? defaultBackend.status().state === 'running' : [...backends.values()].some(backend => backend.status().state === 'running');
+		return {
+			statusCode: healthy ? 200 : 503,
+			body: {
+				status: healthy ? 'ok' : 'unavailable',
+				version: packageVersion,
+				uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+				servers,
+			},
+		};
+	};
+
+	let activeLinks = 0;
+	let linksDrained: (() => void) | undefined;
+	const exitCode = await new Promise<number>(resolve => {
+		let listening: Subscription | undefined;
+		const listener$ = httpListener({
+			host: options.host,
+			port: options.port,
+			servers: configs.map(config => config.name),
+			stateless: options.stateless,
+			allowOrigins: options.allowOrigins,
+			exposeHeaders: options.exposeHeaders,
+			apiKey: options.apiKey,
+			maxBodyBytes: options.maxBodyBytes,
+			maxSessions: options.maxSessions,
+			sessionTimeout: options.sessionTimeout,
+			status,
+			logger,
+			onListening({url}) {
+				for (const config of configs) {
+					const base = config.name === '' ? url : `${url}/servers/${config.name}`;
+					const what = config.kind === 'stdio' ? `\`${[config.command, ...config.args].join(' ')}\`` : config.url;
+					process.stderr.write(`Serving ${config.name === '' ? '' : `"${config.name}" (`}${what}${config.name === '' ? '' : ')'} at ${base}/mcp (Streamable HTTP) and ${base}/sse (SSE)\n`);
+				}
+
+				process.stderr.write(`Status at ${url}/status\n`);
+			},
+		});
+
+		listening = listener$.pipe(mergeMap(session => {
+			const backend = backends.get(session.server)!;
+			activeLinks++;
+			return link(session.transport, backend.connect(session)).pipe(
+				catchError((error: unknown) => {
+					logger.debug(`session ${session.id}: ${describeError(error)}`);
+					return EMPTY;
+				}),
+				finalize(() => {
+					activeLinks--;
+					if (activeLinks === 0) {
+						linksDrained?.();
+					}
+				}),
+			);
+		})).subscribe({
+			error(error: unknown) {
+				logger.critical(describeError(error));
+				resolve(1);
+			},
+		});
+
+		let stopping = false;
+		const stop = (signal: NodeJS.Signals) => {
+			if (stopping) {
+				logger.warning(`${signal} again: exiting now`);
+				process.exit(1);
+			}
+
+			stopping = true;
+			logger.info(`${signal}: shutting down`);
+			const drained = new Promise<void>(done => {
+				if (activeLinks === 0) {
+					done();
+				} else {
+					linksDrained = done;
+				}
+			});
+			const upstreamsClosed = Promise.all([...backends.values()].map(async backend => new Promise<void>(done => {
+				if (!backend.run || backend.run.closed) {
+					done();
+					return;
+				}
+
+				backend.run.add(done);
+			})));
+			shutdown$.next();
+			for (const backend of backends.values()) {
+				backend.close();
+			}
+
+			const deadline = new Promise<void>(done => {
+				setTimeout(done, 10_000).unref();
+			});
+			void Promise.race([Promise.all([drained, upstreamsClosed]), deadline]).then(async () => {
+				listening?.unsubscribe();
+				for (const backend of backends.values()) {
+					backend.run?.unsubscribe();
+				}
+
+				await log?.close();
+				resolve(0);
+			});
+		};
+
+		process.on('SIGINT', stop);
+		process.on('SIGTERM', stop);
+	});
+	return exitCode;
 }

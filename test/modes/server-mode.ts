@@ -1,0 +1,210 @@
+import {mkdtempSync, writeFileSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+import {setTimeout as delay} from 'node:timers/promises';
+import test from 'ava';
+import {CreateMessageRequestSchema} from '@modelcontextprotocol/sdk/types.js';
+import {echoServer} from '../helpers/fixtures.js';
+import {isAlive, waitForExit} from '../helpers/processes.js';
+import {startServerMode, textOf} from '../helpers/server-mode.js';
+
+const faces = ['/mcp', '/sse'] as const;
+
+for (const [name, flags] of [
+	['multiplexed', []],
+	['isolated', ['--isolate-sessions']],
+	['stateless', ['--stateless']],
+] as const) {
+	for (const face of faces) {
+		if (name === 'stateless' && face === '/sse') {
+			continue;
+		}
+
+		test(`${name}, ${face}: an SDK client lists and calls tools, with progress and a log notification`, async t => {
+			const proxy = await startServerMode(t, [...flags, '--', process.execPath, echoServer]);
+			const client = await proxy.connect(face);
+			const {tools} = await client.listTools();
+			t.true(tools.some(tool => tool.name === 'echo'));
+			t.is(textOf(await client.callTool({name: 'echo', arguments: {text: `via ${face}`}})), `via ${face}`);
+			const progress: number[] = [];
+			t.is(textOf(await client.callTool({name: 'progress', arguments: {steps: 3, delayMs: 5}}, undefined, {
+				onprogress(update) {
+					progress.push(update.progress);
+				},
+			})), 'done 3');
+			if (face === '/mcp') {
+				// The SDK's legacy SSE client drops progress that arrives in the same chunk as the result (a race on its side).
+				t.deepEqual(progress, [1, 2, 3]);
+			}
+
+			t.is(textOf(await client.readResource({uri: 'echo://abc'}).then(result => ({content: result.contents}))), 'resource abc');
+		});
+	}
+}
+
+for (const face of faces) {
+	test(`multiplexed, ${face}: 4 clients × 10 concurrent calls share one child and every reply reaches its caller`, async t => {
+		const proxy = await startServerMode(t, ['--', process.execPath, echoServer]);
+		const clients = await Promise.all([0, 1, 2, 3].map(async () => proxy.connect(face)));
+		const results = await Promise.all(clients.flatMap((client, c) => Array.from({length: 10}, async (_, index) => {
+			const text = `client ${c} call ${index} ${'x'.repeat((c * 10) + index)}`;
+			return [text, textOf(await client.callTool({name: 'echo', arguments: {text}}))];
+		})));
+		for (const [sent, received] of results) {
+			t.is(received, sent);
+		}
+
+		const pids = new Set(await Promise.all(clients.map(async client => textOf(await client.callTool({name: 'whoami', arguments: {}})))));
+		t.is(pids.size, 1, 'one shared child');
+		const {body} = await proxy.status();
+		t.like(body.servers.default, {state: 'running', sessions: 4, mode: 'multiplexed'});
+	});
+}
+
+test('isolated: each session gets its own child, killed when the session ends', async t => {
+	const proxy = await startServerMode(t, ['--isolate-sessions', '--', process.execPath, echoServer]);
+	const a = await proxy.connect('/mcp');
+	const b = await proxy.connect('/mcp');
+	const pidA = Number(textOf(await a.callTool({name: 'whoami', arguments: {}})));
+	const pidB = Number(textOf(await b.callTool({name: 'whoami', arguments: {}})));
+	t.not(pidA, pidB);
+	await proxy.end(a);
+	t.true(await waitForExit(pidA, 10_000), 'the closed session\'s child exits');
+	t.true(isAlive(pidB));
+});
+
+test('multiplexed: sampling and progress reach the client whose call caused them', async t => {
+	const proxy = await startServerMode(t, ['--', process.execPath, echoServer]);
+	const clients = await Promise.all([0, 1, 2].map(async index => {
+		const client = await proxy.connect('/mcp', {capabilities: {sampling: {}}});
+		client.setRequestHandler(CreateMessageRequestSchema, async request => {
+			await delay(20);
+			return {role: 'assistant', model: 'm', content: {type: 'text', text: `client ${index} answers ${(request.params.messages[0]!.content as {text: string}).text}`}};
+		});
+		return client;
+	}));
+	// One sampling call at a time (the routing rule follows the newest request in flight), progress calls concurrently.
+	for (const [index, client] of clients.entries()) {
+		// eslint-disable-next-line no-await-in-loop
+		t.is(textOf(await client.callTool({name: 'sample', arguments: {prompt: `p${index}`}})), `sampled: client ${index} answers p${index}`);
+	}
+
+	const progress = clients.map(() => [] as number[]);
+	await Promise.all(clients.map(async (client, index) => client.callTool({name: 'progress', arguments: {steps: 3 + index, delayMs: 5}}, undefined, {
+		onprogress(update) {
+			progress[index]!.push(update.progress);
+		},
+	})));
+	t.deepEqual(progress, [[1, 2, 3], [1, 2, 3, 4], [1, 2, 3, 4, 5]]);
+});
+
+test('multiplexed: a client without the sampling capability gets its call failed, not another client\'s answer', async t => {
+	const proxy = await startServerMode(t, ['--', process.execPath, echoServer]);
+	const client = await proxy.connect('/mcp');
+	const result = await client.callTool({name: 'sample', arguments: {prompt: 'x'}});
+	t.true(result.isError);
+	t.regex(textOf(result), /does not support sampling/);
+});
+
+test('killing the child: the call in flight errors at once, /status tells, and the next call succeeds after the restart', async t => {
+	const proxy = await startServerMode(t, ['--restart-delay', '200ms', '--', process.execPath, echoServer]);
+	const client = await proxy.connect('/mcp');
+	const pid = Number(textOf(await client.callTool({name: 'whoami', arguments: {}})));
+	const slow = client.callTool({name: 'slow', arguments: {ms: 30_000}});
+	await delay(200);
+	const killedAt = Date.now();
+	process.kill(pid, 'SIGKILL');
+	const error = await t.throwsAsync(slow);
+	t.regex(error.message, /killed by SIGKILL|exited|closed/);
+	t.true(Date.now() - killedAt < 5000, 'the call fails promptly');
+	const during = await proxy.status();
+	t.true(['restarting', 'running'].includes(during.body.servers.default.state));
+	let newPid = 0;
+	for (let attempt = 0; attempt < 100 && !newPid; attempt++) {
+		try {
+			// eslint-disable-next-line no-await-in-loop
+			newPid = Number(textOf(await client.callTool({name: 'whoami', arguments: {}})));
+		} catch {
+			// eslint-disable-next-line no-await-in-loop
+			await delay(100);
+		}
+	}
+
+	t.true(newPid > 0);
+	t.not(newPid, pid);
+	const after = await proxy.status();
+	t.like(after.body.servers.default, {state: 'running', restarts: 1, pid: newPid});
+	t.regex(after.body.servers.default.lastError, /SIGKILL/);
+});
+
+test('named servers from a config file: one that cannot start does not stop the others; /status tells the truth', async t => {
+	const directory = mkdtempSync(path.join(os.tmpdir(), 'rx-mcp-proxy-servers-'));
+	const config = path.join(directory, 'servers.json');
+	writeFileSync(config, JSON.stringify({
+		mcpServers: {
+			echo: {command: process.execPath, args: [echoServer], env: {ECHO_SERVER_NAME: '${NAME:-named-echo}'}},
+			broken: {command: 'no-such-command-for-rx-mcp-proxy'},
+			off: {command: 'whatever', disabled: true},
+		},
+	}));
+	const proxy = await startServerMode(t, ['--named-server-config', config]);
+	const client = await proxy.connect('/servers/echo/mcp');
+	t.is(client.getServerVersion()?.name, 'named-echo');
+	t.is(textOf(await client.callTool({name: 'echo', arguments: {text: 'named'}})), 'named');
+	const {statusCode, body} = await proxy.status();
+	t.is(statusCode, 200);
+	t.is(body.servers.echo.state, 'running');
+	t.is(body.servers.broken.state, 'failed');
+	t.regex(body.servers.broken.lastError, /command not found/);
+	t.false('off' in body.servers);
+	const response = await fetch(`${proxy.base}/servers/off/mcp`, {method: 'POST', headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream'}, body: '{}'});
+	t.is(response.status, 404);
+	const broken = await fetch(`${proxy.base}/servers/broken/mcp`, {
+		method: 'POST',
+		headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream'},
+		body: JSON.stringify({
+			jsonrpc: '2.0', id: 1, method: 'initialize', params: {protocolVersion: '2025-11-25', capabilities: {}, clientInfo: {name: 'x', version: '1'}},
+		}),
+	});
+	const text = await broken.text();
+	t.regex(text, /not available.*command not found/);
+});
+
+test('the default server down means /status answers 503', async t => {
+	const proxy = await startServerMode(t, ['--', 'no-such-command-for-rx-mcp-proxy']);
+	let status = await proxy.status();
+	for (let attempt = 0; attempt < 50 && status.body.servers.default.state !== 'failed'; attempt++) {
+		// eslint-disable-next-line no-await-in-loop
+		await delay(100);
+		// eslint-disable-next-line no-await-in-loop
+		status = await proxy.status();
+	}
+
+	t.is(status.statusCode, 503);
+	t.is(status.body.servers.default.state, 'failed');
+});
+
+test('SIGTERM: exits 0, and every child\'s process group is gone', async t => {
+	const proxy = await startServerMode(t, ['--named-server', 'second', `${process.execPath} ${echoServer}`, '--', process.execPath, echoServer]);
+	const a = await proxy.connect('/mcp');
+	const b = await proxy.connect('/servers/second/mcp');
+	const pids = [Number(textOf(await a.callTool({name: 'whoami', arguments: {}}))), Number(textOf(await b.callTool({name: 'whoami', arguments: {}})))];
+	const inFlight = a.callTool({name: 'slow', arguments: {ms: 60_000}}).then(() => 'answered', () => 'failed');
+	await delay(100);
+	proxy.process.kill('SIGTERM');
+	const {exitCode} = await proxy.process;
+	t.is(exitCode, 0);
+	t.is(await inFlight, 'failed');
+	for (const pid of pids) {
+		t.false(isAlive(pid));
+	}
+});
+
+test('the default server and named servers from --named-server side by side', async t => {
+	const proxy = await startServerMode(t, ['--named-server', 'two', `${process.execPath} ${echoServer}`, '--', process.execPath, echoServer]);
+	t.regex(proxy.stderr(), /Serving "two"/);
+	const a = await proxy.connect('/mcp');
+	const b = await proxy.connect('/servers/two/sse');
+	t.not(textOf(await a.callTool({name: 'whoami', arguments: {}})), textOf(await b.callTool({name: 'whoami', arguments: {}})));
+});
