@@ -35,13 +35,13 @@ type ServerStatus = {
 
 type Backend = {
 	config: ServerConfig;
+	run?: Subscription;
 	/**
 	The transport a new client session talks to.
 	*/
 	connect(session: Session): Transport;
 	status(): ServerStatus;
 	close(): void;
-	run?: Subscription;
 };
 
 function lineWriter(prefix: string): (chunk: string) => void {
@@ -239,7 +239,6 @@ export async function runServerMode(options: CliOptions, logger: Logger = defaul
 	let activeLinks = 0;
 	let linksDrained: (() => void) | undefined;
 	const exitCode = await new Promise<number>(resolve => {
-		let listening: Subscription | undefined;
 		const listener$ = httpListener({
 			host: options.host,
 			port: options.port,
@@ -264,7 +263,7 @@ export async function runServerMode(options: CliOptions, logger: Logger = defaul
 			},
 		});
 
-		listening = listener$.pipe(mergeMap(session => {
+		const listening = listener$.pipe(mergeMap(session => {
 			const backend = backends.get(session.server)!;
 			activeLinks++;
 			return link(session.transport, backend.connect(session)).pipe(
@@ -319,7 +318,7 @@ export async function runServerMode(options: CliOptions, logger: Logger = defaul
 				setTimeout(done, 10_000).unref();
 			});
 			void Promise.race([Promise.all([drained, upstreamsClosed]), deadline]).then(async () => {
-				listening?.unsubscribe();
+				listening.unsubscribe();
 				for (const backend of backends.values()) {
 					backend.run?.unsubscribe();
 				}
