@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// `npm run bench`: install the benchmark's own dependencies (the peers) from its lock file when they are
+// missing or stale, then run the harness. Never part of `npm test`.
+import {spawnSync} from 'node:child_process';
+import {createHash} from 'node:crypto';
+import {existsSync, readFileSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import process from 'node:process';
+import {fileURLToPath} from 'node:url';
+
+const benchDirectory = path.dirname(fileURLToPath(import.meta.url));
+const lockFile = path.join(benchDirectory, 'package-lock.json');
+const stampFile = path.join(benchDirectory, 'node_modules/.bench-lock-hash');
+
+function ensureInstalled() {
+	const hash = createHash('sha256').update(readFileSync(lockFile)).digest('hex');
+	if (existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === hash) {
+		return;
+	}
+
+	process.stderr.write('bench: installing the peers (npm ci in test/bench)…\n');
+	const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+	const {status, error} = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], {cwd: benchDirectory, stdio: ['ignore', 'inherit', 'inherit']});
+	if (error || status !== 0) {
+		process.stderr.write(`bench: npm ci in test/bench failed${error ? `: ${error.message}` : ` with code ${status}`}\n`);
+		process.exit(1);
+	}
+
+	writeFileSync(stampFile, `${hash}\n`);
+}
+
+ensureInstalled();
+const {main} = await import('./harness.js');
+// Exit at once: idle keep-alive sockets of closed sessions must not hold the run open.
+process.exit(await main(process.argv.slice(2)));
