@@ -168,6 +168,8 @@ in `state` (notes; profiles that never start are not tried again in this figure)
 async function runSlice({figure, profile, rep, context, options, state}) {
 	const {config, guard} = options;
 	const label = `${figure.id} rep ${rep + 1}/${config.reps} ${profile.name}`;
+	const began = performance.now();
+	const elapsed = () => `[${((performance.now() - began) / 1000).toFixed(1)} s]`;
 	let instance;
 	try {
 		instance = await withDeadline(profile.start(context), 30_000, `${profile.name} start`);
@@ -186,7 +188,7 @@ async function runSlice({figure, profile, rep, context, options, state}) {
 			state.notes[profile.name] = result.note;
 		}
 
-		log(`${label}: ${summary(result)}${result.note ? ` (${result.note})` : ''}`);
+		log(`${label}: ${summary(result)}${result.note ? ` (${result.note})` : ''} ${elapsed()}`);
 	} catch (error) {
 		// A stdio profile starts with its first session: a failure to connect at all is a failure to start.
 		const neverStarted = rep === 0 && state.raw[profile.name].length === 0 && /connection closed|exited|econnrefused/i.test(error.message);
@@ -200,7 +202,7 @@ async function runSlice({figure, profile, rep, context, options, state}) {
 			state.failedToStart.add(profile.name);
 		}
 
-		log(`${label}: ${kind}: ${error.message}`);
+		log(`${label}: ${kind}: ${error.message} ${elapsed()}`);
 	} finally {
 		await withDeadline(instance.stop(), 15_000, `${profile.name} stop`).catch(error => {
 			log(`${label}: stop: ${error.message}`);

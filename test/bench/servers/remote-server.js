@@ -46,11 +46,13 @@ async function handle(request, response) {
 				transports.set(id, transport);
 			},
 		});
-		transport.addEventListener('close', () => {
+		// An SDK transport is no EventTarget: `onclose` is its interface (the server chains onto it on connect).
+		// eslint-disable-next-line unicorn/prefer-add-event-listener
+		transport.onclose = () => {
 			if (transport.sessionId !== undefined) {
 				transports.delete(transport.sessionId);
 			}
-		});
+		};
 
 		await createEchoServer({name: 'bench-remote'}).connect(transport);
 	}
