@@ -24,7 +24,7 @@ function ensureInstalled() {
 	// the root's engine-strict would refuse mcp-proxy's dependency pipenet (it declares Node >= 22; mcp-proxy
 	// itself declares no engines and runs on Node 20). Installing as a user of mcp-proxy would: not strict.
 	const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_(config|package|lifecycle)_/i.test(name)));
-	env.npm_config_engine_strict = 'false';
+	env['npm_config_engine_strict'] = 'false';
 	const {status, error} = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], {cwd: benchDirectory, env, stdio: ['ignore', 'inherit', 'inherit']});
 	if (error || status !== 0) {
 		process.stderr.write(`bench: npm ci in test/bench failed${error ? `: ${error.message}` : ` with code ${status}`}\n`);
