@@ -23,8 +23,11 @@ function ensureInstalled() {
 	// A clean npm environment: `npm run bench` passes the root's settings down as npm_config_* variables, and
 	// the root's engine-strict would refuse mcp-proxy's dependency pipenet (it declares Node >= 22; mcp-proxy
 	// itself declares no engines and runs on Node 20). Installing as a user of mcp-proxy would: not strict.
-	const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_(config|package|lifecycle)_/i.test(name)));
-	env['npm_config_engine_strict'] = 'false';
+	const env = {
+		...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_(config|package|lifecycle)_/i.test(name))),
+		// eslint-disable-next-line @typescript-eslint/naming-convention
+		npm_config_engine_strict: 'false',
+	};
 	const {status, error} = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], {cwd: benchDirectory, env, stdio: ['ignore', 'inherit', 'inherit']});
 	if (error || status !== 0) {
 		process.stderr.write(`bench: npm ci in test/bench failed${error ? `: ${error.message}` : ` with code ${status}`}\n`);
