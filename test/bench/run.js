@@ -25,7 +25,7 @@ function ensureInstalled() {
 	// itself declares no engines and runs on Node 20). Installing as a user of mcp-proxy would: not strict.
 	const env = {
 		...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_(config|package|lifecycle)_/i.test(name))),
-		// eslint-disable-next-line @typescript-eslint/naming-convention
+		// eslint-disable-next-line camelcase
 		npm_config_engine_strict: 'false',
 	};
 	const {status, error} = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], {cwd: benchDirectory, env, stdio: ['ignore', 'inherit', 'inherit']});
