@@ -12,7 +12,7 @@ import {median, withDeadline} from './lib/stats.js';
 import {
 	cannotDo, clientProfiles, peerVersion, rootDirectory, serverProfiles, startRemote, useOurCli,
 } from './profiles.js';
-import {renderTable, tableRows} from './report.js';
+import {renderTable, tableRows, targetSummary} from './report.js';
 
 const fullConfig = {
 	reps: 3,
@@ -325,6 +325,7 @@ export async function main(argv) {
 	const lines = [
 		table,
 		'',
+		targetSummary(rows),
 		`Medians of ${options.config.reps} repetition(s), profiles interleaved; ${options.quick ? 'quick' : 'full'} run of ${Math.round(seconds)} s on ${started.toISOString().slice(0, 10)}.`,
 		`Machine: ${machineLine(machine)}; load average at start ${machine.loadAverage.join(' ')}.`,
 		`Peers: ${Object.entries(peers).map(([name, version]) => `${name} ${version ?? '(not installed)'}`).join(', ')}.`,
@@ -348,6 +349,7 @@ export async function main(argv) {
 		figures: results,
 		table: rows.map(({format, ...row}) => row),
 		notes,
+		targets: targetSummary(rows),
 		markdown: table,
 	};
 	mkdirSync(path.dirname(options.out), {recursive: true});

@@ -105,7 +105,7 @@ function ratio(value, reference) {
 
 /**
 Build the table rows (as data) from the medians: `medians[figure][profile][key]`.
-@returns {Array<{figure, label, values, ours, floorRatio, peerRatio, bestPeer, target, met}>}
+@returns {Array<{figure, label, values, ours, directRatio, floorRatio, peerRatio, bestPeer, target, met}>}
 */
 export function tableRows({config, medians, profileKinds, figureIds}) {
 	const rows = [];
@@ -127,6 +127,7 @@ export function tableRows({config, medians, profileKinds, figureIds}) {
 			format: metric.format,
 			values,
 			bestPeer: best,
+			directRatio: ratio(values.ours, values.direct),
 			floorRatio: ratio(values.ours, values['direct-http']),
 			peerRatio: ratio(values.ours, best),
 			target: metric.target?.text,
@@ -139,7 +140,7 @@ export function tableRows({config, medians, profileKinds, figureIds}) {
 
 /** Render the rows as a Markdown table (the readme's Performance section takes it as is). */
 export function renderTable(rows, columns) {
-	const header = ['figure', ...columns, 'ours ÷ direct-http', 'ours ÷ best peer', 'target (ours)', 'met'];
+	const header = ['figure', ...columns, 'ours ÷ direct', 'ours ÷ direct-http', 'ours ÷ best peer', 'target (ours)', 'met'];
 	const lines = [
 		`| ${header.join(' | ')} |`,
 		`|${header.map((_, index) => (index === 0 ? '---' : '---:')).join('|')}|`,
@@ -147,8 +148,17 @@ export function renderTable(rows, columns) {
 	for (const row of rows) {
 		const cells = columns.map(column => (Number.isFinite(row.values[column]) ? row.format(row.values[column]) : '—'));
 		const met = {true: '✓', false: '✗'}[row.met] ?? (row.target ? '?' : '');
-		lines.push(`| ${[row.label, ...cells, row.floorRatio, row.peerRatio, row.target ?? '', met].join(' | ')} |`);
+		lines.push(`| ${[row.label, ...cells, row.directRatio, row.floorRatio, row.peerRatio, row.target ?? '', met].join(' | ')} |`);
 	}
 
 	return lines.join('\n');
+}
+
+/** One line counting the targets: "Targets met by ours: 3 of 11 (2 missed, 6 not judged: ours or the reference missing)". */
+export function targetSummary(rows) {
+	const judged = rows.filter(row => row.target !== undefined);
+	const met = judged.filter(row => row.met === true).length;
+	const missed = judged.filter(row => row.met === false).length;
+	const unknown = judged.length - met - missed;
+	return `Targets met by ours: ${met} of ${judged.length} (${missed} missed, ${unknown} not judged: ours or the reference missing).`;
 }
