@@ -5,7 +5,7 @@ import path from 'node:path';
 import process from 'node:process';
 import {parseArgs} from 'node:util';
 import {figures, GuardError} from './figures.js';
-import {describeMachine, machineLine} from './lib/machine.js';
+import {cpuSecondsUsed, describeMachine, machineLine} from './lib/machine.js';
 import {treePids} from './lib/process-tree.js';
 import {killAllServices} from './lib/service.js';
 import {median, withDeadline} from './lib/stats.js';
@@ -321,12 +321,14 @@ export async function main(argv) {
 
 	const peers = Object.fromEntries(['mcp-proxy', 'supergateway', 'mcp-remote'].map(name => [name, peerVersion(name)]));
 	const seconds = (Date.now() - started.getTime()) / 1000;
+	const cpuSeconds = cpuSecondsUsed();
 	const table = renderTable(rows, columns);
 	const lines = [
 		table,
 		'',
 		targetSummary(rows),
-		`Medians of ${options.config.reps} repetition(s), profiles interleaved; ${options.quick ? 'quick' : 'full'} run of ${Math.round(seconds)} s on ${started.toISOString().slice(0, 10)}.`,
+		`Medians of ${options.config.reps} repetition(s), profiles interleaved; ${options.quick ? 'quick' : 'full'} run of ${Math.round(seconds)} s`
+		+ `${cpuSeconds === undefined ? '' : ` (${Math.round(cpuSeconds)} CPU-s used by the run's processes)`} on ${started.toISOString().slice(0, 10)}.`,
 		`Machine: ${machineLine(machine)}; load average at start ${machine.loadAverage.join(' ')}.`,
 		`Peers: ${Object.entries(peers).map(([name, version]) => `${name} ${version ?? '(not installed)'}`).join(', ')}.`,
 		...(notes.length > 0 ? ['', 'Notes:', ...notes.map(note => `- ${note}`)] : []),
@@ -337,6 +339,7 @@ export async function main(argv) {
 	const json = {
 		date: started.toISOString(),
 		seconds,
+		cpuSeconds,
 		command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
 		machine,
 		config: options.config,

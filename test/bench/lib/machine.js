@@ -1,4 +1,5 @@
 // A description of the machine the benchmark ran on, for the table and the JSON.
+import {readFileSync} from 'node:fs';
 import os from 'node:os';
 import process from 'node:process';
 
@@ -18,4 +19,19 @@ export function describeMachine() {
 /** One line for the table: "Intel … (2 cores), 24 GiB, Linux 6.1 x64, Node v20.20.2". */
 export function machineLine(machine) {
 	return `${machine.cpu} (${machine.cores} cores), ${machine.memoryGiB} GiB RAM, ${machine.os}, Node ${machine.node}`;
+}
+
+/**
+CPU seconds used so far by this process and its reaped children (all the processes the run started and ended),
+from /proc/self/stat; compared with the wall-clock time it shows how busy the machine was. Undefined off Linux.
+*/
+export function cpuSecondsUsed() {
+	try {
+		const stat = readFileSync('/proc/self/stat', 'utf8');
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		// Fields 14–17 of stat (utime, stime, cutime, cstime) are at 11–14 after the command name, in ticks of 1/100 s.
+		return fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) / 100;
+	} catch {
+		return undefined;
+	}
 }
