@@ -63,6 +63,7 @@ const help = `Usage: npm run bench -- [options]
                         (default 3)
   --out FILE            where to write the JSON (default test/bench/results/latest.json)
   --ours FILE           the cli.js to measure as ours (default distribution/cli.js)
+  --check               exit with code 1 unless every target of ours was judged and met
   --help                this text
 `;
 
@@ -79,6 +80,7 @@ function parseOptions(argv) {
 			'min-free-gib': {type: 'string', default: '3'},
 			out: {type: 'string', default: path.join(rootDirectory, 'test/bench/results/latest.json')},
 			ours: {type: 'string'},
+			check: {type: 'boolean', default: false},
 			help: {type: 'boolean', default: false},
 		},
 	});
@@ -117,6 +119,7 @@ function parseOptions(argv) {
 		guard: {maxTreeRssBytes: positive('max-rss-gib', values['max-rss-gib']) * (1024 ** 3), minFreeBytes: positive('min-free-gib', values['min-free-gib']) * (1024 ** 3)},
 		out: path.resolve(values.out),
 		ours: values.ours,
+		check: values.check,
 	};
 }
 
@@ -358,5 +361,6 @@ export async function main(argv) {
 	mkdirSync(path.dirname(options.out), {recursive: true});
 	writeFileSync(options.out, `${JSON.stringify(json, undefined, '\t')}\n`);
 	log(`bench: JSON written to ${path.relative(process.cwd(), options.out)}`);
-	return 0;
+	const allMet = rows.every(row => row.target === undefined || row.met === true);
+	return options.check && !allMet ? 1 : 0;
 }
