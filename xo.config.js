@@ -1,7 +1,7 @@
 /** @type {import('xo').FlatXoConfig} */
 const xoConfig = [
 	{
-		ignores: ['distribution/**', 'test/bench/**', 'test/conformance/node_modules/**'],
+		ignores: ['distribution/**', 'test/bench/node_modules/**', 'test/bench/results/**', 'test/conformance/node_modules/**'],
 	},
 	{
 		rules: {
@@ -45,7 +45,7 @@ const xoConfig = [
 		},
 	},
 	{
-		files: ['source/cli.ts', 'source/cli-arguments.ts', 'source/modes/**', 'fixtures/**'],
+		files: ['source/cli.ts', 'source/cli-arguments.ts', 'source/modes/**', 'fixtures/**', 'test/bench/**'],
 		rules: {
 			'unicorn/no-process-exit': 'off',
 		},
