@@ -146,6 +146,15 @@ A remote server no longer knows our Streamable HTTP session (it answered 404 to 
 */
 export class SessionExpiredError extends TransportError {
 	override name = 'SessionExpiredError';
+	/**
+	Messages the server refused because of the unknown session: they were not processed and can be sent again in the new session.
+	*/
+	readonly unsent: readonly Message[];
+
+	constructor(message: string, unsent: readonly Message[] = [], options?: ErrorOptions) {
+		super(message, options);
+		this.unsent = unsent;
+	}
 }
 
 /**

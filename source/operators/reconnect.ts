@@ -15,6 +15,7 @@ import type {
 import {
 	ConnectError,
 	describeError,
+	SessionExpiredError,
 	errorCodes,
 	TransportError,
 } from '../errors.js';
@@ -119,7 +120,7 @@ function check(name: string, value: number, min: number): void {
 /**
 Reconnect a transport that failed or closed, and re-handshake so the client never notices beyond a few errors.
 
-The client's `initialize` request and `notifications/initialized` are remembered. When the connection is lost (the transport errors with a `TransportError`, or completes while the client is still there), requests that may have reached the remote are answered at once with an error (they are not sent twice); those that certainly did not (a `ConnectError`'s `unsent`) are held. New messages are held too (up to `maxQueuedMessages`). After a delay that grows exponentially with jitter, from `initialDelay` to `maxDelay`, the transport is subscribed again, the remembered `initialize` replayed with an id of the proxy's own (its answer is swallowed), `notifications/initialized` sent, resource subscriptions and the log level restored, and the held messages flushed. The client then gets `list_changed` notifications so it refreshes its lists.
+The client's `initialize` request and `notifications/initialized` are remembered. When the connection is lost (the transport errors with a `TransportError`, or completes while the client is still there), requests that may have reached the remote are answered at once with an error (they are not sent twice); those that certainly were not processed (the `unsent` of a `ConnectError` or `SessionExpiredError`) are held. New messages are held too (up to `maxQueuedMessages`). After a delay that grows exponentially with jitter, from `initialDelay` to `maxDelay`, the transport is subscribed again, the remembered `initialize` replayed with an id of the proxy's own (its answer is swallowed), `notifications/initialized` sent, resource subscriptions and the log level restored, and the held messages flushed. The client then gets `list_changed` notifications so it refreshes its lists.
 
 While the remote stays away, requests do not wait forever: a request held when a reconnection attempt fails is answered with an error saying the remote is unreachable, provided that attempt began after the request arrived; a request arriving between attempts brings the next attempt forward (to `initialDelay` after the last one). Notifications stay held. The proxy keeps trying until the client leaves.
 
@@ -393,7 +394,7 @@ export function reconnect(options: ReconnectOptions = {}): TransportOperator {
 			}
 
 			const unsent = new Set<RequestId>();
-			if (error instanceof ConnectError) {
+			if (error instanceof ConnectError || error instanceof SessionExpiredError) {
 				for (const message of error.unsent) {
 					if (isRequest(message)) {
 						unsent.add(message.id);

@@ -117,7 +117,7 @@ export function sseClient(options: SseClientOptions): Transport {
 
 			if (response.status === 404) {
 				void response.body?.cancel();
-				fail(new SessionExpiredError(`The remote server no longer knows this SSE session (HTTP 404 from ${endpoint!.pathname})`));
+				fail(new SessionExpiredError(`The remote server no longer knows this SSE session (HTTP 404 from ${endpoint!.pathname})`, [message]));
 				return;
 			}
 

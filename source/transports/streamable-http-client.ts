@@ -321,7 +321,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			if (!response.ok) {
 				if (response.status === 404 && sessionId !== undefined && !isInitialize) {
 					void response.body?.cancel();
-					fail(new SessionExpiredError(`The remote server no longer knows session ${sessionId} (HTTP 404)`));
+					fail(new SessionExpiredError(`The remote server no longer knows session ${sessionId} (HTTP 404)`, [message]));
 					return;
 				}
 

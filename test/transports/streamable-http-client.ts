@@ -6,6 +6,7 @@ import {
 	LATEST_PROTOCOL_VERSION,
 	ListRootsRequestSchema,
 	LoggingMessageNotificationSchema,
+	ProgressNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import {firstValueFrom, Observable, Subject, toArray} from 'rxjs';
 import {startRemoteServer, type RemoteServerOptions} from '../../fixtures/remote-server.js';
@@ -85,11 +86,11 @@ test('progress and log notifications, and a sampling request of the server answe
 	client.setNotificationHandler(LoggingMessageNotificationSchema, notification => {
 		logs.push(String(notification.params.data));
 	});
-	const result = await client.callTool({name: 'progress', arguments: {steps: 3, delayMs: 1}}, undefined, {
-		onprogress(value) {
-			progress.push(value.progress);
-		},
+	// The SDK client hands a progress notification that shares a read with its response to `onprogress` too late, so count them as plain notifications.
+	client.setNotificationHandler(ProgressNotificationSchema, notification => {
+		progress.push(notification.params.progress);
 	});
+	const result = await client.callTool({name: 'progress', arguments: {steps: 3, delayMs: 1}}, undefined, {onprogress() {/* Progress is requested. */}});
 	t.is(text(result), 'done 3');
 	t.deepEqual(progress, [1, 2, 3]);
 	t.deepEqual(logs, ['finished 3 steps']);
