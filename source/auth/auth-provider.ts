@@ -26,7 +26,7 @@ export function lowerCaseHeaders(headers: HeadersInit | undefined): Record<strin
 
 	const entries = Array.isArray(headers) ? headers : (headers instanceof Headers ? [...headers.entries()] : Object.entries(headers));
 	for (const [name, value] of entries) {
-		result[name!.toLowerCase()] = value!;
+		result[name.toLowerCase()] = value!;
 	}
 
 	return result;

@@ -1,3 +1,4 @@
+import {Buffer} from 'node:buffer';
 import {AuthError, describeError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
 import type {AuthProvider, FetchLike} from './auth-provider.js';
@@ -108,7 +109,7 @@ export function clientCredentials(options: ClientCredentialsOptions): AuthProvid
 	let inFlight: Promise<Token> | undefined;
 
 	const request = async (using: 'basic' | 'post') => {
-		const form = new URLSearchParams({grant_type: 'client_credentials'});
+		const form = new URLSearchParams([['grant_type', 'client_credentials']]);
 		if (scope) {
 			form.set('scope', scope);
 		}

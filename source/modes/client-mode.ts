@@ -22,7 +22,7 @@ How long a shutdown (standard input closed, SIGINT, SIGTERM) may take before the
 */
 const shutdownDeadline = 5000;
 
-function tlsSettings(verifySsl: boolean | string): {verifyTls: boolean; ca?: Buffer} {
+function tlsSettings(verifySsl: boolean | string): {verifyTls: boolean; ca?: Uint8Array} {
 	if (verifySsl === false) {
 		defaultLogger.warning('TLS certificate verification is off (--no-verify-ssl): anyone on the path can read and change the traffic');
 		return {verifyTls: false};
@@ -101,9 +101,11 @@ export async function runClientMode(options: CliOptions, environment: NodeJS.Pro
 			logger,
 		}),
 		guardRequests({timeout: options.requestTimeout, peerName: 'the remote server'}),
-		...(log ? [tapMessages(entry => {
-			log.write(entry);
-		})] : []),
+		...(log
+			? [tapMessages(entry => {
+				log.write(entry);
+			})]
+			: []),
 	);
 
 	const stop$ = new Subject<void>();
@@ -159,6 +161,7 @@ export async function runClientMode(options: CliOptions, environment: NodeJS.Pro
 	void dispatcher.destroy().catch(() => undefined);
 	// Anything still holding the event loop (a socket closing) gets a moment, not forever.
 	setTimeout(() => {
+		// eslint-disable-next-line unicorn/no-process-exit -- the CLI's mode: a lingering socket must not keep it alive.
 		process.exit(code);
 	}, 1000).unref();
 	return code;

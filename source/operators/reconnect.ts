@@ -226,6 +226,7 @@ export function reconnect(options: ReconnectOptions = {}): TransportOperator {
 		};
 
 		const flush = (connection: Connection) => {
+			// eslint-disable-next-line no-unmodified-loop-condition -- sending may lose the connection, which changes them.
 			while (queue.length > 0 && current === connection && state === 'open') {
 				send(connection, queue.shift()!.message);
 			}
@@ -283,12 +284,12 @@ export function reconnect(options: ReconnectOptions = {}): TransportOperator {
 		};
 
 		const replayState = (connection: Connection) => {
-			const own = (method: string, params: Record<string, unknown> | undefined) => {
+			const own = (method: string, parameters: Record<string, unknown> | undefined) => {
 				const id = `${idPrefix}${++handshakes}`;
 				connection.ownRequests.add(id);
 				connection.input?.next({
-					jsonrpc: '2.0', id, method, ...(params ? {params} : {}),
-				} as Message);
+					jsonrpc: '2.0', id, method, ...(parameters ? {params: parameters} : {}),
+				});
 			};
 
 			if (logLevel) {

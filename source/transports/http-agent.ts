@@ -1,3 +1,4 @@
+import {Buffer} from 'node:buffer';
 import {rootCertificates} from 'node:tls';
 import {Agent, fetch as undiciFetch, type Dispatcher} from 'undici';
 import type {FetchLike} from '../auth/auth-provider.js';
@@ -12,7 +13,7 @@ export type HttpAgentOptions = {
 	/**
 	Extra certificate authorities to trust (PEM), on top of Node's built-in list: for a server whose certificate a private CA signed.
 	*/
-	ca?: string | Buffer | Array<string | Buffer>;
+	ca?: string | Uint8Array | Array<string | Uint8Array>;
 	/**
 	How long an idle connection is kept for the next request, in milliseconds.
 
@@ -56,7 +57,7 @@ export function httpAgent(options: HttpAgentOptions = {}): Dispatcher {
 		headersTimeout: 0,
 		connect: {
 			rejectUnauthorized: verifyTls,
-			...(extra.length > 0 ? {ca: [...rootCertificates, ...extra]} : {}),
+			...(extra.length > 0 ? {ca: [...rootCertificates, ...extra.map(item => (typeof item === 'string' ? item : Buffer.from(item).toString('utf8')))]} : {}),
 		},
 	});
 }

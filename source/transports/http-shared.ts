@@ -1,5 +1,7 @@
 import type {Dispatcher} from 'undici';
-import {lowerCaseHeaders, withAuth, type AuthProvider, type FetchLike} from '../auth/auth-provider.js';
+import {
+	lowerCaseHeaders, withAuth, type AuthProvider, type FetchLike,
+} from '../auth/auth-provider.js';
 import {describeError, errorCodes} from '../errors.js';
 import type {Logger} from '../logger.js';
 import {errorResponse, toMessages} from '../message.js';
@@ -75,7 +77,7 @@ export function clientFetch(options: HttpClientOptions): FetchLike {
 }
 
 export function staticHeadersOf(options: HttpClientOptions): Record<string, string> {
-	const headers = lowerCaseHeaders(options.headers as Record<string, string> | undefined);
+	const headers = lowerCaseHeaders(options.headers);
 	for (const [name, value] of Object.entries(headers)) {
 		if (/[\r\n\0]/.test(value)) {
 			throw new TypeError(`Expected the value of header \`${name}\` to have no line break or NUL`);
@@ -109,11 +111,7 @@ function errorCode(error: unknown): string | undefined {
 			return code;
 		}
 
-		if (current instanceof AggregateError && current.errors.length > 0) {
-			current = current.errors[0] as unknown;
-		} else {
-			current = current.cause;
-		}
+		current = current instanceof AggregateError && current.errors.length > 0 ? current.errors[0] as unknown : current.cause;
 	}
 
 	return undefined;

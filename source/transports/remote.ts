@@ -1,4 +1,6 @@
-import {concat, from, Observable, Subject} from 'rxjs';
+import {
+	concat, from, Observable, Subject,
+} from 'rxjs';
 import type {Message, Transport} from '../types.js';
 import {
 	describeError,
@@ -6,8 +8,7 @@ import {
 	UnsupportedTransportError,
 } from '../errors.js';
 import {defaultLogger} from '../logger.js';
-import type {HttpClientOptions} from './http-shared.js';
-import {checkUrl} from './http-shared.js';
+import {type HttpClientOptions, checkUrl} from './http-shared.js';
 import {sseClient, type SseClientOptions} from './sse-client.js';
 import {streamableHttpClient, type StreamableHttpClientOptions} from './streamable-http-client.js';
 

@@ -1,5 +1,7 @@
 import {Observable} from 'rxjs';
-import type {Message, RequestId, Transport} from '../types.js';
+import type {
+	Message, Request, RequestId, Transport,
+} from '../types.js';
 import {
 	AuthError,
 	ConnectError,
@@ -264,6 +266,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 		const resume = async (id: RequestId, method: string, lastEventId: string, retry: number | undefined): Promise<boolean> => {
 			let cursor = lastEventId;
 			let wait = retry ?? defaultRetry;
+			// eslint-disable-next-line no-unmodified-loop-condition -- `ended` changes in callbacks.
 			for (let attempt = 1; attempt <= maxResumeAttempts && !ended; attempt++) {
 				// eslint-disable-next-line no-await-in-loop
 				await sleep(wait, signal);
@@ -298,9 +301,83 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			return false;
 		};
 
-		const post = async (message: Message) => {
+		/**
+		A POST answered with an error status. Returns nothing; the request, if any, is answered.
+		*/
+		const onHttpError = async (message: Message, response: Response) => {
 			const request = isRequest(message) ? message : undefined;
 			const isInitialize = request?.method === 'initialize';
+			if (response.status === 404 && sessionId !== undefined && !isInitialize) {
+				void response.body?.cancel();
+				fail(new SessionExpiredError(`The remote server no longer knows session ${sessionId} (HTTP 404)`, [message]));
+				return;
+			}
+
+			if (isInitialize && detectUnsupported && [400, 404, 405].includes(response.status)) {
+				void response.body?.cancel();
+				fail(new UnsupportedTransportError(`The remote server answered the Streamable HTTP initialize with HTTP ${response.status}`, response.status));
+				return;
+			}
+
+			const body = await readStart(response, 4096);
+			if (response.status === 401) {
+				logger.error('The remote server refused our credentials (HTTP 401). Check the headers, API_ACCESS_TOKEN or the OAuth client settings.');
+			}
+
+			if (!request) {
+				logger.error(`The remote server refused a message (HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}): ${previewText(body)}`);
+				return;
+			}
+
+			const reply = httpErrorReply(request.id, request.method, response.status, response.statusText, body);
+			logger.error(reply.error.message);
+			receive(reply);
+		};
+
+		const onEventStream = async (request: Request, body: ReadableStream<Uint8Array>) => {
+			const {id, method} = request;
+			const state = await readStream(body, `the response stream of \`${method}\``, id, method);
+			if (state.answered || ended || (isAbort(state.error) && signal.aborted)) {
+				return;
+			}
+
+			if (state.lastEventId !== undefined && await resume(id, method, state.lastEventId, state.retry)) {
+				return;
+			}
+
+			if (!ended) {
+				const why = state.error ? `: ${describeFetchError(state.error)}` : '';
+				answerFailed(id, method, `The remote server ended the response stream before answering \`${method}\`${why}`);
+			}
+		};
+
+		const onJson = async (request: Request, response: Response) => {
+			const {id, method} = request;
+			const length = Number(response.headers.get('content-length'));
+			if (length > maxMessageBytes) {
+				void response.body?.cancel();
+				answerFailed(id, method, `The remote server's answer to \`${method}\` is ${length} bytes, over the limit of ${maxMessageBytes}`, errorCodes.messageTooLarge);
+				return;
+			}
+
+			let text: string;
+			try {
+				text = await response.text();
+			} catch (error) {
+				if (!signal.aborted) {
+					answerFailed(id, method, `Reading the remote server's answer to \`${method}\` failed: ${describeFetchError(error)}`);
+				}
+
+				return;
+			}
+
+			if (!deliver(text, `an answer to \`${method}\``, id, method) && !ended) {
+				answerFailed(id, method, `The remote server's reply to \`${method}\` held no response to it`);
+			}
+		};
+
+		const post = async (message: Message) => {
+			const request = isRequest(message) ? message : undefined;
 			const response = await fetchOrFail({
 				method: 'POST',
 				headers: headers({'content-type': 'application/json', accept}),
@@ -311,45 +388,8 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 				return;
 			}
 
-			if (isInitialize && response.ok) {
-				const id = response.headers.get('mcp-session-id');
-				if (id) {
-					sessionId = id;
-				}
-			}
-
 			if (!response.ok) {
-				if (response.status === 404 && sessionId !== undefined && !isInitialize) {
-					void response.body?.cancel();
-					fail(new SessionExpiredError(`The remote server no longer knows session ${sessionId} (HTTP 404)`, [message]));
-					return;
-				}
-
-				if (isInitialize && detectUnsupported && [400, 404, 405].includes(response.status)) {
-					void response.body?.cancel();
-					fail(new UnsupportedTransportError(`The remote server answered the Streamable HTTP initialize with HTTP ${response.status}`, response.status));
-					return;
-				}
-
-				const body = await readStart(response, 4096);
-				if (request) {
-					const reply = httpErrorReply(request.id, request.method, response.status, response.statusText, body);
-					logger.error(reply.error.message);
-					if (response.status === 401) {
-						logger.error('The remote server refused our credentials. Check the headers, API_ACCESS_TOKEN or the OAuth client settings.');
-					}
-
-					if (isInitialize) {
-						initializeId = undefined;
-						receive(reply);
-						release();
-					} else {
-						receive(reply);
-					}
-				} else {
-					logger.error(`The remote server refused a message (HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}): ${previewText(body)}`);
-				}
-
+				await onHttpError(message, response);
 				return;
 			}
 
@@ -358,68 +398,23 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 				return;
 			}
 
+			if (request.method === 'initialize') {
+				sessionId = response.headers.get('mcp-session-id') ?? undefined;
+			}
+
 			const type = contentType(response);
 			if (type.includes('text/event-stream') && response.body) {
-				const state = await readStream(response.body, `the response stream of \`${request.method}\``, request.id, request.method);
-				if (state.answered || ended) {
-					return;
-				}
-
-				if (isAbort(state.error) && signal.aborted) {
-					return;
-				}
-
-				if (state.lastEventId !== undefined && await resume(request.id, request.method, state.lastEventId, state.retry)) {
-					return;
-				}
-
-				if (ended) {
-					return;
-				}
-
-				const why = state.error ? `: ${describeFetchError(state.error)}` : '';
-				answerFailed(request.id, request.method, `The remote server ended the response stream before answering \`${request.method}\`${why}`);
-				if (isInitialize) {
-					release();
-				}
-
-				return;
-			}
-
-			if (type.includes('application/json')) {
-				const length = Number(response.headers.get('content-length'));
-				if (length > maxMessageBytes) {
-					void response.body?.cancel();
-					answerFailed(request.id, request.method, `The remote server's answer to \`${request.method}\` is ${length} bytes, over the limit of ${maxMessageBytes}`, errorCodes.messageTooLarge);
-					return;
-				}
-
-				let text: string;
-				try {
-					text = await response.text();
-				} catch (error) {
-					if (!signal.aborted) {
-						answerFailed(request.id, request.method, `Reading the remote server's answer to \`${request.method}\` failed: ${describeFetchError(error)}`);
-					}
-
-					return;
-				}
-
-				if (!deliver(text, `an answer to \`${request.method}\``, request.id, request.method) && !ended) {
-					answerFailed(request.id, request.method, `The remote server's reply to \`${request.method}\` held no response to it`);
-				}
-
-				return;
-			}
-
-			if (response.status === 202) {
+				await onEventStream(request, response.body);
+			} else if (type.includes('application/json')) {
+				await onJson(request, response);
+			} else if (response.status === 202) {
 				// Some servers answer later, on the GET stream.
 				logger.debug(`The remote server accepted \`${request.method}\` (id ${JSON.stringify(request.id)}) without answering; waiting for the answer on the GET stream`);
-				return;
+			} else {
+				const body = await readStart(response, 2048);
+				const preview = body ? `: ${previewText(body)}` : '';
+				answerFailed(request.id, request.method, `The remote server answered \`${request.method}\` with content type \`${type || 'none'}\` instead of JSON or an event stream${preview}`, errorCodes.internalError);
 			}
-
-			const body = await readStart(response, 2048);
-			answerFailed(request.id, request.method, `The remote server answered \`${request.method}\` with content type \`${type || 'none'}\` instead of JSON or an event stream${body ? `: ${previewText(body)}` : ''}`, errorCodes.internalError);
 		};
 
 		/**
@@ -443,6 +438,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			let lastEventId: string | undefined;
 			let retry = defaultRetry;
 			let failures = 0;
+			// eslint-disable-next-line no-unmodified-loop-condition -- `ended` changes in callbacks.
 			while (!ended) {
 				const extra: Record<string, string> = {accept: 'text/event-stream'};
 				if (lastEventId !== undefined) {
@@ -504,19 +500,18 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 
 		function openGetStream() {
 			let done = false;
-			let timer: NodeJS.Timeout | undefined;
-			const settled = () => {
+			const timer = setTimeout(() => {
+				logger.warning(`The GET stream did not open within ${getStreamTimeout} ms; carrying on without waiting for it`);
+				settled();
+			}, getStreamTimeout);
+			function settled() {
 				if (!done) {
 					done = true;
 					clearTimeout(timer);
 					release();
 				}
-			};
+			}
 
-			timer = setTimeout(() => {
-				logger.warning(`The GET stream did not open within ${getStreamTimeout} ms; carrying on without waiting for it`);
-				settled();
-			}, getStreamTimeout);
 			void runGetStream(settled).catch((error: unknown) => {
 				settled();
 				fail(error instanceof Error ? error : new Error(String(error)));

@@ -8,7 +8,9 @@ import {createLogger, redact} from '../../source/logger.js';
 const secret = 'fixture-secret-123';
 
 async function setup(t: ExecutionContext, server: RemoteServerOptions = {}, client: Partial<ClientCredentialsOptions> = {}) {
-	const remote = await startRemoteServer({clientId: 'proxy', clientSecret: secret, tokenExpiry: 3600, ...server});
+	const remote = await startRemoteServer({
+		clientId: 'proxy', clientSecret: secret, tokenExpiry: 3600, ...server,
+	});
 	t.teardown(async () => remote.close());
 	const logged: string[] = [];
 	const provider = clientCredentials({
@@ -75,7 +77,9 @@ test('a 401 fetches a new token once and the request is sent again (withAuth)', 
 		jsonrpc: '2.0', id: 1, method: 'initialize', params: {protocolVersion: '2025-06-18', capabilities: {}, clientInfo: {name: 'x', version: '1'}},
 	});
 	const post = async () => authorizedFetch(remote.urls.mcp, {method: 'POST', headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream'}, body: initialize});
-	t.is((await post()).status, 200);
+	const first = await post();
+	t.is(first.status, 200);
+	await first.body?.cancel();
 	await fetch(`${remote.urls.admin}/revoke-tokens`, {method: 'POST'});
 	const response = await post();
 	t.is(response.status, 200);

@@ -1,3 +1,4 @@
+import {Buffer} from 'node:buffer';
 import process from 'node:process';
 import {once} from 'node:events';
 import {createInterface} from 'node:readline';
@@ -38,7 +39,7 @@ export async function startRemoteProcess(t: ExecutionContext, args: string[] = [
 	const child = execa(process.execPath, [remoteServer, ...args], {
 		stdout: 'pipe', stderr: 'inherit', reject: false, timeout: 50_000,
 	});
-	const lines = createInterface({input: child.stdout!});
+	const lines = createInterface({input: child.stdout});
 	const [line] = await Promise.race([
 		once(lines, 'line') as Promise<[string]>,
 		child.then(result => {
@@ -89,7 +90,7 @@ export async function connectThroughProxy(t: ExecutionContext, url: string, opti
 		env: {...process.env as Record<string, string>, ...options.env},
 		stderr: 'pipe',
 		maxBufferSize: 64 * 1024 * 1024,
-	} as ConstructorParameters<typeof StdioClientTransport>[0]);
+	});
 	let stderr = '';
 	transport.stderr?.on('data', (chunk: Uint8Array) => {
 		stderr += Buffer.from(chunk).toString('utf8');

@@ -33,7 +33,8 @@ for (const face of ['mcp', 'sse'] as const) {
 			},
 		});
 		t.is(client.getServerVersion()?.name, 'remote-fixture');
-		t.true((await client.listTools()).tools.some(tool => tool.name === 'echo'));
+		const {tools} = await client.listTools();
+		t.true(tools.some(tool => tool.name === 'echo'));
 		t.is(text(await client.callTool({name: 'echo', arguments: {text: 'hello'}})), 'hello');
 
 		const progress: number[] = [];
@@ -45,7 +46,12 @@ for (const face of ['mcp', 'sse'] as const) {
 		client.setNotificationHandler(ProgressNotificationSchema, notification => {
 			progress.push(notification.params.progress);
 		});
-		t.is(text(await client.callTool({name: 'progress', arguments: {steps: 3, delayMs: 1}}, undefined, {onprogress() {/* Progress is requested. */}})), 'done 3');
+		const result = await client.callTool({name: 'progress', arguments: {steps: 3, delayMs: 1}}, undefined, {
+			onprogress() {
+				// Asking for progress is what matters here.
+			},
+		});
+		t.is(text(result), 'done 3');
 		t.deepEqual(progress, [1, 2, 3]);
 		t.deepEqual(logs, ['finished 3 steps']);
 
@@ -83,7 +89,7 @@ test.serial('a wrong token: the client\'s initialize is answered with an error t
 	const {client, transport, stderr} = await connectThroughProxy(t, urls.mcp, {env: {API_ACCESS_TOKEN: 'wrong-token'}, connect: false});
 	const error = await t.throwsAsync(client.connect(transport));
 	t.regex(error.message, /The remote server answered `initialize` with HTTP 401 Unauthorized: .*invalid_token/);
-	t.true(await eventually(() => /refused our credentials/.test(stderr())));
+	t.true(await eventually(() => stderr().includes('refused our credentials')));
 });
 
 test.serial('OAuth2 client credentials: the token is refreshed before it expires and fetched again once on a 401', async t => {
@@ -109,7 +115,7 @@ test.serial('OAuth2 client credentials: the token is refreshed before it expires
 	t.is(revoked.unauthorized, 1);
 	t.is(revoked.tokenRequests, refreshed.tokenRequests + 1);
 	t.false(stderr().includes('oauth-secret-555'));
-	t.false(/Bearer [\da-f]{32}/.test(stderr()));
+	t.notRegex(stderr(), /Bearer [\da-f]{32}/);
 });
 
 test.serial('partial OAuth flags are a usage error', async t => {
@@ -127,7 +133,8 @@ test.serial('the remote restarting on the same port: the next call succeeds with
 	const second = await startRemoteProcess(t, ['--port', String(first.urls.port)]);
 	t.is(second.urls.port, first.urls.port);
 	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'after'}})), 'after');
-	t.true((await remoteStats(second.urls)).initializeRequests >= 1);
+	const {initializeRequests} = await remoteStats(second.urls);
+	t.true(initializeRequests >= 1);
 	t.regex(stderr(), /Reconnected to the remote server/);
 });
 
@@ -137,9 +144,12 @@ test.serial('a session the remote expired is re-initialized transparently', asyn
 	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'a'}})), 'a');
 	await admin(urls, 'expire-sessions');
 	// The GET stream ends with the session; whether the next call meets the old session (404) or the new one, it is answered.
-	const outcome = await client.callTool({name: 'echo', arguments: {text: 'b'}}).then(text, (error: Error) => error.message);
-	t.true(outcome === 'b' || /may or may not have been processed/.test(outcome), outcome);
-	t.true(await eventually(async () => (await remoteStats(urls)).initializeRequests === 2));
+	const outcome = await client.callTool({name: 'echo', arguments: {text: 'b'}}).then(text, (error: unknown) => (error as Error).message);
+	t.true(outcome === 'b' || outcome.includes('may or may not have been processed'), `${outcome}`);
+	t.true(await eventually(async () => {
+		const stats = await remoteStats(urls);
+		return stats.initializeRequests === 2;
+	}));
 	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'c'}})), 'c');
 });
 
@@ -191,7 +201,8 @@ test.serial('the end of standard input deletes the session and exits 0; nothing 
 	t.regex(stderr, /\[D .*Deleted session/);
 	const messages = stdout.trim().split('\n').map(line => JSON.parse(line) as {jsonrpc: string; id: number});
 	t.deepEqual(messages.map(message => [message.jsonrpc, message.id]), [['2.0', 1], ['2.0', 2]]);
-	t.is((await remoteStats(urls)).deleteRequests, 1);
+	const {deleteRequests} = await remoteStats(urls);
+	t.is(deleteRequests, 1);
 });
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -202,11 +213,15 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 			proxy.kill('SIGKILL');
 		});
 		proxy.stdin.write(initializeLine);
-		t.true(await eventually(async () => (await remoteStats(urls)).sessions === 1, 10_000));
+		t.true(await eventually(async () => {
+			const stats = await remoteStats(urls);
+			return stats.sessions === 1;
+		}, 10_000));
 		proxy.kill(signal);
 		const {exitCode, stderr} = await proxy;
-		t.is(exitCode, 0, stderr);
-		t.is((await remoteStats(urls)).deleteRequests, 1);
+		t.is(exitCode, 0, `${String(stderr)}`);
+		const {deleteRequests} = await remoteStats(urls);
+		t.is(deleteRequests, 1);
 		t.true(await waitForExit(proxy.pid!, 1000));
 	});
 }
@@ -216,8 +231,8 @@ test.serial('TLS: a self-signed server is refused by default, trusted with --ver
 	t.regex(urls.mcp, /^https:/);
 	const refused = await connectThroughProxy(t, urls.mcp, {connect: false});
 	const error = await t.throwsAsync(refused.client.connect(refused.transport));
-	t.regex(error.message, /self-signed certificate|SELF_SIGNED/i);
-	t.true(await eventually(() => refused.stderr().includes('--verify-ssl CA_PATH')), refused.stderr());
+	t.regex(error.message, /self-signed certificate|self_signed/i);
+	t.true(await eventually(() => refused.stderr().includes('--verify-ssl CA_PATH')), `${refused.stderr()}`);
 
 	for (const args of [['--verify-ssl', fixture('tls/cert.pem')], ['--no-verify-ssl']]) {
 		// eslint-disable-next-line no-await-in-loop

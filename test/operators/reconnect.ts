@@ -81,11 +81,13 @@ function fakeRemote(plans: Plan[], sent: Sent[], scheduler: SchedulerLike): Tran
 			: timer(plan.endAt).pipe(mergeMap(() => (plan.error ? throwError(() => plan.error) : EMPTY)));
 		const ask$ = plan.ask ? timer(0).pipe(map(() => plan.ask!)) : EMPTY;
 		const subscription = merge(replies$, ask$).subscribe(subscriber);
-		subscription.add(end$.subscribe({error: error => {
-			subscriber.error(error);
-		}, complete() {
-			subscriber.complete();
-		}}));
+		subscription.add(end$.subscribe({
+			error(error) {
+				subscriber.error(error);
+			}, complete() {
+				subscriber.complete();
+			},
+		}));
 		return subscription;
 	});
 }
@@ -147,12 +149,12 @@ function run(t: ExecutionContext, plans: Plan[], client: Array<[number, Message]
 const summary = (messages: Array<{time: number; message: Message}>) => messages.map(({time, message}) => {
 	const record = message as {id?: unknown; method?: string; error?: {message: string}; result?: unknown};
 	const what = record.method ?? (record.error ? `error: ${record.error.message}` : `result ${JSON.stringify(record.result)}`);
-	return `${time} ${record.id === undefined ? '' : `#${String(record.id)} `}${what}`;
+	return `${time} ${record.id === undefined ? '' : `#${JSON.stringify(record.id).replaceAll('"', '')} `}${what}`;
 });
 
 const sentSummary = (sent: Sent[]) => sent.map(({connection, time, message}) => {
 	const record = message as {id?: unknown; method?: string};
-	return `${connection}@${time} ${record.id === undefined ? '' : `#${String(record.id)} `}${record.method ?? 'response'}`;
+	return `${connection}@${time} ${record.id === undefined ? '' : `#${JSON.stringify(record.id).replaceAll('"', '')} `}${record.method ?? 'response'}`;
 });
 
 const handshake: Array<[number, Message]> = [[0, initialize], [2, initialized]];

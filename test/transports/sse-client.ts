@@ -47,7 +47,8 @@ async function rawServer(t: ExecutionContext, handler: http.RequestListener): Pr
 
 test('talks to the SDK\'s legacy SSE server: endpoint event, POSTs, replies on the stream, server requests answered', async t => {
 	const {remote, client} = await setup(t);
-	t.true((await client.listTools()).tools.some(tool => tool.name === 'echo'));
+	const {tools} = await client.listTools();
+	t.true(tools.some(tool => tool.name === 'echo'));
 	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'over sse'}})), 'over sse');
 	t.is(text(await client.callTool({name: 'elicit', arguments: {message: 'ok?'}})), 'accept: {"answer":"yes"}');
 	t.is(remote.stats.lastHeaders['x-custom'], 'sse');
