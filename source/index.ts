@@ -54,3 +54,26 @@ export {
 export {messageLog, type MessageLog} from './operators/message-log.js';
 export {guardRequests, type GuardRequestsOptions} from './operators/guard-requests.js';
 export {fromSdkTransport, toSdkTransport} from './transports/sdk-transport.js';
+export {
+	SessionExpiredError,
+	ConnectError,
+	UnsupportedTransportError,
+} from './errors.js';
+export {
+	streamableHttpClient,
+	type StreamableHttpClientOptions,
+} from './transports/streamable-http-client.js';
+export {sseClient, type SseClientOptions} from './transports/sse-client.js';
+export {remote, type RemoteOptions, type RemoteTransportKind} from './transports/remote.js';
+export type {HttpClientOptions} from './transports/http-shared.js';
+export {httpAgent, type HttpAgentOptions} from './transports/http-agent.js';
+export {readEventStream, type ReadEventStreamOptions} from './transports/sse-reader.js';
+export {reconnect, type ReconnectOptions} from './operators/reconnect.js';
+export {
+	withAuth,
+	combineAuth,
+	type AuthProvider,
+	type FetchLike,
+} from './auth/auth-provider.js';
+export {staticHeaders, bearerToken} from './auth/static-headers.js';
+export {clientCredentials, type ClientCredentialsOptions} from './auth/client-credentials.js';

@@ -49,13 +49,13 @@ export function remote(options: RemoteOptions): Transport {
 	const announce = (chosen: 'streamablehttp' | 'sse', how: string) => {
 		if (!announced) {
 			announced = true;
-			logger.info(`Connected to ${url.href} over ${names[chosen]}${how}`);
+			logger.info(how === '' ? `Using ${names[chosen]} to reach ${url.href} (as configured)` : `Connected to ${url.href} over ${names[chosen]}${how}`);
 		}
 	};
 
 	return outgoing$ => {
 		if (detected !== undefined) {
-			announce(detected, ' (as configured)');
+			announce(detected, '');
 		}
 
 		if (detected === 'streamablehttp') {

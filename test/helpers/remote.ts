@@ -6,6 +6,8 @@ import type {ExecutionContext} from 'ava';
 import {execa, type ResultPromise} from 'execa';
 import {Client} from '@modelcontextprotocol/sdk/client/index.js';
 import {StdioClientTransport} from '@modelcontextprotocol/sdk/client/stdio.js';
+import {deserializeMessage} from '@modelcontextprotocol/sdk/shared/stdio.js';
+import type {JSONRPCMessage} from '@modelcontextprotocol/sdk/types.js';
 import {cli, fixture} from './fixtures.js';
 
 export const remoteServer = fixture('remote-server.js');
@@ -67,6 +69,42 @@ export async function admin(urls: RemoteUrls, action: 'expire-sessions' | 'revok
 	await response.text();
 }
 
+/**
+The SDK's stdio `ReadBuffer` concatenates every chunk onto the whole buffer and searches it from the start, so a 20 MB line costs it tens of seconds on a busy machine: the test client, not the proxy, becomes the bottleneck. This one keeps the chunks and searches only the new one: the same `append`/`readMessage`/`clear` contract, in linear time.
+*/
+class LinearReadBuffer {
+	private chunks: Uint8Array[] = [];
+	private readonly lines: string[] = [];
+
+	append(chunk: Uint8Array): void {
+		let rest = chunk;
+		let index = rest.indexOf(10);
+		while (index !== -1) {
+			this.chunks.push(rest.subarray(0, index));
+			this.lines.push(Buffer.concat(this.chunks).toString('utf8').replace(/\r$/, ''));
+			this.chunks = [];
+			rest = rest.subarray(index + 1);
+			index = rest.indexOf(10);
+		}
+
+		if (rest.length > 0) {
+			this.chunks.push(rest);
+		}
+	}
+
+	// eslint-disable-next-line @typescript-eslint/no-restricted-types -- the SDK's transport stops reading at `null`.
+	readMessage(): JSONRPCMessage | null {
+		const line = this.lines.shift();
+		// eslint-disable-next-line unicorn/no-null
+		return line === undefined ? null : deserializeMessage(line);
+	}
+
+	clear(): void {
+		this.chunks = [];
+		this.lines.length = 0;
+	}
+}
+
 export type ProxyConnection = {
 	client: Client;
 	transport: StdioClientTransport;
@@ -83,6 +121,10 @@ export async function connectThroughProxy(t: ExecutionContext, url: string, opti
 	capabilities?: ConstructorParameters<typeof Client>[1];
 	setup?: (client: Client) => void;
 	connect?: boolean;
+	/**
+	Read the proxy's output with a linear-time buffer instead of the SDK's (for very large messages).
+	*/
+	linearReadBuffer?: boolean;
 } = {}): Promise<ProxyConnection> {
 	const transport = new StdioClientTransport({
 		command: process.execPath,
@@ -91,6 +133,10 @@ export async function connectThroughProxy(t: ExecutionContext, url: string, opti
 		stderr: 'pipe',
 		maxBufferSize: 64 * 1024 * 1024,
 	});
+	if (options.linearReadBuffer) {
+		(transport as unknown as {_readBuffer: LinearReadBuffer})._readBuffer = new LinearReadBuffer();
+	}
+
 	let stderr = '';
 	transport.stderr?.on('data', (chunk: Uint8Array) => {
 		stderr += Buffer.from(chunk).toString('utf8');

@@ -62,7 +62,7 @@ for (const face of ['mcp', 'sse'] as const) {
 
 	test.serial(`a 20 MB result from a remote ${face === 'mcp' ? 'Streamable HTTP' : 'legacy SSE'} server reaches the client whole`, async t => {
 		const {urls} = await startRemoteProcess(t);
-		const {client} = await connectThroughProxy(t, urls[face]);
+		const {client} = await connectThroughProxy(t, urls[face], {linearReadBuffer: true});
 		const big = text(await client.callTool({name: 'big', arguments: {bytes: 20 * 1024 * 1024}}));
 		t.is(big.length, 20 * 1024 * 1024);
 		t.is(big, 'x'.repeat(20 * 1024 * 1024));

@@ -58,6 +58,6 @@ test('a forced transport is used as configured', async t => {
 	await client.connect(toSdkTransport(remote({url: server.urls.sse, transport: 'sse', logger})));
 	const {tools} = await client.listTools();
 	t.true(tools.length > 0);
-	t.regex(logged.join(''), /over legacy SSE \(as configured\)/);
+	t.regex(logged.join(''), /Using legacy SSE to reach http:\/\/127\.0\.0\.1:\d+\/sse \(as configured\)/);
 	t.throws(() => remote({url: server.urls.sse, transport: 'websocket' as 'sse'}), {instanceOf: TypeError});
 });
