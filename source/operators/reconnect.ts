@@ -211,7 +211,8 @@ export function reconnect(options: ReconnectOptions = {}): TransportOperator {
 
 			if (queue.length >= maxQueuedMessages) {
 				if (isRequest(message)) {
-					subscriber.next(errorResponse(message.id, errorCodes.overloaded, `The remote server is unreachable and ${maxQueuedMessages} messages are already waiting for it; \`${message.method}\` was not sent`));
+					const text = `The remote server is unreachable and ${maxQueuedMessages} messages are already waiting for it; \`${message.method}\` was not sent`;
+					subscriber.next(errorResponse(message.id, errorCodes.overloaded, text));
 				} else {
 					logger.warning(`Dropped a message for the remote server: ${maxQueuedMessages} are already waiting for it to come back`);
 				}
@@ -312,9 +313,9 @@ export function reconnect(options: ReconnectOptions = {}): TransportOperator {
 			replayState(connection);
 			logger.info('Reconnected to the remote server');
 			const capabilities = (result['capabilities'] ?? {}) as Record<string, {listChanged?: unknown} | undefined>;
-			for (const [capability, method] of [['tools', 'notifications/tools/list_changed'], ['prompts', 'notifications/prompts/list_changed'], ['resources', 'notifications/resources/list_changed']] as const) {
+			for (const capability of ['tools', 'prompts', 'resources'] as const) {
 				if (capabilities[capability]?.listChanged === true) {
-					subscriber.next({jsonrpc: '2.0', method});
+					subscriber.next({jsonrpc: '2.0', method: `notifications/${capability}/list_changed`});
 				}
 			}
 
@@ -368,6 +369,34 @@ export function reconnect(options: ReconnectOptions = {}): TransportOperator {
 			subscriber.next(message);
 		};
 
+		/**
+		Answer the requests in flight on a lost connection, except those that certainly were not processed, which are returned to be sent again.
+		*/
+		const settleInFlight = (connection: Connection, error: unknown, cause: string, unreachable: string): Queued[] => {
+			const unsent = new Set<RequestId>();
+			if (error instanceof ConnectError || error instanceof SessionExpiredError) {
+				for (const message of error.unsent) {
+					if (isRequest(message)) {
+						unsent.add(message.id);
+					}
+				}
+			}
+
+			const requeued: Queued[] = [];
+			for (const [id, request] of connection.inFlight) {
+				if (connection.up && unsent.has(id)) {
+					// It never left: send it after the re-handshake.
+					requeued.push({message: request, mark: attempts});
+				} else if (connection.up) {
+					subscriber.next(errorResponse(id, errorCodes.connectionClosed, `The connection to the remote server was lost; the request may or may not have been processed (${cause})`));
+				} else {
+					subscriber.next(errorResponse(id, errorCodes.upstreamUnavailable, unreachable));
+				}
+			}
+
+			return requeued;
+		};
+
 		function lost(connection: Connection, error: unknown) {
 			if (connection !== current) {
 				return;
@@ -394,28 +423,8 @@ export function reconnect(options: ReconnectOptions = {}): TransportOperator {
 				subscriber.next(cancelledNotification(id, 'The connection to the remote server was lost'));
 			}
 
-			const unsent = new Set<RequestId>();
-			if (error instanceof ConnectError || error instanceof SessionExpiredError) {
-				for (const message of error.unsent) {
-					if (isRequest(message)) {
-						unsent.add(message.id);
-					}
-				}
-			}
-
 			const unreachable = `The remote server is unreachable (${cause}); the proxy keeps trying to reconnect`;
-			const requeued: Queued[] = [];
-			for (const [id, request] of connection.inFlight) {
-				if (connection.up && unsent.has(id)) {
-					// It never left: send it after the re-handshake.
-					requeued.push({message: request, mark: attempts});
-				} else if (connection.up) {
-					subscriber.next(errorResponse(id, errorCodes.connectionClosed, `The connection to the remote server was lost; the request may or may not have been processed (${cause})`));
-				} else {
-					subscriber.next(errorResponse(id, errorCodes.upstreamUnavailable, unreachable));
-				}
-			}
-
+			const requeued = settleInFlight(connection, error, cause, unreachable);
 			queue = [...requeued, ...queue];
 			if (connection.up) {
 				logger.warning(`Lost the connection to the remote server (${cause}); reconnecting`);

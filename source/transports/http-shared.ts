@@ -188,7 +188,7 @@ export function previewText(text: string, maxLength = 200): string {
 /**
 Turn an HTTP error status for a request into its JSON-RPC error reply: the server's own JSON-RPC error when the body has one, else an error naming the status and the start of the body.
 */
-export function httpErrorReply(id: RequestId, method: string, status: number, statusText: string, body: string): ErrorResponse {
+export function httpErrorReply({id, method}: {id: RequestId; method: string}, {status, statusText}: {status: number; statusText: string}, body: string): ErrorResponse {
 	try {
 		const parsed = JSON.parse(body) as {error?: {code?: unknown; message?: unknown; data?: unknown}};
 		const {error} = parsed;

@@ -89,7 +89,8 @@ export function remote(options: RemoteOptions): Transport {
 					},
 					error(error: unknown) {
 						if (history && error instanceof HttpError) {
-							subscriber.error(new UnsupportedTransportError(`${url.href} speaks neither Streamable HTTP (POST initialize: HTTP ${probeStatus}) nor legacy SSE (${describeError(error)}). Check the URL.`, error.status, {cause: error}));
+							const text = `${url.href} speaks neither Streamable HTTP (POST initialize: HTTP ${probeStatus}) nor legacy SSE (${describeError(error)}). Check the URL.`;
+							subscriber.error(new UnsupportedTransportError(text, error.status, {cause: error}));
 							return;
 						}
 

@@ -127,7 +127,7 @@ export function sseClient(options: SseClientOptions): Transport {
 			}
 
 			if (request) {
-				const reply = httpErrorReply(request.id, request.method, response.status, response.statusText, body);
+				const reply = httpErrorReply(request, response, body);
 				logger.error(reply.error.message);
 				subscriber.next(reply);
 			} else {
@@ -225,7 +225,8 @@ export function sseClient(options: SseClientOptions): Transport {
 			const type = response.headers.get('content-type') ?? '';
 			if (!type.toLowerCase().includes('text/event-stream') || !response.body) {
 				const body = await readStart(response, 1024);
-				fail(new HttpError(`The remote server answered GET ${url.href} with \`${type || 'no content type'}\` instead of an event stream${body ? `: ${previewText(body)}` : ''}`, response.status));
+				const preview = body ? `: ${previewText(body)}` : '';
+				fail(new HttpError(`The remote server answered GET ${url.href} with \`${type || 'no content type'}\` instead of an event stream${preview}`, response.status));
 				return;
 			}
 

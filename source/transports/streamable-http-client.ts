@@ -329,7 +329,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 				return;
 			}
 
-			const reply = httpErrorReply(request.id, request.method, response.status, response.statusText, body);
+			const reply = httpErrorReply(request, response, body);
 			logger.error(reply.error.message);
 			receive(reply);
 		};
@@ -413,7 +413,8 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			} else {
 				const body = await readStart(response, 2048);
 				const preview = body ? `: ${previewText(body)}` : '';
-				answerFailed(request.id, request.method, `The remote server answered \`${request.method}\` with content type \`${type || 'none'}\` instead of JSON or an event stream${preview}`, errorCodes.internalError);
+				const text = `The remote server answered \`${request.method}\` with content type \`${type || 'none'}\` instead of JSON or an event stream${preview}`;
+				answerFailed(request.id, request.method, text, errorCodes.internalError);
 			}
 		};
 
@@ -472,7 +473,8 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 					const body = await readStart(response, 1024);
 					settled();
 					const again = (response.status >= 500 || response.status === 409 || response.status === 429) && failures <= 5;
-					logger.warning(`The remote server refused the GET stream for server-initiated messages (HTTP ${response.status}${body ? `: ${previewText(body)}` : ''})${again ? '; trying again' : '; its requests and notifications outside of responses will not arrive'}`);
+					const consequence = again ? '; trying again' : '; its requests and notifications outside of responses will not arrive';
+					logger.warning(`The remote server refused the GET stream for server-initiated messages (HTTP ${response.status}${body ? `: ${previewText(body)}` : ''})${consequence}`);
 					if (!again) {
 						return;
 					}

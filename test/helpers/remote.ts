@@ -95,7 +95,6 @@ class LinearReadBuffer {
 	// eslint-disable-next-line @typescript-eslint/no-restricted-types -- the SDK's transport stops reading at `null`.
 	readMessage(): JSONRPCMessage | null {
 		const line = this.lines.shift();
-		// eslint-disable-next-line unicorn/no-null
 		return line === undefined ? null : deserializeMessage(line);
 	}
 

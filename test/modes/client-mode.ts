@@ -125,18 +125,20 @@ test.serial('partial OAuth flags are a usage error', async t => {
 	t.is(stdout, '');
 });
 
-test.serial('the remote restarting on the same port: the next call succeeds without restarting the proxy', async t => {
-	const first = await startRemoteProcess(t);
-	const {client, stderr} = await connectThroughProxy(t, first.urls.mcp, {args: ['--reconnect-delay', '100ms', '--reconnect-max-delay', '1s']});
-	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'before'}})), 'before');
-	await first.stop();
-	const second = await startRemoteProcess(t, ['--port', String(first.urls.port)]);
-	t.is(second.urls.port, first.urls.port);
-	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'after'}})), 'after');
-	const {initializeRequests} = await remoteStats(second.urls);
-	t.true(initializeRequests >= 1);
-	t.regex(stderr(), /Reconnected to the remote server/);
-});
+for (const face of ['mcp', 'sse'] as const) {
+	test.serial(`the remote (${face === 'mcp' ? 'Streamable HTTP' : 'legacy SSE'}) restarting on the same port: the next call succeeds without restarting the proxy`, async t => {
+		const first = await startRemoteProcess(t);
+		const {client, stderr} = await connectThroughProxy(t, first.urls[face], {args: ['--reconnect-delay', '100ms', '--reconnect-max-delay', '1s']});
+		t.is(text(await client.callTool({name: 'echo', arguments: {text: 'before'}})), 'before');
+		await first.stop();
+		const second = await startRemoteProcess(t, ['--port', String(first.urls.port)]);
+		t.is(second.urls.port, first.urls.port);
+		t.is(text(await client.callTool({name: 'echo', arguments: {text: 'after'}})), 'after');
+		const {initializeRequests} = await remoteStats(second.urls);
+		t.true(initializeRequests >= 1);
+		t.regex(stderr(), /Reconnected to the remote server/);
+	});
+}
 
 test.serial('a session the remote expired is re-initialized transparently', async t => {
 	const {urls} = await startRemoteProcess(t);

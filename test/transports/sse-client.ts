@@ -91,7 +91,9 @@ test('the server ending the stream completes the transport; a stream cut mid-eve
 	const url = await rawServer(t, (request, response) => {
 		if (request.method === 'GET') {
 			response.writeHead(200, {'content-type': 'text/event-stream'});
-			response.end('event: endpoint\ndata: /messages\n\nevent: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"hi"}}\n\nevent: message\ndata: {"jsonrpc":"2.0","id":1,"res');
+			response.write('event: endpoint\ndata: /messages\n\n');
+			response.write('event: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"hi"}}\n\n');
+			response.end('event: message\ndata: {"jsonrpc":"2.0","id":1,"res');
 		}
 	});
 	const received = await firstValueFrom(sseClient({url, logger: quiet})(new Subject<Message>()).pipe(toArray()));
