@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs';
 import process from 'node:process';
 import {finalize, Subject, takeUntil} from 'rxjs';
-import type {CliOptions} from '../cli-arguments.js';
+import {isLoopbackHost, type CliOptions} from '../cli-arguments.js';
 import type {AuthProvider} from '../auth/auth-provider.js';
 import {bearerToken} from '../auth/static-headers.js';
 import {clientCredentials} from '../auth/client-credentials.js';
@@ -82,6 +82,10 @@ export async function runClientMode(options: CliOptions, environment: NodeJS.Pro
 
 	const dispatcher = httpAgent(tlsSettings(options.verifySsl));
 	const auth = authFor(options, headers, environment, fetchWith(dispatcher));
+	const {protocol, hostname} = new URL(url);
+	if (protocol === 'http:' && !isLoopbackHost(hostname) && (auth !== undefined || headers['authorization'] !== undefined)) {
+		logger.warning(`Credentials go to ${hostname} over unencrypted HTTP: anyone on the path can read them. Use https:// if the server offers it.`);
+	}
 	const log = options.logMessages === undefined ? undefined : messageLog(options.logMessages);
 
 	const upstream = pipeTransport(
