@@ -176,7 +176,7 @@ export async function readStart(response: Response, maxBytes = 2048): Promise<st
 A short, single-line preview of a body for an error message: HTML tags and runs of white space removed.
 */
 export function previewText(text: string, maxLength = 200): string {
-	let shown = text;
+	let shown = text.slice(0, Math.max(maxLength * 8, 4096));
 	if (/^\s*</.test(shown)) {
 		shown = shown.replaceAll(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ').replaceAll(/<[^>]*>/g, ' ');
 	}
