@@ -82,11 +82,11 @@ export async function runClientMode(options: CliOptions, environment: NodeJS.Pro
 
 	const dispatcher = httpAgent(tlsSettings(options.verifySsl));
 	const auth = authFor(options, headers, environment, fetchWith(dispatcher));
-
 	const {protocol, hostname} = new URL(url);
 	if (protocol === 'http:' && !isLoopbackHost(hostname) && (auth !== undefined || headers['authorization'] !== undefined)) {
 		logger.warning(`Credentials go to ${hostname} over unencrypted HTTP: anyone on the path can read them. Use https:// if the server offers it.`);
 	}
+
 	const log = options.logMessages === undefined ? undefined : messageLog(options.logMessages);
 
 	const upstream = pipeTransport(
