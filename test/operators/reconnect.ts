@@ -298,3 +298,17 @@ test('options are validated', t => {
 	t.throws(() => reconnect({initialDelay: 100, maxDelay: 10}), {instanceOf: TypeError, message: /maxDelay/});
 	t.throws(() => reconnect({maxQueuedMessages: 0}), {instanceOf: TypeError, message: /maxQueuedMessages/});
 });
+
+test('marble: the connection drops at 4; a request held at 5 is sent after the re-handshake at 7', t => {
+	const scheduler = testScheduler(t);
+	scheduler.run(({hot, expectObservable}) => {
+		const client$ = hot<Message>('a-b--c', {a: initialize, b: initialized, c: call(1)});
+		const remote = fakeRemote([{endAt: 4, error: new TransportError('reset')}, {}], [], scheduler);
+		const transport = reconnect({initialDelay: 3, random: () => 1, logger: createLogger({level: 'silent'})})(remote);
+		expectObservable(transport(client$)).toBe('-i------lr', {
+			i: {jsonrpc: '2.0', id: 0, result: initializeResult},
+			l: {jsonrpc: '2.0', method: 'notifications/tools/list_changed'},
+			r: {jsonrpc: '2.0', id: 1, result: {connection: 1}},
+		});
+	});
+});
