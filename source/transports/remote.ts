@@ -70,6 +70,7 @@ export function remote(options: RemoteOptions): Transport {
 			const live = new Subject<Message>();
 			let history: Message[] | undefined = [];
 			let probeStatus: number | undefined;
+			let probeReason = '';
 
 			const decide = (chosen: 'streamablehttp' | 'sse', how: string) => {
 				if (history) {
@@ -89,7 +90,7 @@ export function remote(options: RemoteOptions): Transport {
 					},
 					error(error: unknown) {
 						if (history && error instanceof HttpError) {
-							const text = `${url.href} speaks neither Streamable HTTP (POST initialize: HTTP ${probeStatus}) nor legacy SSE (${describeError(error)}). Check the URL.`;
+							const text = `${url.href} speaks neither Streamable HTTP (POST initialize: ${probeReason}) nor legacy SSE (${describeError(error)}). Check the URL.`;
 							subscriber.error(new UnsupportedTransportError(text, error.status, {cause: error}));
 							return;
 						}
@@ -110,6 +111,7 @@ export function remote(options: RemoteOptions): Transport {
 				error(error: unknown) {
 					if (history && error instanceof UnsupportedTransportError) {
 						probeStatus = error.status;
+						probeReason = error.message.replace(/^.* initialize with /, '');
 						fallBack();
 						return;
 					}

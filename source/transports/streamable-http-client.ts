@@ -314,8 +314,8 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			}
 
 			if (isInitialize && detectUnsupported && [400, 404, 405].includes(response.status)) {
-				void response.body?.cancel();
-				fail(new UnsupportedTransportError(`The remote server answered the Streamable HTTP initialize with HTTP ${response.status}`, response.status));
+				const body = previewText(await readStart(response, 1024), 120);
+				fail(new UnsupportedTransportError(`The remote server answered the Streamable HTTP initialize with HTTP ${response.status}${body ? `: ${body}` : ''}`, response.status));
 				return;
 			}
 

@@ -41,7 +41,7 @@ test('auto-detection against a URL that serves neither transport fails clearly',
 	} as const;
 	const error = await t.throwsAsync(firstValueFrom(remote({url: server.urls.mcp, logger: createLogger({level: 'silent'})})(concat(of(initialize), NEVER))));
 	t.true(error instanceof UnsupportedTransportError);
-	t.regex(error.message, /speaks neither Streamable HTTP \(POST initialize: HTTP 404\) nor legacy SSE \(.*HTTP 404.*\)\. Check the URL\./);
+	t.regex(error.message, /speaks neither Streamable HTTP \(POST initialize: HTTP 404: Not Found\) nor legacy SSE \(.*HTTP 404.*\)\. Check the URL\./);
 });
 
 test('a forced transport is used as configured', async t => {
