@@ -1,3 +1,5 @@
+import type {Message} from './types.js';
+
 /**
 JSON-RPC error codes used by the proxy. The negative 32000 range is the JSON-RPC "server error" range; `-32000` and `-32001` match the MCP SDK's `ConnectionClosed` and `RequestTimeout`.
 */
@@ -137,4 +139,40 @@ export function describeError(error: unknown): string {
 	}
 
 	return text;
+}
+
+/**
+A remote server no longer knows our Streamable HTTP session (it answered 404 to our `Mcp-Session-Id`): the session expired or the server restarted. The client must initialize a new session; `reconnect` does that.
+*/
+export class SessionExpiredError extends TransportError {
+	override name = 'SessionExpiredError';
+	/**
+	Messages the server refused because of the unknown session: they were not processed and can be sent again in the new session.
+	*/
+	readonly unsent: readonly Message[];
+
+	constructor(message: string, unsent: readonly Message[] = [], options?: ErrorOptions) {
+		super(message, options);
+		this.unsent = unsent;
+	}
+}
+
+/**
+The remote server could not be reached at all (connection refused, unknown host, TLS failure…). `unsent` holds the messages that certainly never reached it, so they can be sent again once a connection works, without risk of running a request twice.
+*/
+export class ConnectError extends TransportError {
+	override name = 'ConnectError';
+	readonly unsent: readonly Message[];
+
+	constructor(message: string, unsent: readonly Message[] = [], options?: ErrorOptions) {
+		super(message, options);
+		this.unsent = unsent;
+	}
+}
+
+/**
+The remote server does not speak the transport we tried (it answered `initialize` with 400, 404 or 405): with `transport: 'auto'`, the cue to fall back to legacy SSE.
+*/
+export class UnsupportedTransportError extends HttpError {
+	override name = 'UnsupportedTransportError';
 }

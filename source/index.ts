@@ -60,3 +60,34 @@ export {
 	type HttpListenerOptions,
 	type ListenerStats,
 } from './listeners/http-listener.js';
+export {
+	SessionExpiredError,
+	ConnectError,
+	UnsupportedTransportError,
+} from './errors.js';
+export {
+	streamableHttpClient,
+	type StreamableHttpClientOptions,
+} from './transports/streamable-http-client.js';
+export {sseClient, type SseClientOptions} from './transports/sse-client.js';
+export {remote, type RemoteOptions, type RemoteTransportKind} from './transports/remote.js';
+export type {HttpClientOptions} from './transports/http-shared.js';
+export {httpAgent, type HttpAgentOptions} from './transports/http-agent.js';
+export {readEventStream, type ReadEventStreamOptions} from './transports/sse-reader.js';
+export {reconnect, type ReconnectOptions} from './operators/reconnect.js';
+export {
+	withAuth,
+	combineAuth,
+	type AuthProvider,
+	type FetchLike,
+} from './auth/auth-provider.js';
+export {staticHeaders, bearerToken} from './auth/static-headers.js';
+export {clientCredentials, type ClientCredentialsOptions} from './auth/client-credentials.js';
+export {
+	multiplex,
+	type Multiplexer,
+	type MultiplexOptions,
+	type MultiplexStatus,
+	type UpstreamState,
+} from './operators/multiplex.js';
+export {loadNamedServers, type ServerConfig, type StdioServerConfig, type RemoteServerConfig} from './config/named-servers.js';

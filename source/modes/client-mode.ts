@@ -1,6 +1,173 @@
-import type {CliOptions} from '../cli-arguments.js';
-import {McpProxyError} from '../errors.js';
+import {readFileSync} from 'node:fs';
+import process from 'node:process';
+import {finalize, Subject, takeUntil} from 'rxjs';
+import {isLoopbackHost, type CliOptions} from '../cli-arguments.js';
+import type {AuthProvider} from '../auth/auth-provider.js';
+import {bearerToken} from '../auth/static-headers.js';
+import {clientCredentials} from '../auth/client-credentials.js';
+import {describeError, UsageError} from '../errors.js';
+import {link, pipeTransport} from '../link.js';
+import {defaultLogger, redactSecret} from '../logger.js';
+import {guardRequests} from '../operators/guard-requests.js';
+import {messageLog} from '../operators/message-log.js';
+import {reconnect} from '../operators/reconnect.js';
+import {tapMessages} from '../operators/tap-messages.js';
+import {fetchWith, httpAgent} from '../transports/http-agent.js';
+import {processStdio} from '../transports/process-stdio.js';
+import {remote} from '../transports/remote.js';
+import type {Transport} from '../types.js';
 
-export async function runClientMode(_options: CliOptions): Promise<number> {
-	throw new McpProxyError('Client mode is being built (issue 3).');
+/**
+How long a shutdown (standard input closed, SIGINT, SIGTERM) may take before the process exits anyway.
+*/
+const shutdownDeadline = 5000;
+
+function tlsSettings(verifySsl: boolean | string): {verifyTls: boolean; ca?: Uint8Array} {
+	if (verifySsl === false) {
+		defaultLogger.warning('TLS certificate verification is off (--no-verify-ssl): anyone on the path can read and change the traffic');
+		return {verifyTls: false};
+	}
+
+	if (verifySsl === true) {
+		return {verifyTls: true};
+	}
+
+	try {
+		return {verifyTls: true, ca: readFileSync(verifySsl)};
+	} catch (error) {
+		throw new UsageError(`Cannot read the CA bundle given to --verify-ssl: ${describeError(error)}`);
+	}
+}
+
+function authFor(options: CliOptions, headers: Record<string, string>, environment: NodeJS.ProcessEnv, fetch: ReturnType<typeof fetchWith>): AuthProvider | undefined {
+	const token = environment['API_ACCESS_TOKEN'];
+	if (options.oauth) {
+		if (token) {
+			defaultLogger.warning('API_ACCESS_TOKEN is ignored: OAuth client credentials are given');
+		}
+
+		if (headers['authorization'] !== undefined) {
+			defaultLogger.warning('The Authorization header given with --headers is replaced by the OAuth access token');
+		}
+
+		return clientCredentials({...options.oauth, fetch, logger: defaultLogger});
+	}
+
+	if (token) {
+		if (headers['authorization'] !== undefined) {
+			defaultLogger.warning('API_ACCESS_TOKEN is ignored: an Authorization header is given with --headers');
+			return undefined;
+		}
+
+		return bearerToken(token);
+	}
+
+	return undefined;
+}
+
+/**
+Client mode: serve MCP on our standard input and output for a local client, and forward to the remote server at `options.url`. Resolves with the exit code: 0 when the client closed the connection or a signal asked us to stop, 1 on a failure we cannot recover from.
+*/
+export async function runClientMode(options: CliOptions, environment: NodeJS.ProcessEnv = process.env): Promise<number> {
+	const logger = defaultLogger;
+	const url = options.url!;
+	const headers: Record<string, string> = {};
+	for (const [name, value] of options.headers) {
+		headers[name.toLowerCase()] = value;
+		if (/authorization|key|token|secret|cookie|password/i.test(name)) {
+			redactSecret(value);
+			redactSecret(value.replace(/^\S+\s+/, ''));
+		}
+	}
+
+	const dispatcher = httpAgent(tlsSettings(options.verifySsl));
+	const auth = authFor(options, headers, environment, fetchWith(dispatcher));
+	const {protocol, hostname} = new URL(url);
+	if (protocol === 'http:' && !isLoopbackHost(hostname) && (auth !== undefined || headers['authorization'] !== undefined)) {
+		logger.warning(`Credentials go to ${hostname} over unencrypted HTTP: anyone on the path can read them. Use https:// if the server offers it.`);
+	}
+
+	const log = options.logMessages === undefined ? undefined : messageLog(options.logMessages);
+
+	const upstream = pipeTransport(
+		remote({
+			url,
+			transport: options.transport,
+			headers,
+			auth,
+			dispatcher,
+			maxMessageBytes: options.maxMessageBytes,
+			logger,
+		}),
+		reconnect({
+			initialDelay: options.reconnectDelay,
+			maxDelay: options.reconnectMaxDelay,
+			maxQueuedMessages: options.maxQueuedMessages,
+			logger,
+		}),
+		guardRequests({timeout: options.requestTimeout, peerName: 'the remote server'}),
+		...(log
+			? [tapMessages(entry => {
+				log.write(entry);
+			})]
+			: []),
+	);
+
+	const stop$ = new Subject<void>();
+	let deadline: NodeJS.Timeout | undefined;
+	let finish: (code: number) => void = () => undefined;
+	const startDeadline = () => {
+		deadline ??= setTimeout(() => {
+			logger.error(`Shutting down took longer than ${shutdownDeadline / 1000} s; exiting anyway`);
+			finish(1);
+		}, shutdownDeadline).unref();
+	};
+
+	const client: Transport = outgoing$ => processStdio({maxLineBytes: options.maxMessageBytes, logger})(outgoing$).pipe(
+		takeUntil(stop$),
+		finalize(startDeadline),
+	);
+
+	let signalled = false;
+	const onSignal = (signal: NodeJS.Signals) => {
+		if (signalled) {
+			logger.warning(`${signal} again: exiting now`);
+			finish(1);
+			return;
+		}
+
+		signalled = true;
+		logger.info(`${signal}: closing the session with the remote server`);
+		stop$.next();
+	};
+
+	process.on('SIGINT', onSignal);
+	process.on('SIGTERM', onSignal);
+
+	const code = await new Promise<number>(resolve => {
+		finish = resolve;
+		link(client, upstream).subscribe({
+			error(error: unknown) {
+				logger.critical(describeError(error));
+				resolve(1);
+			},
+			complete() {
+				logger.debug('Session closed');
+				resolve(0);
+			},
+		});
+	});
+
+	clearTimeout(deadline);
+	process.off('SIGINT', onSignal);
+	process.off('SIGTERM', onSignal);
+	await log?.close();
+	process.stdin.destroy();
+	void dispatcher.destroy().catch(() => undefined);
+	// Anything still holding the event loop (a socket closing) gets a moment, not forever.
+	setTimeout(() => {
+		// eslint-disable-next-line unicorn/no-process-exit -- the CLI's mode: a lingering socket must not keep it alive.
+		process.exit(code);
+	}, 1000).unref();
+	return code;
 }

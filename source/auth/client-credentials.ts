@@ -1,0 +1,208 @@
+import {Buffer} from 'node:buffer';
+import {AuthError, describeError} from '../errors.js';
+import {defaultLogger, redactSecret, type Logger} from '../logger.js';
+import type {AuthProvider, FetchLike} from './auth-provider.js';
+
+export type ClientCredentialsOptions = {
+	/**
+	The authorization server's token endpoint.
+	*/
+	tokenUrl: string | URL;
+	clientId: string;
+	clientSecret: string;
+	/**
+	Space-separated scopes to request.
+	*/
+	scope?: string;
+	/**
+	How the client authenticates to the token endpoint: HTTP Basic (`'basic'`, RFC 6749 §2.3.1), `client_id` and `client_secret` in the form (`'post'`), or Basic first and the form when the server refuses Basic (`'auto'`).
+
+	@default 'auto'
+	*/
+	clientAuthentication?: 'auto' | 'basic' | 'post';
+	/**
+	The `fetch` used to reach the token endpoint (with the same TLS settings as the remote, for example).
+
+	@default globalThis.fetch
+	*/
+	fetch?: FetchLike;
+	/**
+	A token is refreshed this many milliseconds before it expires, or at 90 % of its lifetime for short-lived tokens.
+
+	@default 60000
+	*/
+	refreshMargin?: number;
+	/**
+	@default Date.now
+	*/
+	now?: () => number;
+	logger?: Logger;
+};
+
+type Token = {
+	value: string;
+	header: string;
+	/**
+	When to fetch a new one (ms since the epoch); infinite when the server gave no lifetime.
+	*/
+	refreshAt: number;
+};
+
+type TokenReply = {
+	access_token?: unknown;
+	token_type?: unknown;
+	expires_in?: unknown;
+	error?: unknown;
+	error_description?: unknown;
+};
+
+function basic(clientId: string, clientSecret: string): string {
+	// RFC 6749 §2.3.1: both parts form-urlencoded before base64.
+	const encode = (value: string) => encodeURIComponent(value).replaceAll('%20', '+');
+	return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
+}
+
+/**
+OAuth 2 client credentials (machine-to-machine): fetches an access token from `tokenUrl`, sends it as a bearer token, caches it, refreshes it before it expires, and fetches a new one once when the server answers 401. Tokens and the client secret never appear in logs.
+
+@example
+```
+const auth = clientCredentials({
+	tokenUrl: 'https://auth.example.com/oauth/token',
+	clientId: 'proxy',
+	clientSecret: process.env.CLIENT_SECRET!,
+	scope: 'mcp',
+});
+```
+*/
+export function clientCredentials(options: ClientCredentialsOptions): AuthProvider {
+	const {
+		clientId,
+		clientSecret,
+		scope,
+		clientAuthentication = 'auto',
+		fetch = globalThis.fetch,
+		refreshMargin = 60_000,
+		now = Date.now,
+		logger = defaultLogger,
+	} = options;
+	let tokenUrl: URL;
+	try {
+		tokenUrl = new URL(options.tokenUrl);
+	} catch {
+		throw new TypeError(`Expected \`tokenUrl\` to be a URL, got \`${String(options.tokenUrl)}\``);
+	}
+
+	for (const [name, value] of [['clientId', clientId], ['clientSecret', clientSecret]] as const) {
+		if (typeof value !== 'string' || value === '') {
+			throw new TypeError(`Expected \`${name}\` to be a non-empty string`);
+		}
+	}
+
+	if (!['auto', 'basic', 'post'].includes(clientAuthentication)) {
+		throw new TypeError(`Expected \`clientAuthentication\` to be 'auto', 'basic' or 'post', got \`${String(clientAuthentication)}\``);
+	}
+
+	redactSecret(clientSecret);
+	let method: 'basic' | 'post' = clientAuthentication === 'post' ? 'post' : 'basic';
+	let token: Token | undefined;
+	let inFlight: Promise<Token> | undefined;
+
+	const request = async (using: 'basic' | 'post') => {
+		const form = new URLSearchParams([['grant_type', 'client_credentials']]);
+		if (scope) {
+			form.set('scope', scope);
+		}
+
+		const headers: Record<string, string> = {
+			'content-type': 'application/x-www-form-urlencoded',
+			accept: 'application/json',
+		};
+		if (using === 'basic') {
+			headers['authorization'] = basic(clientId, clientSecret);
+		} else {
+			form.set('client_id', clientId);
+			form.set('client_secret', clientSecret);
+		}
+
+		let response: Response;
+		try {
+			response = await fetch(tokenUrl, {method: 'POST', headers, body: form.toString()});
+		} catch (error) {
+			throw new AuthError(`Cannot reach the token endpoint ${tokenUrl.href}: ${describeError(error)}`, {cause: error});
+		}
+
+		const text = await response.text().catch(() => '');
+		let reply: TokenReply = {};
+		try {
+			reply = JSON.parse(text) as TokenReply;
+		} catch {
+			// Reported below with the status.
+		}
+
+		return {response, reply, text};
+	};
+
+	const fetchToken = async (): Promise<Token> => {
+		const started = now();
+		let {response, reply, text} = await request(method);
+		// The server asks for the other client authentication: RFC 6749 answers invalid_client with 401 (or 400).
+		if (clientAuthentication === 'auto' && method === 'basic' && (response.status === 401 || response.status === 400)) {
+			logger.debug(`The token endpoint refused HTTP Basic client authentication (HTTP ${response.status}); trying client_secret_post`);
+			const second = await request('post');
+			if (second.response.ok) {
+				method = 'post';
+			}
+
+			({response, reply, text} = second);
+		}
+
+		if (!response.ok || typeof reply.access_token !== 'string' || reply.access_token === '') {
+			const detail = typeof reply.error === 'string'
+				? `${reply.error}${typeof reply.error_description === 'string' ? `: ${reply.error_description}` : ''}`
+				: (response.ok ? 'the reply has no access_token' : text.slice(0, 200).trim());
+			throw new AuthError(`The token endpoint ${tokenUrl.href} refused the client credentials (HTTP ${response.status}${detail ? `, ${detail}` : ''})`);
+		}
+
+		const value = reply.access_token;
+		redactSecret(value);
+		if (typeof reply.token_type === 'string' && reply.token_type.toLowerCase() !== 'bearer') {
+			logger.warning(`The token endpoint issued a token of type \`${reply.token_type}\`; sending it as a bearer token`);
+		}
+
+		const lifetime = typeof reply.expires_in === 'number' ? reply.expires_in * 1000 : Number(reply.expires_in) * 1000;
+		const refreshAt = Number.isFinite(lifetime) && lifetime > 0
+			? started + lifetime - Math.min(refreshMargin, lifetime / 10)
+			: Number.POSITIVE_INFINITY;
+		logger.debug(`Obtained an access token from ${tokenUrl.href}${Number.isFinite(refreshAt) ? ` (valid for ${Math.round(lifetime / 1000)} s)` : ''}`);
+		return {value, header: `Bearer ${value}`, refreshAt};
+	};
+
+	const refresh = async () => {
+		inFlight ??= fetchToken().then(fresh => {
+			token = fresh;
+			return fresh;
+		}).finally(() => {
+			inFlight = undefined;
+		});
+		return inFlight;
+	};
+
+	return {
+		async headers() {
+			const current = token && now() < token.refreshAt ? token : await refresh();
+			return {authorization: current.header};
+		},
+		async onUnauthorized(_response, sentHeaders) {
+			const sent = sentHeaders['authorization'];
+			// Another request already replaced the refused token.
+			if (token && sent !== undefined && sent !== token.header) {
+				return true;
+			}
+
+			token = undefined;
+			await refresh();
+			return true;
+		},
+	};
+}

@@ -1,0 +1,55 @@
+import {redactSecret} from '../logger.js';
+import type {AuthProvider} from './auth-provider.js';
+
+const sensitive = /authorization|key|token|secret|cookie|password/i;
+
+/**
+Fixed headers on every request (`-H NAME VALUE`). Values of headers whose names look secret (Authorization, *key*, *token*, *secret*, Cookie) are registered with `redactSecret`.
+
+@example
+```
+const auth = staticHeaders({'X-Api-Key': 'abc123'});
+```
+*/
+export function staticHeaders(headers: Readonly<Record<string, string>>): AuthProvider {
+	const copy: Record<string, string> = {};
+	for (const [name, value] of Object.entries(headers)) {
+		copy[name.toLowerCase()] = value;
+		if (/[\r\n\0]/.test(value)) {
+			throw new TypeError(`Expected the value of header \`${name}\` to have no line break or NUL`);
+		}
+
+		if (sensitive.test(name)) {
+			redactSecret(value);
+			redactSecret(value.replace(/^\S+\s+/, ''));
+		}
+	}
+
+	return {
+		headers: () => copy,
+	};
+}
+
+/**
+`Authorization: Bearer TOKEN` on every request (what `API_ACCESS_TOKEN` sets). The token is registered with `redactSecret`.
+
+@example
+```
+const auth = bearerToken(process.env.API_ACCESS_TOKEN!);
+```
+*/
+export function bearerToken(token: string): AuthProvider {
+	if (typeof token !== 'string' || token.trim() === '') {
+		throw new TypeError('Expected `token` to be a non-empty string');
+	}
+
+	if (/[\r\n\0]/.test(token)) {
+		throw new TypeError('Expected `token` to have no line break or NUL');
+	}
+
+	redactSecret(token);
+	const headers = {authorization: `Bearer ${token}`};
+	return {
+		headers: () => headers,
+	};
+}

@@ -1,0 +1,73 @@
+import {Buffer} from 'node:buffer';
+import {rootCertificates} from 'node:tls';
+import {Agent, fetch as undiciFetch, type Dispatcher} from 'undici';
+import type {FetchLike} from '../auth/auth-provider.js';
+
+export type HttpAgentOptions = {
+	/**
+	Verify the server's TLS certificate.
+
+	@default true
+	*/
+	verifyTls?: boolean;
+	/**
+	Extra certificate authorities to trust (PEM), on top of Node's built-in list: for a server whose certificate a private CA signed.
+	*/
+	ca?: string | Uint8Array | Array<string | Uint8Array>;
+	/**
+	How long an idle connection is kept for the next request, in milliseconds.
+
+	@default 60000
+	*/
+	keepAliveTimeout?: number;
+	/**
+	The most connections to one origin.
+
+	@default 64
+	*/
+	connections?: number;
+};
+
+/**
+An HTTP connection pool (an undici `Agent`) for the remote transports: connections kept alive between requests, TLS settings, and no body or header timeouts, because an SSE stream may stay quiet for hours and a tool may take long to answer (request timeouts belong to `guardRequests`).
+
+@example
+```
+const dispatcher = httpAgent({ca: readFileSync('corporate-ca.pem')});
+const transport = remote({url: 'https://mcp.internal/mcp', dispatcher});
+```
+*/
+export function httpAgent(options: HttpAgentOptions = {}): Dispatcher {
+	const {
+		verifyTls = true,
+		ca,
+		keepAliveTimeout = 60_000,
+		connections = 64,
+	} = options;
+	if (!Number.isInteger(connections) || connections < 1) {
+		throw new TypeError(`Expected \`connections\` to be a positive integer, got \`${connections}\``);
+	}
+
+	const extra = ca === undefined ? [] : (Array.isArray(ca) ? ca : [ca]);
+	return new Agent({
+		keepAliveTimeout,
+		keepAliveMaxTimeout: Math.max(keepAliveTimeout, 600_000),
+		connections,
+		bodyTimeout: 0,
+		headersTimeout: 0,
+		connect: {
+			rejectUnauthorized: verifyTls,
+			...(extra.length > 0 ? {ca: [...rootCertificates, ...extra.map(item => (typeof item === 'string' ? item : Buffer.from(item).toString('utf8')))]} : {}),
+		},
+	});
+}
+
+let sharedAgent: Dispatcher | undefined;
+
+/**
+A `fetch` that goes through `dispatcher` (by default one shared `httpAgent()`).
+*/
+export function fetchWith(dispatcher?: Dispatcher): FetchLike {
+	const agent = dispatcher ?? (sharedAgent ??= httpAgent());
+	return async (url, init) => undiciFetch(url, {...init, dispatcher: agent} as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+}

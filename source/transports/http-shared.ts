@@ -1,0 +1,242 @@
+import type {Dispatcher} from 'undici';
+import {
+	lowerCaseHeaders, withAuth, type AuthProvider, type FetchLike,
+} from '../auth/auth-provider.js';
+import {describeError, errorCodes} from '../errors.js';
+import type {Logger} from '../logger.js';
+import {errorResponse, toMessages} from '../message.js';
+import type {ErrorResponse, Message, RequestId} from '../types.js';
+import {fetchWith} from './http-agent.js';
+
+/**
+Options shared by the HTTP client transports.
+*/
+export type HttpClientOptions = {
+	/**
+	The remote server's endpoint: `https://host/mcp` for Streamable HTTP, `https://host/sse` for legacy SSE.
+	*/
+	url: string | URL;
+	/**
+	Extra headers on every request.
+	*/
+	headers?: Readonly<Record<string, string>>;
+	/**
+	Credentials: headers asked before each request, and one retry after a 401.
+	*/
+	auth?: AuthProvider;
+	/**
+	The connection pool (see `httpAgent`): TLS settings and keep-alive. Ignored when `fetch` is given.
+
+	@default a shared `httpAgent()`
+	*/
+	dispatcher?: Dispatcher;
+	/**
+	Replace the HTTP client altogether.
+	*/
+	fetch?: FetchLike;
+	/**
+	The largest message accepted from the remote, in bytes.
+
+	@default 134217728 (128 MiB)
+	*/
+	maxMessageBytes?: number;
+	logger?: Logger;
+};
+
+export const defaultMaxMessageBytes = 128 * 1024 * 1024;
+
+export function checkUrl(url: string | URL): URL {
+	let parsed: URL;
+	try {
+		parsed = new URL(url);
+	} catch {
+		throw new TypeError(`Expected \`url\` to be an http or https URL, got \`${String(url)}\``);
+	}
+
+	if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+		throw new TypeError(`Expected \`url\` to be an http or https URL, got \`${parsed.href}\``);
+	}
+
+	return parsed;
+}
+
+export function checkMaxBytes(value: number): number {
+	if (!Number.isSafeInteger(value) || value < 1) {
+		throw new TypeError(`Expected \`maxMessageBytes\` to be a positive integer, got \`${value}\``);
+	}
+
+	return value;
+}
+
+/**
+The `fetch` a transport uses: the given one or one through the dispatcher, wrapped with the auth provider.
+*/
+export function clientFetch(options: HttpClientOptions): FetchLike {
+	const base = options.fetch ?? fetchWith(options.dispatcher);
+	return options.auth ? withAuth(options.auth, base) : base;
+}
+
+export function staticHeadersOf(options: HttpClientOptions): Record<string, string> {
+	const headers = lowerCaseHeaders(options.headers);
+	for (const [name, value] of Object.entries(headers)) {
+		if (/[\r\n\0]/.test(value)) {
+			throw new TypeError(`Expected the value of header \`${name}\` to have no line break or NUL`);
+		}
+	}
+
+	return headers;
+}
+
+const connectCodes = new Set([
+	'ECONNREFUSED',
+	'ENOTFOUND',
+	'EAI_AGAIN',
+	'EHOSTUNREACH',
+	'ENETUNREACH',
+	'EADDRNOTAVAIL',
+	'UND_ERR_CONNECT_TIMEOUT',
+	'DEPTH_ZERO_SELF_SIGNED_CERT',
+	'SELF_SIGNED_CERT_IN_CHAIN',
+	'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+	'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+	'CERT_HAS_EXPIRED',
+	'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function errorCode(error: unknown): string | undefined {
+	let current: unknown = error;
+	for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+		const {code} = current as NodeJS.ErrnoException;
+		if (typeof code === 'string' && code !== '') {
+			return code;
+		}
+
+		current = current instanceof AggregateError && current.errors.length > 0 ? current.errors[0] as unknown : current.cause;
+	}
+
+	return undefined;
+}
+
+/**
+Whether a failed `fetch` never reached the server (refused, unknown host, TLS refused…), so the request certainly was not processed.
+*/
+export function isConnectFailure(error: unknown): boolean {
+	const code = errorCode(error);
+	return code !== undefined && connectCodes.has(code);
+}
+
+/**
+A readable reason for a failed `fetch`: undici's "fetch failed" says nothing, its cause does.
+*/
+export function describeFetchError(error: unknown): string {
+	const code = errorCode(error);
+	let text = describeError(error).replace(/^fetch failed: /, '');
+	if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN' || code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY') {
+		text += ' (trust its CA with --verify-ssl CA_PATH, or turn verification off with --no-verify-ssl)';
+	}
+
+	return text;
+}
+
+export function isAbort(error: unknown): boolean {
+	return error instanceof Error && (error.name === 'AbortError' || (error as NodeJS.ErrnoException).code === 'ABORT_ERR');
+}
+
+/**
+Read at most `maxBytes` of a body as text and discard the rest.
+*/
+export async function readStart(response: Response, maxBytes = 2048): Promise<string> {
+	const reader = response.body?.getReader();
+	if (!reader) {
+		return '';
+	}
+
+	const decoder = new TextDecoder();
+	let text = '';
+	try {
+		while (text.length < maxBytes) {
+			// eslint-disable-next-line no-await-in-loop
+			const {done, value} = await reader.read();
+			if (done) {
+				break;
+			}
+
+			text += decoder.decode(value, {stream: true});
+		}
+	} catch {
+		// A broken body: what we have is the preview.
+	} finally {
+		reader.cancel().catch(() => undefined);
+	}
+
+	return text.slice(0, maxBytes);
+}
+
+/**
+A short, single-line preview of a body for an error message: HTML tags and runs of white space removed.
+*/
+export function previewText(text: string, maxLength = 200): string {
+	let shown = text.slice(0, Math.max(maxLength * 8, 4096));
+	if (/^\s*</.test(shown)) {
+		shown = shown.replaceAll(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ').replaceAll(/<[^>]*>/g, ' ');
+	}
+
+	shown = shown.replaceAll(/\s+/g, ' ').trim();
+	return shown.length > maxLength ? `${shown.slice(0, maxLength)}…` : shown;
+}
+
+/**
+Turn an HTTP error status for a request into its JSON-RPC error reply: the server's own JSON-RPC error when the body has one, else an error naming the status and the start of the body.
+*/
+export function httpErrorReply({id, method}: {id: RequestId; method: string}, {status, statusText}: {status: number; statusText: string}, body: string): ErrorResponse {
+	try {
+		const parsed = JSON.parse(body) as {error?: {code?: unknown; message?: unknown; data?: unknown}};
+		const {error} = parsed;
+		if (error && typeof error.code === 'number' && typeof error.message === 'string') {
+			return errorResponse(id, error.code, `The remote server refused \`${method}\` (HTTP ${status}): ${error.message}`, error.data);
+		}
+	} catch {
+		// Not JSON: described below.
+	}
+
+	const code = status === 502 || status === 503 || status === 504 ? errorCodes.upstreamUnavailable : errorCodes.internalError;
+	const preview = previewText(body);
+	return errorResponse(id, code, `The remote server answered \`${method}\` with HTTP ${status}${statusText ? ` ${statusText}` : ''}${preview ? `: ${preview}` : ''}`);
+}
+
+/**
+Parse a JSON body or SSE data field into messages; invalid content is reported through `onInvalid` and skipped.
+*/
+export function parseMessages(text: string, onInvalid: (reason: string) => void): Message[] {
+	let value: unknown;
+	try {
+		value = JSON.parse(text);
+	} catch (error) {
+		onInvalid(`not valid JSON (${describeError(error)})`);
+		return [];
+	}
+
+	return toMessages(value, reason => {
+		onInvalid(`not a JSON-RPC message: ${reason}`);
+	});
+}
+
+/**
+Milliseconds to wait, cancelled by a signal (resolves early, never rejects).
+*/
+export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+	if (signal.aborted) {
+		return;
+	}
+
+	await new Promise<void>(resolve => {
+		const done = () => {
+			clearTimeout(timer);
+			signal.removeEventListener('abort', done);
+			resolve();
+		};
+
+		const timer = setTimeout(done, ms);
+		signal.addEventListener('abort', done);
+	});
+}

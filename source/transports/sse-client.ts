@@ -1,0 +1,298 @@
+import {Observable} from 'rxjs';
+import type {Message, Transport} from '../types.js';
+import {
+	AuthError,
+	ConnectError,
+	errorCodes,
+	HttpError,
+	ProtocolError,
+	SessionExpiredError,
+	TransportError,
+} from '../errors.js';
+import {defaultLogger} from '../logger.js';
+import {errorResponse, isRequest, sniffMessageHead} from '../message.js';
+import {
+	checkMaxBytes,
+	checkUrl,
+	clientFetch,
+	defaultMaxMessageBytes,
+	describeFetchError,
+	httpErrorReply,
+	isAbort,
+	isConnectFailure,
+	parseMessages,
+	previewText,
+	readStart,
+	sleep,
+	staticHeadersOf,
+	type HttpClientOptions,
+} from './http-shared.js';
+import {readEventStream} from './sse-reader.js';
+
+export type SseClientOptions = HttpClientOptions & {
+	/**
+	How long to wait for the server's `endpoint` event, in milliseconds.
+
+	@default 15000
+	*/
+	endpointTimeout?: number;
+	/**
+	How long closing waits for messages still being POSTed, in milliseconds.
+
+	@default 2000
+	*/
+	closeTimeout?: number;
+};
+
+/**
+A client of a legacy HTTP+SSE MCP server (revision 2024-11-05).
+
+Subscribing opens the SSE stream (GET `url`) and waits for the `endpoint` event, which names where to POST messages; it must be on the same origin as `url`. Outgoing messages wait for it, then each is POSTed; the server's messages arrive as `message` events on the stream. HTTP errors on a POST answer the request concerned with a JSON-RPC error. The observable completes when the server ends the stream, and errors when the stream cannot be opened or breaks (`ConnectError` when the server cannot be reached at all).
+
+@example
+```
+link(processStdio(), sseClient({url: 'https://example.com/sse'})).subscribe();
+```
+*/
+export function sseClient(options: SseClientOptions): Transport {
+	const url = checkUrl(options.url);
+	const {
+		endpointTimeout = 15_000,
+		closeTimeout = 2000,
+		logger = defaultLogger,
+	} = options;
+	const maxMessageBytes = checkMaxBytes(options.maxMessageBytes ?? defaultMaxMessageBytes);
+	const fixedHeaders = staticHeadersOf(options);
+	const fetch = clientFetch(options);
+
+	return outgoing$ => new Observable<Message>(subscriber => {
+		const controller = new AbortController();
+		const {signal} = controller;
+		let endpoint: URL | undefined;
+		let held: Message[] = [];
+		let ended = false;
+		const postsInFlight = new Set<Promise<void>>();
+
+		const fail = (error: Error) => {
+			if (!ended) {
+				ended = true;
+				subscriber.error(error);
+			}
+		};
+
+		const post = async (message: Message) => {
+			const request = isRequest(message) ? message : undefined;
+			let response: Response;
+			try {
+				response = await fetch(endpoint!, {
+					method: 'POST',
+					headers: {...fixedHeaders, 'content-type': 'application/json'},
+					body: JSON.stringify(message),
+					signal,
+				});
+			} catch (error) {
+				if (signal.aborted || isAbort(error)) {
+					return;
+				}
+
+				if (error instanceof AuthError) {
+					logger.error(error.message);
+					if (request) {
+						subscriber.next(errorResponse(request.id, errorCodes.internalError, error.message));
+					}
+
+					return;
+				}
+
+				fail(isConnectFailure(error)
+					? new ConnectError(`Cannot connect to ${endpoint!.href}: ${describeFetchError(error)}`, [message], {cause: error})
+					: new TransportError(`Sending a message to ${endpoint!.href} failed: ${describeFetchError(error)}`, {cause: error}));
+				return;
+			}
+
+			if (response.ok) {
+				void response.body?.cancel();
+				return;
+			}
+
+			if (response.status === 404) {
+				void response.body?.cancel();
+				fail(new SessionExpiredError(`The remote server no longer knows this SSE session (HTTP 404 from ${endpoint!.pathname})`, [message]));
+				return;
+			}
+
+			const body = await readStart(response, 4096);
+			if (ended) {
+				return;
+			}
+
+			if (request) {
+				const reply = httpErrorReply(request, response, body);
+				logger.error(reply.error.message);
+				subscriber.next(reply);
+			} else {
+				logger.error(`The remote server refused a message (HTTP ${response.status}): ${previewText(body)}`);
+			}
+		};
+
+		const send = (message: Message) => {
+			if (ended) {
+				return;
+			}
+
+			if (!endpoint) {
+				held.push(message);
+				return;
+			}
+
+			const promise = post(message).catch((error: unknown) => {
+				fail(error instanceof Error ? error : new Error(String(error)));
+			}).finally(() => {
+				postsInFlight.delete(promise);
+			});
+			postsInFlight.add(promise);
+		};
+
+		const onEndpoint = (data: string) => {
+			let target: URL;
+			try {
+				target = new URL(data.trim(), url);
+			} catch {
+				fail(new ProtocolError(`The remote server's endpoint event holds no valid URL: ${previewText(data, 120)}`));
+				return;
+			}
+
+			if (target.origin !== url.origin) {
+				fail(new TransportError(`The remote server asked us to POST to another origin (${target.origin}); refusing. Only ${url.origin} is trusted.`));
+				return;
+			}
+
+			const first = endpoint === undefined;
+			endpoint = target;
+			if (first) {
+				logger.debug(`Legacy SSE session: posting to ${target.pathname}`);
+				const messages = held;
+				held = [];
+				for (const message of messages) {
+					send(message);
+				}
+			}
+		};
+
+		const onMessage = (data: string) => {
+			for (const message of parseMessages(data, reason => {
+				logger.error(`The remote server sent an event that is ${reason}: ${previewText(data, 120)}`);
+				const head = sniffMessageHead(data.slice(0, 1024));
+				if (head?.kind === 'response') {
+					subscriber.next(errorResponse(head.id, errorCodes.parseError, `The remote server's answer is ${reason}`));
+				}
+			})) {
+				if (ended) {
+					return;
+				}
+
+				subscriber.next(message);
+			}
+		};
+
+		const connect = async () => {
+			let response: Response;
+			try {
+				response = await fetch(url, {method: 'GET', headers: {...fixedHeaders, accept: 'text/event-stream'}, signal});
+			} catch (error) {
+				if (signal.aborted || isAbort(error)) {
+					return;
+				}
+
+				if (error instanceof AuthError) {
+					fail(error);
+					return;
+				}
+
+				fail(isConnectFailure(error)
+					? new ConnectError(`Cannot connect to ${url.href}: ${describeFetchError(error)}`, held, {cause: error})
+					: new TransportError(`Opening the SSE stream ${url.href} failed: ${describeFetchError(error)}`, {cause: error}));
+				return;
+			}
+
+			if (!response.ok) {
+				const body = await readStart(response, 1024);
+				const hint = response.status === 401 || response.status === 403 ? ' Check the credentials.' : '';
+				fail(new HttpError(`The remote server answered GET ${url.href} with HTTP ${response.status}${body ? `: ${previewText(body)}` : ''}.${hint}`, response.status));
+				return;
+			}
+
+			const type = response.headers.get('content-type') ?? '';
+			if (!type.toLowerCase().includes('text/event-stream') || !response.body) {
+				const body = await readStart(response, 1024);
+				const preview = body ? `: ${previewText(body)}` : '';
+				fail(new HttpError(`The remote server answered GET ${url.href} with \`${type || 'no content type'}\` instead of an event stream${preview}`, response.status));
+				return;
+			}
+
+			const timeout = setTimeout(() => {
+				if (!endpoint) {
+					fail(new ProtocolError(`The remote server sent no endpoint event within ${endpointTimeout} ms: is ${url.href} a legacy SSE endpoint?`));
+					controller.abort();
+				}
+			}, endpointTimeout);
+			try {
+				await readEventStream(response.body, {
+					maxEventLength: maxMessageBytes,
+					onEvent(event) {
+						if (ended) {
+							return;
+						}
+
+						if (event.event === 'endpoint') {
+							onEndpoint(event.data);
+						} else if ((event.event === undefined || event.event === 'message') && event.data !== '') {
+							onMessage(event.data);
+						}
+					},
+				});
+			} catch (error) {
+				if (!signal.aborted) {
+					fail(new TransportError(`The SSE stream from ${url.href} broke: ${describeFetchError(error)}`, {cause: error}));
+				}
+
+				return;
+			} finally {
+				clearTimeout(timeout);
+			}
+
+			if (!ended) {
+				ended = true;
+				logger.debug('The remote server ended the SSE stream');
+				subscriber.complete();
+			}
+		};
+
+		const subscription = outgoing$.subscribe({
+			next: send,
+			error(error: unknown) {
+				fail(error instanceof Error ? error : new Error(String(error)));
+			},
+			complete() {
+				void (async () => {
+					await Promise.race([Promise.all(postsInFlight), sleep(closeTimeout, signal)]);
+					if (!ended) {
+						ended = true;
+						controller.abort();
+						subscriber.complete();
+					}
+				})();
+			},
+		});
+
+		void connect().catch((error: unknown) => {
+			fail(error instanceof Error ? error : new Error(String(error)));
+		});
+
+		return () => {
+			ended = true;
+			subscription.unsubscribe();
+			controller.abort();
+		};
+	});
+}

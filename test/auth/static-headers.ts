@@ -1,0 +1,47 @@
+import test from 'ava';
+import {bearerToken, staticHeaders} from '../../source/auth/static-headers.js';
+import {combineAuth, withAuth} from '../../source/auth/auth-provider.js';
+import {redact} from '../../source/logger.js';
+
+test('bearerToken sends Authorization: Bearer and registers the token as a secret', async t => {
+	t.deepEqual(await bearerToken('tok-abc-123').headers(), {authorization: 'Bearer tok-abc-123'});
+	t.is(redact('sent tok-abc-123'), 'sent ***');
+	t.throws(() => bearerToken(''), {instanceOf: TypeError});
+	t.throws(() => bearerToken('a\nb'), {instanceOf: TypeError});
+});
+
+test('staticHeaders lower-cases names, and secret-looking values are redacted', async t => {
+	t.deepEqual(await staticHeaders({'X-Api-Key': 'key-987-xyz', 'X-Team': 'blue'}).headers(), {'x-api-key': 'key-987-xyz', 'x-team': 'blue'});
+	t.is(redact('key-987-xyz blue'), '*** blue');
+	t.throws(() => staticHeaders({'X-Bad': 'a\r\nInjected: yes'}), {instanceOf: TypeError});
+});
+
+test('withAuth merges headers without duplicating names, and retries a 401 only when the provider refreshed', async t => {
+	const seen: Array<Record<string, string>> = [];
+	let status = 401;
+	const fake = async (_url: string | URL, init?: RequestInit) => {
+		seen.push(init!.headers as Record<string, string>);
+		const response = new Response('{}', {status});
+		status = 200;
+		return response;
+	};
+
+	let refreshed = 0;
+	const provider = combineAuth(staticHeaders({'X-Team': 'blue'}), {
+		headers: () => ({Authorization: `Bearer t${refreshed}`}),
+		onUnauthorized() {
+			refreshed++;
+			return true;
+		},
+	});
+	const response = await withAuth(provider, fake)('http://127.0.0.1/mcp', {headers: {authorization: 'Bearer old', accept: 'x'}});
+	t.is(response.status, 200);
+	t.deepEqual(seen, [
+		{authorization: 'Bearer t0', accept: 'x', 'x-team': 'blue'},
+		{authorization: 'Bearer t1', accept: 'x', 'x-team': 'blue'},
+	]);
+
+	status = 401;
+	const refused = await withAuth({headers: () => ({})}, fake)('http://127.0.0.1/mcp');
+	t.is(refused.status, 401);
+});

@@ -1,0 +1,245 @@
+import process from 'node:process';
+import test from 'ava';
+import {execa} from 'execa';
+import {
+	CreateMessageRequestSchema,
+	ElicitRequestSchema,
+	LoggingMessageNotificationSchema,
+	ProgressNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import {cli, fixture} from '../helpers/fixtures.js';
+import {waitForExit} from '../helpers/processes.js';
+import {
+	admin,
+	connectThroughProxy,
+	eventually,
+	remoteStats,
+	startRemoteProcess,
+} from '../helpers/remote.js';
+
+const text = (result: unknown) => ((result as {content: Array<{text: string}>}).content[0]!.text);
+const initializeLine = `${JSON.stringify({
+	jsonrpc: '2.0', id: 1, method: 'initialize', params: {protocolVersion: '2025-06-18', capabilities: {}, clientInfo: {name: 'raw', version: '1'}},
+})}\n`;
+
+for (const face of ['mcp', 'sse'] as const) {
+	test.serial(`an SDK client reaches a remote ${face === 'mcp' ? 'Streamable HTTP' : 'legacy SSE'} server through the proxy: tools, notifications, server requests`, async t => {
+		const {urls} = await startRemoteProcess(t);
+		const {client, stderr} = await connectThroughProxy(t, urls[face], {
+			capabilities: {capabilities: {sampling: {}, elicitation: {}}},
+			setup(client) {
+				client.setRequestHandler(CreateMessageRequestSchema, async () => ({role: 'assistant', model: 'test', content: {type: 'text', text: 'from the client'}}));
+				client.setRequestHandler(ElicitRequestSchema, async () => ({action: 'accept', content: {answer: '42'}}));
+			},
+		});
+		t.is(client.getServerVersion()?.name, 'remote-fixture');
+		const {tools} = await client.listTools();
+		t.true(tools.some(tool => tool.name === 'echo'));
+		t.is(text(await client.callTool({name: 'echo', arguments: {text: 'hello'}})), 'hello');
+
+		const progress: number[] = [];
+		const logs: unknown[] = [];
+		client.setNotificationHandler(LoggingMessageNotificationSchema, notification => {
+			logs.push(notification.params.data);
+		});
+		// The SDK client hands a progress notification that shares a read with its response to `onprogress` too late, so count them as plain notifications.
+		client.setNotificationHandler(ProgressNotificationSchema, notification => {
+			progress.push(notification.params.progress);
+		});
+		const result = await client.callTool({name: 'progress', arguments: {steps: 3, delayMs: 1}}, undefined, {
+			onprogress() {
+				// Asking for progress is what matters here.
+			},
+		});
+		t.is(text(result), 'done 3');
+		t.deepEqual(progress, [1, 2, 3]);
+		t.deepEqual(logs, ['finished 3 steps']);
+
+		t.is(text(await client.callTool({name: 'sample', arguments: {prompt: 'p'}})), 'sampled: from the client');
+		t.is(text(await client.callTool({name: 'elicit', arguments: {message: 'm'}})), 'accept: {"answer":"42"}');
+		t.regex(stderr(), face === 'mcp' ? /over Streamable HTTP \(auto-detected\)/ : /over legacy SSE \(auto-detected/);
+	});
+
+	test.serial(`a 20 MB result from a remote ${face === 'mcp' ? 'Streamable HTTP' : 'legacy SSE'} server reaches the client whole`, async t => {
+		const {urls} = await startRemoteProcess(t);
+		const {client} = await connectThroughProxy(t, urls[face], {linearReadBuffer: true});
+		const big = text(await client.callTool({name: 'big', arguments: {bytes: 20 * 1024 * 1024}}));
+		t.is(big.length, 20 * 1024 * 1024);
+		t.is(big, 'x'.repeat(20 * 1024 * 1024));
+	});
+}
+
+test.serial('headers from -H and --header, and API_ACCESS_TOKEN as a bearer token, reach the remote; the token is never logged', async t => {
+	const {urls} = await startRemoteProcess(t, ['--require-token', 'secret-token-777']);
+	const {client, stderr} = await connectThroughProxy(t, urls.mcp, {
+		args: ['-H', 'X-One', '1', '--header', 'X-Two: 2', '--debug', '--log-messages'],
+		env: {API_ACCESS_TOKEN: 'secret-token-777'},
+	});
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'authorized'}})), 'authorized');
+	const stats = await remoteStats(urls);
+	t.is(stats.lastHeaders['x-one'], '1');
+	t.is(stats.lastHeaders['x-two'], '2');
+	t.is(stats.lastHeaders['authorization'], 'Bearer secret-token-777');
+	t.is(stats.unauthorized, 0);
+	t.false(stderr().includes('secret-token-777'));
+});
+
+test.serial('a wrong token: the client\'s initialize is answered with an error that says so', async t => {
+	const {urls} = await startRemoteProcess(t, ['--require-token', 'right']);
+	const {client, transport, stderr} = await connectThroughProxy(t, urls.mcp, {env: {API_ACCESS_TOKEN: 'wrong-token'}, connect: false});
+	const error = await t.throwsAsync(client.connect(transport));
+	t.regex(error.message, /The remote server answered `initialize` with HTTP 401 Unauthorized: .*invalid_token/);
+	t.true(await eventually(() => stderr().includes('refused our credentials')));
+});
+
+test.serial('OAuth2 client credentials: the token is refreshed before it expires and fetched again once on a 401', async t => {
+	const {urls} = await startRemoteProcess(t, ['--client-id', 'proxy', '--client-secret', 'oauth-secret-555', '--token-expiry', '2']);
+	const {client, stderr} = await connectThroughProxy(t, urls.mcp, {
+		args: ['--client-id', 'proxy', '--client-secret', 'oauth-secret-555', '--token-url', urls.token, '--scope', 'mcp', '--debug'],
+	});
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'one'}})), 'one');
+	const before = await remoteStats(urls);
+	t.true(before.tokenRequests >= 1);
+	// Past the token's lifetime: the proxy fetches a new one before sending, so the server never refuses it.
+	await new Promise(resolve => {
+		setTimeout(resolve, 2200);
+	});
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'two'}})), 'two');
+	const refreshed = await remoteStats(urls);
+	t.true(refreshed.tokenRequests > before.tokenRequests);
+	t.is(refreshed.unauthorized, 0);
+	// A token the server revoked: one 401, one new token, the same request sent again.
+	await admin(urls, 'revoke-tokens');
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'three'}})), 'three');
+	const revoked = await remoteStats(urls);
+	t.is(revoked.unauthorized, 1);
+	t.is(revoked.tokenRequests, refreshed.tokenRequests + 1);
+	t.false(stderr().includes('oauth-secret-555'));
+	t.notRegex(stderr(), /Bearer [\da-f]{32}/);
+});
+
+test.serial('partial OAuth flags are a usage error', async t => {
+	const {exitCode, stderr, stdout} = await execa(process.execPath, [cli, '--client-id', 'x', 'http://127.0.0.1:9/mcp'], {reject: false, timeout: 20_000});
+	t.is(exitCode, 2);
+	t.regex(stderr, /missing --client-secret and --token-url/);
+	t.is(stdout, '');
+});
+
+for (const face of ['mcp', 'sse'] as const) {
+	test.serial(`the remote (${face === 'mcp' ? 'Streamable HTTP' : 'legacy SSE'}) restarting on the same port: the next call succeeds without restarting the proxy`, async t => {
+		const first = await startRemoteProcess(t);
+		const {client, stderr} = await connectThroughProxy(t, first.urls[face], {args: ['--reconnect-delay', '100ms', '--reconnect-max-delay', '1s']});
+		t.is(text(await client.callTool({name: 'echo', arguments: {text: 'before'}})), 'before');
+		await first.stop();
+		const second = await startRemoteProcess(t, ['--port', String(first.urls.port)]);
+		t.is(second.urls.port, first.urls.port);
+		t.is(text(await client.callTool({name: 'echo', arguments: {text: 'after'}})), 'after');
+		const {initializeRequests} = await remoteStats(second.urls);
+		t.true(initializeRequests >= 1);
+		t.regex(stderr(), /Reconnected to the remote server/);
+	});
+}
+
+test.serial('a session the remote expired is re-initialized transparently', async t => {
+	const {urls} = await startRemoteProcess(t);
+	const {client} = await connectThroughProxy(t, urls.mcp, {args: ['--reconnect-delay', '50ms']});
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'a'}})), 'a');
+	await admin(urls, 'expire-sessions');
+	// The GET stream ends with the session; whether the next call meets the old session (404) or the new one, it is answered.
+	const outcome = await client.callTool({name: 'echo', arguments: {text: 'b'}}).then(text, (error: unknown) => (error as Error).message);
+	t.true(outcome === 'b' || outcome.includes('may or may not have been processed'), `${outcome}`);
+	t.true(await eventually(async () => {
+		const stats = await remoteStats(urls);
+		return stats.initializeRequests === 2;
+	}));
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'c'}})), 'c');
+});
+
+test.serial('a remote that stays down: requests are answered with an error that says so, and the proxy keeps trying', async t => {
+	const remote = await startRemoteProcess(t);
+	const {client, stderr} = await connectThroughProxy(t, remote.urls.mcp, {args: ['--reconnect-delay', '100ms', '--reconnect-max-delay', '400ms']});
+	await remote.stop();
+	const error = await t.throwsAsync(client.callTool({name: 'echo', arguments: {text: 'x'}}));
+	t.regex(error.message, /unreachable .*ECONNREFUSED.*keeps trying|may or may not have been processed/);
+	const again = await t.throwsAsync(client.callTool({name: 'echo', arguments: {text: 'y'}}));
+	t.regex(again.message, /The remote server is unreachable \(.*\); the proxy keeps trying to reconnect/);
+	t.regex(stderr(), /Reconnection attempt \d+ failed/);
+});
+
+for (const [mode, expected] of [
+	['invalid-json', /not valid JSON/],
+	['html', /HTTP 502 Bad Gateway/],
+	['http-500', /HTTP 500 Internal Server Error/],
+	['cut', /ended the response stream before answering/],
+] as const) {
+	test.serial(`bad input from the remote (${mode}): an error for that request, a clear line on stderr, and the proxy keeps serving`, async t => {
+		const {urls} = await startRemoteProcess(t);
+		const {client, stderr} = await connectThroughProxy(t, urls.mcp);
+		const error = await t.throwsAsync(client.callTool({name: 'misbehave', arguments: {mode}}));
+		t.regex(error.message, expected);
+		t.regex(stderr(), expected);
+		t.is(text(await client.callTool({name: 'echo', arguments: {text: 'still serving'}})), 'still serving');
+	});
+}
+
+test.serial('the end of standard input deletes the session and exits 0; nothing but MCP messages on standard output', async t => {
+	const {urls} = await startRemoteProcess(t);
+	const proxy = execa(process.execPath, [cli, urls.mcp, '--debug'], {stdin: 'pipe', reject: false, timeout: 20_000});
+	t.teardown(() => {
+		proxy.kill('SIGKILL');
+	});
+	let stdout = '';
+	proxy.stdout.setEncoding('utf8');
+	proxy.stdout.on('data', (chunk: string) => {
+		stdout += chunk;
+	});
+	proxy.stdin.write(initializeLine);
+	t.true(await eventually(() => stdout.includes('\n')));
+	proxy.stdin.write(`${JSON.stringify({jsonrpc: '2.0', method: 'notifications/initialized'})}\n${JSON.stringify({jsonrpc: '2.0', id: 2, method: 'tools/list'})}\n`);
+	t.true(await eventually(() => stdout.trim().split('\n').length === 2));
+	proxy.stdin.end();
+	const {exitCode, stderr} = await proxy;
+	t.is(exitCode, 0);
+	t.regex(stderr, /\[D .*Deleted session/);
+	const messages = stdout.trim().split('\n').map(line => JSON.parse(line) as {jsonrpc: string; id: number});
+	t.deepEqual(messages.map(message => [message.jsonrpc, message.id]), [['2.0', 1], ['2.0', 2]]);
+	const {deleteRequests} = await remoteStats(urls);
+	t.is(deleteRequests, 1);
+});
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+	test.serial(`${signal} deletes the session and exits 0`, async t => {
+		const {urls} = await startRemoteProcess(t);
+		const proxy = execa(process.execPath, [cli, urls.mcp], {stdin: 'pipe', reject: false, timeout: 20_000});
+		t.teardown(() => {
+			proxy.kill('SIGKILL');
+		});
+		proxy.stdin.write(initializeLine);
+		t.true(await eventually(async () => {
+			const stats = await remoteStats(urls);
+			return stats.sessions === 1;
+		}, 10_000));
+		proxy.kill(signal);
+		const {exitCode, stderr} = await proxy;
+		t.is(exitCode, 0, `${String(stderr)}`);
+		const {deleteRequests} = await remoteStats(urls);
+		t.is(deleteRequests, 1);
+		t.true(await waitForExit(proxy.pid!, 1000));
+	});
+}
+
+test.serial('TLS: a self-signed server is refused by default, trusted with --verify-ssl CA_PATH, reached with --no-verify-ssl', async t => {
+	const {urls} = await startRemoteProcess(t, ['--tls-cert', fixture('tls/cert.pem'), '--tls-key', fixture('tls/key.pem')]);
+	t.regex(urls.mcp, /^https:/);
+	const refused = await connectThroughProxy(t, urls.mcp, {connect: false});
+	const error = await t.throwsAsync(refused.client.connect(refused.transport));
+	t.regex(error.message, /self-signed certificate|self_signed/i);
+	t.true(await eventually(() => refused.stderr().includes('--verify-ssl CA_PATH')), `${refused.stderr()}`);
+
+	for (const args of [['--verify-ssl', fixture('tls/cert.pem')], ['--no-verify-ssl']]) {
+		// eslint-disable-next-line no-await-in-loop
+		const {client} = await connectThroughProxy(t, urls.mcp, {args});
+		// eslint-disable-next-line no-await-in-loop
+		t.is(text(await client.callTool({name: 'echo', arguments: {text: 'tls'}})), 'tls');
+	}
+});

@@ -1,0 +1,117 @@
+import http from 'node:http';
+import test, {type ExecutionContext} from 'ava';
+import {Client} from '@modelcontextprotocol/sdk/client/index.js';
+import {ElicitRequestSchema} from '@modelcontextprotocol/sdk/types.js';
+import {firstValueFrom, Subject, toArray} from 'rxjs';
+import {startRemoteServer} from '../../fixtures/remote-server.js';
+import {sseClient} from '../../source/transports/sse-client.js';
+import {toSdkTransport} from '../../source/transports/sdk-transport.js';
+import {HttpError, SessionExpiredError} from '../../source/errors.js';
+import {createLogger} from '../../source/logger.js';
+import type {Message} from '../../source/types.js';
+
+const quiet = createLogger({level: 'silent'});
+const text = (result: unknown) => ((result as {content: Array<{text: string}>}).content[0]!.text);
+
+async function setup(t: ExecutionContext) {
+	const remote = await startRemoteServer({transport: 'sse'});
+	t.teardown(async () => remote.close());
+	const logged: string[] = [];
+	const logger = createLogger({
+		level: 'debug',
+		write(line) {
+			logged.push(line);
+		},
+	});
+	const client = new Client({name: 'test', version: '1.0.0'}, {capabilities: {elicitation: {}}});
+	client.setRequestHandler(ElicitRequestSchema, async () => ({action: 'accept', content: {answer: 'yes'}}));
+	t.teardown(async () => client.close());
+	await client.connect(toSdkTransport(sseClient({url: remote.urls.sse, logger, headers: {'X-Custom': 'sse'}})));
+	return {remote, client, logged};
+}
+
+/**
+A raw HTTP server answering GET with the given SSE text.
+*/
+async function rawServer(t: ExecutionContext, handler: http.RequestListener): Promise<string> {
+	const server = http.createServer(handler);
+	await new Promise<void>(resolve => {
+		server.listen(0, '127.0.0.1', resolve);
+	});
+	t.teardown(() => {
+		server.closeAllConnections();
+		server.close();
+	});
+	return `http://127.0.0.1:${(server.address() as {port: number}).port}/sse`;
+}
+
+test('talks to the SDK\'s legacy SSE server: endpoint event, POSTs, replies on the stream, server requests answered', async t => {
+	const {remote, client} = await setup(t);
+	const {tools} = await client.listTools();
+	t.true(tools.some(tool => tool.name === 'echo'));
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'over sse'}})), 'over sse');
+	t.is(text(await client.callTool({name: 'elicit', arguments: {message: 'ok?'}})), 'accept: {"answer":"yes"}');
+	t.is(remote.stats.lastHeaders['x-custom'], 'sse');
+});
+
+for (const [mode, expected] of [
+	['invalid-json', /not valid JSON/],
+	['html', /HTTP 502 Bad Gateway/],
+	['http-500', /HTTP 500/],
+] as const) {
+	test(`bad input from the remote (${mode}) answers the request with a clear error and the transport carries on`, async t => {
+		const {client, logged} = await setup(t);
+		const error = await t.throwsAsync(client.callTool({name: 'misbehave', arguments: {mode}}));
+		t.regex(error.message, expected);
+		t.true(logged.some(line => expected.test(line)));
+		t.is(text(await client.callTool({name: 'echo', arguments: {text: 'after'}})), 'after');
+	});
+}
+
+test('an endpoint on another origin is refused', async t => {
+	const url = await rawServer(t, (_request, response) => {
+		response.writeHead(200, {'content-type': 'text/event-stream'});
+		response.write('event: endpoint\ndata: http://203.0.113.9/messages?sessionId=1\n\n');
+	});
+	const error = await t.throwsAsync(firstValueFrom(sseClient({url, logger: quiet})(new Subject<Message>())));
+	t.regex(error.message, /another origin \(http:\/\/203\.0\.113\.9\); refusing/);
+});
+
+test('a GET that is not an event stream is an HttpError naming the status', async t => {
+	const url = await rawServer(t, (_request, response) => {
+		response.writeHead(405, {'content-type': 'text/plain'});
+		response.end('Method Not Allowed');
+	});
+	const error = await t.throwsAsync(firstValueFrom(sseClient({url, logger: quiet})(new Subject<Message>())));
+	t.true(error instanceof HttpError);
+	t.regex(error.message, /answered GET .* with HTTP 405: Method Not Allowed/);
+});
+
+test('the server ending the stream completes the transport; a stream cut mid-event loses only that event', async t => {
+	const url = await rawServer(t, (request, response) => {
+		if (request.method === 'GET') {
+			response.writeHead(200, {'content-type': 'text/event-stream'});
+			response.write('event: endpoint\ndata: /messages\n\n');
+			response.write('event: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"hi"}}\n\n');
+			response.end('event: message\ndata: {"jsonrpc":"2.0","id":1,"res');
+		}
+	});
+	const received = await firstValueFrom(sseClient({url, logger: quiet})(new Subject<Message>()).pipe(toArray()));
+	t.deepEqual(received, [{jsonrpc: '2.0', method: 'notifications/message', params: {level: 'info', data: 'hi'}}]);
+});
+
+test('a POST answered 404 (the session is gone) is a SessionExpiredError', async t => {
+	const url = await rawServer(t, (request, response) => {
+		if (request.method === 'GET') {
+			response.writeHead(200, {'content-type': 'text/event-stream'});
+			response.write('event: endpoint\ndata: /messages?sessionId=x\n\n');
+		} else {
+			response.writeHead(404).end();
+		}
+	});
+	const outgoing = new Subject<Message>();
+	const result = firstValueFrom(sseClient({url, logger: quiet})(outgoing).pipe(toArray()));
+	outgoing.next({jsonrpc: '2.0', id: 1, method: 'ping'});
+	const error = await t.throwsAsync(result);
+	t.true(error instanceof SessionExpiredError);
+});

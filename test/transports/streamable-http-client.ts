@@ -1,0 +1,175 @@
+import http from 'node:http';
+import test, {type ExecutionContext} from 'ava';
+import {Client} from '@modelcontextprotocol/sdk/client/index.js';
+import {
+	CreateMessageRequestSchema,
+	LATEST_PROTOCOL_VERSION,
+	ListRootsRequestSchema,
+	LoggingMessageNotificationSchema,
+	ProgressNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import {
+	firstValueFrom, Observable, Subject, toArray,
+} from 'rxjs';
+import {startRemoteServer, type RemoteServerOptions} from '../../fixtures/remote-server.js';
+import {streamableHttpClient, type StreamableHttpClientOptions} from '../../source/transports/streamable-http-client.js';
+import {toSdkTransport} from '../../source/transports/sdk-transport.js';
+import {ConnectError, SessionExpiredError} from '../../source/errors.js';
+import {createLogger} from '../../source/logger.js';
+import type {Message, Transport} from '../../source/types.js';
+import {eventually} from '../helpers/remote.js';
+
+async function setup(t: ExecutionContext, serverOptions: RemoteServerOptions = {}, clientOptions: Partial<StreamableHttpClientOptions> = {}) {
+	const remote = await startRemoteServer(serverOptions);
+	t.teardown(async () => remote.close());
+	const logged: string[] = [];
+	const logger = createLogger({
+		level: 'debug',
+		write(line) {
+			logged.push(line);
+		},
+	});
+	const errors: Error[] = [];
+	const transport = streamableHttpClient({url: remote.urls.mcp, logger, ...clientOptions});
+	const observed: Transport = outgoing$ => new Observable<Message>(subscriber => transport(outgoing$).subscribe({
+		next(message) {
+			subscriber.next(message);
+		},
+		error(error: Error) {
+			errors.push(error);
+			subscriber.error(error);
+		},
+		complete() {
+			subscriber.complete();
+		},
+	}));
+	const client = new Client({name: 'test', version: '1.0.0'}, {capabilities: {roots: {}, sampling: {}}});
+	client.setRequestHandler(ListRootsRequestSchema, async () => ({roots: [{uri: 'file:///project'}]}));
+	client.setRequestHandler(CreateMessageRequestSchema, async request => ({
+		role: 'assistant', model: 'test', content: {type: 'text', text: `echo ${(request.params.messages[0]!.content as {text: string}).text}`},
+	}));
+	t.teardown(async () => client.close());
+	await client.connect(toSdkTransport(observed));
+	return {
+		remote, client, logged, errors,
+	};
+}
+
+const text = (result: unknown) => ((result as {content: Array<{text: string}>}).content[0]!.text);
+
+test('talks to the SDK\'s Streamable HTTP server: session id and protocol version kept, tools called, session deleted on close', async t => {
+	const {remote, client} = await setup(t, {}, {headers: {'X-Custom': 'yes'}});
+	t.is(remote.stats.sessions, 1);
+	const tools = await client.listTools();
+	t.true(tools.tools.some(tool => tool.name === 'echo'));
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'hello'}})), 'hello');
+	t.truthy(remote.stats.lastHeaders['mcp-session-id']);
+	t.is(remote.stats.lastHeaders['mcp-protocol-version'], LATEST_PROTOCOL_VERSION);
+	t.is(remote.stats.lastHeaders['x-custom'], 'yes');
+	await client.close();
+	t.true(await eventually(() => remote.stats.deleteRequests === 1));
+	t.is(remote.stats.sessions, 0);
+});
+
+test('a request the server sends as soon as the client is initialized arrives (the GET stream is open before notifications/initialized)', async t => {
+	for (let round = 0; round < 3; round++) {
+		// eslint-disable-next-line no-await-in-loop
+		const {remote} = await setup(t, {rootsOnInitialized: true});
+		// eslint-disable-next-line no-await-in-loop
+		t.true(await eventually(() => Array.isArray(remote.stats.roots)));
+		t.deepEqual(remote.stats.roots, ['file:///project']);
+	}
+});
+
+test('progress and log notifications, and a sampling request of the server answered by the client, travel on the response stream', async t => {
+	const {client} = await setup(t, {jsonResponse: false});
+	const progress: number[] = [];
+	const logs: string[] = [];
+	client.setNotificationHandler(LoggingMessageNotificationSchema, notification => {
+		logs.push(String(notification.params.data));
+	});
+	// The SDK client hands a progress notification that shares a read with its response to `onprogress` too late, so count them as plain notifications.
+	client.setNotificationHandler(ProgressNotificationSchema, notification => {
+		progress.push(notification.params.progress);
+	});
+	const result = await client.callTool({name: 'progress', arguments: {steps: 3, delayMs: 1}}, undefined, {
+		onprogress() {
+			// Asking for progress is what matters here.
+		},
+	});
+	t.is(text(result), 'done 3');
+	t.deepEqual(progress, [1, 2, 3]);
+	t.deepEqual(logs, ['finished 3 steps']);
+	t.is(text(await client.callTool({name: 'sample', arguments: {prompt: 'hi'}})), 'sampled: echo hi');
+});
+
+test('JSON replies (enableJsonResponse) work as well as SSE ones', async t => {
+	const {client} = await setup(t, {jsonResponse: true});
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'json'}})), 'json');
+});
+
+test('a response stream the server closes early is resumed with Last-Event-ID', async t => {
+	const {client, remote} = await setup(t, {resumable: true, retryInterval: 50});
+	t.is(text(await client.callTool({name: 'interrupt', arguments: {ms: 300}})), 'resumed after 300 ms');
+	t.true(remote.stats.getStreams >= 2);
+});
+
+test('a GET stream the server closes is reopened', async t => {
+	const {remote, client} = await setup(t, {resumable: true, retryInterval: 50});
+	t.true(await eventually(() => remote.stats.getStreams === 1));
+	await fetch(`${remote.urls.admin}/close-streams`, {method: 'POST'});
+	t.true(await eventually(() => remote.stats.getStreams === 2));
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'still here'}})), 'still here');
+});
+
+for (const [mode, expected] of [
+	['invalid-json', /not valid JSON/],
+	['html', /HT{2}P 502 Bad Gateway: 502(?: Bad Gateway){2} The upstream server is not responding\./],
+	['http-500', /HT{2}P 50{2}(?: Internal Server Er{2}or:){2} something broke/],
+	['json-error', /refused `tools\/call` \(HTTP 400\): Invalid params: the fixture refuses this call/],
+	['cut', /ended the response stream before answering `tools\/call`/],
+] as const) {
+	test(`bad input from the remote (${mode}) answers the request with a clear error, is logged, and the transport carries on`, async t => {
+		const {client, logged, errors} = await setup(t);
+		const error = await t.throwsAsync(client.callTool({name: 'misbehave', arguments: {mode}}));
+		t.regex(error.message, expected);
+		t.true(logged.some(line => expected.test(line)), `${logged.join('')}`);
+		t.is(text(await client.callTool({name: 'echo', arguments: {text: 'after'}})), 'after');
+		t.deepEqual(errors, []);
+	});
+}
+
+test('a session the server forgot ends the transport with a SessionExpiredError', async t => {
+	const {remote, client, errors} = await setup(t);
+	await fetch(`${remote.urls.admin}/expire-sessions`, {method: 'POST'});
+	await t.throwsAsync(client.callTool({name: 'echo', arguments: {text: 'x'}}));
+	t.true(await eventually(() => errors.length > 0));
+	t.true(errors[0] instanceof SessionExpiredError, `${String(errors[0])}`);
+});
+
+test('an unreachable server is a ConnectError that lists the messages that never left', async t => {
+	const server = http.createServer();
+	await new Promise<void>(resolve => {
+		server.listen(0, '127.0.0.1', resolve);
+	});
+	const {port} = server.address() as {port: number};
+	await new Promise(resolve => {
+		server.close(resolve);
+	});
+	const outgoing = new Subject<Message>();
+	const result = firstValueFrom(streamableHttpClient({url: `http://127.0.0.1:${port}/mcp`, logger: createLogger({level: 'silent'})})(outgoing).pipe(toArray()));
+	const initialize: Message = {
+		jsonrpc: '2.0', id: 1, method: 'initialize', params: {protocolVersion: '2025-06-18', capabilities: {}, clientInfo: {name: 'x', version: '1'}},
+	};
+	outgoing.next(initialize);
+	const error = await t.throwsAsync(result);
+	t.true(error instanceof ConnectError);
+	t.regex(error.message, /Cannot connect to http:\/\/127\.0\.0\.1:\d+\/mcp: .*ECONNREFUSED/);
+	t.deepEqual((error as ConnectError).unsent, [initialize]);
+});
+
+test('options are validated', t => {
+	t.throws(() => streamableHttpClient({url: 'ftp://example.com/'}), {instanceOf: TypeError, message: /http or https URL/});
+	t.throws(() => streamableHttpClient({url: 'http://127.0.0.1/mcp', maxMessageBytes: 0}), {instanceOf: TypeError, message: /maxMessageBytes/});
+	t.throws(() => streamableHttpClient({url: 'http://127.0.0.1/mcp', headers: {'X-Bad': 'a\r\nb'}}), {instanceOf: TypeError, message: /line break/});
+});
