@@ -166,7 +166,6 @@ export async function runClientMode(options: CliOptions, environment: NodeJS.Pro
 	void dispatcher.destroy().catch(() => undefined);
 	// Anything still holding the event loop (a socket closing) gets a moment, not forever.
 	setTimeout(() => {
-		// eslint-disable-next-line unicorn/no-process-exit -- the CLI's mode: a lingering socket must not keep it alive.
 		process.exit(code);
 	}, 1000).unref();
 	return code;

@@ -11,13 +11,16 @@ import {
 import type {CliOptions} from '../cli-arguments.js';
 import {loadNamedServers, type ServerConfig} from '../config/named-servers.js';
 import {describeError, SpawnError, UsageError} from '../errors.js';
-import {defaultLogger, type Logger} from '../logger.js';
+import {defaultLogger, redactSecret, type Logger} from '../logger.js';
 import {link, pipeTransport} from '../link.js';
 import {httpListener, type Session} from '../listeners/http-listener.js';
 import {guardRequests} from '../operators/guard-requests.js';
 import {messageLog, type MessageLog} from '../operators/message-log.js';
 import {multiplex, type Multiplexer, type UpstreamState} from '../operators/multiplex.js';
 import {tapMessages} from '../operators/tap-messages.js';
+import {reconnect} from '../operators/reconnect.js';
+import {httpAgent} from '../transports/http-agent.js';
+import {remote} from '../transports/remote.js';
 import {spawnStdio} from '../transports/stdio-child.js';
 import type {Transport, TransportOperator} from '../types.js';
 import {packageVersion} from '../version.js';
@@ -93,7 +96,28 @@ function label(config: ServerConfig): string {
 
 function makeUpstream(config: ServerConfig, options: CliOptions, logger: Logger, onSpawn: (pid: number) => void): () => Transport {
 	if (config.kind === 'remote') {
-		throw new UsageError(`${label(config)}: remote backends are not available yet.`);
+		const headers: Record<string, string> = {};
+		for (const [name, value] of config.headers) {
+			headers[name.toLowerCase()] = value;
+			if (/authorization|key|token|secret|cookie|password/i.test(name)) {
+				redactSecret(value);
+				redactSecret(value.replace(/^\S+\s+/, ''));
+			}
+		}
+
+		const dispatcher = httpAgent({verifyTls: true});
+		const connection = remote({
+			url: config.url,
+			transport: config.transport,
+			headers,
+			dispatcher,
+			maxMessageBytes: options.maxMessageBytes,
+			logger,
+		});
+		// Shared (multiplexed) remotes are re-initialized by the multiplexer when they drop; a session's own remote reconnects by itself, replaying that client's handshake.
+		return options.isolateSessions && !options.stateless
+			? () => pipeTransport(connection, reconnect({initialDelay: options.restartDelay, maxDelay: options.restartMaxDelay, logger}))
+			: () => connection;
 	}
 
 	return () => spawnStdio({

@@ -8,6 +8,7 @@ import {CreateMessageRequestSchema} from '@modelcontextprotocol/sdk/types.js';
 import {echoServer} from '../helpers/fixtures.js';
 import {isAlive, waitForExit} from '../helpers/processes.js';
 import {startServerMode, textOf} from '../helpers/server-mode.js';
+import {remoteStats, startRemoteProcess} from '../helpers/remote.js';
 
 const faces = ['/mcp', '/sse'] as const;
 
@@ -206,3 +207,24 @@ test('the default server and named servers from --named-server side by side', as
 	const b = await proxy.connect('/servers/two/sse');
 	t.not(textOf(await a.callTool({name: 'whoami', arguments: {}})), textOf(await b.callTool({name: 'whoami', arguments: {}})));
 });
+
+for (const isolate of [false, true]) {
+	test(`a legacy SSE remote from the config is re-served over Streamable HTTP (${isolate ? 'isolated' : 'multiplexed'})`, async t => {
+		const {urls} = await startRemoteProcess(t, ['--transport', 'sse']);
+		const directory = mkdtempSync(path.join(os.tmpdir(), 'rx-mcp-proxy-servers-'));
+		const config = path.join(directory, 'servers.json');
+		writeFileSync(config, JSON.stringify({mcpServers: {legacy: {url: urls.sse, transport: 'sse', headers: {'X-Team': 'blue'}}}}));
+		const proxy = await startServerMode(t, [...(isolate ? ['--isolate-sessions'] : []), '--named-server-config', config]);
+		const client = await proxy.connect('/servers/legacy/mcp');
+		t.is(textOf(await client.callTool({name: 'echo', arguments: {text: 'through two transports'}})), 'through two transports');
+		const progress: number[] = [];
+		t.is(textOf(await client.callTool({name: 'progress', arguments: {steps: 2, delayMs: 5}}, undefined, {
+			onprogress(update) {
+				progress.push(update.progress);
+			},
+		})), 'done 2');
+		t.deepEqual(progress, [1, 2]);
+		t.is((await remoteStats(urls)).lastHeaders['x-team'], 'blue');
+		t.like((await proxy.status()).body.servers.legacy, {state: 'running', kind: 'remote'});
+	});
+}
