@@ -90,4 +90,6 @@ export {
 	type MultiplexStatus,
 	type UpstreamState,
 } from './operators/multiplex.js';
-export {loadNamedServers, type ServerConfig, type StdioServerConfig, type RemoteServerConfig} from './config/named-servers.js';
+export {
+	loadNamedServers, type ServerConfig, type StdioServerConfig, type RemoteServerConfig,
+} from './config/named-servers.js';

@@ -224,7 +224,9 @@ for (const isolate of [false, true]) {
 			},
 		})), 'done 2');
 		t.deepEqual(progress, [1, 2]);
-		t.is((await remoteStats(urls)).lastHeaders['x-team'], 'blue');
-		t.like((await proxy.status()).body.servers.legacy, {state: 'running', kind: 'remote'});
+		const stats = await remoteStats(urls);
+		t.is(stats.lastHeaders['x-team'], 'blue');
+		const {body} = await proxy.status();
+		t.like(body.servers.legacy, {state: 'running', kind: 'remote'});
 	});
 }
