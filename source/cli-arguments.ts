@@ -3,6 +3,7 @@ import process from 'node:process';
 import meow from 'meow';
 import {UsageError} from './errors.js';
 import {parseLogLevel, type LogLevel} from './logger.js';
+import {jwtAlgorithms, type JwtAlgorithm} from './auth/jwt.js';
 
 /*
 The command line, parsed and validated into plain options. Pure (no I/O but a file-existence check), so it is tested directly; `cli.ts` hands what is left to meow for `--help`, `--version` and typed flags.
@@ -22,7 +23,18 @@ export type CliOptions = {
 	url: string | undefined;
 	headers: Array<[string, string]>;
 	transport: RemoteTransportKind;
-	oauth: {clientId: string; clientSecret: string; tokenUrl: string; scope: string | undefined} | undefined;
+	/**
+	OAuth 2 client credentials: a client secret, or a private key file for `private_key_jwt`.
+	*/
+	oauth: {
+		clientId: string;
+		clientSecret: string | undefined;
+		privateKeyFile: string | undefined;
+		keyAlgorithm: string | undefined;
+		audience: string | undefined;
+		tokenUrl: string;
+		scope: string | undefined;
+	} | undefined;
 	/**
 	`true`/`false`, or the path of a CA bundle to trust.
 	*/
@@ -82,6 +94,9 @@ export const meowFlags = {
 	transport: {type: 'string', scope: 'client'},
 	clientId: {type: 'string', scope: 'client'},
 	clientSecret: {type: 'string', scope: 'client'},
+	clientPrivateKey: {type: 'string', scope: 'client'},
+	clientKeyAlgorithm: {type: 'string', scope: 'client'},
+	tokenAudience: {type: 'string', scope: 'client'},
 	tokenUrl: {type: 'string', scope: 'client'},
 	scope: {type: 'string', scope: 'client'},
 	reconnectDelay: {type: 'string', scope: 'client'},
@@ -526,28 +541,53 @@ export function resolveOptions(pre: Prepass, flags: ParsedFlags, input: readonly
 
 	const clientId = asString(flags.clientId);
 	const clientSecret = asString(flags.clientSecret);
+	const privateKeyFile = asString(flags.clientPrivateKey);
+	const keyAlgorithm = asString(flags.clientKeyAlgorithm);
+	const audience = asString(flags.tokenAudience);
 	const tokenUrl = asString(flags.tokenUrl);
 	const scope = asString(flags.scope);
 	let oauth: CliOptions['oauth'];
-	const oauthGiven = [clientId, clientSecret, tokenUrl].filter(value => value !== undefined).length;
+	if (clientSecret !== undefined && privateKeyFile !== undefined) {
+		throw new UsageError('Give either --client-secret or --client-private-key, not both.');
+	}
+
+	const credential = clientSecret ?? privateKeyFile;
+	const oauthGiven = [clientId, credential, tokenUrl].filter(value => value !== undefined).length;
 	if (oauthGiven > 0 && oauthGiven < 3) {
-		const missing = [['--client-id', clientId], ['--client-secret', clientSecret], ['--token-url', tokenUrl]].filter(([, value]) => value === undefined).map(([flag]) => flag);
-		throw new UsageError(`OAuth2 client credentials need --client-id, --client-secret and --token-url together; missing ${missing.join(' and ')}.`);
+		const missing = [['--client-id', clientId], ['--client-secret (or --client-private-key)', credential], ['--token-url', tokenUrl]].filter(([, value]) => value === undefined).map(([flag]) => flag);
+		throw new UsageError(`OAuth2 client credentials need --client-id, --client-secret (or --client-private-key) and --token-url together; missing ${missing.join(' and ')}.`);
 	}
 
 	if (oauthGiven === 3) {
-		try {
-			// eslint-disable-next-line no-new
-			new URL(tokenUrl!);
-		} catch {
-			throw new UsageError(`\`--token-url\` expects a URL, got \`${tokenUrl}\`.`);
+		for (const [flag, value] of [['--token-url', tokenUrl], ['--token-audience', audience]] as const) {
+			if (value !== undefined && !URL.canParse(value)) {
+				throw new UsageError(`\`${flag}\` expects a URL, got \`${value}\`.`);
+			}
+		}
+
+		if (privateKeyFile !== undefined && !existsSync(privateKeyFile)) {
+			throw new UsageError(`\`--client-private-key\`: no such file \`${privateKeyFile}\`.`);
+		}
+
+		if (keyAlgorithm !== undefined && !jwtAlgorithms.includes(keyAlgorithm as JwtAlgorithm)) {
+			throw new UsageError(`\`--client-key-algorithm\` expects one of ${jwtAlgorithms.join(', ')}, got \`${keyAlgorithm}\`.`);
+		}
+
+		if ((keyAlgorithm !== undefined || audience !== undefined) && privateKeyFile === undefined) {
+			throw new UsageError('`--client-key-algorithm` and `--token-audience` need --client-private-key.');
 		}
 
 		oauth = {
-			clientId: clientId!, clientSecret: clientSecret!, tokenUrl: tokenUrl!, scope,
+			clientId: clientId!,
+			clientSecret,
+			privateKeyFile,
+			keyAlgorithm,
+			audience,
+			tokenUrl: tokenUrl!,
+			scope,
 		};
-	} else if (scope !== undefined) {
-		throw new UsageError('`--scope` needs --client-id, --client-secret and --token-url.');
+	} else if (scope !== undefined || keyAlgorithm !== undefined || audience !== undefined) {
+		throw new UsageError('`--scope`, `--client-key-algorithm` and `--token-audience` need --client-id, --client-secret (or --client-private-key) and --token-url.');
 	}
 
 	const headers = [...pre.headers, ...asStrings(flags.header).map(value => parseHeaderLine(value))].map(header => checkHeader(header));
@@ -692,7 +732,12 @@ export const helpText = `
 	                                 Remote transport (default: auto = Streamable HTTP,
 	                                 falling back to legacy SSE on 400/404/405)
 	  --client-id ID                 OAuth2 client credentials: client id
-	  --client-secret SECRET         … client secret
+	  --client-secret SECRET         … client secret (HTTP Basic, or form post when
+	                                 the token endpoint asks for it)
+	  --client-private-key FILE      … or a PEM private key: private_key_jwt
+	  --client-key-algorithm ALG     … its JWS algorithm (default: from the key)
+	  --token-audience URL           … the assertion's audience (default: the
+	                                 authorization server's issuer)
 	  --token-url URL                … token endpoint
 	  --scope SCOPE                  … scope to request (optional)
 	  --verify-ssl [true|false|CA]   Verify TLS certificates (default: true), or trust

@@ -105,8 +105,23 @@ test('OAuth client credentials together, with a scope', t => {
 	t.deepEqual(parse(['--client-id', 'id', '--client-secret', 'secret', '--token-url', 'https://auth.test/token', '--scope', 'mcp', 'https://x.test/mcp']).oauth, {
 		clientId: 'id',
 		clientSecret: 'secret',
+		privateKeyFile: undefined,
+		keyAlgorithm: undefined,
+		audience: undefined,
 		tokenUrl: 'https://auth.test/token',
 		scope: 'mcp',
+	});
+});
+
+test('OAuth client credentials with a private key (private_key_jwt)', t => {
+	t.deepEqual(parse(['--client-id', 'id', '--client-private-key', echoServer, '--client-key-algorithm', 'ES256', '--token-audience', 'https://auth.test', '--token-url', 'https://auth.test/token', 'https://x.test/mcp']).oauth, {
+		clientId: 'id',
+		clientSecret: undefined,
+		privateKeyFile: echoServer,
+		keyAlgorithm: 'ES256',
+		audience: 'https://auth.test',
+		tokenUrl: 'https://auth.test/token',
+		scope: undefined,
 	});
 });
 
@@ -124,8 +139,11 @@ const usageErrors: Array<[string[], RegExp]> = [
 	[['--port', 'abc', 'cmd'], /`--port` expects an integer between 0 and 65535, got `abc`/],
 	[['--port', '70000', 'cmd'], /`--port` expects an integer/],
 	[['--port'], /`--port` expects a value/],
-	[['--client-id', 'a', 'https://x.test'], /missing --client-secret and --token-url/],
-	[['--scope', 'a', 'https://x.test'], /`--scope` needs/],
+	[['--client-id', 'a', 'https://x.test'], /missing --client-secret \(or --client-private-key\) and --token-url/],
+	[['--client-id', 'a', '--client-secret', 's', '--client-private-key', 'k.pem', '--token-url', 'https://a.test/t', 'https://x.test'], /either --client-secret or --client-private-key/],
+	[['--client-id', 'a', '--client-private-key', '/no/such.pem', '--token-url', 'https://a.test/t', 'https://x.test'], /no such file/],
+	[['--client-id', 'a', '--client-secret', 's', '--token-url', 'https://a.test/t', '--token-audience', 'https://a.test', 'https://x.test'], /need --client-private-key/],
+	[['--scope', 'a', 'https://x.test'], /`--scope`.* need --client-id/],
 	[['--transport', 'websocket', 'https://x.test'], /`--transport` expects auto, streamablehttp or sse/],
 	[['-H', 'X-Evil', 'a\r\nInjected: 1', 'https://x.test'], /contains a line break/],
 	[['-H', 'Bad Name', 'v', 'https://x.test'], /Invalid header name/],

@@ -1,7 +1,9 @@
 import {Buffer} from 'node:buffer';
+import type {KeyObject} from 'node:crypto';
 import {AuthError, describeError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
 import type {AuthProvider, FetchLike} from './auth-provider.js';
+import {algorithmFor, clientAssertion, type JwtAlgorithm} from './jwt.js';
 
 export type ClientCredentialsOptions = {
 	/**
@@ -9,7 +11,26 @@ export type ClientCredentialsOptions = {
 	*/
 	tokenUrl: string | URL;
 	clientId: string;
-	clientSecret: string;
+	/**
+	The client secret (`client_secret_basic` or `client_secret_post`). Give this or `privateKey`.
+	*/
+	clientSecret?: string;
+	/**
+	A private key for `private_key_jwt` client authentication (RFC 7523): each token request carries a fresh client assertion signed with it. Give this or `clientSecret`. Read a PEM file with `readPrivateKey`.
+	*/
+	privateKey?: KeyObject;
+	/**
+	The JWS algorithm of the client assertion.
+
+	@default inferred from the key: RS256 (RSA), ES256/ES384/ES512 (EC), EdDSA (Ed25519)
+	*/
+	signingAlgorithm?: JwtAlgorithm;
+	/**
+	The client assertion's audience: the authorization server's issuer identifier.
+
+	@default the `issuer` of the authorization server metadata at the token URL's origin (RFC 8414) when its `token_endpoint` is `tokenUrl`, else `tokenUrl`
+	*/
+	audience?: string;
 	/**
 	Space-separated scopes to request.
 	*/
@@ -79,6 +100,7 @@ export function clientCredentials(options: ClientCredentialsOptions): AuthProvid
 	const {
 		clientId,
 		clientSecret,
+		privateKey,
 		scope,
 		clientAuthentication = 'auto',
 		fetch = globalThis.fetch,
@@ -93,22 +115,57 @@ export function clientCredentials(options: ClientCredentialsOptions): AuthProvid
 		throw new TypeError(`Expected \`tokenUrl\` to be a URL, got \`${String(options.tokenUrl)}\``);
 	}
 
-	for (const [name, value] of [['clientId', clientId], ['clientSecret', clientSecret]] as const) {
-		if (typeof value !== 'string' || value === '') {
-			throw new TypeError(`Expected \`${name}\` to be a non-empty string`);
-		}
+	if (typeof clientId !== 'string' || clientId === '') {
+		throw new TypeError('Expected `clientId` to be a non-empty string');
 	}
+
+	if ((clientSecret === undefined) === (privateKey === undefined)) {
+		throw new TypeError('Expected either `clientSecret` or `privateKey`');
+	}
+
+	if (clientSecret !== undefined && (typeof clientSecret !== 'string' || clientSecret === '')) {
+		throw new TypeError('Expected `clientSecret` to be a non-empty string');
+	}
+
+	const signingAlgorithm = privateKey ? options.signingAlgorithm ?? algorithmFor(privateKey) : undefined;
+	let {audience} = options;
 
 	if (!['auto', 'basic', 'post'].includes(clientAuthentication)) {
 		throw new TypeError(`Expected \`clientAuthentication\` to be 'auto', 'basic' or 'post', got \`${String(clientAuthentication)}\``);
 	}
 
 	redactSecret(clientSecret);
-	let method: 'basic' | 'post' = clientAuthentication === 'post' ? 'post' : 'basic';
+	let method: 'basic' | 'post' | 'jwt' = privateKey ? 'jwt' : (clientAuthentication === 'post' ? 'post' : 'basic');
+
+	// The assertion's audience is the authorization server's issuer; find it once from its metadata.
+	const findAudience = async (): Promise<string> => {
+		if (audience !== undefined) {
+			return audience;
+		}
+
+		audience = tokenUrl.href;
+		try {
+			const response = await fetch(new URL('/.well-known/oauth-authorization-server', tokenUrl), {headers: {accept: 'application/json'}});
+			if (response.ok) {
+				const metadata = await response.json() as {issuer?: unknown; token_endpoint?: unknown};
+				if (typeof metadata.issuer === 'string' && metadata.token_endpoint === tokenUrl.href) {
+					audience = metadata.issuer;
+				}
+			} else {
+				await response.body?.cancel();
+			}
+		} catch (error) {
+			logger.debug(`No authorization server metadata at ${tokenUrl.origin}: ${describeError(error)}`);
+		}
+
+		logger.debug(`Client assertions are addressed to ${audience}`);
+		return audience;
+	};
+
 	let token: Token | undefined;
 	let inFlight: Promise<Token> | undefined;
 
-	const request = async (using: 'basic' | 'post') => {
+	const request = async (using: 'basic' | 'post' | 'jwt') => {
 		const form = new URLSearchParams([['grant_type', 'client_credentials']]);
 		if (scope) {
 			form.set('scope', scope);
@@ -118,11 +175,16 @@ export function clientCredentials(options: ClientCredentialsOptions): AuthProvid
 			'content-type': 'application/x-www-form-urlencoded',
 			accept: 'application/json',
 		};
-		if (using === 'basic') {
-			headers['authorization'] = basic(clientId, clientSecret);
+		if (using === 'jwt') {
+			form.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+			form.set('client_assertion', clientAssertion({
+				clientId, audience: await findAudience(), key: privateKey!, algorithm: signingAlgorithm, now: now(),
+			}));
+		} else if (using === 'basic') {
+			headers['authorization'] = basic(clientId, clientSecret!);
 		} else {
 			form.set('client_id', clientId);
-			form.set('client_secret', clientSecret);
+			form.set('client_secret', clientSecret!);
 		}
 
 		let response: Response;

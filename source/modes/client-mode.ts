@@ -1,3 +1,4 @@
+import type {KeyObject} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import process from 'node:process';
 import {finalize, Subject, takeUntil} from 'rxjs';
@@ -5,6 +6,7 @@ import {isLoopbackHost, type CliOptions} from '../cli-arguments.js';
 import type {AuthProvider} from '../auth/auth-provider.js';
 import {bearerToken} from '../auth/static-headers.js';
 import {clientCredentials} from '../auth/client-credentials.js';
+import {readPrivateKey, type JwtAlgorithm} from '../auth/jwt.js';
 import {describeError, UsageError} from '../errors.js';
 import {link, pipeTransport} from '../link.js';
 import {defaultLogger, redactSecret} from '../logger.js';
@@ -50,7 +52,27 @@ function authFor(options: CliOptions, headers: Record<string, string>, environme
 			defaultLogger.warning('The Authorization header given with --headers is replaced by the OAuth access token');
 		}
 
-		return clientCredentials({...options.oauth, fetch, logger: defaultLogger});
+		const {clientId, clientSecret, privateKeyFile, keyAlgorithm, audience, tokenUrl, scope} = options.oauth;
+		let privateKey: KeyObject | undefined;
+		if (privateKeyFile !== undefined) {
+			try {
+				privateKey = readPrivateKey(readFileSync(privateKeyFile));
+			} catch (error) {
+				throw new UsageError(`\`--client-private-key\` ${privateKeyFile}: ${describeError(error)}`);
+			}
+		}
+
+		return clientCredentials({
+			clientId,
+			...(clientSecret === undefined ? {} : {clientSecret}),
+			...(privateKey === undefined ? {} : {privateKey}),
+			...(keyAlgorithm === undefined ? {} : {signingAlgorithm: keyAlgorithm as JwtAlgorithm}),
+			...(audience === undefined ? {} : {audience}),
+			tokenUrl,
+			...(scope === undefined ? {} : {scope}),
+			fetch,
+			logger: defaultLogger,
+		});
 	}
 
 	if (token) {
