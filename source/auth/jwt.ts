@@ -11,18 +11,12 @@ export type JwtAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS
 
 export const jwtAlgorithms: readonly JwtAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
-const digests: Record<JwtAlgorithm, string | undefined> = {
-	RS256: 'sha256',
-	RS384: 'sha384',
-	RS512: 'sha512',
-	PS256: 'sha256',
-	PS384: 'sha384',
-	PS512: 'sha512',
-	ES256: 'sha256',
-	ES384: 'sha384',
-	ES512: 'sha512',
-	EdDSA: undefined,
-};
+/**
+The hash each algorithm signs with (EdDSA hashes internally).
+*/
+function digestOf(algorithm: JwtAlgorithm): string | undefined {
+	return algorithm === 'EdDSA' ? undefined : `sha${algorithm.slice(2)}`;
+}
 
 const curves: Record<string, JwtAlgorithm> = {
 	prime256v1: 'ES256',
@@ -37,7 +31,7 @@ export function readPrivateKey(pem: string | Uint8Array): KeyObject {
 	try {
 		return createPrivateKey({key: typeof pem === 'string' ? pem : Buffer.from(pem), format: 'pem'});
 	} catch (error) {
-		throw new TypeError(`Not a PEM private key: ${(error as Error).message}`);
+		throw new TypeError(`Not a PEM private key: ${(error as Error).message}`, {cause: error});
 	}
 }
 
@@ -74,7 +68,7 @@ Sign a JWT (JWS compact serialization) with node:crypto.
 */
 export function signJwt(payload: Record<string, unknown>, key: KeyObject, algorithm: JwtAlgorithm = algorithmFor(key)): string {
 	const input = `${base64url(JSON.stringify({alg: algorithm, typ: 'JWT'}))}.${base64url(JSON.stringify(payload))}`;
-	const digest = digests[algorithm];
+	const digest = digestOf(algorithm);
 	const signature = sign(digest ?? null, Buffer.from(input), {
 		key,
 		dsaEncoding: 'ieee-p1363',

@@ -4,7 +4,7 @@ import {
 } from 'node:crypto';
 import test from 'ava';
 import {
-	algorithmFor, clientAssertion, readPrivateKey, signJwt, type JwtAlgorithm,
+	algorithmFor, clientAssertion, readPrivateKey, signJwt,
 } from '../../source/auth/jwt.js';
 
 const keys = {
