@@ -36,7 +36,8 @@ async function main(): Promise<void> {
 		exitCode = await runServerMode(options);
 	}
 
-	process.exitCode = exitCode;
+	// The mode has finished its own shutdown; nothing left (a child still exiting, an idle socket) may keep us alive.
+	process.exit(exitCode);
 }
 
 try {

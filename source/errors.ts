@@ -131,7 +131,7 @@ export function describeError(error: unknown): string {
 	let depth = 0;
 	while (cause instanceof Error && depth < 4) {
 		if (!text.includes(cause.message)) {
-			text += `: ${cause.message}`;
+			text += text.endsWith('.') ? ` (${cause.message})` : `: ${cause.message}`;
 		}
 
 		cause = cause.cause;

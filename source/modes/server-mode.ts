@@ -305,6 +305,11 @@ export async function runServerMode(options: CliOptions, logger: Logger = defaul
 		})).subscribe({
 			error(error: unknown) {
 				logger.critical(describeError(error));
+				for (const backend of backends.values()) {
+					backend.close();
+					backend.run?.unsubscribe();
+				}
+
 				resolve(1);
 			},
 		});

@@ -1,11 +1,13 @@
 import {mkdtempSync, writeFileSync} from 'node:fs';
+import {createServer, type AddressInfo} from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
 import {CreateMessageRequestSchema} from '@modelcontextprotocol/sdk/types.js';
-import {echoServer} from '../helpers/fixtures.js';
+import {execa} from 'execa';
+import {cli, echoServer} from '../helpers/fixtures.js';
 import {isAlive, waitForExit} from '../helpers/processes.js';
 import {startServerMode, textOf} from '../helpers/server-mode.js';
 import {remoteStats, startRemoteProcess} from '../helpers/remote.js';
@@ -230,3 +232,20 @@ for (const isolate of [false, true]) {
 		t.like(body.servers.legacy, {state: 'running', kind: 'remote'});
 	});
 }
+
+test('a port in use: a clear error, exit code 1, and no child left behind', async t => {
+	const blocker = createServer();
+	await new Promise<void>(resolve => {
+		blocker.listen(0, '127.0.0.1', resolve);
+	});
+	t.teardown(() => {
+		blocker.close();
+	});
+	const {port} = blocker.address() as AddressInfo;
+	const marker = `rx-mcp-proxy-port-test-${process.pid}-${Date.now()}`;
+	const result = await execa(process.execPath, [cli, '--port', String(port), '--', process.execPath, echoServer, marker], {reject: false, timeout: 30_000});
+	t.is(result.exitCode, 1);
+	t.regex(result.stderr, new RegExp(String.raw`Cannot listen on 127\.0\.0\.1:${port}: the address is already in use`));
+	const leftovers = await execa('pgrep', ['-f', marker], {reject: false});
+	t.is(leftovers.stdout.trim(), '', 'no child left');
+});
