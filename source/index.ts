@@ -83,6 +83,7 @@ export {
 } from './auth/auth-provider.js';
 export {staticHeaders, bearerToken} from './auth/static-headers.js';
 export {clientCredentials, type ClientCredentialsOptions} from './auth/client-credentials.js';
+export {readPrivateKey, type JwtAlgorithm} from './auth/jwt.js';
 export {
 	multiplex,
 	type Multiplexer,
