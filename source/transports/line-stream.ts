@@ -30,6 +30,10 @@ export type LineStreamOptions = {
 	label: string;
 };
 
+function capitalize(text: string): string {
+	return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function preview(text: string): string {
 	const shown = text.length > 120 ? `${text.slice(0, 120)}…` : text;
 	return JSON.stringify(shown);
@@ -170,11 +174,19 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 			}
 
 			const messages = toMessages(value, (reason, item) => {
-				logger.warning(`${label}: skipped a message that is not JSON-RPC 2.0 (${reason}): ${preview(JSON.stringify(item) ?? String(item))}`);
-				const object = typeof item === 'object' && item !== null ? item as Record<string, unknown> : undefined;
+				// The line itself, not the parsed value: re-serializing a hostile value can overflow the stack.
+				logger.warning(`${label}: skipped a message that is not JSON-RPC 2.0 (${reason}): ${preview(line.text)}`);
+				const object = typeof item === 'object' && item !== null && !Array.isArray(item) ? item as Record<string, unknown> : undefined;
 				const id = object?.['id'];
-				if (object && 'method' in object && (typeof id === 'string' || typeof id === 'number')) {
+				if (!object || (typeof id !== 'string' && typeof id !== 'number')) {
+					return;
+				}
+
+				if ('method' in object) {
 					replyToSender(errorResponse(id, errorCodes.invalidRequest, `Invalid request: ${reason}`));
+				} else {
+					// A broken answer still ends the wait of the request it answers.
+					subscriber.next(errorResponse(id, errorCodes.internalError, `${capitalize(label)} sent an invalid response: ${reason}`));
 				}
 			});
 
