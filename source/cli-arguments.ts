@@ -63,6 +63,10 @@ export type CliOptions = {
 	maxSessions: number;
 	restartDelay: number;
 	restartMaxDelay: number;
+	/**
+	How long a shared server may take to answer the proxy's `initialize` before it is restarted.
+	*/
+	startupTimeout: number;
 	// Both.
 	logLevel: LogLevel;
 	/**
@@ -120,6 +124,7 @@ export const meowFlags = {
 	maxSessions: {type: 'string', scope: 'server'},
 	restartDelay: {type: 'string', scope: 'server'},
 	restartMaxDelay: {type: 'string', scope: 'server'},
+	startupTimeout: {type: 'string', scope: 'server'},
 	logLevel: {type: 'string', scope: 'both'},
 	debug: {type: 'boolean', scope: 'both'},
 	maxMessageBytes: {type: 'string', scope: 'both'},
@@ -685,6 +690,7 @@ export function resolveOptions(pre: Prepass, flags: ParsedFlags, input: readonly
 		maxSessions: integer('maxSessions', 10_000, 1, 1_000_000),
 		restartDelay: duration('restartDelay', 1000),
 		restartMaxDelay: duration('restartMaxDelay', 30_000),
+		startupTimeout: duration('startupTimeout', 60_000),
 		logLevel,
 		logMessages: pre.logMessages,
 		maxMessageBytes: size('maxMessageBytes', 128 * 1024 * 1024),
@@ -694,6 +700,12 @@ export function resolveOptions(pre: Prepass, flags: ParsedFlags, input: readonly
 
 	if (options.reconnectMaxDelay < options.reconnectDelay) {
 		throw new UsageError('`--reconnect-max-delay` must not be shorter than `--reconnect-delay`.');
+	}
+
+	for (const [flag, value] of [['session-timeout', options.sessionTimeout], ['startup-timeout', options.startupTimeout]] as const) {
+		if (value <= 0) {
+			throw new UsageError(`\`--${flag}\` must be longer than 0.`);
+		}
 	}
 
 	if (options.restartMaxDelay < options.restartDelay) {
@@ -777,6 +789,8 @@ export const helpText = `
 	  --restart-delay DURATION       First delay before restarting a server that
 	                                 exited (default: 1s)
 	  --restart-max-delay DURATION   Longest restart delay (default: 30s)
+	  --startup-timeout DURATION     Restart a shared server that does not answer
+	                                 initialize within this time (default: 60s)
 
 	Options for both modes
 	  --log-level LEVEL              DEBUG, INFO, WARNING, ERROR or CRITICAL

@@ -142,6 +142,7 @@ function multiplexedBackend(config: ServerConfig, options: CliOptions, logger: L
 		name: label(config),
 		restartDelay: options.restartDelay,
 		restartMaxDelay: options.restartMaxDelay,
+		initializeTimeout: options.startupTimeout,
 		logger,
 	});
 	const run = mux.run$.subscribe();
