@@ -93,3 +93,4 @@ export {
 export {
 	loadNamedServers, type ServerConfig, type StdioServerConfig, type RemoteServerConfig,
 } from './config/named-servers.js';
+export {closeWhen} from './operators/close-when.js';
