@@ -30,6 +30,10 @@ type ServerStatus = {
 	pid: number | undefined;
 	restarts: number;
 	sessions: number;
+	/**
+	Requests sent to a shared server and not answered yet.
+	*/
+	inFlight?: number;
 	lastActivity: string | undefined;
 	lastError?: string;
 	mode: 'multiplexed' | 'isolated';
@@ -157,6 +161,7 @@ function multiplexedBackend(config: ServerConfig, options: CliOptions, logger: L
 				pid: status.state === 'running' ? pid : undefined,
 				restarts: status.restarts,
 				sessions: status.sessions,
+				inFlight: status.inFlight,
 				lastActivity: status.lastActivity,
 				...(status.lastError ? {lastError: status.lastError} : {}),
 				mode: 'multiplexed',
