@@ -1,3 +1,4 @@
+import {redact} from './logger.js';
 import type {
 	Message,
 	Request,
@@ -148,8 +149,11 @@ export function toMessages(value: unknown, onInvalid: (reason: string, value: un
 	return messages;
 }
 
+/**
+A JSON-RPC error response. Registered secrets are redacted from the message: error texts often quote what a peer said (an HTTP body, a child's standard error), and a peer may echo a credential.
+*/
 export function errorResponse(id: RequestId | undefined, code: number, message: string, data?: unknown): ErrorResponse {
-	const error: {code: number; message: string; data?: unknown} = {code, message};
+	const error: {code: number; message: string; data?: unknown} = {code, message: redact(message)};
 	if (data !== undefined) {
 		error.data = data;
 	}

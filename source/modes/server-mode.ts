@@ -11,7 +11,9 @@ import {
 import type {CliOptions} from '../cli-arguments.js';
 import {loadNamedServers, type ServerConfig} from '../config/named-servers.js';
 import {describeError, SpawnError, UsageError} from '../errors.js';
-import {defaultLogger, redactSecret, type Logger} from '../logger.js';
+import {
+	defaultLogger, redact, redactSecret, type Logger,
+} from '../logger.js';
 import {link, pipeTransport} from '../link.js';
 import {httpListener, type Session} from '../listeners/http-listener.js';
 import {guardRequests} from '../operators/guard-requests.js';
@@ -51,16 +53,27 @@ type Backend = {
 	close(): void;
 };
 
+/**
+A child's standard error, forwarded to ours line by line with registered secrets redacted (a server may print the token it was given).
+*/
 function lineWriter(prefix: string): (chunk: string) => void {
 	let partial = '';
 	return chunk => {
 		const lines = (partial + chunk).split('\n');
 		partial = lines.pop()!;
+		if (partial.length > 64 * 1024) {
+			// A child that never ends its line is not buffered without bound.
+			lines.push(partial);
+			partial = '';
+		}
+
 		if (lines.length > 0) {
-			process.stderr.write(lines.map(line => `${prefix}${line}\n`).join(''));
+			process.stderr.write(redact(lines.map(line => `${prefix}${line}\n`).join('')));
 		}
 	};
 }
+
+const secretName = /authorization|key|token|secret|cookie|password|credential/i;
 
 /**
 The servers to run: the default one (the command on the command line) and the named ones (from --named-server-config, or else --named-server).
@@ -103,7 +116,7 @@ function makeUpstream(config: ServerConfig, options: CliOptions, logger: Logger,
 		const headers: Record<string, string> = {};
 		for (const [name, value] of config.headers) {
 			headers[name.toLowerCase()] = value;
-			if (/authorization|key|token|secret|cookie|password/i.test(name)) {
+			if (secretName.test(name)) {
 				redactSecret(value);
 				redactSecret(value.replace(/^\S+\s+/, ''));
 			}
@@ -124,6 +137,12 @@ function makeUpstream(config: ServerConfig, options: CliOptions, logger: Logger,
 			: () => connection;
 	}
 
+	for (const [name, value] of Object.entries(config.env)) {
+		if (secretName.test(name)) {
+			redactSecret(value);
+		}
+	}
+
 	return () => spawnStdio({
 		command: config.command,
 		args: config.args,
@@ -131,7 +150,7 @@ function makeUpstream(config: ServerConfig, options: CliOptions, logger: Logger,
 		cwd: config.cwd,
 		passEnvironment: options.passEnvironment,
 		maxLineBytes: options.maxMessageBytes,
-		stderr: config.name === '' ? 'inherit' : lineWriter(`[${config.name}] `),
+		stderr: lineWriter(config.name === '' ? '' : `[${config.name}] `),
 		logger,
 		onSpawn,
 	});
@@ -163,7 +182,7 @@ function multiplexedBackend(config: ServerConfig, options: CliOptions, logger: L
 				sessions: status.sessions,
 				inFlight: status.inFlight,
 				lastActivity: status.lastActivity,
-				...(status.lastError ? {lastError: status.lastError} : {}),
+				...(status.lastError ? {lastError: redact(status.lastError)} : {}),
 				mode: 'multiplexed',
 				kind: config.kind,
 			};
@@ -220,7 +239,7 @@ function isolatedBackend(config: ServerConfig, options: CliOptions, logger: Logg
 			restarts: Math.max(0, starts - 1),
 			sessions,
 			lastActivity: lastActivity === undefined ? undefined : new Date(lastActivity).toISOString(),
-			...(lastError ? {lastError} : {}),
+			...(lastError ? {lastError: redact(lastError)} : {}),
 			mode: 'isolated',
 			kind: config.kind,
 		}),
