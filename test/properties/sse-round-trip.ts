@@ -65,8 +65,6 @@ function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
 	});
 }
 
-type Written = {kind: 'event'; data: string; id?: string; event?: string} | {kind: 'comment'; text: string};
-
 /**
 What the writer is given: one line of JSON per event (messages of any shape, any Unicode), ids as the event store makes them or arbitrary visible text, event names, and keep-alive comments in between.
 */
