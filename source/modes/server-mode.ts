@@ -299,6 +299,7 @@ export async function runServerMode(options: CliOptions, logger: Logger = defaul
 			maxBodyBytes: options.maxBodyBytes,
 			maxSessions: options.maxSessions,
 			sessionTimeout: options.sessionTimeout,
+			readTimeout: options.readTimeout,
 			status,
 			logger,
 			onListening({url}) {
