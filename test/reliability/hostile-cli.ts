@@ -271,7 +271,15 @@ test.serial('bogus session ids, spoofed Origin and Host, traversal in named-serv
 	}
 
 	const traversals = [
-		'/servers/../mcp', '/servers/%2e%2e/mcp', '/servers/alpha/../../mcp', '/servers/alpha%2Fmcp/mcp', '/servers/alpha/..%2f..%2fstatus', '/servers//mcp', '/servers/ALPHA/mcp', '/servers/alpha/mcp/extra', '//mcp',
+		'/servers/../mcp',
+		'/servers/%2e%2e/mcp',
+		'/servers/alpha/../../mcp',
+		'/servers/alpha%2Fmcp/mcp',
+		'/servers/alpha/..%2f..%2fstatus',
+		'/servers//mcp',
+		'/servers/ALPHA/mcp',
+		'/servers/alpha/mcp/extra',
+		'//mcp',
 	];
 	for (const target of traversals) {
 		// eslint-disable-next-line no-await-in-loop
