@@ -198,7 +198,7 @@ export class StreamableSession extends SessionPort {
 		if (this.store.droppedAfter(key.sequence)) {
 			const bounds = `${this.options.eventStoreLimit} events, ${this.options.eventStoreBytes} characters`;
 			const event = lastEventId.slice(0, 40);
-			this.options.logger.warning(`Session ${this.session.id}: resumed after event ${event}, but later events were dropped to keep the event store within ${bounds}; the replay may be incomplete`);
+			this.options.logger.warning(`Session ${this.session.id}: resumed after event ${event}; later events were dropped to keep the event store within ${bounds}: replay may be incomplete`);
 		}
 
 		const sse = new SseStream(response, this.options.keepAlive, this.headers);
