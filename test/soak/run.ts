@@ -230,7 +230,7 @@ async function main(argv: string[]): Promise<number> {
 	let remote = await startRemote();
 	const server = await startServerModeProxy(remote.url);
 	const ledger = new Ledger();
-	const client = new StdioPeer([`${remote.url}/mcp`, '--reconnect-delay', '200ms', '--reconnect-max-delay', '2s', '--request-timeout', `${requestTimeoutMs}ms`], ledger, {deadline: deadlineMs});
+	const client = new StdioPeer([...(process.env['SOAK_DEBUG'] ? ['--debug'] : []), `${remote.url}/mcp`, '--reconnect-delay', '200ms', '--reconnect-max-delay', '2s', '--request-timeout', `${requestTimeoutMs}ms`], ledger, {deadline: deadlineMs});
 	const initialized = await client.initialize();
 	if (initialized?.kind !== 'result') {
 		throw new Error(`client mode did not initialize: ${client.stderr}`);
@@ -313,6 +313,13 @@ async function main(argv: string[]): Promise<number> {
 	let nextRestart = Date.now() + options.restartIntervalMs;
 	while (Date.now() < chaosDeadline) {
 		const now = Date.now();
+		for (const [name, child, stderr] of [['server mode', server.child, server.stderr()], ['client mode', client.child, client.stderr]] as const) {
+			if (child.exitCode !== null || child.signalCode !== null) {
+				writeFileSync(path.join(os.tmpdir(), 'rx-mcp-proxy-soak-died.log'), stderr);
+				throw new Error(`${name} died (${String(child.exitCode ?? child.signalCode)}); the end of its standard error:\n${stderr.slice(-4000)}`);
+			}
+		}
+
 		if (now >= nextSample) {
 			nextSample += Math.max(5000, options.durationMs / 20);
 			const server_ = measure(serverPid);
