@@ -63,6 +63,14 @@ export type CliOptions = {
 	maxSessions: number;
 	restartDelay: number;
 	restartMaxDelay: number;
+	/**
+	How long a shared server may take to answer the proxy's `initialize` before it is restarted.
+	*/
+	startupTimeout: number;
+	/**
+	How long an HTTP client may take to send a whole request.
+	*/
+	readTimeout: number;
 	// Both.
 	logLevel: LogLevel;
 	/**
@@ -120,6 +128,8 @@ export const meowFlags = {
 	maxSessions: {type: 'string', scope: 'server'},
 	restartDelay: {type: 'string', scope: 'server'},
 	restartMaxDelay: {type: 'string', scope: 'server'},
+	startupTimeout: {type: 'string', scope: 'server'},
+	readTimeout: {type: 'string', scope: 'server'},
 	logLevel: {type: 'string', scope: 'both'},
 	debug: {type: 'boolean', scope: 'both'},
 	maxMessageBytes: {type: 'string', scope: 'both'},
@@ -685,6 +695,8 @@ export function resolveOptions(pre: Prepass, flags: ParsedFlags, input: readonly
 		maxSessions: integer('maxSessions', 10_000, 1, 1_000_000),
 		restartDelay: duration('restartDelay', 1000),
 		restartMaxDelay: duration('restartMaxDelay', 30_000),
+		startupTimeout: duration('startupTimeout', 60_000),
+		readTimeout: duration('readTimeout', 120_000),
 		logLevel,
 		logMessages: pre.logMessages,
 		maxMessageBytes: size('maxMessageBytes', 128 * 1024 * 1024),
@@ -694,6 +706,12 @@ export function resolveOptions(pre: Prepass, flags: ParsedFlags, input: readonly
 
 	if (options.reconnectMaxDelay < options.reconnectDelay) {
 		throw new UsageError('`--reconnect-max-delay` must not be shorter than `--reconnect-delay`.');
+	}
+
+	for (const [flag, value] of [['session-timeout', options.sessionTimeout], ['startup-timeout', options.startupTimeout], ['read-timeout', options.readTimeout]] as const) {
+		if (value <= 0) {
+			throw new UsageError(`\`--${flag}\` must be longer than 0.`);
+		}
 	}
 
 	if (options.restartMaxDelay < options.restartDelay) {
@@ -774,9 +792,13 @@ export const helpText = `
 	  --session-timeout DURATION     Close sessions idle this long (default: 30m)
 	  --max-body-bytes SIZE          Largest request body accepted (default: 16MiB)
 	  --max-sessions N               Most sessions open at once (default: 10000)
+	  --read-timeout DURATION        Time a client has to send a whole request; its
+	                                 headers must come within 30s at most (default: 2m)
 	  --restart-delay DURATION       First delay before restarting a server that
 	                                 exited (default: 1s)
 	  --restart-max-delay DURATION   Longest restart delay (default: 30s)
+	  --startup-timeout DURATION     Restart a shared server that does not answer
+	                                 initialize within this time (default: 60s)
 
 	Options for both modes
 	  --log-level LEVEL              DEBUG, INFO, WARNING, ERROR or CRITICAL

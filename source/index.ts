@@ -94,3 +94,4 @@ export {
 export {
 	loadNamedServers, type ServerConfig, type StdioServerConfig, type RemoteServerConfig,
 } from './config/named-servers.js';
+export {closeWhen} from './operators/close-when.js';

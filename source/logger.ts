@@ -57,13 +57,30 @@ export type LoggerOptions = {
 };
 
 const secrets = new Set<string>();
+const rotatingSecrets = new Set<string>();
 
 /**
-Register a secret (token, API key, client secret) so that no log line ever shows it: it is replaced by `***` wherever it appears. Secrets shorter than 4 characters are not registered (they would mask ordinary text).
+How many rotating secrets (access tokens that are replaced as they expire) are remembered: the newest ones. Fixed secrets are all kept.
 */
-export function redactSecret(secret: string | undefined): void {
-	if (secret && secret.length >= 4) {
+const maxRotatingSecrets = 32;
+
+/**
+Register a secret (token, API key, client secret) so that no log line ever shows it: it is replaced by `***` wherever it appears. Secrets shorter than 4 characters are not registered (they would mask ordinary text). With `rotating`, the secret is one of a series that replace each other (access tokens): only the newest few are kept, so a long run does not grow the list without bound.
+*/
+export function redactSecret(secret: string | undefined, options: {rotating?: boolean} = {}): void {
+	if (!secret || secret.length < 4 || secrets.has(secret)) {
+		return;
+	}
+
+	if (!options.rotating) {
 		secrets.add(secret);
+		return;
+	}
+
+	rotatingSecrets.delete(secret);
+	rotatingSecrets.add(secret);
+	if (rotatingSecrets.size > maxRotatingSecrets) {
+		rotatingSecrets.delete(rotatingSecrets.values().next().value!);
 	}
 }
 
@@ -71,14 +88,16 @@ export function redactSecret(secret: string | undefined): void {
 Replace every registered secret in a text by `***`.
 */
 export function redact(text: string): string {
-	if (secrets.size === 0) {
+	if (secrets.size === 0 && rotatingSecrets.size === 0) {
 		return text;
 	}
 
 	let result = text;
-	for (const secret of secrets) {
-		if (result.includes(secret)) {
-			result = result.replaceAll(secret, '***');
+	for (const list of [secrets, rotatingSecrets]) {
+		for (const secret of list) {
+			if (result.includes(secret)) {
+				result = result.replaceAll(secret, '***');
+			}
 		}
 	}
 

@@ -1,3 +1,4 @@
+import {redact} from './logger.js';
 import type {
 	Message,
 	Request,
@@ -34,9 +35,47 @@ function isId(value: unknown): value is RequestId {
 }
 
 /**
-Whether a parsed JSON value is a JSON-RPC 2.0 message: a request or notification (string `method`), or a response (`id` with `result` or `error`). Returns the reason when it is not.
+How deeply a message may nest objects and arrays. `JSON.parse` takes any depth, but `JSON.stringify` (and every recursive walk) overflows the stack a few thousand levels down, so a deeper message would crash whoever forwards it.
+*/
+export const maxNestingDepth = 1000;
+
+/**
+Whether a parsed JSON value nests objects and arrays deeper than `limit` levels. Iterative: a recursive walk would overflow the stack on the very input it guards against.
+*/
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+	const values: unknown[] = [value];
+	const depths: number[] = [1];
+	while (values.length > 0) {
+		const current = values.pop()!;
+		const depth = depths.pop()!;
+		if (depth > limit) {
+			return true;
+		}
+
+		for (const item of Array.isArray(current) ? current : Object.values(current as Loose)) {
+			if (typeof item === 'object' && item !== null) {
+				values.push(item);
+				depths.push(depth + 1);
+			}
+		}
+	}
+
+	return false;
+}
+
+/**
+Whether a parsed JSON value is a JSON-RPC 2.0 message: a request or notification (string `method`), or a response (`id` with `result` or `error`), nested at most `maxNestingDepth` levels. Returns the reason when it is not.
 */
 export function checkMessage(value: unknown): string | undefined {
+	const reason = checkShape(value);
+	if (reason !== undefined) {
+		return reason;
+	}
+
+	return nestsDeeperThan(value, maxNestingDepth) ? `nested deeper than ${maxNestingDepth} levels` : undefined;
+}
+
+function checkShape(value: unknown): string | undefined {
 	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
 		return 'not a JSON object';
 	}
@@ -78,29 +117,43 @@ export function checkMessage(value: unknown): string | undefined {
 }
 
 /**
-Turn parsed JSON into messages: one for an object, each element for a batch (arrays exist in the 2025-03-26 revision). Invalid entries are reported through `onInvalid` and skipped.
+Turn parsed JSON into messages: one for an object, each element for a batch (arrays exist in the 2025-03-26 revision). Invalid entries (a batch inside a batch among them) are reported through `onInvalid` and skipped.
 */
 export function toMessages(value: unknown, onInvalid: (reason: string, value: unknown) => void): Message[] {
-	if (Array.isArray(value)) {
-		if (value.length === 0) {
-			onInvalid('an empty batch', value);
+	if (!Array.isArray(value)) {
+		const reason = checkMessage(value);
+		if (reason !== undefined) {
+			onInvalid(reason, value);
 			return [];
 		}
 
-		return value.flatMap(item => toMessages(item, onInvalid));
+		return [value as Message];
 	}
 
-	const reason = checkMessage(value);
-	if (reason !== undefined) {
-		onInvalid(reason, value);
+	if (value.length === 0) {
+		onInvalid('an empty batch', value);
 		return [];
 	}
 
-	return [value as Message];
+	const messages: Message[] = [];
+	for (const item of value as unknown[]) {
+		// Batches do not nest; walking into nested arrays would let `[[[[…]]]]` overflow the stack.
+		const reason = Array.isArray(item) ? 'a batch inside a batch' : checkMessage(item);
+		if (reason === undefined) {
+			messages.push(item as Message);
+		} else {
+			onInvalid(reason, item);
+		}
+	}
+
+	return messages;
 }
 
+/**
+A JSON-RPC error response. Registered secrets are redacted from the message: error texts often quote what a peer said (an HTTP body, a child's standard error), and a peer may echo a credential.
+*/
 export function errorResponse(id: RequestId | undefined, code: number, message: string, data?: unknown): ErrorResponse {
-	const error: {code: number; message: string; data?: unknown} = {code, message};
+	const error: {code: number; message: string; data?: unknown} = {code, message: redact(message)};
 	if (data !== undefined) {
 		error.data = data;
 	}

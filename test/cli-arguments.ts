@@ -99,6 +99,8 @@ test('durations and sizes take units', t => {
 		sessionTimeout: 120_000,
 	});
 	t.is(parse(['--request-timeout', '30', 'cmd']).requestTimeout, 30_000);
+	t.like(parse(['--read-timeout', '10s', '--startup-timeout', '500ms', 'cmd']), {readTimeout: 10_000, startupTimeout: 500});
+	t.like(parse(['cmd']), {readTimeout: 120_000, startupTimeout: 60_000});
 });
 
 test('OAuth client credentials together, with a scope', t => {
@@ -152,6 +154,9 @@ const usageErrors: Array<[string[], RegExp]> = [
 	[['--log-level', 'loud', 'cmd'], /`--log-level` expects DEBUG/],
 	[['--request-timeout', 'soon', 'cmd'], /`--request-timeout` expects a duration/],
 	[['--max-body-bytes', 'lots', 'cmd'], /`--max-body-bytes` expects a size/],
+	[['--read-timeout', '0', 'cmd'], /`--read-timeout` must be longer than 0/],
+	[['--startup-timeout', '0s', 'cmd'], /`--startup-timeout` must be longer than 0/],
+	[['--session-timeout', '0', 'cmd'], /`--session-timeout` must be longer than 0/],
 	[['--verify-ssl', 'maybe', 'https://x.test'], /`--verify-ssl` expects true, false or the path of a CA bundle/],
 	[['--named-server', 'bad/name', 'cmd'], /may contain only letters/],
 	[['--named-server', 'a', 'echo "unterminated'], /Unterminated double quote/],

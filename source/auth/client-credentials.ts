@@ -135,6 +135,8 @@ export function clientCredentials(options: ClientCredentialsOptions): AuthProvid
 	}
 
 	redactSecret(clientSecret);
+	// As it travels in a form body (client_secret_post), should the endpoint quote that back.
+	redactSecret(clientSecret === undefined ? undefined : new URLSearchParams([['s', clientSecret]]).toString().slice(2));
 	let method: 'basic' | 'post' | 'jwt' = privateKey ? 'jwt' : (clientAuthentication === 'post' ? 'post' : 'basic');
 
 	// The assertion's audience is the authorization server's issuer; find it once from its metadata.
@@ -177,11 +179,15 @@ export function clientCredentials(options: ClientCredentialsOptions): AuthProvid
 		};
 		if (using === 'jwt') {
 			form.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
-			form.set('client_assertion', clientAssertion({
+			const assertion = clientAssertion({
 				clientId, audience: await findAudience(), key: privateKey!, algorithm: signingAlgorithm, now: now(),
-			}));
+			});
+			redactSecret(assertion, {rotating: true});
+			form.set('client_assertion', assertion);
 		} else if (using === 'basic') {
 			headers['authorization'] = basic(clientId, clientSecret!);
+			// The base64 of id:secret is the secret in disguise, should the endpoint quote it back.
+			redactSecret(headers['authorization'].slice(6));
 		} else {
 			form.set('client_id', clientId);
 			form.set('client_secret', clientSecret!);
@@ -227,7 +233,7 @@ export function clientCredentials(options: ClientCredentialsOptions): AuthProvid
 		}
 
 		const value = reply.access_token;
-		redactSecret(value);
+		redactSecret(value, {rotating: true});
 		if (typeof reply.token_type === 'string' && reply.token_type.toLowerCase() !== 'bearer') {
 			logger.warning(`The token endpoint issued a token of type \`${reply.token_type}\`; sending it as a bearer token`);
 		}

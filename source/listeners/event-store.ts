@@ -60,6 +60,10 @@ export class EventStore {
 	private head = 0;
 	private bytes = 0;
 	private sequence = 0;
+	/**
+	The newest sequence number evicted (or never kept because it was too large).
+	*/
+	private droppedThrough = 0;
 	private readonly maxEvents: number;
 	private readonly maxBytes: number;
 
@@ -83,6 +87,8 @@ export class EventStore {
 			});
 			this.bytes += data.length;
 			this.evict();
+		} else if (this.maxEvents > 0) {
+			this.droppedThrough = sequence;
 		}
 
 		return formatEventId(kind, stream, sequence);
@@ -104,6 +110,13 @@ export class EventStore {
 	}
 
 	/**
+	Whether events that came after `sequence` may have been dropped to keep the store within its bounds, so that a replay from there can be incomplete.
+	*/
+	droppedAfter(sequence: number): boolean {
+		return this.droppedThrough > sequence;
+	}
+
+	/**
 	Whether an event sequence number was handed out by this store.
 	*/
 	issued(sequence: number): boolean {
@@ -122,6 +135,7 @@ export class EventStore {
 			this.events[this.head] = undefined as unknown as StoredEvent;
 			this.head++;
 			this.bytes -= event.data.length;
+			this.droppedThrough = event.sequence;
 		}
 
 		// Compact now and then, so the array does not grow without bound.

@@ -97,6 +97,12 @@ export type HttpListenerOptions = {
 	*/
 	eventStoreLimit?: number;
 	/**
+	Milliseconds a client has to send a whole request, headers and body; a slower one gets 408 and its connection is closed (slow-loris protection). Its headers must come within the same time, and within 30 s at most.
+
+	@default 120000 (2 minutes)
+	*/
+	readTimeout?: number;
+	/**
 	Milliseconds between keep-alive comments on open SSE streams; 0 turns them off.
 
 	@default 20000
@@ -120,8 +126,7 @@ export type HttpListenerOptions = {
 };
 
 const eventStoreBytes = 8 * 1024 * 1024;
-const headersTimeout = 30_000;
-const requestTimeout = 120_000;
+const maxHeadersTimeout = 30_000;
 
 function validateNumbers(options: HttpListenerOptions): void {
 	const {port, keepAliveInterval} = options;
@@ -136,9 +141,11 @@ function validateNumbers(options: HttpListenerOptions): void {
 		}
 	}
 
-	const {sessionTimeout} = options;
-	if (sessionTimeout !== undefined && (typeof sessionTimeout !== 'number' || Number.isNaN(sessionTimeout) || sessionTimeout <= 0)) {
-		throw new TypeError(`Expected \`sessionTimeout\` to be a positive number of milliseconds, got \`${String(sessionTimeout)}\``);
+	for (const name of ['sessionTimeout', 'readTimeout'] as const) {
+		const value = options[name];
+		if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value) || value <= 0)) {
+			throw new TypeError(`Expected \`${name}\` to be a positive number of milliseconds, got \`${String(value)}\``);
+		}
 	}
 
 	if (keepAliveInterval !== undefined && (!Number.isInteger(keepAliveInterval) || keepAliveInterval < 0)) {
@@ -234,6 +241,7 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 		sessionTimeout = 30 * 60 * 1000,
 		eventStoreLimit = 1000,
 		keepAliveInterval = 20_000,
+		readTimeout = 120_000,
 		status = () => ({statusCode: 200, body: {}}),
 		logger = defaultLogger,
 	} = options;
@@ -355,8 +363,10 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 		const server = createServer({
 			noDelay: true,
 			keepAlive: true,
-			headersTimeout,
-			requestTimeout,
+			headersTimeout: Math.min(readTimeout, maxHeadersTimeout),
+			requestTimeout: readTimeout,
+			// How often those two are checked: by default every 30 s, which would let a slow client stay twice as long.
+			connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(Math.min(readTimeout, maxHeadersTimeout) / 4))),
 		}, (request, response) => {
 			try {
 				handle(request, response);

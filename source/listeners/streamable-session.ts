@@ -195,6 +195,12 @@ export class StreamableSession extends SessionPort {
 			return `Unknown Last-Event-ID: ${JSON.stringify(lastEventId.slice(0, 100))}`;
 		}
 
+		if (this.store.droppedAfter(key.sequence)) {
+			const bounds = `${this.options.eventStoreLimit} events, ${this.options.eventStoreBytes} characters`;
+			const event = lastEventId.slice(0, 40);
+			this.options.logger.warning(`Session ${this.session.id}: resumed after event ${event}; later events were dropped to keep the event store within ${bounds}: replay may be incomplete`);
+		}
+
 		const sse = new SseStream(response, this.options.keepAlive, this.headers);
 		for (const event of this.store.after(key)) {
 			if (event.data !== '') {

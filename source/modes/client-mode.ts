@@ -1,7 +1,7 @@
 import type {KeyObject} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import process from 'node:process';
-import {finalize, Subject, takeUntil} from 'rxjs';
+import {finalize, Subject} from 'rxjs';
 import {isLoopbackHost, type CliOptions} from '../cli-arguments.js';
 import type {AuthProvider} from '../auth/auth-provider.js';
 import {bearerToken} from '../auth/static-headers.js';
@@ -10,6 +10,7 @@ import {readPrivateKey, type JwtAlgorithm} from '../auth/jwt.js';
 import {describeError, UsageError} from '../errors.js';
 import {link, pipeTransport} from '../link.js';
 import {defaultLogger, redactSecret} from '../logger.js';
+import {closeWhen} from '../operators/close-when.js';
 import {guardRequests} from '../operators/guard-requests.js';
 import {messageLog} from '../operators/message-log.js';
 import {reconnect} from '../operators/reconnect.js';
@@ -110,6 +111,7 @@ export async function runClientMode(options: CliOptions, environment: NodeJS.Pro
 	}
 
 	const log = options.logMessages === undefined ? undefined : messageLog(options.logMessages);
+	const stop$ = new Subject<void>();
 
 	const upstream = pipeTransport(
 		remote({
@@ -133,9 +135,10 @@ export async function runClientMode(options: CliOptions, environment: NodeJS.Pro
 				log.write(entry);
 			})]
 			: []),
+		// On a signal the remote side closes first, so the requests in flight are answered (with an error) before our standard output closes.
+		closeWhen(stop$),
 	);
 
-	const stop$ = new Subject<void>();
 	let deadline: NodeJS.Timeout | undefined;
 	let finish: (code: number) => void = () => undefined;
 	const startDeadline = () => {
@@ -145,10 +148,7 @@ export async function runClientMode(options: CliOptions, environment: NodeJS.Pro
 		}, shutdownDeadline).unref();
 	};
 
-	const client: Transport = outgoing$ => processStdio({maxLineBytes: options.maxMessageBytes, logger})(outgoing$).pipe(
-		takeUntil(stop$),
-		finalize(startDeadline),
-	);
+	const client: Transport = outgoing$ => processStdio({maxLineBytes: options.maxMessageBytes, logger})(outgoing$).pipe(finalize(startDeadline));
 
 	let signalled = false;
 	const onSignal = (signal: NodeJS.Signals) => {
@@ -160,6 +160,7 @@ export async function runClientMode(options: CliOptions, environment: NodeJS.Pro
 
 		signalled = true;
 		logger.info(`${signal}: closing the session with the remote server`);
+		startDeadline();
 		stop$.next();
 	};
 

@@ -11,7 +11,9 @@ import {
 import type {CliOptions} from '../cli-arguments.js';
 import {loadNamedServers, type ServerConfig} from '../config/named-servers.js';
 import {describeError, SpawnError, UsageError} from '../errors.js';
-import {defaultLogger, redactSecret, type Logger} from '../logger.js';
+import {
+	defaultLogger, redact, redactSecret, type Logger,
+} from '../logger.js';
 import {link, pipeTransport} from '../link.js';
 import {httpListener, type Session} from '../listeners/http-listener.js';
 import {guardRequests} from '../operators/guard-requests.js';
@@ -30,6 +32,10 @@ type ServerStatus = {
 	pid: number | undefined;
 	restarts: number;
 	sessions: number;
+	/**
+	Requests sent to a shared server and not answered yet.
+	*/
+	inFlight?: number;
 	lastActivity: string | undefined;
 	lastError?: string;
 	mode: 'multiplexed' | 'isolated';
@@ -47,16 +53,27 @@ type Backend = {
 	close(): void;
 };
 
+/**
+A child's standard error, forwarded to ours line by line with registered secrets redacted (a server may print the token it was given).
+*/
 function lineWriter(prefix: string): (chunk: string) => void {
 	let partial = '';
 	return chunk => {
 		const lines = (partial + chunk).split('\n');
 		partial = lines.pop()!;
+		if (partial.length > 64 * 1024) {
+			// A child that never ends its line is not buffered without bound.
+			lines.push(partial);
+			partial = '';
+		}
+
 		if (lines.length > 0) {
-			process.stderr.write(lines.map(line => `${prefix}${line}\n`).join(''));
+			process.stderr.write(redact(lines.map(line => `${prefix}${line}\n`).join('')));
 		}
 	};
 }
+
+const secretName = /authorization|key|token|secret|cookie|password|credential/i;
 
 /**
 The servers to run: the default one (the command on the command line) and the named ones (from --named-server-config, or else --named-server).
@@ -99,7 +116,7 @@ function makeUpstream(config: ServerConfig, options: CliOptions, logger: Logger,
 		const headers: Record<string, string> = {};
 		for (const [name, value] of config.headers) {
 			headers[name.toLowerCase()] = value;
-			if (/authorization|key|token|secret|cookie|password/i.test(name)) {
+			if (secretName.test(name)) {
 				redactSecret(value);
 				redactSecret(value.replace(/^\S+\s+/, ''));
 			}
@@ -120,6 +137,12 @@ function makeUpstream(config: ServerConfig, options: CliOptions, logger: Logger,
 			: () => connection;
 	}
 
+	for (const [name, value] of Object.entries(config.env)) {
+		if (secretName.test(name)) {
+			redactSecret(value);
+		}
+	}
+
 	return () => spawnStdio({
 		command: config.command,
 		args: config.args,
@@ -127,7 +150,7 @@ function makeUpstream(config: ServerConfig, options: CliOptions, logger: Logger,
 		cwd: config.cwd,
 		passEnvironment: options.passEnvironment,
 		maxLineBytes: options.maxMessageBytes,
-		stderr: config.name === '' ? 'inherit' : lineWriter(`[${config.name}] `),
+		stderr: lineWriter(config.name === '' ? '' : `[${config.name}] `),
 		logger,
 		onSpawn,
 	});
@@ -142,6 +165,7 @@ function multiplexedBackend(config: ServerConfig, options: CliOptions, logger: L
 		name: label(config),
 		restartDelay: options.restartDelay,
 		restartMaxDelay: options.restartMaxDelay,
+		initializeTimeout: options.startupTimeout,
 		logger,
 	});
 	const run = mux.run$.subscribe();
@@ -156,8 +180,9 @@ function multiplexedBackend(config: ServerConfig, options: CliOptions, logger: L
 				pid: status.state === 'running' ? pid : undefined,
 				restarts: status.restarts,
 				sessions: status.sessions,
+				inFlight: status.inFlight,
 				lastActivity: status.lastActivity,
-				...(status.lastError ? {lastError: status.lastError} : {}),
+				...(status.lastError ? {lastError: redact(status.lastError)} : {}),
 				mode: 'multiplexed',
 				kind: config.kind,
 			};
@@ -214,7 +239,7 @@ function isolatedBackend(config: ServerConfig, options: CliOptions, logger: Logg
 			restarts: Math.max(0, starts - 1),
 			sessions,
 			lastActivity: lastActivity === undefined ? undefined : new Date(lastActivity).toISOString(),
-			...(lastError ? {lastError} : {}),
+			...(lastError ? {lastError: redact(lastError)} : {}),
 			mode: 'isolated',
 			kind: config.kind,
 		}),
@@ -274,6 +299,7 @@ export async function runServerMode(options: CliOptions, logger: Logger = defaul
 			maxBodyBytes: options.maxBodyBytes,
 			maxSessions: options.maxSessions,
 			sessionTimeout: options.sessionTimeout,
+			readTimeout: options.readTimeout,
 			status,
 			logger,
 			onListening({url}) {

@@ -227,7 +227,10 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 		});
 	};
 
-	const unavailable = (id: RequestId) => errorResponse(id, errorCodes.upstreamUnavailable, `${capitalize(name)} is not available${lastError ? `: ${lastError}` : ''}. The proxy is restarting it.`);
+	const unavailable = (id: RequestId) => {
+		const next = stopping ? 'The proxy is shutting down.' : 'The proxy is restarting it.';
+		return errorResponse(id, errorCodes.upstreamUnavailable, `${capitalize(name)} is not available${lastError ? `: ${lastError}` : ''}. ${next}`);
+	};
 
 	const answerInitialize = (session: SessionState, request: Request) => {
 		const parameters = parametersOf(request);
@@ -332,6 +335,8 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 				const requestId = parametersOf(notification)['requestId'] as RequestId | undefined;
 				const upstreamId = requestId === undefined ? undefined : session.inFlight.get(requestId);
 				if (upstreamId === undefined) {
+					// Still waiting for the upstream to start: it never has to see the request.
+					queue = queue.filter(item => item.session !== session || item.message.id !== requestId);
 					return;
 				}
 
@@ -503,10 +508,11 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 	};
 
 	const failInFlight = (reason: string) => {
+		const next = stopping ? 'the proxy is shutting down' : 'it is being restarted';
 		for (const [upstreamId, entry] of requests) {
 			requests.delete(upstreamId);
 			entry.session.inFlight.delete(entry.originalId);
-			deliver(entry.session, errorResponse(entry.originalId, errorCodes.connectionClosed, `${reason} (while handling \`${entry.method}\`); it is being restarted`));
+			deliver(entry.session, errorResponse(entry.originalId, errorCodes.connectionClosed, `${reason} (while handling \`${entry.method}\`); ${next}`));
 		}
 
 		for (const entry of serverRequests.values()) {

@@ -4,6 +4,7 @@ import type {Message} from '../types.js';
 import {errorCodes, LimitError, TransportError} from '../errors.js';
 import type {Logger} from '../logger.js';
 import {
+	checkMessage,
 	errorResponse,
 	isRequest,
 	sniffMessageHead,
@@ -29,6 +30,37 @@ export type LineStreamOptions = {
 	*/
 	label: string;
 };
+
+function capitalize(text: string): string {
+	return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+const maxSalvageAttempts = 16;
+
+/**
+A line that is not JSON but ends with a JSON object: text written without a newline (a progress message, half a line of a crashed write) glued to the message after it. The longest suffix that parses as a JSON-RPC message is that message.
+*/
+export function salvageMessage(text: string): {value: unknown; skipped: number} | undefined {
+	if (!text.endsWith('}')) {
+		return undefined;
+	}
+
+	let start = text.indexOf('{', 1);
+	for (let attempt = 0; attempt < maxSalvageAttempts && start !== -1; attempt++) {
+		try {
+			const value: unknown = JSON.parse(text.slice(start));
+			if (checkMessage(value) === undefined) {
+				return {value, skipped: start};
+			}
+		} catch {
+			// Not there yet.
+		}
+
+		start = text.indexOf('{', start + 1);
+	}
+
+	return undefined;
+}
 
 function preview(text: string): string {
 	const shown = text.length > 120 ? `${text.slice(0, 120)}…` : text;
@@ -114,6 +146,7 @@ export class LineWriter {
 Wire a readable/writable pair carrying newline-delimited JSON-RPC to a subscriber and an outgoing stream.
 
 - Each complete line is parsed once and emitted; a batch array emits its elements.
+- A line that is not JSON but ends with a message (text written without a newline, glued to the next message) keeps that message; the text before it is logged and skipped.
 - A line that is not JSON, not JSON-RPC, or too long is logged with its first bytes and skipped; nothing else is lost. If it was recognizably a request, the sender gets a JSON-RPC error for it; if it was a response, an error response for its id is emitted instead, so the request it answers is not left hanging.
 - A message that cannot be queued because the peer stopped reading is answered with an error (requests) or logged (others).
 
@@ -158,6 +191,14 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 			try {
 				value = JSON.parse(line.text);
 			} catch {
+				const salvaged = salvageMessage(line.text);
+				if (salvaged) {
+					logger.warning(`${label}: skipped ${salvaged.skipped} characters that are not JSON before a message on the same line: ${preview(line.text.slice(0, salvaged.skipped))}`);
+					value = salvaged.value;
+				}
+			}
+
+			if (value === undefined) {
 				logger.warning(`${label}: skipped a line that is not JSON (${line.text.length} characters): ${preview(line.text)}`);
 				const sniffed = sniffMessageHead(line.text.slice(0, 4096));
 				if (sniffed?.kind === 'request') {
@@ -170,11 +211,19 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 			}
 
 			const messages = toMessages(value, (reason, item) => {
-				logger.warning(`${label}: skipped a message that is not JSON-RPC 2.0 (${reason}): ${preview(JSON.stringify(item) ?? String(item))}`);
-				const object = typeof item === 'object' && item !== null ? item as Record<string, unknown> : undefined;
+				// The line itself, not the parsed value: re-serializing a hostile value can overflow the stack.
+				logger.warning(`${label}: skipped a message that is not JSON-RPC 2.0 (${reason}): ${preview(line.text)}`);
+				const object = typeof item === 'object' && item !== null && !Array.isArray(item) ? item as Record<string, unknown> : undefined;
 				const id = object?.['id'];
-				if (object && 'method' in object && (typeof id === 'string' || typeof id === 'number')) {
+				if (!object || (typeof id !== 'string' && typeof id !== 'number')) {
+					return;
+				}
+
+				if ('method' in object) {
 					replyToSender(errorResponse(id, errorCodes.invalidRequest, `Invalid request: ${reason}`));
+				} else {
+					// A broken answer still ends the wait of the request it answers.
+					subscriber.next(errorResponse(id, errorCodes.internalError, `${capitalize(label)} sent an invalid response: ${reason}`));
 				}
 			});
 

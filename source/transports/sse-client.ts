@@ -1,5 +1,5 @@
 import {Observable} from 'rxjs';
-import type {Message, Transport} from '../types.js';
+import type {Message, RequestId, Transport} from '../types.js';
 import {
 	AuthError,
 	ConnectError,
@@ -10,7 +10,9 @@ import {
 	TransportError,
 } from '../errors.js';
 import {defaultLogger} from '../logger.js';
-import {errorResponse, isRequest, sniffMessageHead} from '../message.js';
+import {
+	errorResponse, isNotification, isRequest, sniffMessageHead,
+} from '../message.js';
 import {
 	checkMaxBytes,
 	checkUrl,
@@ -72,6 +74,10 @@ export function sseClient(options: SseClientOptions): Transport {
 		let held: Message[] = [];
 		let ended = false;
 		const postsInFlight = new Set<Promise<void>>();
+		/**
+		Requests whose POST is still open: cancelling one ends it, so a server that stalls holds no connection per cancelled request.
+		*/
+		const requestAborts = new Map<RequestId, AbortController>();
 
 		const fail = (error: Error) => {
 			if (!ended) {
@@ -82,16 +88,21 @@ export function sseClient(options: SseClientOptions): Transport {
 
 		const post = async (message: Message) => {
 			const request = isRequest(message) ? message : undefined;
+			const own = request ? new AbortController() : undefined;
+			if (request) {
+				requestAborts.set(request.id, own!);
+			}
+
 			let response: Response;
 			try {
 				response = await fetch(endpoint!, {
 					method: 'POST',
 					headers: {...fixedHeaders, 'content-type': 'application/json'},
 					body: JSON.stringify(message),
-					signal,
+					signal: own ? AbortSignal.any([signal, own.signal]) : signal,
 				});
 			} catch (error) {
-				if (signal.aborted || isAbort(error)) {
+				if (signal.aborted || (own?.signal.aborted ?? false) || isAbort(error)) {
 					return;
 				}
 
@@ -149,8 +160,17 @@ export function sseClient(options: SseClientOptions): Transport {
 				fail(error instanceof Error ? error : new Error(String(error)));
 			}).finally(() => {
 				postsInFlight.delete(promise);
+				if (isRequest(message)) {
+					requestAborts.delete(message.id);
+				}
 			});
 			postsInFlight.add(promise);
+			if (isNotification(message) && message.method === 'notifications/cancelled') {
+				const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
+				if (requestId !== undefined) {
+					requestAborts.get(requestId)?.abort();
+				}
+			}
 		};
 
 		const onEndpoint = (data: string) => {

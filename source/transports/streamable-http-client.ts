@@ -13,6 +13,7 @@ import {
 import {defaultLogger} from '../logger.js';
 import {
 	errorResponse,
+	isNotification,
 	isRequest,
 	isResponse,
 	sniffMessageHead,
@@ -107,6 +108,10 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 		let held: Message[] | undefined;
 		let initializeId: RequestId | undefined;
 		const postsInFlight = new Set<Promise<void>>();
+		/**
+		The requests whose POST is still open, so that cancelling one also ends its HTTP exchange: a server that stalls must not hold a connection per cancelled request.
+		*/
+		const requestAborts = new Map<RequestId, AbortController>();
 
 		const fail = (error: Error) => {
 			if (ended) {
@@ -232,11 +237,11 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			receive(errorResponse(id, code, message));
 		};
 
-		const fetchOrFail = async (init: RequestInit, message?: Message): Promise<Response | undefined> => {
+		const fetchOrFail = async (init: RequestInit, message?: Message, requestSignal: AbortSignal = signal): Promise<Response | undefined> => {
 			try {
-				return await fetch(url, {...init, signal});
+				return await fetch(url, {...init, signal: requestSignal});
 			} catch (error) {
-				if (signal.aborted || isAbort(error)) {
+				if (requestSignal.aborted || isAbort(error)) {
 					return undefined;
 				}
 
@@ -263,15 +268,16 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 		/**
 		Resume a response stream that ended before its response, with GET and `Last-Event-ID`.
 		*/
-		const resume = async (id: RequestId, method: string, lastEventId: string, retry: number | undefined): Promise<boolean> => {
+		const resume = async (request: Request, lastEventId: string, retry: number | undefined, requestSignal: AbortSignal): Promise<boolean> => {
+			const {id, method} = request;
 			let cursor = lastEventId;
 			let wait = retry ?? defaultRetry;
 			// eslint-disable-next-line no-unmodified-loop-condition -- `ended` changes in callbacks.
-			for (let attempt = 1; attempt <= maxResumeAttempts && !ended; attempt++) {
+			for (let attempt = 1; attempt <= maxResumeAttempts && !ended && !requestSignal.aborted; attempt++) {
 				// eslint-disable-next-line no-await-in-loop
-				await sleep(wait, signal);
+				await sleep(wait, requestSignal);
 				// eslint-disable-next-line no-await-in-loop
-				const response = await fetchOrFail({method: 'GET', headers: headers({accept: 'text/event-stream', 'last-event-id': cursor})});
+				const response = await fetchOrFail({method: 'GET', headers: headers({accept: 'text/event-stream', 'last-event-id': cursor})}, undefined, requestSignal);
 				if (!response) {
 					return true;
 				}
@@ -290,7 +296,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 
 				// eslint-disable-next-line no-await-in-loop
 				const state = await readStream(response.body, `the resumed stream of \`${method}\``, id, method);
-				if (state.answered || ended) {
+				if (state.answered || ended || requestSignal.aborted) {
 					return true;
 				}
 
@@ -298,7 +304,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 				wait = state.retry ?? wait;
 			}
 
-			return false;
+			return requestSignal.aborted;
 		};
 
 		/**
@@ -334,14 +340,15 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			receive(reply);
 		};
 
-		const onEventStream = async (request: Request, body: ReadableStream<Uint8Array>) => {
+		const onEventStream = async (request: Request, body: ReadableStream<Uint8Array>, requestSignal: AbortSignal) => {
 			const {id, method} = request;
 			const state = await readStream(body, `the response stream of \`${method}\``, id, method);
-			if (state.answered || ended || (isAbort(state.error) && signal.aborted)) {
+			// Aborted: the transport closed, or the request was cancelled (nobody waits for its answer).
+			if (state.answered || ended || requestSignal.aborted) {
 				return;
 			}
 
-			if (state.lastEventId !== undefined && await resume(id, method, state.lastEventId, state.retry)) {
+			if (state.lastEventId !== undefined && await resume(request, state.lastEventId, state.retry, requestSignal)) {
 				return;
 			}
 
@@ -351,7 +358,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			}
 		};
 
-		const onJson = async (request: Request, response: Response) => {
+		const onJson = async (request: Request, response: Response, requestSignal: AbortSignal) => {
 			const {id, method} = request;
 			const length = Number(response.headers.get('content-length'));
 			if (length > maxMessageBytes) {
@@ -364,7 +371,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			try {
 				text = await response.text();
 			} catch (error) {
-				if (!signal.aborted) {
+				if (!requestSignal.aborted) {
 					answerFailed(id, method, `Reading the remote server's answer to \`${method}\` failed: ${describeFetchError(error)}`);
 				}
 
@@ -378,11 +385,28 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 
 		const post = async (message: Message) => {
 			const request = isRequest(message) ? message : undefined;
+			if (!request) {
+				await exchange(message, undefined, signal);
+				return;
+			}
+
+			const own = new AbortController();
+			requestAborts.set(request.id, own);
+			try {
+				await exchange(message, request, AbortSignal.any([signal, own.signal]));
+			} finally {
+				if (requestAborts.get(request.id) === own) {
+					requestAborts.delete(request.id);
+				}
+			}
+		};
+
+		const exchange = async (message: Message, request: Request | undefined, requestSignal: AbortSignal) => {
 			const response = await fetchOrFail({
 				method: 'POST',
 				headers: headers({'content-type': 'application/json', accept}),
 				body: JSON.stringify(message),
-			}, message);
+			}, message, requestSignal);
 			if (!response || ended) {
 				void response?.body?.cancel();
 				return;
@@ -404,9 +428,9 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 
 			const type = contentType(response);
 			if (type.includes('text/event-stream') && response.body) {
-				await onEventStream(request, response.body);
+				await onEventStream(request, response.body, requestSignal);
 			} else if (type.includes('application/json')) {
-				await onJson(request, response);
+				await onJson(request, response, requestSignal);
 			} else if (response.status === 202) {
 				// Some servers answer later, on the GET stream.
 				logger.debug(`The remote server accepted \`${request.method}\` (id ${JSON.stringify(request.id)}) without answering; waiting for the answer on the GET stream`);
@@ -543,6 +567,13 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			}
 
 			track(post(message), !isRequest(message));
+			if (isNotification(message) && message.method === 'notifications/cancelled') {
+				// The server was told; the request's own exchange is of no use any more.
+				const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
+				if (requestId !== undefined) {
+					requestAborts.get(requestId)?.abort();
+				}
+			}
 		}
 
 		const deleteSession = async (id: string, version: string | undefined) => {

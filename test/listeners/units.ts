@@ -66,6 +66,19 @@ test('EventStore: ids name their stream, replay is per stream, bounds drop the o
 	t.deepEqual(big.after({kind: 'p', stream: 3, sequence: 4990}).map(event => event.data), ['4994']);
 });
 
+test('EventStore: it knows when a replay from an event can be incomplete', t => {
+	const store = new EventStore({maxEvents: 2, maxBytes: 100});
+	store.append('p', 1, 'a');
+	t.false(store.droppedAfter(1));
+	store.append('p', 1, 'b');
+	store.append('p', 1, 'c');
+	// Event 1 went: a client resuming after event 0 misses it, one resuming after event 1 misses nothing.
+	t.true(store.droppedAfter(0));
+	t.false(store.droppedAfter(1));
+	store.append('g', 2, 'x'.repeat(150));
+	t.true(store.droppedAfter(3), 'an event too large to keep counts as dropped');
+});
+
 const fakeRequest = (headers: Record<string, string>) => ({headers}) as unknown as IncomingMessage;
 
 test('security: Host, Origin, CORS and the API key', t => {

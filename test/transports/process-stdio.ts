@@ -69,3 +69,27 @@ test('a request over the size limit is answered with an error instead of being l
 	t.is(reply.id, 'big');
 	t.is(reply.error.code, -32_003);
 });
+
+test('text glued before a message on the same line is skipped and the message kept; deep or broken responses still answer their request', async t => {
+	const {stdin, stdout, logger, logged} = setup();
+	const outgoing = new Subject<Message>();
+	const received = firstValueFrom(processStdio({stdin, stdout, logger})(outgoing).pipe(toArray()));
+	const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+	stdin.write([
+		'Loading {config}… {"jsonrpc":"2.0","id":1,"method":"ping"}',
+		'{"jsonrpc":"2.0","id":{"result":{"ok":true},"jsonrpc":"2.0","id":2}',
+		`{"jsonrpc":"2.0","id":3,"result":${deep}}`,
+		'{"jsonrpc":"1.0","id":4,"result":{}}',
+		'no message here {"a":1}',
+		'',
+	].join('\n'));
+	stdin.end();
+	t.deepEqual(await received, [
+		{jsonrpc: '2.0', id: 1, method: 'ping'},
+		{result: {ok: true}, jsonrpc: '2.0', id: 2},
+		{jsonrpc: '2.0', id: 3, error: {code: -32_603, message: 'Stdin sent an invalid response: nested deeper than 1000 levels'}},
+		{jsonrpc: '2.0', id: 4, error: {code: -32_603, message: 'Stdin sent an invalid response: `jsonrpc` is not "2.0"'}},
+	]);
+	t.regex(logged.join(''), /skipped 18 characters that are not JSON before a message on the same line: "Loading {config}… "/);
+	t.regex(logged.join(''), /skipped a line that is not JSON \(23 characters\)/);
+});

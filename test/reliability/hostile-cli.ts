@@ -1,0 +1,322 @@
+import {mkdtempSync, writeFileSync} from 'node:fs';
+import {connect, type Socket} from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+import test, {type ExecutionContext} from 'ava';
+import {execa} from 'execa';
+import {
+	assertAccounted,
+	HttpPeer,
+	Ledger,
+	residentBytes,
+	SsePeer,
+	StdioPeer,
+	postHeaders,
+} from '../helpers/accounting.js';
+import {cli, fixture} from '../helpers/fixtures.js';
+import {raw} from '../helpers/raw-http.js';
+import {eventually, startRemoteProcess} from '../helpers/remote.js';
+import {startServerMode, type RunningProxy} from '../helpers/server-mode.js';
+
+/*
+Hostile input on the HTTP faces and the other edges, against the real CLI: whatever comes in, the proxy answers it (or closes the connection when that is the answer), stays up, keeps serving the others, and holds bounded memory.
+*/
+
+const faultyServer = fixture('faulty-server.js');
+const depth = 100_000;
+const deepArray = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+const deepObject = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+const initializeBody = JSON.stringify({
+	jsonrpc: '2.0', id: 1, method: 'initialize', params: {protocolVersion: '2025-06-18', capabilities: {}, clientInfo: {name: 'hostile', version: '1'}},
+});
+
+async function post(url: string, body: string, headers: Record<string, string> = {}) {
+	const response = await fetch(url, {method: 'POST', headers: {...postHeaders, ...headers}, body});
+	return {status: response.status, text: await response.text()};
+}
+
+async function assertHealthy(t: ExecutionContext, proxy: RunningProxy, label: string): Promise<void> {
+	t.is(proxy.process.exitCode, null, `${label}: the proxy is up`);
+	t.true(await eventually(async () => {
+		const {statusCode} = await proxy.status();
+		return statusCode === 200;
+	}, 10_000), `${label}: /status is 200`);
+	const ledger = new Ledger();
+	const peer = new HttpPeer(`${proxy.base}/mcp`, ledger);
+	await peer.initialize();
+	const answer = await peer.call('tools/call', {name: 'echo', arguments: {text: label}});
+	t.is((answer?.result as {content: Array<{text: string}>} | undefined)?.content[0]?.text, label, `${label}: a fresh client is served`);
+	await peer.close();
+}
+
+test.serial('JSON nested 100 000 levels deep, in HTTP bodies of both faces and in a child\'s answer: a clear refusal, never a crash', async t => {
+	const proxy = await startServerMode(t, ['--request-timeout', '5s', '--', process.execPath, faultyServer]);
+	for (const body of [deepArray, `[${deepArray}]`, initializeBody.replace('"capabilities":{}', `"capabilities":${deepObject}`)]) {
+		// eslint-disable-next-line no-await-in-loop
+		const {status, text} = await post(`${proxy.base}/mcp`, body);
+		t.is(status, 400);
+		t.regex(text, /Invalid Request: (?:a batch inside a batch|nested deeper than 1000 levels)/);
+	}
+
+	const ledger = new Ledger();
+	const peer = new HttpPeer(`${proxy.base}/mcp`, ledger);
+	await peer.initialize();
+	const sessionHeaders = {'mcp-session-id': peer.sessionId!, 'mcp-protocol-version': '2025-06-18'};
+	const inSession = await post(`${proxy.base}/mcp`, `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":${deepObject}}`, sessionHeaders);
+	t.is(inSession.status, 400);
+	t.regex(inSession.text, /nested deeper than 1000 levels/);
+
+	const legacy = new SsePeer(proxy.base, ledger);
+	await legacy.initialize();
+	const {endpoint} = (legacy as unknown as {endpoint: string});
+	const viaSse = await post(endpoint, deepArray);
+	t.is(viaSse.status, 400);
+
+	// The child answers with a result nested 100 000 levels deep: the request is answered with an error that says so.
+	const fromChild = await peer.call('tools/call', {name: 'deep', arguments: {depth}});
+	t.regex(fromChild?.message ?? '', /sent an invalid response: nested deeper than 1000 levels/);
+	assertAccounted(t, await ledger.settle(10_000, /nested deeper/));
+	await assertHealthy(t, proxy, 'after deep JSON');
+});
+
+test.serial('client mode: a line nested 100 000 levels deep on standard input is answered with an error; the proxy carries on', async t => {
+	const {urls} = await startRemoteProcess(t);
+	const ledger = new Ledger();
+	const peer = new StdioPeer([urls.mcp], ledger);
+	t.teardown(() => {
+		peer.kill();
+	});
+	await peer.initialize();
+	ledger.send('deep', 'tools/call');
+	peer.child.stdin.write(`{"jsonrpc":"2.0","id":"deep","method":"tools/call","params":${deepObject}}\n${deepArray}\n`);
+	const answer = await ledger.wait('deep', 10_000);
+	t.regex(answer?.message ?? '', /Invalid request: nested deeper than 1000 levels/);
+	const echo = await peer.call('tools/call', {name: 'echo', arguments: {text: 'still here'}});
+	t.is((echo?.result as {content: Array<{text: string}>} | undefined)?.content[0]?.text, 'still here');
+	assertAccounted(t, await ledger.settle(5000, /nested deeper/));
+	t.regex(peer.stderr, /a batch inside a batch/);
+});
+
+/**
+Write `text` one byte every `interval` ms until the socket closes; resolves to what the server sent and how long it took.
+*/
+async function dribble(port: number, text: string, interval: number): Promise<{received: string; ms: number}> {
+	const started = Date.now();
+	const socket: Socket = connect(port, '127.0.0.1');
+	socket.setEncoding('utf8');
+	let received = '';
+	socket.on('data', (chunk: string) => {
+		received += chunk;
+	});
+	socket.on('error', () => {
+		// Reset by the server: that is the answer.
+	});
+	let index = 0;
+	const timer = setInterval(() => {
+		if (index < text.length && !socket.destroyed) {
+			socket.write(text[index++]!);
+		}
+	}, interval);
+	await new Promise<void>(resolve => {
+		socket.once('close', () => {
+			resolve();
+		});
+		setTimeout(() => {
+			socket.destroy();
+		}, 20_000).unref();
+	});
+	clearInterval(timer);
+	return {received, ms: Date.now() - started};
+}
+
+test.serial('slow-loris: clients that send headers or a body too slowly are cut after --read-timeout, while others are served', async t => {
+	const proxy = await startServerMode(t, ['--read-timeout', '2s', '--', process.execPath, faultyServer]);
+	const {port} = new URL(proxy.base);
+	const head = 'POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n';
+	const slowHeaders = `${head}X-Padding: ${'x'.repeat(200)}\r\n\r\n`;
+	const slowBody = `${head}Content-Length: ${initializeBody.length}\r\n\r\n${initializeBody}`;
+	const headerAttackers = Array.from({length: 20}, async () => dribble(Number(port), slowHeaders, 250));
+	// The headers arrive at once, the body a byte at a time.
+	const bodyAttackers = Array.from({length: 20}, async () => {
+		const socket = connect(Number(port), '127.0.0.1');
+		socket.on('error', () => undefined);
+		socket.setEncoding('utf8');
+		let received = '';
+		socket.on('data', (chunk: string) => {
+			received += chunk;
+		});
+		const [head, body] = slowBody.split('\r\n\r\n') as [string, string];
+		socket.write(`${head}\r\n\r\n`);
+		let index = 0;
+		const timer = setInterval(() => {
+			if (index < body.length && !socket.destroyed) {
+				socket.write(body[index++]!);
+			}
+		}, 250);
+		const started = Date.now();
+		await new Promise<void>(resolve => {
+			socket.once('close', () => {
+				resolve();
+			});
+			setTimeout(() => {
+				socket.destroy();
+			}, 20_000).unref();
+		});
+		clearInterval(timer);
+		return {received, ms: Date.now() - started};
+	});
+	// Meanwhile, a normal client.
+	await assertHealthy(t, proxy, 'during slow-loris');
+	const headerResults = await Promise.all(headerAttackers);
+	const bodyResults = await Promise.all(bodyAttackers);
+	for (const {ms, received} of [...headerResults, ...bodyResults]) {
+		t.true(ms < 15_000, `cut after ${ms} ms`);
+		t.regex(received, /^$|^HTTP\/1\.1 408 /);
+	}
+
+	t.true(bodyResults.every(({received}) => received.startsWith('HTTP/1.1 408 ')), 'a slow body is answered 408 Request Timeout');
+	await assertHealthy(t, proxy, 'after slow-loris');
+});
+
+test.serial('thousands of sessions opened and abandoned: bounded by --max-sessions (503 beyond), reaped by --session-timeout, memory bounded', async t => {
+	const proxy = await startServerMode(t, ['--max-sessions', '200', '--session-timeout', '3s', '--', process.execPath, faultyServer]);
+	await assertHealthy(t, proxy, 'warm-up');
+	const pid = proxy.process.pid!;
+	const rssBefore = residentBytes(pid);
+	const statuses = new Map<string, number>();
+	let most = 0;
+	const open = async () => {
+		const {status, text} = await post(`${proxy.base}/mcp`, initializeBody);
+		// A refusal must say why.
+		const key = status === 503 && text.includes('Too many sessions') ? '503 Too many sessions' : String(status);
+		statuses.set(key, (statuses.get(key) ?? 0) + 1);
+	};
+
+	// 1000 Streamable HTTP sessions, 25 at a time, never used again.
+	for (let batch = 0; batch < 40; batch++) {
+		// eslint-disable-next-line no-await-in-loop
+		await Promise.all(Array.from({length: 25}, open));
+		if (batch % 8 === 0) {
+			// eslint-disable-next-line no-await-in-loop
+			const {body} = await proxy.status();
+			most = Math.max(most, body.servers.default.sessions as number);
+		}
+	}
+
+	// 200 legacy SSE sessions whose clients vanish.
+	const legacy = await Promise.all(Array.from({length: 100}, async () => {
+		const controller = new AbortController();
+		const response = await fetch(`${proxy.base}/sse`, {signal: controller.signal});
+		return {controller, status: response.status};
+	}));
+	for (const {controller} of legacy) {
+		controller.abort();
+	}
+
+	t.log('answers by status', Object.fromEntries(statuses), 'most sessions seen', most);
+	t.deepEqual([...statuses.keys()].filter(status => status !== '200' && status !== '503 Too many sessions'), [], 'every initialize is accepted or refused with 503 Too many sessions');
+	t.true((statuses.get('503 Too many sessions') ?? 0) > 0, 'the limit was hit');
+	t.true(most <= 200, 'never more sessions than --max-sessions');
+	t.true(await eventually(async () => {
+		const {body} = await proxy.status();
+		return body.servers.default.sessions === 0;
+	}, 15_000), 'abandoned sessions are reaped');
+	const rssAfter = residentBytes(pid);
+	t.log(`RSS ${Math.round(rssBefore / 1e6)} MB before, ${Math.round(rssAfter / 1e6)} MB after`);
+	// A loose sanity bound, not a measurement: 1300 sessions must not leave their memory behind.
+	t.true(rssAfter - rssBefore < 96 * 1024 * 1024, 'memory stays bounded');
+	await assertHealthy(t, proxy, 'after the flood');
+});
+
+test.serial('bogus session ids, spoofed Origin and Host, traversal in named-server routes, oversized headers and bodies: refused, and nothing reaches a session', async t => {
+	const proxy = await startServerMode(t, ['--max-body-bytes', '64k', '--named-server', 'alpha', `${process.execPath} ${faultyServer}`, '--', process.execPath, faultyServer]);
+	const port = Number(new URL(proxy.base).port);
+	const ledger = new Ledger();
+	const peer = new HttpPeer(`${proxy.base}/mcp`, ledger);
+	await peer.initialize();
+	const alpha = new HttpPeer(`${proxy.base}/servers/alpha/mcp`, ledger);
+	await alpha.initialize();
+	const ping = JSON.stringify({jsonrpc: '2.0', id: 2, method: 'ping'});
+	const refusals: Array<[string, number, number]> = [];
+	const expect = async (label: string, expected: number, options: Parameters<typeof raw>[1]) => {
+		const response = await raw(port, options);
+		refusals.push([label, response.status, expected]);
+	};
+
+	for (const id of ['00000000-0000-0000-0000-000000000000', 'x'.repeat(8000), '../../etc/passwd', `${peer.sessionId!.slice(0, -1)}0`, alpha.sessionId!]) {
+		const headers = {...postHeaders, 'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18'};
+		// eslint-disable-next-line no-await-in-loop
+		await expect(`POST with session id ${id.slice(0, 40)}`, 404, {
+			method: 'POST', path: '/mcp', headers, body: ping,
+		});
+		// eslint-disable-next-line no-await-in-loop
+		await expect(`DELETE with session id ${id.slice(0, 40)}`, 404, {method: 'DELETE', path: '/mcp', headers});
+	}
+
+	await expect('legacy POST with a Streamable HTTP session id', 404, {
+		method: 'POST', path: `/messages/?session_id=${peer.sessionId!}`, headers: postHeaders, body: ping,
+	});
+	await expect('foreign Origin', 403, {
+		method: 'POST', path: '/mcp', headers: {...postHeaders, origin: 'https://evil.example'}, body: initializeBody,
+	});
+	await expect('Origin null', 403, {
+		method: 'POST', path: '/mcp', headers: {...postHeaders, origin: 'null'}, body: initializeBody,
+	});
+	for (const host of ['evil.example', `evil.example:${port}`, '127.0.0.1.evil.example', 'localhost.evil.example:80']) {
+		// eslint-disable-next-line no-await-in-loop
+		await expect(`Host ${host}`, 403, {
+			method: 'POST', path: '/mcp', headers: {...postHeaders, host}, body: initializeBody,
+		});
+	}
+
+	const traversals = [
+		'/servers/../mcp',
+		'/servers/%2e%2e/mcp',
+		'/servers/alpha/../../mcp',
+		'/servers/alpha%2Fmcp/mcp',
+		'/servers/alpha/..%2f..%2fstatus',
+		'/servers//mcp',
+		'/servers/ALPHA/mcp',
+		'/servers/alpha/mcp/extra',
+		'//mcp',
+	];
+	for (const target of traversals) {
+		// eslint-disable-next-line no-await-in-loop
+		await expect(`path ${target}`, 404, {
+			method: 'POST', path: target, headers: postHeaders, body: initializeBody,
+		});
+	}
+
+	await expect('headers over 16 KiB', 431, {method: 'GET', path: '/status', headers: {cookie: 'x'.repeat(20 * 1024)}});
+	await expect('a body over --max-body-bytes', 413, {
+		method: 'POST', path: '/mcp', headers: postHeaders, body: JSON.stringify({
+			jsonrpc: '2.0', id: 1, method: 'x', params: {pad: 'x'.repeat(70 * 1024)},
+		}),
+	});
+	t.deepEqual(refusals.filter(([, status, expected]) => status !== expected), [], 'every hostile request gets the expected refusal');
+	const {body} = await proxy.status();
+	t.is(body.servers.default.sessions, 1, 'no hostile request made a session of the default server');
+	t.is(body.servers.alpha.sessions, 1);
+	const answer = await peer.call('tools/call', {name: 'echo', arguments: {text: 'unharmed'}});
+	t.is((answer?.result as {content: Array<{text: string}>} | undefined)?.content[0]?.text, 'unharmed');
+	assertAccounted(t, await ledger.settle(5000, /^$/));
+});
+
+test.serial('header injection: header values with line breaks, from -H, --header or the config file, are usage errors', async t => {
+	const directory = mkdtempSync(path.join(os.tmpdir(), 'rx-mcp-proxy-hostile-'));
+	const config = path.join(directory, 'servers.json');
+	writeFileSync(config, JSON.stringify({mcpServers: {remote: {url: 'http://127.0.0.1:9/mcp', headers: {'X-Team': 'blue\r\nX-Injected: 1'}}}}));
+	for (const args of [
+		['-H', 'X-Team', 'blue\r\nX-Injected: 1', 'http://127.0.0.1:9/mcp'],
+		['--header', 'X-Team: blue\nX-Injected: 1', 'http://127.0.0.1:9/mcp'],
+		['-H', 'X-Team\r\nX-Injected', 'blue', 'http://127.0.0.1:9/mcp'],
+		['--named-server-config', config],
+	]) {
+		// eslint-disable-next-line no-await-in-loop
+		const {exitCode, stderr, stdout} = await execa(process.execPath, [cli, ...args], {reject: false, timeout: 20_000});
+		t.is(exitCode, 2, `${args.join(' ')} is refused`);
+		t.regex(stderr, /line break|header name/);
+		t.is(stdout, '');
+	}
+});
