@@ -15,11 +15,10 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 		return;
 	}
 
-	response.writeHead(status, {
-		...headers,
-		'Content-Type': 'application/json',
-		'Content-Length': Buffer.byteLength(text),
-	});
+	const all: OutgoingHttpHeaders = headers === undefined ? {} : {...headers};
+	all['content-type'] = 'application/json';
+	all['content-length'] = Buffer.byteLength(text);
+	response.writeHead(status, all);
 	response.end(text);
 }
 
@@ -44,6 +43,61 @@ export function sendEmpty(response: ServerResponse, status: number, headers?: Ou
 
 export type BodyResult = {ok: true; text: string} | {ok: false; reason: 'too-large' | 'aborted'};
 
+type BodyReading = {
+	chunks: Uint8Array[];
+	size: number;
+	limit: number;
+	callback: (result: BodyResult) => void;
+};
+
+const bodyReading = Symbol('bodyReading');
+type ReadRequest = IncomingMessage & {[bodyReading]?: BodyReading | undefined};
+
+// Listeners shared by every request (they find their state on the request): no closures per request.
+function settleBody(request: ReadRequest, result: BodyResult): void {
+	const reading = request[bodyReading];
+	if (!reading) {
+		return;
+	}
+
+	request[bodyReading] = undefined;
+	request.off('data', onBodyData);
+	request.off('end', onBodyEnd);
+	request.off('error', onBodyError);
+	request.off('close', onBodyClose);
+	reading.callback(result);
+}
+
+function onBodyData(this: ReadRequest, chunk: Uint8Array): void {
+	const reading = this[bodyReading]!;
+	reading.size += chunk.length;
+	if (reading.size > reading.limit) {
+		reading.chunks.length = 0;
+		this.pause();
+		settleBody(this, {ok: false, reason: 'too-large'});
+		return;
+	}
+
+	reading.chunks.push(chunk);
+}
+
+function onBodyEnd(this: ReadRequest): void {
+	const {chunks, size} = this[bodyReading]!;
+	const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+	const text = Buffer.isBuffer(body) ? body.toString('utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+	settleBody(this, {ok: true, text});
+}
+
+function onBodyError(this: ReadRequest): void {
+	settleBody(this, {ok: false, reason: 'aborted'});
+}
+
+function onBodyClose(this: ReadRequest): void {
+	if (!this.complete) {
+		settleBody(this, {ok: false, reason: 'aborted'});
+	}
+}
+
 /**
 Read a request body as UTF-8 text, keeping at most `limit` bytes. A declared `Content-Length` over the limit fails at once without reading; a body that grows past it stops being read. Either way the caller answers 413 and the connection is closed after that answer (`Connection: close`), so what the client still sends is never buffered.
 */
@@ -55,53 +109,13 @@ export function readBody(request: IncomingMessage, limit: number, callback: (res
 		return;
 	}
 
-	const chunks: Uint8Array[] = [];
-	let size = 0;
-	let settled = false;
-	const settle = (result: BodyResult) => {
-		if (settled) {
-			return;
-		}
-
-		settled = true;
-		request.off('data', onData);
-		request.off('end', onEnd);
-		request.off('error', onError);
-		request.off('close', onClose);
-		callback(result);
+	(request as ReadRequest)[bodyReading] = {
+		chunks: [], size: 0, limit, callback,
 	};
-
-	const onData = (chunk: Uint8Array) => {
-		size += chunk.length;
-		if (size > limit) {
-			chunks.length = 0;
-			request.pause();
-			settle({ok: false, reason: 'too-large'});
-			return;
-		}
-
-		chunks.push(chunk);
-	};
-
-	const onEnd = () => {
-		const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-		settle({ok: true, text: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')});
-	};
-
-	const onError = () => {
-		settle({ok: false, reason: 'aborted'});
-	};
-
-	const onClose = () => {
-		if (!request.complete) {
-			settle({ok: false, reason: 'aborted'});
-		}
-	};
-
-	request.on('data', onData);
-	request.on('end', onEnd);
-	request.on('error', onError);
-	request.on('close', onClose);
+	request.on('data', onBodyData);
+	request.on('end', onBodyEnd);
+	request.on('error', onBodyError);
+	request.on('close', onBodyClose);
 }
 
 /**

@@ -4,6 +4,7 @@ What a request path asks for: one face of one served server, or the status page.
 export type Route = {kind: 'mcp' | 'sse' | 'messages'; server: string} | {kind: 'status'};
 
 const endpoints = new Set(['mcp', 'sse', 'messages']);
+const defaultMcpRoute: Route = Object.freeze({kind: 'mcp', server: ''});
 
 /**
 Whether a string can name a served server: `''` (the default server) or a non-empty name that survives a round trip through a URL path segment and cannot climb out of it.
@@ -41,6 +42,11 @@ parseRoute('/servers/github/mcp', new Set(['', 'github']));
 ```
 */
 export function parseRoute(target: string | undefined, servers: ReadonlySet<string>): Route | undefined {
+	// The path of nearly every request, answered without splitting it.
+	if (target === '/mcp') {
+		return servers.has('') ? defaultMcpRoute : undefined;
+	}
+
 	if (!target?.startsWith('/')) {
 		return undefined;
 	}

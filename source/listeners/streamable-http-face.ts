@@ -230,10 +230,17 @@ export class StreamableHttpFace {
 		}
 
 		const batch = Array.isArray(parsed);
-		const requests = messages.filter(message => isRequest(message));
-		const initialize = requests.some(message => message.method === 'initialize');
+		const requests: Request[] = [];
+		let initialize = false;
+		for (const message of messages) {
+			if (isRequest(message)) {
+				requests.push(message);
+				initialize ||= message.method === 'initialize';
+			}
+		}
 
-		if (requests.length > 0 && !(accepts(headerValue(request, 'accept'), 'application/json') && accepts(headerValue(request, 'accept'), 'text/event-stream'))) {
+		const accept = requests.length > 0 ? headerValue(request, 'accept') : undefined;
+		if (requests.length > 0 && !(accepts(accept, 'application/json') && accepts(accept, 'text/event-stream'))) {
 			sendRpcError(response, 406, 'Not Acceptable: Client must accept both application/json and text/event-stream');
 			return;
 		}

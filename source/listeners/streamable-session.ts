@@ -27,6 +27,7 @@ export type StreamableSessionOptions = {
 The answer to one POST that carried requests: JSON while nothing but responses came, SSE from the first related message on.
 */
 type Exchange = {
+	readonly session: StreamableSession;
 	readonly stream: number;
 	remaining: number;
 	readonly batch: boolean;
@@ -121,6 +122,7 @@ export class StreamableSession extends SessionPort {
 	*/
 	openExchange(response: ServerResponse, requests: readonly Request[], batch: boolean): void {
 		const exchange: Exchange = {
+			session: this,
 			stream: ++this.streamCounter,
 			remaining: requests.length,
 			batch,
@@ -138,16 +140,21 @@ export class StreamableSession extends SessionPort {
 		}
 
 		this.exchanges.push(exchange);
-		response.once('close', () => {
-			if (exchange.state === 'waiting' && exchange.response === response) {
-				// The client left before we answered: nothing can be delivered any more.
-				exchange.response = undefined;
-				this.lastActivity = Date.now();
-				if (this.session.stateless) {
-					this.end('client-closed');
-				}
+		(response as ExchangeResponse)[exchangeOf] = exchange;
+		response.on('close', onExchangeResponseClose);
+	}
+
+	/**
+	The client left before we answered: nothing can be delivered any more.
+	*/
+	clientLeft(exchange: Exchange, response: ServerResponse): void {
+		if (exchange.state === 'waiting' && exchange.response === response) {
+			exchange.response = undefined;
+			this.lastActivity = Date.now();
+			if (this.session.stateless) {
+				this.end('client-closed');
 			}
-		});
+		}
 	}
 
 	/**
@@ -459,6 +466,18 @@ export class StreamableSession extends SessionPort {
 		if (this.session.stateless) {
 			this.end('answered');
 		}
+	}
+}
+
+const exchangeOf = Symbol('exchange');
+type ExchangeResponse = ServerResponse & {[exchangeOf]?: Exchange};
+
+// One listener for every POST's response (it finds its exchange on the response): no closure per request.
+function onExchangeResponseClose(this: ExchangeResponse): void {
+	const exchange = this[exchangeOf];
+	if (exchange) {
+		this[exchangeOf] = undefined;
+		exchange.session.clientLeft(exchange, this);
 	}
 }
 

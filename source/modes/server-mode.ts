@@ -20,12 +20,10 @@ import {guardRequests} from '../operators/guard-requests.js';
 import {messageLog, type MessageLog} from '../operators/message-log.js';
 import {multiplex, type Multiplexer, type UpstreamState} from '../operators/multiplex.js';
 import {tapMessages} from '../operators/tap-messages.js';
-import {reconnect} from '../operators/reconnect.js';
-import {httpAgent} from '../transports/http-agent.js';
-import {remote} from '../transports/remote.js';
 import {spawnStdio} from '../transports/stdio-child.js';
 import type {Transport, TransportOperator} from '../types.js';
 import {packageVersion} from '../version.js';
+import type {remoteUpstream as remoteUpstreamType} from './remote-upstream.js';
 
 type ServerStatus = {
 	state: UpstreamState;
@@ -111,30 +109,18 @@ function label(config: ServerConfig): string {
 	return config.name === '' ? 'the server' : `server "${config.name}"`;
 }
 
-function makeUpstream(config: ServerConfig, options: CliOptions, logger: Logger, onSpawn: (pid: number) => void): () => Transport {
-	if (config.kind === 'remote') {
-		const headers: Record<string, string> = {};
-		for (const [name, value] of config.headers) {
-			headers[name.toLowerCase()] = value;
-			if (secretName.test(name)) {
-				redactSecret(value);
-				redactSecret(value.replace(/^\S+\s+/, ''));
-			}
-		}
+/**
+What every backend of a run needs: the options, its server's logger, and the remote upstream factory (loaded only when a remote server is configured).
+*/
+type BackendContext = {
+	options: CliOptions;
+	logger: Logger;
+	remoteUpstream: typeof remoteUpstreamType | undefined;
+};
 
-		const dispatcher = httpAgent({verifyTls: true});
-		const connection = remote({
-			url: config.url,
-			transport: config.transport,
-			headers,
-			dispatcher,
-			maxMessageBytes: options.maxMessageBytes,
-			logger,
-		});
-		// Shared (multiplexed) remotes are re-initialized by the multiplexer when they drop; a session's own remote reconnects by itself, replaying that client's handshake.
-		return options.isolateSessions && !options.stateless
-			? () => pipeTransport(connection, reconnect({initialDelay: options.restartDelay, maxDelay: options.restartMaxDelay, logger}))
-			: () => connection;
+function makeUpstream(config: ServerConfig, {options, logger, remoteUpstream}: BackendContext, onSpawn: (pid: number) => void): () => Transport {
+	if (config.kind === 'remote') {
+		return remoteUpstream!(config, options, logger);
 	}
 
 	for (const [name, value] of Object.entries(config.env)) {
@@ -156,9 +142,10 @@ function makeUpstream(config: ServerConfig, options: CliOptions, logger: Logger,
 	});
 }
 
-function multiplexedBackend(config: ServerConfig, options: CliOptions, logger: Logger, perSession: (session: Session) => TransportOperator[]): Backend {
+function multiplexedBackend(config: ServerConfig, context: BackendContext, perSession: (session: Session) => TransportOperator[]): Backend {
+	const {options, logger} = context;
 	let pid: number | undefined;
-	const upstream = makeUpstream(config, options, logger, value => {
+	const upstream = makeUpstream(config, context, value => {
 		pid = value;
 	});
 	const mux: Multiplexer = multiplex(upstream(), {
@@ -193,7 +180,7 @@ function multiplexedBackend(config: ServerConfig, options: CliOptions, logger: L
 	};
 }
 
-function isolatedBackend(config: ServerConfig, options: CliOptions, logger: Logger, perSession: (session: Session) => TransportOperator[], shutdown$: Subject<void>): Backend {
+function isolatedBackend(config: ServerConfig, context: BackendContext, perSession: (session: Session) => TransportOperator[], shutdown$: Subject<void>): Backend {
 	const pids = new Set<number>();
 	let sessions = 0;
 	let starts = 0;
@@ -204,7 +191,7 @@ function isolatedBackend(config: ServerConfig, options: CliOptions, logger: Logg
 		config,
 		connect(session) {
 			let pid: number | undefined;
-			const upstream = makeUpstream(config, options, logger, value => {
+			const upstream = makeUpstream(config, context, value => {
 				pid = value;
 				pids.add(value);
 				starts++;
@@ -261,12 +248,14 @@ export async function runServerMode(options: CliOptions, logger: Logger = defaul
 		...(log ? [tapMessages(log.write, {session: session.id})] : []),
 	];
 
+	// The HTTP client stack is loaded only when a remote server is configured.
+	const remoteModule = configs.some(config => config.kind === 'remote') ? await import('./remote-upstream.js') : undefined;
 	const backends = new Map<string, Backend>();
 	for (const config of configs) {
-		const serverLogger = config.name === '' ? logger : logger.child(`[${config.name}]`);
+		const context: BackendContext = {options, logger: config.name === '' ? logger : logger.child(`[${config.name}]`), remoteUpstream: remoteModule?.remoteUpstream};
 		backends.set(config.name, options.isolateSessions && !options.stateless
-			? isolatedBackend(config, options, serverLogger, perSession, shutdown$)
-			: multiplexedBackend(config, options, serverLogger, perSession));
+			? isolatedBackend(config, context, perSession, shutdown$)
+			: multiplexedBackend(config, context, perSession));
 	}
 
 	const startedAt = Date.now();

@@ -38,7 +38,13 @@ export class LineDecoder {
 				break;
 			}
 
-			this.finish(chunk.subarray(start, end), lines);
+			if (this.pendingBytes === 0 && !this.skipping) {
+				// The common case, a line whole within the chunk: decoded in place, no intermediate views.
+				this.finishWithin(chunk, start, end, lines);
+			} else {
+				this.finish(chunk.subarray(start, end), lines);
+			}
+
 			start = end + 1;
 		}
 
@@ -74,6 +80,18 @@ export class LineDecoder {
 		// Node never reuses a chunk's memory once emitted, so keeping a view is safe.
 		this.pending.push(part);
 		this.pendingBytes += part.length;
+	}
+
+	private finishWithin(chunk: Uint8Array, start: number, end: number, lines: DecodedLine[]): void {
+		if (end - start > this.maxLineBytes) {
+			this.finish(chunk.subarray(start, end), lines);
+			return;
+		}
+
+		const stop = end > start && chunk[end - 1] === carriageReturn ? end - 1 : end;
+		if (stop > start) {
+			lines.push({kind: 'line', text: decodeRange(chunk, start, stop)});
+		}
 	}
 
 	private finish(tail: Uint8Array, lines: DecodedLine[]): void {
@@ -120,6 +138,10 @@ const textDecoder = new TextDecoder();
 
 function decode(bytes: Uint8Array): string {
 	return Buffer.isBuffer(bytes) ? bytes.toString('utf8') : textDecoder.decode(bytes);
+}
+
+function decodeRange(bytes: Uint8Array, start: number, end: number): string {
+	return Buffer.isBuffer(bytes) ? bytes.toString('utf8', start, end) : textDecoder.decode(bytes.subarray(start, end));
 }
 
 function concat(parts: Uint8Array[], limit: number): Uint8Array {

@@ -69,6 +69,8 @@ function preview(text: string): string {
 
 /**
 Writes one JSON line per message, respecting backpressure: while the stream asks us to wait for `drain`, lines queue here up to a byte bound.
+
+Lines written in the same turn of the event loop go out together: the first is written at once, the stream is then corked until the loop has handled the rest of what it polled, so many requests arriving together reach the peer in one system call and one wake-up instead of one each.
 */
 export class LineWriter {
 	private readonly queue: string[] = [];
@@ -76,12 +78,22 @@ export class LineWriter {
 	private readonly writable: Writable;
 	private readonly maxQueueBytes: number;
 	private readonly onDrain: () => void;
+	private readonly endTurn: () => void;
+	private turn: 'idle' | 'open' | 'corked' = 'idle';
 
 	constructor(writable: Writable, maxQueueBytes: number) {
 		this.writable = writable;
 		this.maxQueueBytes = maxQueueBytes;
 		this.onDrain = () => {
 			this.flush();
+		};
+
+		this.endTurn = () => {
+			const corked = this.turn === 'corked';
+			this.turn = 'idle';
+			if (corked) {
+				this.writable.uncork();
+			}
 		};
 
 		writable.on('drain', this.onDrain);
@@ -100,6 +112,14 @@ export class LineWriter {
 		}
 
 		if (this.queue.length === 0 && !this.writable.writableNeedDrain) {
+			if (this.turn === 'idle') {
+				this.turn = 'open';
+				setImmediate(this.endTurn);
+			} else if (this.turn === 'open') {
+				this.turn = 'corked';
+				this.writable.cork();
+			}
+
 			this.writable.write(line);
 			return;
 		}
@@ -117,6 +137,13 @@ export class LineWriter {
 	}
 
 	/**
+	Hand the lines held back in this turn of the event loop to the stream now (when the other side is ending, say).
+	*/
+	flushTurn(): void {
+		this.endTurn();
+	}
+
+	/**
 	Resolves once every queued line has been handed to the stream.
 	*/
 	async flushed(): Promise<void> {
@@ -130,6 +157,7 @@ export class LineWriter {
 	}
 
 	dispose(): void {
+		this.endTurn();
 		this.writable.off('drain', this.onDrain);
 	}
 
@@ -173,6 +201,24 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 		}
 	};
 
+	// The line being handled: an invalid message is quoted from its text, since re-serializing a hostile value can overflow the stack.
+	let currentLine = '';
+	const onInvalid = (reason: string, item: unknown) => {
+		logger.warning(`${label}: skipped a message that is not JSON-RPC 2.0 (${reason}): ${preview(currentLine)}`);
+		const object = typeof item === 'object' && item !== null && !Array.isArray(item) ? item as Record<string, unknown> : undefined;
+		const id = object?.['id'];
+		if (!object || (typeof id !== 'string' && typeof id !== 'number')) {
+			return;
+		}
+
+		if ('method' in object) {
+			replyToSender(errorResponse(id, errorCodes.invalidRequest, `Invalid request: ${reason}`));
+		} else {
+			// A broken answer still ends the wait of the request it answers.
+			subscriber.next(errorResponse(id, errorCodes.internalError, `${capitalize(label)} sent an invalid response: ${reason}`));
+		}
+	};
+
 	const handle = (lines: ReturnType<LineDecoder['push']>) => {
 		for (const line of lines) {
 			if (line.kind === 'oversize') {
@@ -210,25 +256,21 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 				continue;
 			}
 
-			const messages = toMessages(value, (reason, item) => {
-				// The line itself, not the parsed value: re-serializing a hostile value can overflow the stack.
-				logger.warning(`${label}: skipped a message that is not JSON-RPC 2.0 (${reason}): ${preview(line.text)}`);
-				const object = typeof item === 'object' && item !== null && !Array.isArray(item) ? item as Record<string, unknown> : undefined;
-				const id = object?.['id'];
-				if (!object || (typeof id !== 'string' && typeof id !== 'number')) {
-					return;
+			currentLine = line.text;
+			if (Array.isArray(value)) {
+				for (const message of toMessages(value, onInvalid)) {
+					subscriber.next(message);
 				}
 
-				if ('method' in object) {
-					replyToSender(errorResponse(id, errorCodes.invalidRequest, `Invalid request: ${reason}`));
-				} else {
-					// A broken answer still ends the wait of the request it answers.
-					subscriber.next(errorResponse(id, errorCodes.internalError, `${capitalize(label)} sent an invalid response: ${reason}`));
-				}
-			});
+				continue;
+			}
 
-			for (const message of messages) {
-				subscriber.next(message);
+			// One message per line, the usual case: checked without building an array.
+			const reason = checkMessage(value);
+			if (reason === undefined) {
+				subscriber.next(value as Message);
+			} else {
+				onInvalid(reason, value);
 			}
 		}
 	};
@@ -239,6 +281,7 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 
 	const onEnd = () => {
 		handle(decoder.end());
+		writer.flushTurn();
 		onReadableEnd();
 	};
 
@@ -263,6 +306,7 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 			subscriber.error(error);
 		},
 		complete() {
+			writer.flushTurn();
 			// Deferred: the caller may still be setting up when an empty stream completes at once.
 			queueMicrotask(onOutgoingComplete);
 		},
