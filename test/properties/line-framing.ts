@@ -2,22 +2,7 @@ import {Buffer} from 'node:buffer';
 import test from 'ava';
 import fc from 'fast-check';
 import {LineDecoder, type DecodedLine} from '../../source/transports/line-decoder.js';
-
-/**
-Cut `bytes` at the given offsets (any order, duplicates allowed).
-*/
-function chunk(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-	const points = [...new Set(cuts.map(cut => cut % (bytes.length + 1)))].toSorted((a, b) => a - b);
-	const chunks: Uint8Array[] = [];
-	let start = 0;
-	for (const point of points) {
-		chunks.push(bytes.subarray(start, point));
-		start = point;
-	}
-
-	chunks.push(bytes.subarray(start));
-	return chunks;
-}
+import {chunk} from '../helpers/chunk.js';
 
 const texts = (decoded: DecodedLine[]) => decoded.map(line => (line.kind === 'line' ? line.text : '<oversize>'));
 

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import {formatEventId, parseEventId} from '../../source/listeners/event-store.js';
 import {KeepAlive, SseStream} from '../../source/listeners/sse-writer.js';
 import {readEventStream, type EventSourceMessage} from '../../source/transports/sse-reader.js';
+import {chunk} from '../helpers/chunk.js';
 
 /**
 A stand-in for the HTTP response an `SseStream` writes to: it keeps the bytes.
@@ -35,22 +36,6 @@ function capture(): {response: ServerResponse; bytes: () => Uint8Array} {
 		},
 	};
 	return {response: response as unknown as ServerResponse, bytes: () => Buffer.concat(chunks)};
-}
-
-/**
-Cut `bytes` at the given offsets, multi-byte characters included.
-*/
-function chunk(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-	const points = [...new Set(cuts.map(cut => cut % (bytes.length + 1)))].toSorted((a, b) => a - b);
-	const chunks: Uint8Array[] = [];
-	let start = 0;
-	for (const point of points) {
-		chunks.push(bytes.subarray(start, point));
-		start = point;
-	}
-
-	chunks.push(bytes.subarray(start));
-	return chunks;
 }
 
 function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
