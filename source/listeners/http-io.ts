@@ -1,6 +1,7 @@
 import {Buffer} from 'node:buffer';
 import type {IncomingMessage, ServerResponse, OutgoingHttpHeaders} from 'node:http';
 import type {RequestId} from '../types.js';
+import {errorCodes} from '../errors.js';
 
 /*
 Small helpers for plain HTTP replies and bounded request bodies, shared by the faces.
@@ -127,6 +128,38 @@ export function sendTooLarge(response: ServerResponse, limit: number): void {
 	response.once('finish', () => {
 		// Give the client a moment to read the answer before the socket goes.
 		response.socket?.end();
+	});
+}
+
+/**
+Read a request body and parse it as JSON. `callback` gets the parsed value; a body over `limit` is answered 413 and one that is not JSON 400 with a JSON-RPC parse error, and `callback` is not called. A body cut short by the client is dropped: nobody is left to answer.
+
+@example
+```
+readJsonBody(request, response, 4 * 1024 * 1024, parsed => {
+	handle(toMessages(parsed, onInvalid));
+});
+```
+*/
+export function readJsonBody(request: IncomingMessage, response: ServerResponse, limit: number, callback: (parsed: unknown) => void): void {
+	readBody(request, limit, result => {
+		if (!result.ok) {
+			if (result.reason === 'too-large') {
+				sendTooLarge(response, limit);
+			}
+
+			return;
+		}
+
+		let parsed: unknown;
+		try {
+			parsed = JSON.parse(result.text);
+		} catch {
+			sendRpcError(response, 400, 'Parse error: Invalid JSON', {code: errorCodes.parseError});
+			return;
+		}
+
+		callback(parsed);
 	});
 }
 

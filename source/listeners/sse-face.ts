@@ -5,10 +5,9 @@ import {toMessages} from '../message.js';
 import {
 	headerValue,
 	isJsonContentType,
-	readBody,
+	readJsonBody,
 	sendEmpty,
 	sendRpcError,
-	sendTooLarge,
 } from './http-io.js';
 import {queryParameter} from './routes.js';
 import {SessionPort, type SessionEndReason} from './session-port.js';
@@ -109,23 +108,7 @@ export class SseFace {
 			return;
 		}
 
-		readBody(request, context.maxBodyBytes, result => {
-			if (!result.ok) {
-				if (result.reason === 'too-large') {
-					sendTooLarge(response, context.maxBodyBytes);
-				}
-
-				return;
-			}
-
-			let parsed: unknown;
-			try {
-				parsed = JSON.parse(result.text);
-			} catch {
-				sendRpcError(response, 400, 'Parse error: Invalid JSON', {code: errorCodes.parseError});
-				return;
-			}
-
+		readJsonBody(request, response, context.maxBodyBytes, parsed => {
 			let invalid: string | undefined;
 			const messages = toMessages(parsed, reason => {
 				invalid ??= reason;

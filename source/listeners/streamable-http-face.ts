@@ -7,10 +7,9 @@ import {
 	accepts,
 	headerValue,
 	isJsonContentType,
-	readBody,
+	readJsonBody,
 	sendEmpty,
 	sendRpcError,
-	sendTooLarge,
 } from './http-io.js';
 import type {Session} from './session-port.js';
 import type {SessionTable} from './session-table.js';
@@ -191,23 +190,7 @@ export class StreamableHttpFace {
 			}
 		}
 
-		readBody(request, context.maxBodyBytes, result => {
-			if (!result.ok) {
-				if (result.reason === 'too-large') {
-					sendTooLarge(response, context.maxBodyBytes);
-				}
-
-				return;
-			}
-
-			let parsed: unknown;
-			try {
-				parsed = JSON.parse(result.text);
-			} catch {
-				sendRpcError(response, 400, 'Parse error: Invalid JSON', {code: errorCodes.parseError});
-				return;
-			}
-
+		readJsonBody(request, response, context.maxBodyBytes, parsed => {
 			this.postMessages({
 				request, response, server, parsed, existing,
 			});
