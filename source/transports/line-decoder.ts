@@ -10,6 +10,7 @@ export type DecodedLine
 const newline = 0x0A;
 const carriageReturn = 0x0D;
 const headBytes = 4096;
+const maxScratchBytes = 16 * 1024 * 1024;
 
 /**
 Splits a byte stream into `\n`-terminated UTF-8 lines (a `\r` before the `\n` is dropped). Bytes are decoded only once a line is whole, so a multi-byte character split across chunks survives. A line longer than `maxLineBytes` is not buffered: its first bytes are kept for diagnosis and the rest skipped up to the next newline.
@@ -18,6 +19,10 @@ export class LineDecoder {
 	private pending: Uint8Array[] = [];
 	private pendingBytes = 0;
 	private skipping: {head: Uint8Array; bytes: number} | undefined;
+	/**
+	Where a line that spans chunks is joined before decoding, reused from line to line: a fresh buffer of a megabyte costs more to allocate than to fill. Lines over `maxScratchBytes` get a buffer of their own.
+	*/
+	private scratch: Uint8Array | undefined;
 
 	private readonly maxLineBytes: number;
 
@@ -82,6 +87,14 @@ export class LineDecoder {
 		this.pendingBytes += part.length;
 	}
 
+	private scratchOf(bytes: number): Uint8Array {
+		if (!this.scratch || this.scratch.length < bytes) {
+			this.scratch = Buffer.allocUnsafeSlow(Math.min(Math.max(bytes * 1.25, 64 * 1024), maxScratchBytes));
+		}
+
+		return this.scratch;
+	}
+
 	private finishWithin(chunk: Uint8Array, start: number, end: number, lines: DecodedLine[]): void {
 		if (end - start > this.maxLineBytes) {
 			this.finish(chunk.subarray(start, end), lines);
@@ -116,7 +129,7 @@ export class LineDecoder {
 			line = tail;
 		} else {
 			this.pending.push(tail);
-			line = concat(this.pending, total);
+			line = concat(this.pending, total, total <= maxScratchBytes ? this.scratchOf(total) : undefined);
 			this.pending = [];
 			this.pendingBytes = 0;
 		}
@@ -144,8 +157,8 @@ function decodeRange(bytes: Uint8Array, start: number, end: number): string {
 	return Buffer.isBuffer(bytes) ? bytes.toString('utf8', start, end) : textDecoder.decode(bytes.subarray(start, end));
 }
 
-function concat(parts: Uint8Array[], limit: number): Uint8Array {
-	const result = Buffer.allocUnsafe(limit);
+function concat(parts: Uint8Array[], limit: number, into?: Uint8Array): Uint8Array {
+	const result = into ? into.subarray(0, limit) : Buffer.allocUnsafe(limit);
 	let offset = 0;
 	for (const part of parts) {
 		if (offset >= limit) {
