@@ -62,9 +62,10 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 		return;
 	}
 
-	const length = Buffer.byteLength(text);
-	const buffer = takeBuffer(length);
-	utf8Encoder.encodeInto(text, buffer);
+	// UTF-8 takes at most three bytes per UTF-16 unit: with room for that, one pass encodes and counts (pages never written to are never touched).
+	const room = text.length * 3;
+	const buffer = takeBuffer(room <= maxPooledBufferBytes ? room : Buffer.byteLength(text));
+	const length = utf8Encoder.encodeInto(text, buffer).written;
 	all['content-length'] = length;
 	response.writeHead(status, all);
 	// The buffer goes back to the pool only once the socket is done with it; a body whose response fails is left to the collector.
