@@ -130,14 +130,30 @@ test('browser sign-in: defaults, a pre-registered client, and the headless switc
 		authDir: undefined, callbackPort: undefined, browserCommand: undefined, clientId: undefined, clientSecret: undefined, clientMetadataUrl: undefined, scope: undefined, timeout: 300_000, reset: false,
 	});
 	const options = parse([
-		'--client-id', 'pre', '--client-secret', 'shh', '--scope', 'read write', '--auth-dir', '/tmp/auth', '--callback-port', '8765',
-		'--browser-command', 'firefox --new-window', '--sign-in-timeout', '2m', '--reset-auth', '--client-metadata-url', 'https://app.example/client.json', 'https://x.test/mcp',
+		'--client-id',
+		'pre',
+		'--client-secret',
+		'shh',
+		'--scope',
+		'read write',
+		'--auth-dir',
+		'/tmp/auth',
+		'--callback-port',
+		'8765',
+		'--browser-command',
+		'firefox --new-window',
+		'--sign-in-timeout',
+		'2m',
+		'--reset-auth',
+		'--client-metadata-url',
+		'https://app.example/client.json',
+		'https://x.test/mcp',
 	]);
 	t.is(options.oauth, undefined);
 	t.deepEqual(options.signIn, {
 		authDir: '/tmp/auth', callbackPort: 8765, browserCommand: ['firefox', '--new-window'], clientId: 'pre', clientSecret: 'shh', clientMetadataUrl: 'https://app.example/client.json', scope: 'read write', timeout: 120_000, reset: true,
 	});
-	t.is(parse(['--no-browser', '--browser-command', 'x', 'https://x.test/mcp']).signIn.browserCommand, false);
+	t.false(parse(['--no-browser', '--browser-command', 'x', 'https://x.test/mcp']).signIn.browserCommand);
 	t.like(parse(['https://x.test/mcp'], {MCP_PROXY_AUTH_DIR: '/srv/auth', MCP_PROXY_BROWSER: 'w3m'}).signIn, {authDir: '/srv/auth', browserCommand: ['w3m']});
 	// With --token-url the same flags mean client credentials, not a pre-registered client.
 	t.like(parse(['--client-id', 'id', '--client-secret', 's', '--token-url', 'https://a.test/t', 'https://x.test/mcp']).signIn, {clientId: undefined, clientSecret: undefined});
