@@ -1,6 +1,6 @@
 import {spawn} from 'node:child_process';
 import process from 'node:process';
-import {describeError} from '../errors.js';
+import {AuthError, describeError} from '../errors.js';
 import {defaultLogger, type Logger} from '../logger.js';
 
 export type OpenBrowserOptions = {
@@ -35,7 +35,7 @@ export function systemBrowserCommand(platform: NodeJS.Platform = process.platfor
 }
 
 /**
-Show the user a sign-in URL: always printed to standard error (for machines without a browser, or when the browser does not come up), and opened with the browser command unless `command` is `false`. The command runs detached, without a shell, with the URL as one argument; it failing is logged, not thrown (the printed URL still works).
+Show the user a sign-in URL: always printed to standard error (for machines without a browser, or when the browser does not come up), and opened with the browser command unless `command` is `false`. The command runs detached, without a shell, with the URL as one argument; it failing is logged, not thrown (the printed URL still works). Only `https:` and `http:` URLs are accepted: the URL comes from the authorization server's metadata, and a hostile server must not make the system opener run a `file:` path or another protocol handler.
 
 @example
 ```
@@ -44,6 +44,14 @@ openBrowser(new URL('https://auth.example.com/authorize?…'), {command: false})
 */
 export function openBrowser(url: URL, options: OpenBrowserOptions = {}): void {
 	const {command = systemBrowserCommand(), logger = defaultLogger} = options;
+	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+		throw new AuthError(`Refusing to open the sign-in URL: its scheme \`${url.protocol}\` is not https: or http:`);
+	}
+
+	if (/[\s"'`<>\\^|]/.test(url.href)) {
+		throw new AuthError('Refusing to open the sign-in URL: it contains characters a URL never needs');
+	}
+
 	if (command !== false && command.length === 0) {
 		throw new TypeError('Expected `command` to have at least one word, or to be `false`');
 	}
