@@ -60,6 +60,10 @@ export type CliOptions = {
 		scope: string | undefined;
 		timeout: number;
 		/**
+		Sign in with the device authorization grant (RFC 8628) instead of a browser redirect.
+		*/
+		deviceCode: boolean;
+		/**
 		Forget the stored tokens and registration of this server before starting.
 		*/
 		reset: boolean;
@@ -135,6 +139,7 @@ export const meowFlags = {
 	clientMetadataUrl: {type: 'string', scope: 'client'},
 	signInTimeout: {type: 'string', scope: 'client'},
 	resetAuth: {type: 'boolean', scope: 'client'},
+	deviceCode: {type: 'boolean', scope: 'client'},
 	reconnectDelay: {type: 'string', scope: 'client'},
 	reconnectMaxDelay: {type: 'string', scope: 'client'},
 	maxQueuedMessages: {type: 'string', scope: 'client'},
@@ -657,6 +662,7 @@ export function resolveOptions(pre: Prepass, flags: ParsedFlags, input: readonly
 		scope: clientCredentialsWanted ? undefined : scope,
 		timeout: asString(flags.signInTimeout) === undefined ? 300_000 : parseDuration('sign-in-timeout', asString(flags.signInTimeout)!),
 		reset: flags.resetAuth === true,
+		deviceCode: flags.deviceCode === true,
 	};
 
 	const headers = [...pre.headers, ...asStrings(flags.header).map(value => parseHeaderLine(value))].map(header => checkHeader(header));
@@ -808,6 +814,7 @@ export const helpText = `
 	                                 MCP_PROXY_AUTH_DIR)
 	  --reset-auth                   Forget this server's tokens and registration first
 	  --no-browser                   Only print the sign-in URL (headless machines)
+	  --device-code                  Sign in with a code on another device (RFC 8628)
 	  --browser-command COMMAND      Open the sign-in URL with COMMAND URL (env
 	                                 MCP_PROXY_BROWSER; default: xdg-open/open)
 	  --callback-port N              Port of the loopback redirect URI (default: one

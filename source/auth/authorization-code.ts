@@ -9,6 +9,7 @@ import {AuthError, describeError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
 import type {AuthProvider, FetchLike} from './auth-provider.js';
 import {listenForCallback} from './callback-server.js';
+import {deviceAuthorization, deviceCodeGrantType} from './device-code.js';
 import {openBrowser} from './open-browser.js';
 import type {StoredAuth, TokenStore} from './token-store.js';
 
@@ -49,6 +50,12 @@ export type AuthorizationCodeOptions = {
 	@default the system's browser opener
 	*/
 	browserCommand?: readonly string[] | false;
+	/**
+	Sign in with the device authorization grant (RFC 8628) instead of a browser redirect: the user opens a URL and enters a code on any device; no loopback callback is needed.
+
+	@default false
+	*/
+	deviceCode?: boolean;
 	/**
 	How long to wait for the user to sign in, in milliseconds.
 
@@ -146,6 +153,7 @@ export function authorizationCode(options: AuthorizationCodeOptions): AuthProvid
 		clientMetadataUrl,
 		scope,
 		browserCommand,
+		deviceCode = false,
 		signInTimeout = 300_000,
 		maxStepUps = 2,
 		refreshMargin = 60_000,
@@ -171,7 +179,7 @@ export function authorizationCode(options: AuthorizationCodeOptions): AuthProvid
 	const clientMetadata = (): OAuthClientMetadata => ({
 		client_name: 'mcp-proxy (rx-mcp-proxy)',
 		redirect_uris: [redirectUrl()],
-		grant_types: ['authorization_code', 'refresh_token'],
+		grant_types: ['authorization_code', 'refresh_token', ...(deviceCode ? [deviceCodeGrantType] : [])],
 		response_types: ['code'],
 		token_endpoint_auth_method: clientSecret === undefined ? 'none' : 'client_secret_basic',
 		...(scope === undefined ? {} : {scope}),
@@ -303,6 +311,31 @@ export function authorizationCode(options: AuthorizationCodeOptions): AuthProvid
 		logger.info(`Signed in to ${host}; the tokens are kept in ${store.file}`);
 	};
 
+	const deviceSignIn = async (challenge: {scope?: string}) => {
+		const {discovery} = record!;
+		const metadata = discovery?.authorizationServerMetadata as {device_authorization_endpoint?: unknown; token_endpoint?: string} | undefined;
+		const client = await sdkProvider.clientInformation();
+		if (typeof metadata?.device_authorization_endpoint !== 'string' || !metadata.token_endpoint || !client) {
+			throw new AuthError(`The authorization server of ${host} offers no device authorization endpoint (RFC 8628); sign in with the browser instead (without --device-code)`);
+		}
+
+		logger.info(`${host} asks you to sign in`);
+		// The scope as the SDK chooses it: the challenge's, else the resource's scopes_supported, else ours.
+		const wanted = challenge.scope ?? discovery?.resourceMetadata?.scopes_supported?.join(' ') ?? scope;
+		const tokens = await deviceAuthorization({
+			deviceAuthorizationEndpoint: metadata.device_authorization_endpoint,
+			tokenEndpoint: metadata.token_endpoint,
+			client,
+			...(wanted ? {scope: wanted} : {}),
+			...(discovery?.resourceMetadata?.resource === undefined ? {} : {resource: discovery.resourceMetadata.resource}),
+			timeout: signInTimeout,
+			fetch,
+			logger,
+		});
+		await sdkProvider.saveTokens({...tokens, issuer: discovery!.authorizationServerUrl});
+		logger.info(`Signed in to ${host}; the tokens are kept in ${store.file}`);
+	};
+
 	const authorize = async (reason: Reason, challenge: {scope?: string; resourceMetadataUrl?: URL}, refused: string | undefined) => store.withLock(async () => {
 		const fresh = await store.load();
 		const freshHeader = fresh.tokens?.access_token ? `Bearer ${fresh.tokens.access_token}` : undefined;
@@ -350,7 +383,7 @@ export function authorizationCode(options: AuthorizationCodeOptions): AuthProvid
 			throw new AuthError(`Authorization with ${host} needs a sign-in, but no authorization URL came out`);
 		}
 
-		await signIn(pending, challenge);
+		await (deviceCode ? deviceSignIn(challenge) : signIn(pending, challenge));
 	});
 
 	let inFlight: Promise<void> | undefined;

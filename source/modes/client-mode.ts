@@ -102,6 +102,7 @@ function authFor(options: CliOptions, headers: Record<string, string>, environme
 		...(signIn.scope === undefined ? {} : {scope: signIn.scope}),
 		...(signIn.callbackPort === undefined ? {} : {callbackPort: signIn.callbackPort}),
 		...(signIn.browserCommand === undefined ? {} : {browserCommand: signIn.browserCommand}),
+		deviceCode: signIn.deviceCode,
 		signInTimeout: signIn.timeout,
 		fetch,
 		logger: defaultLogger,

@@ -22,7 +22,8 @@ export type OAuthServerUrls = {
 
 export type OAuthServerStats = {
 	authorizations: Array<{client_id: string; scope: string | undefined; resource: string | undefined; code_challenge_method: string; redirect_uri: string}>;
-	tokenRequests: {authorization_code: number; refresh_token: number};
+	tokenRequests: {authorization_code: number; refresh_token: number; device_code: number};
+	deviceAuthorizations: number;
 	registrations: number;
 	unauthorized: number;
 	forbidden: number;

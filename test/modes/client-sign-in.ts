@@ -186,3 +186,24 @@ test.serial('API_ACCESS_TOKEN turns the sign-in off: a 401 is an error, no brows
 	t.deepEqual(await sandbox.opened(), []);
 	t.is(await authorizationCount(urls), 0);
 });
+
+test.serial('--device-code: the user enters a code on another device (RFC 8628); no callback, no browser', async t => {
+	const urls = await startOAuthServer(t);
+	const sandbox = await signInSandbox(t);
+	const {client, transport, stderr} = await connectThroughProxy(t, urls.mcp, {args: [...sandbox.args, '--device-code'], env: sandbox.env, connect: false});
+	const connected = client.connect(transport);
+	t.true(await eventually(() => /http:\/\/\S+\/device\?user_code=\S+/.test(stderr()), 20_000));
+	const url = /http:\/\/\S+\/device\?user_code=\S+/.exec(stderr())![0];
+	t.regex(stderr(), /the code [\dA-F-]{8}/);
+	// The user, on a phone.
+	const page = await fetch(url);
+	t.is(page.status, 200);
+	await connected;
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'device'}})), 'device');
+	const stats = await oauthStats(urls);
+	t.is(stats.deviceAuthorizations, 1);
+	t.true(stats.tokenRequests.device_code >= 1);
+	t.is(stats.authorizations.length, 0, 'no browser redirect');
+	t.deepEqual(await sandbox.opened(), []);
+	t.false(stderr().includes(stats.lastAuthorization!.replace('Bearer ', '')));
+});
