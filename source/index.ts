@@ -101,3 +101,4 @@ export {
 } from './auth/token-store.js';
 export {listenForCallback, type CallbackOptions, type CallbackServer} from './auth/callback-server.js';
 export {openBrowser, systemBrowserCommand, type OpenBrowserOptions} from './auth/open-browser.js';
+export {deviceAuthorization, deviceCodeGrantType, type DeviceAuthorizationOptions} from './auth/device-code.js';
