@@ -64,6 +64,10 @@ export type CliOptions = {
 		*/
 		deviceCode: boolean;
 		/**
+		Sign in (if the server asks) and exit, without serving MCP on standard input and output.
+		*/
+		only: boolean;
+		/**
 		Forget the stored tokens and registration of this server before starting.
 		*/
 		reset: boolean;
@@ -140,6 +144,7 @@ export const meowFlags = {
 	signInTimeout: {type: 'string', scope: 'client'},
 	resetAuth: {type: 'boolean', scope: 'client'},
 	deviceCode: {type: 'boolean', scope: 'client'},
+	signIn: {type: 'boolean', scope: 'client'},
 	reconnectDelay: {type: 'string', scope: 'client'},
 	reconnectMaxDelay: {type: 'string', scope: 'client'},
 	maxQueuedMessages: {type: 'string', scope: 'client'},
@@ -663,6 +668,7 @@ export function resolveOptions(pre: Prepass, flags: ParsedFlags, input: readonly
 		timeout: asString(flags.signInTimeout) === undefined ? 300_000 : parseDuration('sign-in-timeout', asString(flags.signInTimeout)!),
 		reset: flags.resetAuth === true,
 		deviceCode: flags.deviceCode === true,
+		only: flags.signIn === true,
 	};
 
 	const headers = [...pre.headers, ...asStrings(flags.header).map(value => parseHeaderLine(value))].map(header => checkHeader(header));
@@ -813,6 +819,7 @@ export const helpText = `
 	                                 ~/.config, then rx-mcp-proxy/auth; env
 	                                 MCP_PROXY_AUTH_DIR)
 	  --reset-auth                   Forget this server's tokens and registration first
+	  --sign-in                      Sign in (if the server asks) and exit
 	  --no-browser                   Only print the sign-in URL (headless machines)
 	  --device-code                  Sign in with a code on another device (RFC 8628)
 	  --browser-command COMMAND      Open the sign-in URL with COMMAND URL (env

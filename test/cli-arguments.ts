@@ -127,7 +127,7 @@ test('OAuth client credentials with a private key (private_key_jwt)', t => {
 
 test('browser sign-in: defaults, a pre-registered client, and the headless switches', t => {
 	t.deepEqual(parse(['https://x.test/mcp']).signIn, {
-		authDir: undefined, callbackPort: undefined, browserCommand: undefined, clientId: undefined, clientSecret: undefined, clientMetadataUrl: undefined, scope: undefined, timeout: 300_000, reset: false, deviceCode: false,
+		authDir: undefined, callbackPort: undefined, browserCommand: undefined, clientId: undefined, clientSecret: undefined, clientMetadataUrl: undefined, scope: undefined, timeout: 300_000, reset: false, deviceCode: false, only: false,
 	});
 	const options = parse([
 		'--client-id',
@@ -151,7 +151,7 @@ test('browser sign-in: defaults, a pre-registered client, and the headless switc
 	]);
 	t.is(options.oauth, undefined);
 	t.deepEqual(options.signIn, {
-		authDir: '/tmp/auth', callbackPort: 8765, browserCommand: ['firefox', '--new-window'], clientId: 'pre', clientSecret: 'shh', clientMetadataUrl: 'https://app.example/client.json', scope: 'read write', timeout: 120_000, reset: true, deviceCode: false,
+		authDir: '/tmp/auth', callbackPort: 8765, browserCommand: ['firefox', '--new-window'], clientId: 'pre', clientSecret: 'shh', clientMetadataUrl: 'https://app.example/client.json', scope: 'read write', timeout: 120_000, reset: true, deviceCode: false, only: false,
 	});
 	t.false(parse(['--no-browser', '--browser-command', 'x', 'https://x.test/mcp']).signIn.browserCommand);
 	t.like(parse(['https://x.test/mcp'], {MCP_PROXY_AUTH_DIR: '/srv/auth', MCP_PROXY_BROWSER: 'w3m'}).signIn, {authDir: '/srv/auth', browserCommand: ['w3m']});

@@ -281,7 +281,9 @@ export function authorizationCode(options: AuthorizationCodeOptions): AuthProvid
 				throw error;
 			}
 
-			throw new AuthError(`Authorization with ${host} failed: ${describeError(error)}`, {cause: error});
+			// Without authorization server metadata the server may not speak OAuth at all.
+			const hint = record?.discovery?.authorizationServerMetadata ? '' : ' (the server answered 401 and publishes no OAuth metadata; if it expects a fixed token, set API_ACCESS_TOKEN or pass -H Authorization \'Bearer TOKEN\')';
+			throw new AuthError(`Authorization with ${host} failed: ${describeError(error)}${hint}`, {cause: error});
 		}
 	};
 

@@ -20,6 +20,7 @@ import {fetchWith, httpAgent} from '../transports/http-agent.js';
 import {processStdio} from '../transports/process-stdio.js';
 import {remote} from '../transports/remote.js';
 import type {Transport} from '../types.js';
+import {signInOnly} from './sign-in-only.js';
 
 /**
 How long a shutdown (standard input closed, SIGINT, SIGTERM) may take before the process exits anyway.
@@ -132,6 +133,14 @@ export async function runClientMode(options: CliOptions, environment: NodeJS.Pro
 	}
 
 	const auth = authFor(options, headers, environment, fetchWith(dispatcher));
+	if (options.signIn.only) {
+		const code = await signInOnly({
+			url, auth, fetch: fetchWith(dispatcher), headers, logger,
+		});
+		await dispatcher.destroy().catch(() => undefined);
+		return code;
+	}
+
 	const {protocol, hostname} = new URL(url);
 	if (protocol === 'http:' && !isLoopbackHost(hostname) && (options.oauth !== undefined || Boolean(environment['API_ACCESS_TOKEN']) || headers['authorization'] !== undefined)) {
 		logger.warning(`Credentials go to ${hostname} over unencrypted HTTP: anyone on the path can read them. Use https:// if the server offers it.`);

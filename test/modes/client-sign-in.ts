@@ -1,7 +1,10 @@
 import {readdir} from 'node:fs/promises';
 import {createServer, type AddressInfo} from 'node:net';
 import path from 'node:path';
+import process from 'node:process';
 import test from 'ava';
+import {execa} from 'execa';
+import {cli} from '../helpers/fixtures.js';
 import {connectThroughProxy, eventually} from '../helpers/remote.js';
 import {
 	authorizationCount, oauthStats, permissions, revokeAccessTokens, signInSandbox, startOAuthServer,
@@ -206,4 +209,20 @@ test.serial('--device-code: the user enters a code on another device (RFC 8628);
 	t.is(stats.authorizations.length, 0, 'no browser redirect');
 	t.deepEqual(await sandbox.opened(), []);
 	t.false(stderr().includes(stats.lastAuthorization!.replace('Bearer ', '')));
+});
+
+test.serial('--sign-in signs in and exits without serving MCP; the next run needs no browser', async t => {
+	const urls = await startOAuthServer(t);
+	const sandbox = await signInSandbox(t);
+	const result = await execa(process.execPath, [cli, ...sandbox.args, '--sign-in', urls.mcp], {
+		env: {...process.env, ...sandbox.env}, reject: false, timeout: 40_000, stdin: 'ignore',
+	});
+	t.is(result.exitCode, 0, `stderr: ${String(result.stderr)}`);
+	t.is(result.stdout, '');
+	t.regex(result.stderr, /accepts our credentials \(HTTP 200\)/);
+	t.is(await authorizationCount(urls), 1);
+
+	const {client} = await connectThroughProxy(t, urls.mcp, {args: sandbox.args, env: sandbox.env});
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'later'}})), 'later');
+	t.is(await sandbox.openedCount(), 1);
 });
