@@ -142,10 +142,10 @@ export async function connectStreamable(t: ExecutionContext, url: string, option
 /**
 Connect an SDK client over legacy SSE; closed in `t.teardown`.
 */
-
+// eslint-disable-next-line @typescript-eslint/no-deprecated
 export async function connectSse(t: ExecutionContext, url: string): Promise<{client: Client; transport: SSEClientTransport}> {
 	const client = sdkClient();
-
+	// eslint-disable-next-line @typescript-eslint/no-deprecated
 	const transport = new SSEClientTransport(new URL(url));
 	t.teardown(async () => {
 		await client.close().catch(() => undefined);
