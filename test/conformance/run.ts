@@ -91,8 +91,7 @@ async function runServerTarget(name: ServerTargetName, scenarios: string[]) {
 
 async function runClientTarget(name: ClientTargetName) {
 	const started = Date.now();
-	const scenarios = name === 'client/via-proxy' ? [...clientScenarios, ...clientSignInScenarios] : clientScenarios;
-	for (const scenario of scenarios) {
+	for (const scenario of [...clientScenarios, ...clientSignInScenarios]) {
 		try {
 			// eslint-disable-next-line no-await-in-loop
 			const result = await runClientScenario(scenario, {viaProxy: name === 'client/via-proxy'});

@@ -72,7 +72,7 @@ Targets that exist but are not run by default.
 export const pendingTargets: TargetName[] = [];
 
 /**
-The suite's client authorization scenarios (`conformance list --client`, 0.1.16) that client mode passes with its browser sign-in: discovery variants, CIMD, scope selection, step-up and its retry limit, token endpoint authentication, pre-registration, the 2025-03-26 fallbacks, a resource mismatch refused, and the draft offline_access ones. The driver signs in through a scripted browser (`fixtures/scripted-browser.js`). Run by `client/via-proxy` only: the driver's direct mode has no interactive OAuth provider. Not here: `auth/cross-app-access-complete-flow` (an enterprise extension the proxy does not implement).
+The suite's client authorization scenarios (`conformance list --client`, 0.1.16) that client mode passes with its browser sign-in: discovery variants, CIMD, scope selection, step-up and its retry limit, token endpoint authentication, pre-registration, the 2025-03-26 fallbacks, a resource mismatch refused, and the draft offline_access ones. Through the proxy the driver signs in with a scripted browser (`fixtures/scripted-browser.js`); in the direct target its own in-memory SDK provider reads the authorization server's redirect. Not here: `auth/cross-app-access-complete-flow` (an enterprise extension the proxy does not implement).
 */
 export const clientSignInScenarios = [
 	'auth/metadata-default',
