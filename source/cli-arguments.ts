@@ -36,6 +36,43 @@ export type CliOptions = {
 		scope: string | undefined;
 	} | undefined;
 	/**
+	Browser sign-in (the MCP authorization flow), used when the remote server answers 401 and no other credentials are given.
+	*/
+	signIn: {
+		/**
+		Where tokens and client registrations are kept.
+		*/
+		authDir: string | undefined;
+		/**
+		The loopback port of the redirect URI; `undefined`: derived from the URL.
+		*/
+		callbackPort: number | undefined;
+		/**
+		The command that opens the sign-in URL; `false`: only print it; `undefined`: the system's.
+		*/
+		browserCommand: string[] | false | undefined;
+		/**
+		A pre-registered client.
+		*/
+		clientId: string | undefined;
+		clientSecret: string | undefined;
+		clientMetadataUrl: string | undefined;
+		scope: string | undefined;
+		timeout: number;
+		/**
+		Sign in with the device authorization grant (RFC 8628) instead of a browser redirect.
+		*/
+		deviceCode: boolean;
+		/**
+		Sign in (if the server asks) and exit, without serving MCP on standard input and output.
+		*/
+		only: boolean;
+		/**
+		Forget the stored tokens and registration of this server before starting.
+		*/
+		reset: boolean;
+	};
+	/**
 	`true`/`false`, or the path of a CA bundle to trust.
 	*/
 	verifySsl: boolean | string;
@@ -107,6 +144,15 @@ export const meowFlags = {
 	tokenAudience: {type: 'string', scope: 'client'},
 	tokenUrl: {type: 'string', scope: 'client'},
 	scope: {type: 'string', scope: 'client'},
+	authDir: {type: 'string', scope: 'client'},
+	callbackPort: {type: 'string', scope: 'client'},
+	browser: {type: 'boolean', scope: 'client'},
+	browserCommand: {type: 'string', scope: 'client'},
+	clientMetadataUrl: {type: 'string', scope: 'client'},
+	signInTimeout: {type: 'string', scope: 'client'},
+	resetAuth: {type: 'boolean', scope: 'client'},
+	deviceCode: {type: 'boolean', scope: 'client'},
+	signIn: {type: 'boolean', scope: 'client'},
 	reconnectDelay: {type: 'string', scope: 'client'},
 	reconnectMaxDelay: {type: 'string', scope: 'client'},
 	maxQueuedMessages: {type: 'string', scope: 'client'},
@@ -561,14 +607,16 @@ export function resolveOptions(pre: Prepass, flags: ParsedFlags, input: readonly
 		throw new UsageError('Give either --client-secret or --client-private-key, not both.');
 	}
 
+	// --token-url or a private key: client credentials (machine to machine). Otherwise --client-id (and --client-secret) name a pre-registered client for the browser sign-in.
+	const clientCredentialsWanted = tokenUrl !== undefined || privateKeyFile !== undefined;
 	const credential = clientSecret ?? privateKeyFile;
 	const oauthGiven = [clientId, credential, tokenUrl].filter(value => value !== undefined).length;
-	if (oauthGiven > 0 && oauthGiven < 3) {
+	if (clientCredentialsWanted && oauthGiven < 3) {
 		const missing = [['--client-id', clientId], ['--client-secret (or --client-private-key)', credential], ['--token-url', tokenUrl]].filter(([, value]) => value === undefined).map(([flag]) => flag);
 		throw new UsageError(`OAuth2 client credentials need --client-id, --client-secret (or --client-private-key) and --token-url together; missing ${missing.join(' and ')}.`);
 	}
 
-	if (oauthGiven === 3) {
+	if (clientCredentialsWanted) {
 		for (const [flag, value] of [['--token-url', tokenUrl], ['--token-audience', audience]] as const) {
 			if (value !== undefined && !URL.canParse(value)) {
 				throw new UsageError(`\`${flag}\` expects a URL, got \`${value}\`.`);
@@ -596,9 +644,42 @@ export function resolveOptions(pre: Prepass, flags: ParsedFlags, input: readonly
 			tokenUrl: tokenUrl!,
 			scope,
 		};
-	} else if (scope !== undefined || keyAlgorithm !== undefined || audience !== undefined) {
-		throw new UsageError('`--scope`, `--client-key-algorithm` and `--token-audience` need --client-id, --client-secret (or --client-private-key) and --token-url.');
+	} else if (keyAlgorithm !== undefined || audience !== undefined) {
+		throw new UsageError('`--client-key-algorithm` and `--token-audience` need --client-id, --client-private-key and --token-url.');
+	} else if (clientSecret !== undefined && clientId === undefined) {
+		throw new UsageError('`--client-secret` needs --client-id (a pre-registered client for the browser sign-in), or --client-id and --token-url (client credentials).');
 	}
+
+	const clientMetadataUrl = asString(flags.clientMetadataUrl);
+	if (clientMetadataUrl !== undefined && (!URL.canParse(clientMetadataUrl) || new URL(clientMetadataUrl).protocol !== 'https:' || new URL(clientMetadataUrl).pathname === '/')) {
+		throw new UsageError(`\`--client-metadata-url\` expects an https:// URL with a path (where your client metadata document is served), got \`${clientMetadataUrl}\`.`);
+	}
+
+	const nonEmpty = (value: string | undefined) => (value === '' ? undefined : value);
+	const browserCommandValue = asString(flags.browserCommand) ?? nonEmpty(environment['MCP_PROXY_BROWSER']);
+	let browserCommand: string[] | false | undefined = browserCommandValue === undefined ? undefined : splitCommand(browserCommandValue);
+	if (Array.isArray(browserCommand) && browserCommand.length === 0) {
+		throw new UsageError('`--browser-command` is empty.');
+	}
+
+	if (flags.browser === false) {
+		browserCommand = false;
+	}
+
+	const callbackPortValue = asString(flags.callbackPort);
+	const signIn: CliOptions['signIn'] = {
+		authDir: asString(flags.authDir) ?? nonEmpty(environment['MCP_PROXY_AUTH_DIR']),
+		callbackPort: callbackPortValue === undefined ? undefined : parseInteger('callback-port', callbackPortValue, 0, 65_535),
+		browserCommand,
+		clientId: clientCredentialsWanted ? undefined : clientId,
+		clientSecret: clientCredentialsWanted ? undefined : clientSecret,
+		clientMetadataUrl,
+		scope: clientCredentialsWanted ? undefined : scope,
+		timeout: asString(flags.signInTimeout) === undefined ? 300_000 : parseDuration('sign-in-timeout', asString(flags.signInTimeout)!),
+		reset: flags.resetAuth === true,
+		deviceCode: flags.deviceCode === true,
+		only: flags.signIn === true,
+	};
 
 	const headers = [...pre.headers, ...asStrings(flags.header).map(value => parseHeaderLine(value))].map(header => checkHeader(header));
 
@@ -671,6 +752,7 @@ export function resolveOptions(pre: Prepass, flags: ParsedFlags, input: readonly
 		headers,
 		transport,
 		oauth,
+		signIn,
 		verifySsl: pre.verifySsl ?? true,
 		reconnectDelay: duration('reconnectDelay', 500),
 		reconnectMaxDelay: duration('reconnectMaxDelay', 30_000),
@@ -749,14 +831,33 @@ export const helpText = `
 	  --transport auto|streamablehttp|sse
 	                                 Remote transport (default: auto = Streamable HTTP,
 	                                 falling back to legacy SSE on 400/404/405)
-	  --client-id ID                 OAuth2 client credentials: client id
-	  --client-secret SECRET         … client secret (HTTP Basic, or form post when
-	                                 the token endpoint asks for it)
+	  Sign-in: when the server answers 401 and no other credentials are given, the
+	  proxy signs in with OAuth (browser, PKCE) and keeps the tokens.
+	  --auth-dir DIR                 Where tokens live (default: $XDG_CONFIG_HOME or
+	                                 ~/.config, then rx-mcp-proxy/auth; env
+	                                 MCP_PROXY_AUTH_DIR)
+	  --reset-auth                   Forget this server's tokens and registration first
+	  --sign-in                      Sign in (if the server asks) and exit
+	  --no-browser                   Only print the sign-in URL (headless machines)
+	  --device-code                  Sign in with a code on another device (RFC 8628)
+	  --browser-command COMMAND      Open the sign-in URL with COMMAND URL (env
+	                                 MCP_PROXY_BROWSER; default: xdg-open/open)
+	  --callback-port N              Port of the loopback redirect URI (default: one
+	                                 derived from the URL, stable across runs)
+	  --sign-in-timeout DURATION     How long to wait for the sign-in (default: 5m)
+	  --client-id ID                 A pre-registered client id (default: the proxy
+	                                 registers itself)
+	  --client-secret SECRET         … its secret (confidential clients)
+	  --client-metadata-url URL      https URL of this client's metadata document,
+	                                 used as client id where the server supports it
+	  --scope SCOPE                  Scope to ask for when the server names none
+	  OAuth2 client credentials (machine to machine, no browser):
+	  --client-id ID --token-url URL with --client-secret SECRET (HTTP Basic, or
+	                                 form post when the token endpoint asks for it)
 	  --client-private-key FILE      … or a PEM private key: private_key_jwt
 	  --client-key-algorithm ALG     … its JWS algorithm (default: from the key)
 	  --token-audience URL           … the assertion's audience (default: the
 	                                 authorization server's issuer)
-	  --token-url URL                … token endpoint
 	  --scope SCOPE                  … scope to request (optional)
 	  --verify-ssl [true|false|CA]   Verify TLS certificates (default: true), or trust
 	                                 the CA bundle at the given path

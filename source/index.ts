@@ -95,3 +95,11 @@ export {
 	loadNamedServers, type ServerConfig, type StdioServerConfig, type RemoteServerConfig,
 } from './config/named-servers.js';
 export {closeWhen} from './operators/close-when.js';
+export {isInsufficientScope} from './auth/auth-provider.js';
+export {authorizationCode, defaultCallbackPort, type AuthorizationCodeOptions} from './auth/authorization-code.js';
+export {
+	tokenStore, defaultAuthDirectory, authFileName, type TokenStore, type TokenStoreOptions, type StoredAuth,
+} from './auth/token-store.js';
+export {listenForCallback, type CallbackOptions, type CallbackServer} from './auth/callback-server.js';
+export {openBrowser, systemBrowserCommand, type OpenBrowserOptions} from './auth/open-browser.js';
+export {deviceAuthorization, deviceCodeGrantType, type DeviceAuthorizationOptions} from './auth/device-code.js';

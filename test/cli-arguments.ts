@@ -127,6 +127,40 @@ test('OAuth client credentials with a private key (private_key_jwt)', t => {
 	});
 });
 
+test('browser sign-in: defaults, a pre-registered client, and the headless switches', t => {
+	t.deepEqual(parse(['https://x.test/mcp']).signIn, {
+		authDir: undefined, callbackPort: undefined, browserCommand: undefined, clientId: undefined, clientSecret: undefined, clientMetadataUrl: undefined, scope: undefined, timeout: 300_000, reset: false, deviceCode: false, only: false,
+	});
+	const options = parse([
+		'--client-id',
+		'pre',
+		'--client-secret',
+		'shh',
+		'--scope',
+		'read write',
+		'--auth-dir',
+		'/tmp/auth',
+		'--callback-port',
+		'8765',
+		'--browser-command',
+		'firefox --new-window',
+		'--sign-in-timeout',
+		'2m',
+		'--reset-auth',
+		'--client-metadata-url',
+		'https://app.example/client.json',
+		'https://x.test/mcp',
+	]);
+	t.is(options.oauth, undefined);
+	t.deepEqual(options.signIn, {
+		authDir: '/tmp/auth', callbackPort: 8765, browserCommand: ['firefox', '--new-window'], clientId: 'pre', clientSecret: 'shh', clientMetadataUrl: 'https://app.example/client.json', scope: 'read write', timeout: 120_000, reset: true, deviceCode: false, only: false,
+	});
+	t.false(parse(['--no-browser', '--browser-command', 'x', 'https://x.test/mcp']).signIn.browserCommand);
+	t.like(parse(['https://x.test/mcp'], {MCP_PROXY_AUTH_DIR: '/srv/auth', MCP_PROXY_BROWSER: 'w3m'}).signIn, {authDir: '/srv/auth', browserCommand: ['w3m']});
+	// With --token-url the same flags mean client credentials, not a pre-registered client.
+	t.like(parse(['--client-id', 'id', '--client-secret', 's', '--token-url', 'https://a.test/t', 'https://x.test/mcp']).signIn, {clientId: undefined, clientSecret: undefined});
+});
+
 test('flags of the other mode are ignored with a warning', t => {
 	const options = parse(['--port', '8080', 'https://x.test/mcp']);
 	t.true(options.warnings.some(warning => warning.includes('`--port` applies to server mode only')));
@@ -141,11 +175,18 @@ const usageErrors: Array<[string[], RegExp]> = [
 	[['--port', 'abc', 'cmd'], /`--port` expects an integer between 0 and 65535, got `abc`/],
 	[['--port', '70000', 'cmd'], /`--port` expects an integer/],
 	[['--port'], /`--port` expects a value/],
-	[['--client-id', 'a', 'https://x.test'], /missing --client-secret \(or --client-private-key\) and --token-url/],
+	[['--client-id', 'a', '--token-url', 'https://a.test/t', 'https://x.test'], /missing --client-secret \(or --client-private-key\)\.$/],
+	[['--client-private-key', echoServer, 'https://x.test'], /missing --client-id and --token-url/],
+	[['--client-secret', 's', 'https://x.test'], /`--client-secret` needs --client-id/],
+	[['--client-metadata-url', 'http://x.test/client.json', 'https://x.test'], /`--client-metadata-url` expects an https:\/\/ URL with a path/],
+	[['--client-metadata-url', 'https://x.test', 'https://x.test'], /`--client-metadata-url` expects an https:\/\/ URL with a path/],
+	[['--callback-port', '99999', 'https://x.test'], /`--callback-port` expects an integer/],
+	[['--sign-in-timeout', 'later', 'https://x.test'], /`--sign-in-timeout` expects a duration/],
+	[['--browser-command', '', 'https://x.test'], /`--browser-command` is empty/],
 	[['--client-id', 'a', '--client-secret', 's', '--client-private-key', 'k.pem', '--token-url', 'https://a.test/t', 'https://x.test'], /either --client-secret or --client-private-key/],
 	[['--client-id', 'a', '--client-private-key', '/no/such.pem', '--token-url', 'https://a.test/t', 'https://x.test'], /no such file/],
 	[['--client-id', 'a', '--client-secret', 's', '--token-url', 'https://a.test/t', '--token-audience', 'https://a.test', 'https://x.test'], /need --client-private-key/],
-	[['--scope', 'a', 'https://x.test'], /`--scope`.* need --client-id/],
+	[['--token-audience', 'https://a.test', 'https://x.test'], /`--client-key-algorithm` and `--token-audience` need --client-id, --client-private-key and --token-url/],
 	[['--transport', 'websocket', 'https://x.test'], /`--transport` expects auto, streamablehttp or sse/],
 	[['-H', 'X-Evil', 'a\r\nInjected: 1', 'https://x.test'], /contains a line break/],
 	[['-H', 'Bad Name', 'v', 'https://x.test'], /Invalid header name/],

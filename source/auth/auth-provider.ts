@@ -13,7 +13,18 @@ export type AuthProvider = {
 	@param sentHeaders The headers the refused request carried, so a provider can tell whether its credentials already changed since.
 	*/
 	onUnauthorized?(response: Response, sentHeaders: Record<string, string>): Promise<boolean> | boolean;
+	/**
+	Asked when the server answers 403 with `WWW-Authenticate: Bearer error="insufficient_scope"` (step-up authorization): return `true` when credentials with the larger scope are ready and the request should be sent once more.
+	*/
+	onInsufficientScope?(response: Response, sentHeaders: Record<string, string>): Promise<boolean> | boolean;
 };
+
+/**
+Whether a response is a 403 whose `WWW-Authenticate` challenge says `insufficient_scope`.
+*/
+export function isInsufficientScope(response: Response): boolean {
+	return response.status === 403 && /\berror\s*=\s*"?insufficient_scope"?/i.test(response.headers.get('www-authenticate') ?? '');
+}
 
 /**
 Headers as a plain object with lower-case names, so that two spellings of one name never both reach the wire.
@@ -33,7 +44,7 @@ export function lowerCaseHeaders(headers: HeadersInit | undefined): Record<strin
 }
 
 /**
-Wrap a `fetch` so every request carries the provider's headers, and a request answered with 401 is sent once more after the provider has refreshed its credentials. The request body must be a string or absent (it is sent twice).
+Wrap a `fetch` so every request carries the provider's headers, and a request answered with 401 (or 403 `insufficient_scope`) is sent once more after the provider has refreshed its credentials. The request body must be a string or absent (it is sent twice).
 
 @example
 ```
@@ -50,11 +61,14 @@ export function withAuth(provider: AuthProvider, fetch: FetchLike): FetchLike {
 		};
 
 		const first = await send();
-		if (first.response.status !== 401 || !provider.onUnauthorized) {
+		const handler = first.response.status === 401
+			? provider.onUnauthorized
+			: (isInsufficientScope(first.response) ? provider.onInsufficientScope : undefined);
+		if (!handler) {
 			return first.response;
 		}
 
-		if (!await provider.onUnauthorized(first.response, first.headers)) {
+		if (!await handler.call(provider, first.response, first.headers)) {
 			return first.response;
 		}
 
@@ -83,6 +97,17 @@ export function combineAuth(...providers: AuthProvider[]): AuthProvider {
 			for (const provider of providers) {
 				// eslint-disable-next-line no-await-in-loop
 				if (await provider.onUnauthorized?.(response, sentHeaders)) {
+					refreshed = true;
+				}
+			}
+
+			return refreshed;
+		},
+		async onInsufficientScope(response, sentHeaders) {
+			let refreshed = false;
+			for (const provider of providers) {
+				// eslint-disable-next-line no-await-in-loop
+				if (await provider.onInsufficientScope?.(response, sentHeaders)) {
 					refreshed = true;
 				}
 			}

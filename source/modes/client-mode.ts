@@ -7,6 +7,8 @@ import type {AuthProvider} from '../auth/auth-provider.js';
 import {bearerToken} from '../auth/static-headers.js';
 import {clientCredentials} from '../auth/client-credentials.js';
 import {readPrivateKey, type JwtAlgorithm} from '../auth/jwt.js';
+import {authorizationCode} from '../auth/authorization-code.js';
+import {defaultAuthDirectory, tokenStore} from '../auth/token-store.js';
 import {describeError, UsageError} from '../errors.js';
 import {link, pipeTransport} from '../link.js';
 import {defaultLogger, redactSecret} from '../logger.js';
@@ -19,6 +21,7 @@ import {fetchWith, httpAgent} from '../transports/http-agent.js';
 import {processStdio} from '../transports/process-stdio.js';
 import {remote} from '../transports/remote.js';
 import type {Transport} from '../types.js';
+import {signInOnly} from './sign-in-only.js';
 
 /**
 How long a shutdown (standard input closed, SIGINT, SIGTERM) may take before the process exits anyway.
@@ -85,7 +88,27 @@ function authFor(options: CliOptions, headers: Record<string, string>, environme
 		return bearerToken(token);
 	}
 
-	return undefined;
+	if (headers['authorization'] !== undefined) {
+		return undefined;
+	}
+
+	// No credentials given: sign in with the browser when the server asks for it (401).
+	const {signIn} = options;
+	const serverUrl = options.url!;
+	return authorizationCode({
+		serverUrl,
+		store: tokenStore({directory: signIn.authDir ?? defaultAuthDirectory(environment), serverUrl}),
+		...(signIn.clientId === undefined ? {} : {clientId: signIn.clientId}),
+		...(signIn.clientSecret === undefined ? {} : {clientSecret: signIn.clientSecret}),
+		...(signIn.clientMetadataUrl === undefined ? {} : {clientMetadataUrl: signIn.clientMetadataUrl}),
+		...(signIn.scope === undefined ? {} : {scope: signIn.scope}),
+		...(signIn.callbackPort === undefined ? {} : {callbackPort: signIn.callbackPort}),
+		...(signIn.browserCommand === undefined ? {} : {browserCommand: signIn.browserCommand}),
+		deviceCode: signIn.deviceCode,
+		signInTimeout: signIn.timeout,
+		fetch,
+		logger: defaultLogger,
+	});
 }
 
 /**
@@ -104,9 +127,23 @@ export async function runClientMode(options: CliOptions, environment: NodeJS.Pro
 	}
 
 	const dispatcher = httpAgent(tlsSettings(options.verifySsl));
+	if (options.signIn.reset) {
+		const store = tokenStore({directory: options.signIn.authDir ?? defaultAuthDirectory(environment), serverUrl: url});
+		await store.reset();
+		logger.info(`Forgot the stored sign-in for ${new URL(url).host} (${store.file})`);
+	}
+
 	const auth = authFor(options, headers, environment, fetchWith(dispatcher));
+	if (options.signIn.only) {
+		const code = await signInOnly({
+			url, auth, fetch: fetchWith(dispatcher), headers, logger,
+		});
+		await dispatcher.destroy().catch(() => undefined);
+		return code;
+	}
+
 	const {protocol, hostname} = new URL(url);
-	if (protocol === 'http:' && !isLoopbackHost(hostname) && (auth !== undefined || headers['authorization'] !== undefined)) {
+	if (protocol === 'http:' && !isLoopbackHost(hostname) && (options.oauth !== undefined || Boolean(environment['API_ACCESS_TOKEN']) || headers['authorization'] !== undefined)) {
 		logger.warning(`Credentials go to ${hostname} over unencrypted HTTP: anyone on the path can read them. Use https:// if the server offers it.`);
 	}
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import {bearerToken, staticHeaders} from '../../source/auth/static-headers.js';
-import {combineAuth, withAuth} from '../../source/auth/auth-provider.js';
+import {combineAuth, isInsufficientScope, withAuth} from '../../source/auth/auth-provider.js';
 import {redact} from '../../source/logger.js';
 
 test('bearerToken sends Authorization: Bearer and registers the token as a secret', async t => {
@@ -44,4 +44,35 @@ test('withAuth merges headers without duplicating names, and retries a 401 only 
 	status = 401;
 	const refused = await withAuth({headers: () => ({})}, fake)('http://127.0.0.1/mcp');
 	t.is(refused.status, 401);
+});
+
+test('withAuth: a 403 insufficient_scope goes to onInsufficientScope (step-up), any other 403 is returned as is', async t => {
+	const replies = [
+		new Response('{}', {status: 403, headers: {'www-authenticate': 'Bearer error="insufficient_scope", scope="a b"'}}),
+		new Response('{}', {status: 200}),
+		new Response('{}', {status: 403, headers: {'www-authenticate': 'Bearer error="invalid_token"'}}),
+		new Response('{}', {status: 403}),
+	];
+	const fake = async () => replies.shift()!;
+	const stepUps: string[] = [];
+	const provider = combineAuth({
+		headers: () => ({authorization: `Bearer s${stepUps.length}`}),
+		onInsufficientScope(response, sent) {
+			stepUps.push(`${response.headers.get('www-authenticate')!} / ${sent['authorization']!}`);
+			return true;
+		},
+	});
+	const authorized = withAuth(provider, fake);
+	const status = async () => {
+		const response = await authorized('http://127.0.0.1/mcp');
+		return response.status;
+	};
+
+	t.is(await status(), 200);
+	t.deepEqual(stepUps, ['Bearer error="insufficient_scope", scope="a b" / Bearer s0']);
+	t.is(await status(), 403);
+	t.is(await status(), 403);
+	t.is(stepUps.length, 1);
+	t.true(isInsufficientScope(new Response('', {status: 403, headers: {'www-authenticate': 'Bearer realm="x", error=insufficient_scope'}})));
+	t.false(isInsufficientScope(new Response('', {status: 401, headers: {'www-authenticate': 'Bearer error="insufficient_scope"'}})));
 });

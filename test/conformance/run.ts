@@ -15,7 +15,7 @@ import {
 	listServerScenarios, runClientScenario, runServerSuite, suiteVersion, type ScenarioResult,
 } from './suite.js';
 import {
-	allTargets, clientScenarios, enabledTargets, pendingTargets, type ClientTargetName, type InspectorTargetName, type ServerTargetName, type TargetName,
+	allTargets, clientScenarios, clientSignInScenarios, enabledTargets, pendingTargets, type ClientTargetName, type InspectorTargetName, type ServerTargetName, type TargetName,
 } from './targets.js';
 
 const {values} = parseArgs({options: {target: {type: 'string', multiple: true}, all: {type: 'boolean', default: false}}});
@@ -91,7 +91,7 @@ async function runServerTarget(name: ServerTargetName, scenarios: string[]) {
 
 async function runClientTarget(name: ClientTargetName) {
 	const started = Date.now();
-	for (const scenario of clientScenarios) {
+	for (const scenario of [...clientScenarios, ...clientSignInScenarios]) {
 		try {
 			// eslint-disable-next-line no-await-in-loop
 			const result = await runClientScenario(scenario, {viaProxy: name === 'client/via-proxy'});

@@ -72,6 +72,31 @@ Targets that exist but are not run by default.
 export const pendingTargets: TargetName[] = [];
 
 /**
+The suite's client authorization scenarios (`conformance list --client`, 0.1.16) that client mode passes with its browser sign-in: discovery variants, CIMD, scope selection, step-up and its retry limit, token endpoint authentication, pre-registration, the 2025-03-26 fallbacks, a resource mismatch refused, and the draft offline_access ones. Through the proxy the driver signs in with a scripted browser (`fixtures/scripted-browser.js`); in the direct target its own in-memory SDK provider reads the authorization server's redirect. Not here: `auth/cross-app-access-complete-flow` (an enterprise extension the proxy does not implement).
+*/
+export const clientSignInScenarios = [
+	'auth/metadata-default',
+	'auth/metadata-var1',
+	'auth/metadata-var2',
+	'auth/metadata-var3',
+	'auth/basic-cimd',
+	'auth/scope-from-www-authenticate',
+	'auth/scope-from-scopes-supported',
+	'auth/scope-omitted-when-undefined',
+	'auth/scope-step-up',
+	'auth/scope-retry-limit',
+	'auth/token-endpoint-auth-basic',
+	'auth/token-endpoint-auth-post',
+	'auth/token-endpoint-auth-none',
+	'auth/pre-registration',
+	'auth/2025-03-26-oauth-metadata-backcompat',
+	'auth/2025-03-26-oauth-endpoint-fallback',
+	'auth/resource-mismatch',
+	'auth/offline-access-scope',
+	'auth/offline-access-not-supported',
+] as const;
+
+/**
 The client scenarios issue 5 requires (the suite's `auth/client-credentials-jwt` needs `private_key_jwt` in client mode).
 */
 export const clientScenarios = [
