@@ -1,6 +1,6 @@
-import {createHash} from 'node:crypto';
+import {createHash, randomUUID} from 'node:crypto';
 import {
-	chmod, mkdir, open, readFile, rename, rm, stat, writeFile,
+	chmod, link, mkdir, open, readFile, rename, rm, stat, utimes, writeFile,
 } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -79,7 +79,7 @@ export type TokenStoreOptions = {
 	directory: string;
 	serverUrl: string;
 	/**
-	A lock older than this is taken over even when its process still runs (a sign-in that was abandoned).
+	A lock not refreshed for this long is taken over even when its process still runs (a process that hangs). The holder refreshes its lock every `staleLockAfter / 4` (30 s at most) for as long as it holds it, so a long sign-in keeps its lock.
 
 	@default 600000
 	*/
@@ -102,10 +102,17 @@ function isAlive(pid: number): boolean {
 }
 
 function registerSecrets(record: StoredAuth): void {
-	redactSecret(record.tokens?.access_token);
-	redactSecret(record.tokens?.refresh_token);
-	redactSecret(record.tokens?.id_token);
+	// Tokens replace each other on every refresh: only the newest are remembered, so a long run does not grow the list.
+	redactSecret(record.tokens?.access_token, {rotating: true});
+	redactSecret(record.tokens?.refresh_token, {rotating: true});
+	redactSecret(record.tokens?.id_token, {rotating: true});
 	redactSecret(record.clientInformation?.client_secret);
+}
+
+type LockHolder = {pid?: unknown; time?: unknown; nonce?: unknown};
+
+async function readHolder(file: string): Promise<LockHolder | undefined> {
+	return readFile(file, 'utf8').then(text => JSON.parse(text) as LockHolder).catch(() => undefined);
 }
 
 /**
@@ -167,18 +174,50 @@ export function tokenStore(options: TokenStoreOptions): TokenStore {
 		await rename(temporary, file);
 	};
 
+	/**
+	Take a stale lock away. Renaming is atomic, so of several waiters that judged the same lock stale only one moves it; if what it moved turns out to be a newer lock (another waiter took over and locked in between), it is put back.
+	*/
+	const takeOver = async (stale: LockHolder | undefined) => {
+		const moved = `${lockFile}.${randomUUID()}.stale`;
+		try {
+			await rename(lockFile, moved);
+		} catch {
+			return;
+		}
+
+		const holder = await readHolder(moved);
+		if (holder !== undefined && holder.nonce !== stale?.nonce) {
+			// Not the lock we judged stale: restore it, unless yet another one was created meanwhile.
+			await link(moved, lockFile).catch(() => undefined);
+		}
+
+		await rm(moved, {force: true});
+	};
+
 	const acquire = async (): Promise<() => Promise<void>> => {
 		await ensureDirectory();
 		const started = Date.now();
+		const nonce = randomUUID();
 		for (;;) {
 			try {
 				// eslint-disable-next-line no-await-in-loop
 				const handle = await open(lockFile, 'wx', 0o600);
 				// eslint-disable-next-line no-await-in-loop
-				await handle.writeFile(JSON.stringify({pid: process.pid, time: Date.now()}));
+				await handle.writeFile(JSON.stringify({pid: process.pid, time: Date.now(), nonce}));
 				// eslint-disable-next-line no-await-in-loop
 				await handle.close();
-				return async () => rm(lockFile, {force: true});
+				const heartbeat = setInterval(() => {
+					const now = new Date();
+					utimes(lockFile, now, now).catch(() => undefined);
+				}, Math.min(30_000, Math.max(10, staleLockAfter / 4))).unref();
+				return async () => {
+					clearInterval(heartbeat);
+					// Only our own lock: one taken over from us (we hung past staleLockAfter) belongs to someone else now.
+					const holder = await readHolder(lockFile);
+					if (holder?.nonce === nonce) {
+						await rm(lockFile, {force: true});
+					}
+				};
 			} catch (error) {
 				if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
 					throw new AuthError(`Cannot create the lock ${lockFile}: ${(error as Error).message}`, {cause: error});
@@ -186,14 +225,14 @@ export function tokenStore(options: TokenStoreOptions): TokenStore {
 			}
 
 			// eslint-disable-next-line no-await-in-loop
-			const holder = await readFile(lockFile, 'utf8').then(text => JSON.parse(text) as {pid?: unknown; time?: unknown}).catch(() => undefined);
+			const holder = await readHolder(lockFile);
 			// eslint-disable-next-line no-await-in-loop
 			const age = await stat(lockFile).then(stats => Date.now() - stats.mtimeMs).catch(() => 0);
 			const pid = typeof holder?.pid === 'number' ? holder.pid : undefined;
-			// A lock whose process is gone, or that is very old, is taken over. A lock without a readable pid is being written; wait.
+			// A lock whose process is gone, or that was not refreshed for long, is taken over. A lock without a readable pid is being written; wait.
 			if ((pid !== undefined && !isAlive(pid)) || age > staleLockAfter || (holder === undefined && age > 5000)) {
 				// eslint-disable-next-line no-await-in-loop
-				await rm(lockFile, {force: true});
+				await takeOver(holder);
 				continue;
 			}
 

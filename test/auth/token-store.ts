@@ -94,3 +94,56 @@ test('a lock held by a live process is waited for until the timeout', async t =>
 	await writeFile(`${store.file}.lock`, JSON.stringify({pid: process.pid, time: Date.now()}));
 	await t.throwsAsync(store.withLock(async () => 'never'), {name: 'AuthError', message: /holds the sign-in lock/});
 });
+
+test('several waiters over one stale lock take it over one at a time, never two jobs at once', async t => {
+	const directory = await temporaryDirectory(t);
+	const stores = Array.from({length: 5}, () => tokenStore({directory, serverUrl: 'https://x.test/mcp'}));
+	await stores[0]!.save({serverUrl: 'https://x.test/mcp'});
+	const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+	await writeFile(`${stores[0]!.file}.lock`, JSON.stringify({pid: dead, time: Date.now(), nonce: 'stale'}));
+	let running = 0;
+	let most = 0;
+	await Promise.all(stores.map(async store => store.withLock(async () => {
+		running++;
+		most = Math.max(most, running);
+		await new Promise(resolve => {
+			setTimeout(resolve, 30);
+		});
+		running--;
+	})));
+	t.is(most, 1);
+	await t.throwsAsync(readFile(`${stores[0]!.file}.lock`), {code: 'ENOENT'});
+});
+
+test('a job that outlasts staleLockAfter keeps its lock (refreshed while held); a lock that is not ours is never removed', async t => {
+	const directory = await temporaryDirectory(t);
+	const store = tokenStore({
+		directory, serverUrl: 'https://x.test/mcp', staleLockAfter: 200, lockTimeout: 2000,
+	});
+	await store.save({serverUrl: 'https://x.test/mcp'});
+	const order: string[] = [];
+	await Promise.all([
+		store.withLock(async () => {
+			order.push('long start');
+			await new Promise(resolve => {
+				setTimeout(resolve, 700);
+			});
+			order.push('long end');
+		}),
+		(async () => {
+			await new Promise(resolve => {
+				setTimeout(resolve, 50);
+			});
+			await store.withLock(async () => {
+				order.push('second');
+			});
+		})(),
+	]);
+	t.deepEqual(order, ['long start', 'long end', 'second']);
+
+	// A job whose lock was taken over (it hung) leaves the new holder's lock alone when it ends.
+	await store.withLock(async () => {
+		await writeFile(`${store.file}.lock`, JSON.stringify({pid: process.pid, time: Date.now(), nonce: 'someone else'}));
+	});
+	t.is(JSON.parse(await readFile(`${store.file}.lock`, 'utf8')).nonce, 'someone else');
+});
