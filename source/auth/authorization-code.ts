@@ -7,6 +7,7 @@ import {
 import type {OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens} from '@modelcontextprotocol/sdk/shared/auth.js';
 import {AuthError, describeError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
+import {isLoopbackHost} from '../cli-arguments.js';
 import type {AuthProvider, FetchLike} from './auth-provider.js';
 import {listenForCallback} from './callback-server.js';
 import {deviceAuthorization, deviceCodeGrantType} from './device-code.js';
@@ -354,38 +355,54 @@ export function authorizationCode(options: AuthorizationCodeOptions): AuthProvid
 			delete record.discovery;
 		}
 
-		if (reason === 'step-up') {
-			// A refresh keeps the old scope: the larger one needs the user.
-			delete record.tokens;
-		} else if (reason === 'unauthorized' && record.tokens) {
-			// The refused access token is useless; its refresh token may still work.
-			const {refresh_token, issuer} = record.tokens;
-			if (refresh_token === undefined) {
+		// What a step-up gives up: restored if the user never completes the larger sign-in, so the tokens that still work for everything else are not lost.
+		const previous = record.tokens;
+		try {
+			if (reason === 'step-up') {
+				// A refresh keeps the old scope: the larger one needs the user.
 				delete record.tokens;
-			} else {
-				record.tokens = {
-					access_token: '', token_type: 'Bearer', refresh_token, ...(issuer === undefined ? {} : {issuer}),
-				};
+			} else if (reason === 'unauthorized' && record.tokens) {
+				// The refused access token is useless; its refresh token may still work.
+				const {refresh_token, issuer} = record.tokens;
+				if (refresh_token === undefined) {
+					delete record.tokens;
+				} else {
+					record.tokens = {
+						access_token: '', token_type: 'Bearer', refresh_token, ...(issuer === undefined ? {} : {issuer}),
+					};
+				}
 			}
-		}
 
-		if (configuredPort === 0 && port === 0) {
-			port = await freePort();
-		}
+			if (configuredPort === 0 && port === 0) {
+				port = await freePort();
+			}
 
-		state = randomBytes(24).toString('base64url');
-		pending = undefined;
-		const result = await runAuth(challenge);
-		if (result === 'AUTHORIZED') {
-			logger.debug(`${reason === 'refresh' ? 'Refreshed' : 'Obtained'} the access token for ${host}`);
-			return;
-		}
+			const {protocol, hostname} = new URL(serverUrl);
+			if (reason !== 'refresh' && protocol === 'http:' && !isLoopbackHost(hostname)) {
+				logger.warning(`Signing in to ${host} over unencrypted HTTP: anyone on the path can read the tokens. Use https:// if the server offers it.`);
+			}
 
-		if (!pending) {
-			throw new AuthError(`Authorization with ${host} needs a sign-in, but no authorization URL came out`);
-		}
+			state = randomBytes(24).toString('base64url');
+			pending = undefined;
+			const result = await runAuth(challenge);
+			if (result === 'AUTHORIZED') {
+				logger.debug(`${reason === 'refresh' ? 'Refreshed' : 'Obtained'} the access token for ${host}`);
+				return;
+			}
 
-		await (deviceCode ? deviceSignIn(challenge) : signIn(pending, challenge));
+			if (!pending) {
+				throw new AuthError(`Authorization with ${host} needs a sign-in, but no authorization URL came out`);
+			}
+
+			await (deviceCode ? deviceSignIn(challenge) : signIn(pending, challenge));
+		} catch (error) {
+			if (reason === 'step-up' && previous !== undefined && record.tokens === undefined) {
+				record.tokens = previous;
+				await store.save(record).catch(() => undefined);
+			}
+
+			throw error;
+		}
 	});
 
 	let inFlight: Promise<void> | undefined;

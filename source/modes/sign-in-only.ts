@@ -40,8 +40,14 @@ export async function signInOnly(options: {
 			return 1;
 		}
 
-		logger.info(`${host} accepts our credentials (HTTP ${response.status}); nothing else to do`);
-		return 0;
+		// A legacy SSE server takes no POST at its URL (400, 404, 405): past the credentials all the same.
+		if (response.ok || [400, 404, 405].includes(response.status)) {
+			logger.info(`${host} accepts our credentials (HTTP ${response.status}); nothing else to do`);
+			return 0;
+		}
+
+		logger.error(`Signed in, but ${host} answered HTTP ${response.status} ${response.statusText}: cannot tell whether it accepts the credentials`);
+		return 1;
 	} catch (error) {
 		logger.error(`Cannot sign in to ${host}: ${describeError(error)}`);
 		return 1;

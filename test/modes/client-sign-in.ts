@@ -110,6 +110,28 @@ test.serial('403 insufficient_scope: the user is asked once more, for the larger
 	t.regex(stderr(), /needs the scope `mcp:tools mcp:admin`/);
 });
 
+test.serial('a step-up the user abandons costs the call, not the sign-in: the tokens that work are kept, in memory and on disk', async t => {
+	const urls = await startOAuthServer(t);
+	const sandbox = await signInSandbox(t);
+	const first = await connectThroughProxy(t, urls.mcp, {args: sandbox.args, env: sandbox.env});
+	t.is(text(await first.client.callTool({name: 'echo', arguments: {text: 'signed in'}})), 'signed in');
+	await first.client.close();
+
+	// Nobody opens the step-up's page this time.
+	const headless = [...sandbox.args.filter((_, index, all) => !['--sign-in-timeout', '--browser-command'].includes(all[index]!) && !['--sign-in-timeout', '--browser-command'].includes(all[index - 1]!)), '--no-browser', '--sign-in-timeout', '2s'];
+	const second = await connectThroughProxy(t, urls.mcp, {args: headless, env: sandbox.env});
+	const refused = await second.client.callTool({name: 'whoami', arguments: {}}).then(result => JSON.stringify(result), (error: unknown) => (error as Error).message);
+	t.notRegex(refused, /^{"content":\[{"type":"text","text":"\d+"/, 'whoami needs the larger scope');
+	t.is(text(await second.client.callTool({name: 'echo', arguments: {text: 'still'}})), 'still');
+	await second.client.close();
+
+	const third = await connectThroughProxy(t, urls.mcp, {args: headless, env: sandbox.env});
+	t.is(text(await third.client.callTool({name: 'echo', arguments: {text: 'kept'}})), 'kept');
+	const stats = await oauthStats(urls);
+	t.is(stats.authorizations.length, 1, 'one completed sign-in, the first');
+	t.is(await sandbox.openedCount(), 1);
+});
+
 test.serial('a redirect that names another issuer (RFC 9207) is refused', async t => {
 	const urls = await startOAuthServer(t, ['--wrong-iss']);
 	const sandbox = await signInSandbox(t);
