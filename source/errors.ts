@@ -119,6 +119,29 @@ export class AuthError extends TransportError {
 }
 
 /**
+A sign-in the user did not complete: the browser never came back within the sign-in timeout, the user denied it, or a device code expired. Retrying on a timer would only open page after page for someone who is not there, so the reconnect operator waits for the next client request instead.
+*/
+export class SignInError extends AuthError {
+	override name = 'SignInError';
+}
+
+/**
+Whether `error`, or one of its causes, is an instance of `type`.
+*/
+export function hasCause(error: unknown, type: abstract new (...arguments_: any[]) => Error): boolean {
+	let current = error;
+	for (let depth = 0; depth < 10 && current instanceof Error; depth++) {
+		if (current instanceof type) {
+			return true;
+		}
+
+		current = (current as Error).cause;
+	}
+
+	return false;
+}
+
+/**
 The message of an unknown thrown value, with its causes.
 */
 export function describeError(error: unknown): string {

@@ -22,6 +22,8 @@ export {
 	LimitError,
 	TimeoutError,
 	AuthError,
+	SignInError,
+	hasCause,
 	errorCodes,
 	describeError,
 	type ErrorCode,

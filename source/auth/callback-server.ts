@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
-import {AuthError} from '../errors.js';
+import {AuthError, SignInError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
 
 export type CallbackOptions = {
@@ -114,7 +114,7 @@ export async function listenForCallback(options: CallbackOptions): Promise<Callb
 		if (error !== null) {
 			const description = parameters.get('error_description');
 			answer(400, 'Sign-in failed', `The authorization server answered: ${error}${description ? ` (${description})` : ''}.`);
-			reject(new AuthError(`The authorization server refused the sign-in: ${error}${description ? `: ${description}` : ''}`));
+			reject(new SignInError(`The authorization server refused the sign-in: ${error}${description ? `: ${description}` : ''}`));
 			return;
 		}
 
@@ -140,7 +140,7 @@ export async function listenForCallback(options: CallbackOptions): Promise<Callb
 	});
 
 	const timer = setTimeout(() => {
-		reject(new AuthError(`No sign-in within ${Math.round(timeout / 1000)} s; gave up waiting for the browser`));
+		reject(new SignInError(`No sign-in within ${Math.round(timeout / 1000)} s; gave up waiting for the browser`));
 	}, timeout);
 	timer.unref();
 
@@ -151,7 +151,7 @@ export async function listenForCallback(options: CallbackOptions): Promise<Callb
 		code,
 		async close() {
 			clearTimeout(timer);
-			reject(new AuthError('The sign-in was abandoned'));
+			reject(new SignInError('The sign-in was abandoned'));
 			server.closeAllConnections();
 			await new Promise<void>(resolve_ => {
 				server.close(() => {

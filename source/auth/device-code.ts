@@ -2,7 +2,7 @@
 import {Buffer} from 'node:buffer';
 import {setTimeout as delay} from 'node:timers/promises';
 import type {OAuthClientInformationMixed, OAuthTokens} from '@modelcontextprotocol/sdk/shared/auth.js';
-import {AuthError, describeError} from '../errors.js';
+import {AuthError, SignInError, describeError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
 import type {FetchLike} from './auth-provider.js';
 
@@ -126,7 +126,7 @@ export async function deviceAuthorization(options: DeviceAuthorizationOptions): 
 	let interval = firstInterval;
 	for (;;) {
 		if (Date.now() + interval > deadline) {
-			throw new AuthError(`No sign-in within ${Math.round((deadline - started) / 1000)} s; the device code expired`);
+			throw new SignInError(`No sign-in within ${Math.round((deadline - started) / 1000)} s; the device code expired`);
 		}
 
 		// eslint-disable-next-line no-await-in-loop
@@ -152,6 +152,8 @@ export async function deviceAuthorization(options: DeviceAuthorizationOptions): 
 			continue;
 		}
 
-		throw new AuthError(`The device sign-in failed (HTTP ${poll.status}, ${describeReply(poll.reply)})`);
+		// The user said no, or took too long: not a fault to retry on a timer.
+		const ErrorType = error === 'access_denied' || error === 'expired_token' ? SignInError : AuthError;
+		throw new ErrorType(`The device sign-in failed (HTTP ${poll.status}, ${describeReply(poll.reply)})`);
 	}
 }

@@ -17,6 +17,8 @@ import {
 	describeError,
 	SessionExpiredError,
 	errorCodes,
+	hasCause,
+	SignInError,
 	TransportError,
 } from '../errors.js';
 import {defaultLogger, type Logger} from '../logger.js';
@@ -449,6 +451,16 @@ export function reconnect(options: ReconnectOptions = {}): TransportOperator {
 			}
 
 			if (subscriber.closed) {
+				return;
+			}
+
+			if (hasCause(error, SignInError) && !queue.some(entry => isRequest(entry.message))) {
+				// Nobody completed the sign-in: the next client request tries again (and asks again), not a timer.
+				timer?.unsubscribe();
+				timer = undefined;
+				state = 'waiting';
+				due = Number.POSITIVE_INFINITY;
+				logger.warning('The sign-in was not completed; the next request will ask again');
 				return;
 			}
 

@@ -27,11 +27,11 @@ test('a redirect with another state is refused and waiting goes on', async t => 
 	t.is(await callback.code, 'good');
 });
 
-test('an error redirect, a wrong iss, a missing required iss end the wait with an AuthError', async t => {
+test('an error redirect (a SignInError: the user said no), a wrong iss, a missing required iss end the wait with an AuthError', async t => {
 	const denied = await listenForCallback({port: 0, state: 's', logger});
 	t.teardown(async () => denied.close());
 	await fetch(`${denied.redirectUrl.href}?error=access_denied&error_description=no&state=s`);
-	await t.throwsAsync(denied.code, {name: 'AuthError', message: /refused the sign-in: access_denied: no/});
+	await t.throwsAsync(denied.code, {name: 'SignInError', message: /refused the sign-in: access_denied: no/});
 
 	const mixUp = await listenForCallback({
 		port: 0, state: 's', issuer: 'https://auth.test/', logger,
@@ -48,12 +48,12 @@ test('an error redirect, a wrong iss, a missing required iss end the wait with a
 	await t.throwsAsync(required.code, {name: 'AuthError', message: /issuer `\(none\)`/});
 });
 
-test('no redirect within the timeout', async t => {
+test('no redirect within the timeout: a SignInError (nobody came back)', async t => {
 	const callback = await listenForCallback({
 		port: 0, state: 's', timeout: 50, logger,
 	});
 	t.teardown(async () => callback.close());
-	await t.throwsAsync(callback.code, {name: 'AuthError', message: /No sign-in within/});
+	await t.throwsAsync(callback.code, {name: 'SignInError', message: /No sign-in within/});
 });
 
 test('a taken port is a clear error; options are validated', async t => {

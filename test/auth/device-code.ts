@@ -84,9 +84,9 @@ test('a confidential client authenticates with HTTP Basic', async t => {
 	t.is(server.seen[1]!.form.get('client_id'), null);
 });
 
-test('a denial ends the wait with an AuthError', async t => {
+test('a denial ends the wait with a SignInError (an AuthError the reconnect operator does not retry on a timer)', async t => {
 	const server = await deviceServer(t, [{status: 400, body: {error: 'access_denied', error_description: 'the user said no'}}]);
 	await t.throwsAsync(deviceAuthorization({
 		...server, client: {client_id: 'cli'}, logger: createLogger({level: 'silent'}), sleep: async () => undefined,
-	}), {name: 'AuthError', message: /access_denied: the user said no/});
+	}), {name: 'SignInError', message: /access_denied: the user said no/});
 });

@@ -16,6 +16,7 @@ import {reconnect, type ReconnectOptions} from '../../source/operators/reconnect
 import {
 	ConnectError,
 	SessionExpiredError,
+	SignInError,
 	TransportError,
 	UsageError,
 } from '../../source/errors.js';
@@ -232,6 +233,16 @@ test('a request arriving while the remote is down brings the next attempt forwar
 	// Attempts fail at 15 and 35 (delay 20 then 40); the request at 40 hurries the third attempt to 45, which works.
 	const result = run(t, [{endAt: 5, error: new TransportError('reset')}, down, down, {}], [...handshake, [40, call(3)]], {}, 200);
 	t.deepEqual(summary(result.received).slice(-2), ['46 notifications/tools/list_changed', '47 #3 result {"connection":3}']);
+});
+
+test('a sign-in nobody completed (SignInError) is not retried on a timer: the next client request tries again', t => {
+	const abandoned: Plan = {endAt: 0, error: new TransportError('Authorization failed', {cause: new SignInError('No sign-in within 300 s; gave up waiting for the browser')})};
+	// Lost at 5; the attempt at 15 meets a sign-in nobody completes; nothing more until the request at 150, which tries at once and works.
+	const result = run(t, [{endAt: 5, error: new TransportError('reset')}, abandoned, {}], [...handshake, [150, call(4)]], {}, 300);
+	const attempts = result.sent.filter(({message}) => isRequest(message) && message.method === 'initialize').map(({time}) => time);
+	t.deepEqual(attempts, [0, 15, 150]);
+	t.deepEqual(summary(result.received).slice(-1), ['152 #4 result {"connection":2}']);
+	t.true(result.logged.some(line => line.includes('the next request will ask again')));
 });
 
 test('the first connection failing answers the client\'s initialize with a clear error and logs it', t => {
