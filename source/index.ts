@@ -97,6 +97,7 @@ export {
 	loadNamedServers, type ServerConfig, type StdioServerConfig, type RemoteServerConfig,
 } from './config/named-servers.js';
 export {closeWhen} from './operators/close-when.js';
+export {drainOnEnd, type DrainOnEndOptions} from './operators/drain-on-end.js';
 export {isInsufficientScope} from './auth/auth-provider.js';
 export {authorizationCode, defaultCallbackPort, type AuthorizationCodeOptions} from './auth/authorization-code.js';
 export {

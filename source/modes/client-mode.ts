@@ -13,6 +13,7 @@ import {describeError, UsageError} from '../errors.js';
 import {link, pipeTransport} from '../link.js';
 import {defaultLogger, redactSecret} from '../logger.js';
 import {closeWhen} from '../operators/close-when.js';
+import {drainOnEnd} from '../operators/drain-on-end.js';
 import {guardRequests} from '../operators/guard-requests.js';
 import {messageLog} from '../operators/message-log.js';
 import {reconnect} from '../operators/reconnect.js';
@@ -27,6 +28,11 @@ import {signInOnly} from './sign-in-only.js';
 How long a shutdown (standard input closed, SIGINT, SIGTERM) may take before the process exits anyway.
 */
 const shutdownDeadline = 5000;
+
+/**
+How long, after standard input ends, the requests already sent may take to be answered before the session closes anyway (they are then answered with an error). The shutdown deadline counts from the end of this.
+*/
+const drainGrace = 30_000;
 
 function tlsSettings(verifySsl: boolean | string): {verifyTls: boolean; ca?: Uint8Array} {
 	if (verifySsl === false) {
@@ -174,18 +180,22 @@ export async function runClientMode(options: CliOptions, environment: NodeJS.Pro
 			: []),
 		// On a signal the remote side closes first, so the requests in flight are answered (with an error) before our standard output closes.
 		closeWhen(stop$),
+		// When standard input ends, the requests already sent are still answered (within the shutdown deadline) before the session closes.
+		drainOnEnd({grace: drainGrace}),
 	);
 
 	let deadline: NodeJS.Timeout | undefined;
 	let finish: (code: number) => void = () => undefined;
-	const startDeadline = () => {
+	const startDeadline = (extra = 0) => {
 		deadline ??= setTimeout(() => {
-			logger.error(`Shutting down took longer than ${shutdownDeadline / 1000} s; exiting anyway`);
+			logger.error(`Shutting down took longer than ${(extra + shutdownDeadline) / 1000} s; exiting anyway`);
 			finish(1);
-		}, shutdownDeadline).unref();
+		}, extra + shutdownDeadline).unref();
 	};
 
-	const client: Transport = outgoing$ => processStdio({maxLineBytes: options.maxMessageBytes, logger})(outgoing$).pipe(finalize(startDeadline));
+	const client: Transport = outgoing$ => processStdio({maxLineBytes: options.maxMessageBytes, logger})(outgoing$).pipe(finalize(() => {
+		startDeadline(drainGrace);
+	}));
 
 	let signalled = false;
 	const onSignal = (signal: NodeJS.Signals) => {

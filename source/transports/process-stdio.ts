@@ -30,7 +30,7 @@ export type ProcessStdioOptions = {
 /**
 Our own standard input and output as a transport: the side a local MCP client (Claude Desktop, an IDE) talks to when it starts the proxy.
 
-Completes when standard input ends (the client went away), which, through `link`, shuts the other side down gracefully. When the outgoing messages complete (the other side closed), it waits for standard output to take what is queued, then completes. Standard output carries nothing but MCP messages.
+Completes when standard input ends (the client went away), which, through `link`, shuts the other side down gracefully; what that side still sends (answers to requests already made) is written to standard output until it closes. When the outgoing messages complete (the other side closed), it waits for standard output to take what is queued, then completes. Standard output carries nothing but MCP messages.
 */
 export function processStdio(options: ProcessStdioOptions = {}): Transport {
 	const {
@@ -42,6 +42,8 @@ export function processStdio(options: ProcessStdioOptions = {}): Transport {
 	} = options;
 
 	return outgoing$ => new Observable<Message>(subscriber => {
+		let inputEnded = false;
+		let outgoingDone = false;
 		const wired = wireLineStreams({
 			readable: stdin,
 			writable: stdout,
@@ -52,10 +54,16 @@ export function processStdio(options: ProcessStdioOptions = {}): Transport {
 			},
 			onReadableEnd() {
 				logger.debug('stdin ended: the client closed the connection');
+				inputEnded = true;
 				subscriber.complete();
 			},
 			onOutgoingComplete() {
+				outgoingDone = true;
 				void wired.writer.flushed().then(() => {
+					if (inputEnded) {
+						wired.dispose();
+					}
+
 					subscriber.complete();
 				});
 			},
@@ -72,10 +80,13 @@ export function processStdio(options: ProcessStdioOptions = {}): Transport {
 		stdin.resume();
 
 		return () => {
-			wired.dispose();
 			stdin.off('error', onError);
 			stdout.off('error', onError);
 			stdin.pause();
+			// The client closed its end, but may still read ours (`echo REQUEST | mcp-proxy URL`): the answers still owed keep going to standard output until the other side closes.
+			if (!inputEnded || outgoingDone) {
+				wired.dispose();
+			}
 		};
 	});
 }

@@ -183,6 +183,24 @@ for (const [mode, expected] of [
 	});
 }
 
+test.serial('requests written just before standard input ends are still answered (echo REQUESTS | mcp-proxy URL), then the session is deleted', async t => {
+	const {urls} = await startRemoteProcess(t);
+	const call = {
+		jsonrpc: '2.0', id: 2, method: 'tools/call', params: {name: 'slow', arguments: {ms: 300}},
+	};
+	const input = `${initializeLine}${JSON.stringify({jsonrpc: '2.0', method: 'notifications/initialized'})}\n${JSON.stringify(call)}\n`;
+	// All at once, and the end of input right behind: before the proxy has even connected.
+	const {exitCode, stdout} = await execa(process.execPath, [cli, urls.mcp], {input, reject: false, timeout: 30_000});
+	t.is(exitCode, 0);
+	const messages = stdout.trim().split('\n').map(line => JSON.parse(line) as {id: number; result?: {content?: Array<{text: string}>}});
+	t.deepEqual(messages.map(message => message.id), [1, 2]);
+	t.is(messages[1]!.result?.content?.[0]?.text, 'slept 300 ms');
+	t.true(await eventually(async () => {
+		const {deleteRequests} = await remoteStats(urls);
+		return deleteRequests === 1;
+	}));
+});
+
 test.serial('the end of standard input deletes the session and exits 0; nothing but MCP messages on standard output', async t => {
 	const {urls} = await startRemoteProcess(t);
 	const proxy = execa(process.execPath, [cli, urls.mcp, '--debug'], {stdin: 'pipe', reject: false, timeout: 20_000});
