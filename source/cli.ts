@@ -3,7 +3,9 @@ import process from 'node:process';
 import v8 from 'node:v8';
 import {parseCommandLine, type CliOptions} from './cli-arguments.js';
 import {describeError, UsageError} from './errors.js';
-import {defaultLogger, redactSecret, setLogLevel} from './logger.js';
+import {
+	defaultLogger, redactNamedSecret, redactSecret, setLogLevel,
+} from './logger.js';
 
 /**
 Keep V8's young generation at its initial size (two semi-spaces of 1 MiB) instead of letting it grow to 32 MiB under load: a proxy holds little per message, so a small young generation costs a few more, shorter scavenges and saves tens of megabytes of resident memory. A user who tunes the young generation (`--max-semi-space-size` and the like, in the command line or `NODE_OPTIONS`) keeps their setting.
@@ -30,9 +32,12 @@ async function main(): Promise<void> {
 	}
 
 	setLogLevel(options.logLevel);
-	const sensitiveHeaders = options.headers.filter(([name]) => /authorization|key|token|secret|cookie/i.test(name)).map(([, value]) => value);
-	for (const secret of [options.apiKey, options.oauth?.clientSecret, process.env['API_ACCESS_TOKEN'], ...sensitiveHeaders, ...sensitiveHeaders.map(value => value.replace(/^\S+\s+/, ''))]) {
+	for (const secret of [options.apiKey, options.oauth?.clientSecret, process.env['API_ACCESS_TOKEN']]) {
 		redactSecret(secret);
+	}
+
+	for (const [name, value] of options.headers) {
+		redactNamedSecret(name, value);
 	}
 
 	for (const warning of options.warnings) {

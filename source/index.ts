@@ -41,6 +41,7 @@ export {
 	defaultLogger,
 	setLogLevel,
 	redactSecret,
+	redactNamedSecret,
 	type Logger,
 	type LogLevel,
 	type LoggerOptions,

@@ -85,6 +85,26 @@ export function redactSecret(secret: string | undefined, options: {rotating?: bo
 }
 
 /**
+Names of headers and environment variables whose values are secrets: Authorization, Cookie, and anything with key, token, secret, password or credential in it.
+*/
+const secretName = /authorization|key|token|secret|cookie|password|credential/i;
+
+/**
+Register the value of a header or environment variable as a secret when its name looks secret (see `redactSecret`); for a header value with a scheme (`Bearer TOKEN`, `Basic …`), the credential after the scheme too, as peers often quote it alone.
+
+@example
+```
+redactNamedSecret('Authorization', 'Bearer abc123'); // both `Bearer abc123` and `abc123` are redacted from now on
+```
+*/
+export function redactNamedSecret(name: string, value: string): void {
+	if (secretName.test(name)) {
+		redactSecret(value);
+		redactSecret(value.replace(/^\S+\s+/, ''));
+	}
+}
+
+/**
 Replace every registered secret in a text by `***`.
 */
 export function redact(text: string): string {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import {redact, redactSecret} from '../source/logger.js';
+import {redact, redactNamedSecret, redactSecret} from '../source/logger.js';
 
 test('registered secrets are redacted; rotating ones are bounded to the newest, fixed ones are all kept', t => {
 	redactSecret('fixed-secret-one');
@@ -15,4 +15,16 @@ test('registered secrets are redacted; rotating ones are bounded to the newest, 
 	// Too short to register: it would mask ordinary text.
 	redactSecret('abc');
 	t.is(redact('abc'), 'abc');
+});
+
+test('values of secret-looking names are redacted, with the credential after a scheme; other names are left alone', t => {
+	redactNamedSecret('Authorization', 'Bearer named-bearer-value');
+	redactNamedSecret('X-Api-Key', 'named-api-key-value');
+	redactNamedSecret('DB_PASSWORD', 'named-password-value');
+	redactNamedSecret('GOOGLE_CREDENTIALS', 'named-credential-value');
+	redactNamedSecret('X-Trace', 'named-trace-value');
+	t.is(redact('Bearer named-bearer-value'), '***');
+	t.is(redact('token named-bearer-value'), 'token ***');
+	t.is(redact('named-api-key-value named-password-value named-credential-value'), '*** *** ***');
+	t.is(redact('named-trace-value'), 'named-trace-value');
 });

@@ -1,10 +1,8 @@
-import {redactSecret} from '../logger.js';
+import {redactNamedSecret, redactSecret} from '../logger.js';
 import type {AuthProvider} from './auth-provider.js';
 
-const sensitive = /authorization|key|token|secret|cookie|password/i;
-
 /**
-Fixed headers on every request (`-H NAME VALUE`). Values of headers whose names look secret (Authorization, *key*, *token*, *secret*, Cookie) are registered with `redactSecret`.
+Fixed headers on every request (`-H NAME VALUE`). Values of headers whose names look secret are registered (see `redactNamedSecret`).
 
 @example
 ```
@@ -19,10 +17,7 @@ export function staticHeaders(headers: Readonly<Record<string, string>>): AuthPr
 			throw new TypeError(`Expected the value of header \`${name}\` to have no line break or NUL`);
 		}
 
-		if (sensitive.test(name)) {
-			redactSecret(value);
-			redactSecret(value.replace(/^\S+\s+/, ''));
-		}
+		redactNamedSecret(name, value);
 	}
 
 	return {

@@ -11,7 +11,7 @@ import {authorizationCode} from '../auth/authorization-code.js';
 import {defaultAuthDirectory, tokenStore} from '../auth/token-store.js';
 import {describeError, UsageError} from '../errors.js';
 import {link, pipeTransport} from '../link.js';
-import {defaultLogger, redactSecret} from '../logger.js';
+import {defaultLogger, redactNamedSecret} from '../logger.js';
 import {closeWhen} from '../operators/close-when.js';
 import {drainOnEnd} from '../operators/drain-on-end.js';
 import {guardRequests} from '../operators/guard-requests.js';
@@ -126,10 +126,7 @@ export async function runClientMode(options: CliOptions, environment: NodeJS.Pro
 	const headers: Record<string, string> = {};
 	for (const [name, value] of options.headers) {
 		headers[name.toLowerCase()] = value;
-		if (/authorization|key|token|secret|cookie|password/i.test(name)) {
-			redactSecret(value);
-			redactSecret(value.replace(/^\S+\s+/, ''));
-		}
+		redactNamedSecret(name, value);
 	}
 
 	const dispatcher = httpAgent(tlsSettings(options.verifySsl));

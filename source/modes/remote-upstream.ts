@@ -1,7 +1,7 @@
 import type {CliOptions} from '../cli-arguments.js';
 import type {ServerConfig} from '../config/named-servers.js';
 import {pipeTransport} from '../link.js';
-import {redactSecret, type Logger} from '../logger.js';
+import {redactNamedSecret, type Logger} from '../logger.js';
 import {reconnect} from '../operators/reconnect.js';
 import {httpAgent} from '../transports/http-agent.js';
 import {remote} from '../transports/remote.js';
@@ -20,10 +20,7 @@ export function remoteUpstream(config: Extract<ServerConfig, {kind: 'remote'}>, 
 	const headers: Record<string, string> = {};
 	for (const [name, value] of config.headers) {
 		headers[name.toLowerCase()] = value;
-		if (/authorization|key|token|secret|cookie|password|credential/i.test(name)) {
-			redactSecret(value);
-			redactSecret(value.replace(/^\S+\s+/, ''));
-		}
+		redactNamedSecret(name, value);
 	}
 
 	const dispatcher = httpAgent({verifyTls: true});

@@ -12,7 +12,7 @@ import type {CliOptions} from '../cli-arguments.js';
 import {loadNamedServers, type ServerConfig} from '../config/named-servers.js';
 import {describeError, SpawnError, UsageError} from '../errors.js';
 import {
-	defaultLogger, redact, redactSecret, type Logger,
+	defaultLogger, redact, redactNamedSecret, type Logger,
 } from '../logger.js';
 import {link, pipeTransport} from '../link.js';
 import {httpListener, type Session} from '../listeners/http-listener.js';
@@ -71,8 +71,6 @@ function lineWriter(prefix: string): (chunk: string) => void {
 	};
 }
 
-const secretName = /authorization|key|token|secret|cookie|password|credential/i;
-
 /**
 The servers to run: the default one (the command on the command line) and the named ones (from --named-server-config, or else --named-server).
 */
@@ -124,9 +122,7 @@ function makeUpstream(config: ServerConfig, {options, logger, remoteUpstream}: B
 	}
 
 	for (const [name, value] of Object.entries(config.env)) {
-		if (secretName.test(name)) {
-			redactSecret(value);
-		}
+		redactNamedSecret(name, value);
 	}
 
 	return () => spawnStdio({
