@@ -13,6 +13,10 @@ export type RunningProxy = {
 	base: string;
 	process: ResultPromise;
 	stderr: () => string;
+	/**
+	Resolves true once standard error matches `pattern` (it arrives on its own pipe, so after the HTTP answers that followed it), false after `ms`.
+	*/
+	logged: (pattern: RegExp, ms?: number) => Promise<boolean>;
 	status: () => Promise<{statusCode: number; body: any}>;
 	connect: (path: string, options?: ClientOptions) => Promise<Client>;
 	/**
@@ -77,6 +81,21 @@ export async function startServerMode(t: ExecutionContext, args: string[], {env}
 		base,
 		process: child,
 		stderr: () => stderr,
+		async logged(pattern, ms = 10_000) {
+			const deadline = Date.now() + ms;
+			while (!pattern.test(stderr)) {
+				if (Date.now() > deadline) {
+					return false;
+				}
+
+				// eslint-disable-next-line no-await-in-loop
+				await new Promise(resolve => {
+					setTimeout(resolve, 25);
+				});
+			}
+
+			return true;
+		},
 		async status() {
 			const response = await fetch(`${base}/status`);
 			return {statusCode: response.status, body: await response.json()};

@@ -204,7 +204,7 @@ test('SIGTERM: exits 0, and every child\'s process group is gone', async t => {
 
 test('the default server and named servers from --named-server side by side', async t => {
 	const proxy = await startServerMode(t, ['--named-server', 'two', `${process.execPath} ${echoServer}`, '--', process.execPath, echoServer]);
-	t.regex(proxy.stderr(), /Serving "two"/);
+	t.true(await proxy.logged(/Serving "two"/), `${proxy.stderr()}`);
 	const a = await proxy.connect('/mcp');
 	const b = await proxy.connect('/servers/two/sse');
 	t.not(textOf(await a.callTool({name: 'whoami', arguments: {}})), textOf(await b.callTool({name: 'whoami', arguments: {}})));

@@ -170,7 +170,7 @@ test.serial('server mode: the API key, remote headers and a child\'s token never
 	const toLeaky = await send(`${proxy.base}/servers/leaky/mcp`, {method: 'POST', headers: authorized, body: initialize});
 	t.regex(toLeaky.text, /not available: .*HTTP 401/);
 	t.true(leaky.echoed.some(echo => echo.includes(remoteToken) && echo.includes(remoteKey)), 'the remote received and quoted both');
-	t.regex(proxy.stderr(), /starting with token \*{3}/);
+	t.true(await proxy.logged(/starting with token \*{3}/), `${proxy.stderr()}`);
 
 	const status = await send(`${proxy.base}/status`, {headers: {'x-api-key': apiKey}});
 	t.regex(status.text, /\*{3}/);

@@ -111,8 +111,8 @@ test.serial('multiplexed: the child SIGKILLed with calls in flight; every call a
 	t.true(isRunning(after.pid!));
 	t.false(isRunning(before.pid!));
 	await assertServing(t, peers, 'after');
-	t.regex(proxy.stderr(), /killed by SIGKILL.*; restarting in \d+ ms/);
-	t.regex(proxy.stderr(), /The server is running again \(restart 1\)/);
+	t.true(await proxy.logged(/killed by SIGKILL.*; restarting in \d+ ms/), `${proxy.stderr()}`);
+	t.true(await proxy.logged(/The server is running again \(restart 1\)/), `${proxy.stderr()}`);
 });
 
 for (const code of [0, 3]) {
@@ -135,7 +135,7 @@ for (const code of [0, 3]) {
 		t.like(after, {statusCode: 200, restarts: 1});
 		t.regex(after.lastError ?? '', code === 0 ? /it exited/ : /exited with code 3/);
 		await assertServing(t, peers, 'after');
-		t.regex(proxy.stderr(), code === 0 ? /exited with code 0/ : /exited with code 3/);
+		t.true(await proxy.logged(code === 0 ? /exited with code 0/ : /exited with code 3/), `${proxy.stderr()}`);
 	});
 }
 
@@ -161,7 +161,7 @@ test.serial('multiplexed: the child writes half a line and hangs; the stuck call
 	});
 	await delay(1500);
 	await assertServing(t, peers, 'after');
-	t.regex(proxy.stderr(), /skipped 22 characters that are not JSON before a message on the same line/);
+	t.true(await proxy.logged(/skipped 22 characters that are not JSON before a message on the same line/), `${proxy.stderr()}`);
 });
 
 test.serial('multiplexed: junk lines and bytes that are not UTF-8 from the child are skipped; every call gets its real answer', async t => {
@@ -177,8 +177,8 @@ test.serial('multiplexed: junk lines and bytes that are not UTF-8 from the child
 	assertAccounted(t, summary);
 	t.is(summary.errors, 0);
 	t.like(await defaultServer(proxy), {state: 'running', restarts: 0});
-	t.regex(proxy.stderr(), /skipped a line that is not JSON/);
-	t.regex(proxy.stderr(), /skipped a message that is not JSON-RPC 2\.0/);
+	t.true(await proxy.logged(/skipped a line that is not JSON/), `${proxy.stderr()}`);
+	t.true(await proxy.logged(/skipped a message that is not JSON-RPC 2\.0/), `${proxy.stderr()}`);
 });
 
 test.serial('multiplexed: a child that never answers initialize is restarted after --startup-timeout; clients get errors that say so until it behaves', async t => {
@@ -204,7 +204,7 @@ test.serial('multiplexed: a child that never answers initialize is restarted aft
 	const peers = await connectPeers(proxy, ledger, {http: 2, sse: 1});
 	await assertServing(t, peers, 'after');
 	assertAccounted(t, await ledger.settle(settleBound, causes));
-	t.regex(proxy.stderr(), /did not answer `initialize` within 1000 ms; trying again in \d+ ms/);
+	t.true(await proxy.logged(/did not answer `initialize` within 1000 ms; trying again in \d+ ms/), `${proxy.stderr()}`);
 });
 
 test.serial('clients that vanish mid-stream: the proxy cancels or finishes their calls, reaps their sessions, and serves the others', async t => {
