@@ -6,10 +6,10 @@ import process from 'node:process';
 import test from 'ava';
 import {Client} from '@modelcontextprotocol/sdk/client/index.js';
 import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {root} from './helpers/fixtures.js';
+import {echoServer, root} from './helpers/fixtures.js';
 
-async function startServer(script: string): Promise<{url: string; child: ChildProcessWithoutNullStreams}> {
-	const child = spawn(process.execPath, [path.join(root, 'test/bench/servers', script)], {stdio: 'pipe'});
+async function startServer(script: string, args: string[] = []): Promise<{url: string; child: ChildProcessWithoutNullStreams}> {
+	const child = spawn(process.execPath, [path.join(root, 'test/bench/servers', script), ...args], {stdio: 'pipe'});
 	const url = await new Promise<string>((resolve, reject) => {
 		let output = '';
 		child.stdout.on('data', (chunk: Uint8Array) => {
@@ -36,9 +36,12 @@ async function connect(url: string) {
 	return {client, transport};
 }
 
-for (const script of ['floor-http-server.js', 'remote-server.js']) {
+const relayArgs = [process.execPath, echoServer];
+const argsOf = (script: string) => (script === 'floor-relay.js' ? relayArgs : []);
+
+for (const script of ['floor-http-server.js', 'remote-server.js', 'floor-relay.js']) {
 	test(`${script} serves echo and big to the SDK client, and ends sessions on DELETE`, async t => {
-		const {url, child} = await startServer(script);
+		const {url, child} = await startServer(script, argsOf(script));
 		t.teardown(() => {
 			child.kill('SIGKILL');
 		});
@@ -76,4 +79,16 @@ test('floor-http-server.js refuses a request without a session and answers GET w
 	t.is(noSession.status, 400);
 	const get = await fetch(url, {headers: {accept: 'text/event-stream'}});
 	t.is(get.status, 405);
+});
+
+test('floor-relay.js keeps concurrent sessions apart: each call gets its own answer, though their request ids are the same', async t => {
+	const {url, child} = await startServer('floor-relay.js', relayArgs);
+	t.teardown(() => {
+		child.kill('SIGKILL');
+	});
+
+	const clients = await Promise.all([1, 2, 3].map(async () => connect(url)));
+	const answers = await Promise.all(clients.flatMap(({client}, index) => [1, 2, 3, 4].map(async call => client.callTool({name: 'echo', arguments: {text: `${index}.${call}`}}))));
+	t.deepEqual(answers.map(answer => (answer as {content: Array<{text: string}>}).content[0]!.text), [0, 1, 2].flatMap(index => [1, 2, 3, 4].map(call => `${index}.${call}`)));
+	await Promise.all(clients.map(async ({client}) => client.close()));
 });

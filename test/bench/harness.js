@@ -52,7 +52,7 @@ const quickConfig = {
 const help = `Usage: npm run bench -- [options]
 
   --only B1,B2,…        figures to run (default: all of B1…B6)
-  --profiles a,b,…      profiles to run (default: all): direct, direct-http, ours, ours-isolated,
+  --profiles a,b,…      profiles to run (default: all): direct, direct-http, relay, ours, ours-isolated,
                         mcp-proxy, supergateway, mcp-remote
   --reps N              repetitions per figure (default 3; 1 with --quick)
   --quick               small counts, one repetition: a smoke test of a minute or two
@@ -299,7 +299,7 @@ export async function main(argv) {
 	const rows = tableRows({
 		config: options.config, medians, profileKinds, figureIds: options.figureIds,
 	});
-	const allColumns = ['direct', 'direct-http', 'ours', 'ours-isolated', 'mcp-proxy', 'supergateway', 'mcp-remote'];
+	const allColumns = ['direct', 'direct-http', 'relay', 'ours', 'ours-isolated', 'mcp-proxy', 'supergateway', 'mcp-remote'];
 	const columns = allColumns.filter(column => Object.values(results).some(result => result.profiles.includes(column)));
 	// One note per profile and reason, naming the figures it applies to (log timestamps left out).
 	const grouped = new Map();

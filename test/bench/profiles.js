@@ -24,6 +24,7 @@ const node = process.execPath;
 /** The B4 remote: swap for `fixtures/remote-server.js` once it prints its URL on stdout or stderr the same way. */
 export const remoteServer = {command: node, args: [path.join(benchDirectory, 'servers/remote-server.js')]};
 const floorHttpServer = {command: node, args: [path.join(benchDirectory, 'servers/floor-http-server.js')]};
+const floorRelay = path.join(benchDirectory, 'servers/floor-relay.js');
 
 /** The first `http://…/mcp` URL in a process's output (how ours and our fixture servers announce themselves). */
 export const urlPattern = /(https?:\/\/[^\s"'<>]+?\/mcp)(?![\w/-])/;
@@ -114,6 +115,12 @@ export const serverProfiles = [
 		kind: 'floor',
 		invocation: 'SDK Client → Streamable HTTP → test/bench/servers/floor-http-server.js (plain node:http, JSON answers)',
 		start: async () => startWithUrl({...floorHttpServer, label: 'floor-http-server'}),
+	},
+	{
+		name: 'relay',
+		kind: 'floor',
+		invocation: 'SDK Client → Streamable HTTP → test/bench/servers/floor-relay.js → stdio → node fixtures/echo-server.js (one shared child; plain node:http, one line each way per request, nothing else)',
+		start: async () => startWithUrl({command: node, args: [floorRelay, node, fixture], label: 'floor-relay'}),
 	},
 	{
 		name: 'ours',
