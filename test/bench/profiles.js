@@ -6,6 +6,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
+import {openLeanHttpSession, openLeanStdioSession} from './lib/lean-sessions.js';
 import {openHttpSession, openStdioSession} from './lib/sessions.js';
 import {freePort, startService} from './lib/service.js';
 
@@ -25,6 +26,7 @@ const node = process.execPath;
 export const remoteServer = {command: node, args: [path.join(benchDirectory, 'servers/remote-server.js')]};
 const floorHttpServer = {command: node, args: [path.join(benchDirectory, 'servers/floor-http-server.js')]};
 const floorRelay = path.join(benchDirectory, 'servers/floor-relay.js');
+const floorClientRelay = path.join(benchDirectory, 'servers/floor-client-relay.js');
 
 /** The first `http://…/mcp` URL in a process's output (how ours and our fixture servers announce themselves). */
 export const urlPattern = /(https?:\/\/[^\s"'<>]+?\/mcp)(?![\w/-])/;
@@ -47,18 +49,20 @@ export function peerVersion(packageName) {
 // An instance whose sessions are stdio children the SDK client spawns (one child per session).
 function stdioInstance(spec) {
 	const sessions = new Set();
-	return {
-		async connect(options) {
-			const session = await openStdioSession(spec, options);
-			sessions.add(session);
-			const {close} = session;
-			session.close = async () => {
-				sessions.delete(session);
-				await close();
-			};
+	const track = session => {
+		sessions.add(session);
+		const {close} = session;
+		session.close = async () => {
+			sessions.delete(session);
+			await close();
+		};
 
-			return session;
-		},
+		return session;
+	};
+
+	return {
+		connect: async options => track(await openStdioSession(spec, options)),
+		connectLean: async options => track(await openLeanStdioSession(spec, options)),
 		pids: () => [...sessions].map(session => session.pid).filter(Boolean),
 		async stop() {
 			await Promise.all([...sessions].map(async session => session.close()));
@@ -71,6 +75,7 @@ function httpInstance(service, url) {
 	return {
 		url,
 		connect: async options => openHttpSession(url, options),
+		connectLean: async options => openLeanHttpSession(url, options),
 		pids: () => [service.pid],
 		stop: async () => service.stop(),
 	};
@@ -180,6 +185,12 @@ export const clientProfiles = [
 				},
 			};
 		},
+	},
+	{
+		name: 'relay',
+		kind: 'floor',
+		invocation: 'SDK Client → stdio → test/bench/servers/floor-client-relay.js URL (each line POSTed as it is on a keep-alive connection, the answer written back; nothing else)',
+		start: async ({remoteUrl}) => stdioInstance({command: node, args: [floorClientRelay, remoteUrl], cwd: rootDirectory}),
 	},
 	{
 		name: 'ours',

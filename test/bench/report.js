@@ -53,6 +53,10 @@ export function metricsFor(config) {
 			target: {text: '≥ 3× best peer', check: atLeast(3, best)},
 		},
 		{
+			figure: 'B2', key: 'leanCallsPerSecond', label: `B2 calls/s (${config.b2Clients}×${config.b2Calls}, lean clients)`, better: 'higher', format: integer,
+			target: {text: '≥ 3× best peer', check: atLeast(3, best)},
+		},
+		{
 			figure: 'B3', key: 'openMs', label: `B3 open ${config.b3Sessions} sessions (ms)`, better: 'lower', format: ms, target: {text: '≤ best peer', check: atMost(1, best)},
 		},
 		{
