@@ -2,6 +2,7 @@ import {Buffer} from 'node:buffer';
 import {rootCertificates} from 'node:tls';
 import {Agent, fetch as undiciFetch, type Dispatcher} from 'undici';
 import type {FetchLike} from '../auth/auth-provider.js';
+import {requestFetch} from './request-fetch.js';
 
 export type HttpAgentOptions = {
 	/**
@@ -70,4 +71,12 @@ A `fetch` that goes through `dispatcher` (by default one shared `httpAgent()`).
 export function fetchWith(dispatcher?: Dispatcher): FetchLike {
 	const agent = dispatcher ?? (sharedAgent ??= httpAgent());
 	return async (url, init) => undiciFetch(url, {...init, dispatcher: agent} as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+}
+
+/**
+What the remote transports send their own requests with when no `fetch` is given: `requestFetch` through `dispatcher` (by default the shared `httpAgent()`).
+*/
+export function transportFetch(dispatcher?: Dispatcher): FetchLike {
+	sharedAgent ??= httpAgent();
+	return requestFetch(dispatcher ?? sharedAgent);
 }

@@ -6,7 +6,7 @@ import {describeError, errorCodes} from '../errors.js';
 import type {Logger} from '../logger.js';
 import {errorResponse, toMessages} from '../message.js';
 import type {ErrorResponse, Message, RequestId} from '../types.js';
-import {fetchWith} from './http-agent.js';
+import {transportFetch} from './http-agent.js';
 
 /**
 Options shared by the HTTP client transports.
@@ -72,7 +72,7 @@ export function checkMaxBytes(value: number): number {
 The `fetch` a transport uses: the given one or one through the dispatcher, wrapped with the auth provider.
 */
 export function clientFetch(options: HttpClientOptions): FetchLike {
-	const base = options.fetch ?? fetchWith(options.dispatcher);
+	const base = options.fetch ?? transportFetch(options.dispatcher);
 	return options.auth ? withAuth(options.auth, base) : base;
 }
 
