@@ -433,6 +433,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 				await onJson(request, response, requestSignal);
 			} else if (response.status === 202) {
 				// Some servers answer later, on the GET stream.
+				void response.body?.cancel();
 				logger.debug(`The remote server accepted \`${request.method}\` (id ${JSON.stringify(request.id)}) without answering; waiting for the answer on the GET stream`);
 			} else {
 				const body = await readStart(response, 2048);

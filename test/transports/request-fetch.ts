@@ -84,17 +84,41 @@ test('cancelling a stream that never ends closes it quietly', async t => {
 	await t.notThrowsAsync(reader.closed);
 });
 
-test('redirects are followed, as fetch does', async t => {
+test('a 307 within the origin is followed once, the request repeated there with its body; other redirects as fetch does', async t => {
+	const hits: string[] = [];
 	const base = await serve(t, (request, response, body) => {
-		if (request.url === '/old') {
-			response.writeHead(307, {location: '/new'}).end();
+		hits.push(`${request.method!} ${request.url!}`);
+		if (request.url === '/mcp') {
+			response.writeHead(307, {location: '/mcp/'}).end();
 			return;
 		}
 
-		response.end(`${request.url} ${body}`);
+		if (request.url === '/moved') {
+			response.writeHead(303, {location: '/mcp/'}).end();
+			return;
+		}
+
+		response.end(`${request.url!} ${body} ${String(request.headers['user-agent'])}`);
 	});
-	const response = await fetchOf()(`${base}/old`, {method: 'POST', body: 'kept'});
-	t.is(await response.text(), '/new kept');
+	const response = await fetchOf()(`${base}/mcp`, {method: 'POST', body: 'kept'});
+	t.regex(await response.text(), /^\/mcp\/ kept rx-mcp-proxy\/\d/);
+	t.is(response.url, `${base}/mcp/`);
+	t.deepEqual(hits, ['POST /mcp', 'POST /mcp/']);
+	hits.length = 0;
+	const seeOther = await fetchOf()(`${base}/moved`, {method: 'POST', body: 'dropped'});
+	t.regex(await seeOther.text(), /^\/mcp\/ {2}/, 'a 303 becomes a GET without a body, as fetch makes it');
+});
+
+test('the server\'s reason phrase is the statusText, and multi-valued headers are kept', async t => {
+	const base = await serve(t, (_request, response) => {
+		response.statusMessage = 'Custom Reason';
+		response.setHeader('set-cookie', ['a=1', 'b=2']);
+		response.writeHead(418).end();
+	});
+	const response = await fetchOf()(`${base}/mcp`);
+	t.is(response.status, 418);
+	t.is(response.statusText, 'Custom Reason');
+	t.deepEqual(response.headers.getSetCookie(), ['a=1', 'b=2']);
 });
 
 test('a refused connection is a TypeError("fetch failed") whose cause the transports recognise', async t => {
