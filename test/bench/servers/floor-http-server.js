@@ -4,10 +4,8 @@
 // notifications, `ping`, `tools/list` and `tools/call` of `echo {text}` and `big {bytes}`, checks
 // `Mcp-Session-Id`, ends sessions on DELETE and answers GET with 405 (no server-to-client stream).
 // Prints its URL (`http://127.0.0.1:PORT/mcp`) on stdout.
-import {Buffer} from 'node:buffer';
 import {randomUUID} from 'node:crypto';
-import http from 'node:http';
-import process from 'node:process';
+import {send, serveJsonFace} from './json-face.js';
 
 const protocolVersions = new Set(['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05']);
 const tools = [
@@ -73,16 +71,6 @@ function answer(message) {
 	}
 }
 
-function send(response, status, body, headers = {}) {
-	if (body === undefined) {
-		response.writeHead(status, headers).end();
-		return;
-	}
-
-	const json = JSON.stringify(body);
-	response.writeHead(status, {'content-type': 'application/json', 'content-length': Buffer.byteLength(json), ...headers}).end(json);
-}
-
 function handlePost(request, response, body) {
 	let message;
 	try {
@@ -119,39 +107,4 @@ function handlePost(request, response, body) {
 	send(response, 200, {jsonrpc: '2.0', id: message.id, ...answer(message)});
 }
 
-const server = http.createServer((request, response) => {
-	if (!request.url.startsWith('/mcp')) {
-		send(response, 404);
-		return;
-	}
-
-	if (request.method === 'POST') {
-		const chunks = [];
-		request.on('data', chunk => chunks.push(chunk));
-		request.on('end', () => {
-			handlePost(request, response, Buffer.concat(chunks).toString('utf8'));
-		});
-		return;
-	}
-
-	if (request.method === 'DELETE') {
-		const known = sessions.delete(request.headers['mcp-session-id']);
-		send(response, known ? 200 : 404);
-		return;
-	}
-
-	send(response, 405, undefined, {allow: 'POST, DELETE'});
-});
-
-server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-	process.stdout.write(`http://127.0.0.1:${server.address().port}/mcp\n`);
-});
-
-for (const signal of ['SIGINT', 'SIGTERM']) {
-	process.on(signal, () => {
-		server.closeAllConnections();
-		server.close();
-		process.exit(0);
-	});
-}
+serveJsonFace({sessions, onPost: handlePost});

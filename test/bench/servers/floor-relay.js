@@ -10,8 +10,8 @@
 import {Buffer} from 'node:buffer';
 import {spawn} from 'node:child_process';
 import {randomUUID} from 'node:crypto';
-import http from 'node:http';
 import process from 'node:process';
+import {send, serveJsonFace} from './json-face.js';
 
 const [command, ...args] = process.argv.slice(2);
 if (command === undefined) {
@@ -69,16 +69,6 @@ function ask(message) {
 	});
 }
 
-function send(response, status, body, headers = {}) {
-	if (body === undefined) {
-		response.writeHead(status, headers).end();
-		return;
-	}
-
-	const json = typeof body === 'string' ? body : JSON.stringify(body);
-	response.writeHead(status, {'content-type': 'application/json', 'content-length': Buffer.byteLength(json), ...headers}).end(json);
-}
-
 const initialized = await ask({
 	jsonrpc: '2.0', method: 'initialize', params: {protocolVersion: '2025-06-18', capabilities: {}, clientInfo: {name: 'floor-relay', version: '1.0.0'}},
 });
@@ -121,40 +111,11 @@ function handlePost(request, response, body) {
 	});
 }
 
-const server = http.createServer((request, response) => {
-	if (!request.url.startsWith('/mcp')) {
-		send(response, 404);
-		return;
-	}
-
-	if (request.method === 'POST') {
-		const chunks = [];
-		request.on('data', chunk => chunks.push(chunk));
-		request.on('end', () => {
-			handlePost(request, response, Buffer.concat(chunks).toString('utf8'));
-		});
-		return;
-	}
-
-	if (request.method === 'DELETE') {
-		send(response, sessions.delete(request.headers['mcp-session-id']) ? 200 : 404);
-		return;
-	}
-
-	send(response, 405, undefined, {allow: 'POST, DELETE'});
-});
-server.keepAliveTimeout = 60_000;
-
-server.listen(0, '127.0.0.1', () => {
-	process.stdout.write(`http://127.0.0.1:${server.address().port}/mcp\n`);
-});
-
-for (const signal of ['SIGINT', 'SIGTERM']) {
-	process.on(signal, () => {
+serveJsonFace({
+	sessions,
+	onPost: handlePost,
+	onClose() {
 		child.removeAllListeners('exit');
 		child.kill('SIGTERM');
-		server.closeAllConnections();
-		server.close();
-		process.exit(0);
-	});
-}
+	},
+});
