@@ -71,15 +71,7 @@ function answer(message) {
 	}
 }
 
-function handlePost(request, response, body) {
-	let message;
-	try {
-		message = JSON.parse(body);
-	} catch {
-		send(response, 400, {jsonrpc: '2.0', id: null, error: {code: -32_700, message: 'Parse error'}});
-		return;
-	}
-
+function handlePost(request, response, message) {
 	const sessionId = request.headers['mcp-session-id'];
 	if (message.method === 'initialize') {
 		const id = randomUUID();

@@ -76,15 +76,7 @@ const initializeResult = initialized.result;
 child.stdin.write(`${JSON.stringify({jsonrpc: '2.0', method: 'notifications/initialized'})}\n`);
 const sessions = new Set();
 
-function handlePost(request, response, body) {
-	let message;
-	try {
-		message = JSON.parse(body);
-	} catch {
-		send(response, 400, {jsonrpc: '2.0', id: null, error: {code: -32_700, message: 'Parse error'}});
-		return;
-	}
-
+function handlePost(request, response, message) {
 	if (message.method === 'initialize') {
 		const id = randomUUID();
 		sessions.add(id);

@@ -1,4 +1,5 @@
-// The plain node:http face the benchmark's floor servers share: POST /mcp answered with JSON by `onPost`, DELETE
+// The plain node:http face the benchmark's floor servers share: POST /mcp parsed (400 when it is not JSON) and
+// answered with JSON by `onPost`, DELETE
 // ends a session of `sessions`, GET → 405 (no server-to-client stream), anything else → 404. Listens on
 // 127.0.0.1 at a free port and prints `http://127.0.0.1:PORT/mcp` on stdout; SIGINT/SIGTERM close it and exit.
 import {Buffer} from 'node:buffer';
@@ -17,7 +18,7 @@ export function send(response, status, body, headers = {}) {
 }
 
 /**
-@param {{sessions: Set<string>, onPost: (request: http.IncomingMessage, response: http.ServerResponse, body: string) => void, onClose?: () => void}} options
+@param {{sessions: Set<string>, onPost: (request: http.IncomingMessage, response: http.ServerResponse, message: object) => void, onClose?: () => void}} options
 */
 export function serveJsonFace({sessions, onPost, onClose}) {
 	const server = http.createServer((request, response) => {
@@ -30,7 +31,15 @@ export function serveJsonFace({sessions, onPost, onClose}) {
 			const chunks = [];
 			request.on('data', chunk => chunks.push(chunk));
 			request.on('end', () => {
-				onPost(request, response, Buffer.concat(chunks).toString('utf8'));
+				let message;
+				try {
+					message = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+				} catch {
+					send(response, 400, {jsonrpc: '2.0', id: null, error: {code: -32_700, message: 'Parse error'}});
+					return;
+				}
+
+				onPost(request, response, message);
 			});
 			return;
 		}
