@@ -65,11 +65,16 @@ export function httpAgent(options: HttpAgentOptions = {}): Dispatcher {
 
 let sharedAgent: Dispatcher | undefined;
 
+function defaultAgent(): Dispatcher {
+	sharedAgent ??= httpAgent();
+	return sharedAgent;
+}
+
 /**
 A `fetch` that goes through `dispatcher` (by default one shared `httpAgent()`).
 */
 export function fetchWith(dispatcher?: Dispatcher): FetchLike {
-	const agent = dispatcher ?? (sharedAgent ??= httpAgent());
+	const agent = dispatcher ?? defaultAgent();
 	return async (url, init) => undiciFetch(url, {...init, dispatcher: agent} as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
 }
 
@@ -77,6 +82,5 @@ export function fetchWith(dispatcher?: Dispatcher): FetchLike {
 What the remote transports send their own requests with when no `fetch` is given: `requestFetch` through `dispatcher` (by default the shared `httpAgent()`).
 */
 export function transportFetch(dispatcher?: Dispatcher): FetchLike {
-	sharedAgent ??= httpAgent();
-	return requestFetch(dispatcher ?? sharedAgent);
+	return requestFetch(dispatcher ?? defaultAgent());
 }

@@ -1,6 +1,6 @@
 import {STATUS_CODES} from 'node:http';
 import {fetch as undiciFetch, request as undiciRequest, type Dispatcher} from 'undici';
-import type {FetchLike} from '../auth/auth-provider.js';
+import {lowerCaseHeaders, type FetchLike} from '../auth/auth-provider.js';
 import {packageVersion} from '../version.js';
 
 type UndiciBody = Dispatcher.ResponseData['body'];
@@ -115,19 +115,7 @@ class NodeResponse {
 }
 
 function plainHeaders(headers: RequestInit['headers']): Record<string, string> {
-	const plain: Record<string, string> = {};
-	if (headers instanceof Headers || Array.isArray(headers)) {
-		for (const [name, value] of headers instanceof Headers ? headers.entries() : headers) {
-			plain[name.toLowerCase()] = value;
-		}
-	} else if (headers !== undefined) {
-		for (const name in headers) {
-			if (Object.hasOwn(headers, name)) {
-				plain[name.toLowerCase()] = headers[name]!;
-			}
-		}
-	}
-
+	const plain = lowerCaseHeaders(headers ?? undefined);
 	plain['user-agent'] ??= userAgent;
 	plain['accept'] ??= '*/*';
 	return plain;
