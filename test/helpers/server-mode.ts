@@ -5,6 +5,7 @@ import {Client, type ClientOptions} from '@modelcontextprotocol/sdk/client/index
 import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {SSEClientTransport} from '@modelcontextprotocol/sdk/client/sse.js';
 import {cli} from './fixtures.js';
+import {eventually} from './remote.js';
 
 export type RunningProxy = {
 	/**
@@ -81,21 +82,7 @@ export async function startServerMode(t: ExecutionContext, args: string[], {env}
 		base,
 		process: child,
 		stderr: () => stderr,
-		async logged(pattern, ms = 10_000) {
-			const deadline = Date.now() + ms;
-			while (!pattern.test(stderr)) {
-				if (Date.now() > deadline) {
-					return false;
-				}
-
-				// eslint-disable-next-line no-await-in-loop
-				await new Promise(resolve => {
-					setTimeout(resolve, 25);
-				});
-			}
-
-			return true;
-		},
+		logged: async (pattern, ms = 10_000) => eventually(() => pattern.test(stderr), ms),
 		async status() {
 			const response = await fetch(`${base}/status`);
 			return {statusCode: response.status, body: await response.json()};
