@@ -64,15 +64,22 @@ export function nestsDeeperThan(value: unknown, limit: number): boolean {
 }
 
 /**
-Whether a parsed JSON value is a JSON-RPC 2.0 message: a request or notification (string `method`), or a response (`id` with `result` or `error`), nested at most `maxNestingDepth` levels. Returns the reason when it is not.
+The shortest JSON text that can nest deeper than `maxNestingDepth`: every level takes an opening and a closing bracket.
 */
-export function checkMessage(value: unknown): string | undefined {
+const shortestTooDeepText = 2 * (maxNestingDepth + 1);
+
+/**
+Whether a parsed JSON value is a JSON-RPC 2.0 message: a request or notification (string `method`), or a response (`id` with `result` or `error`), nested at most `maxNestingDepth` levels. Returns the reason when it is not.
+
+`textLength`, the length of the text the value was parsed from, spares the walk that measures the nesting when the text is too short to nest that deep, as most messages are.
+*/
+export function checkMessage(value: unknown, textLength = Number.POSITIVE_INFINITY): string | undefined {
 	const reason = checkShape(value);
 	if (reason !== undefined) {
 		return reason;
 	}
 
-	return nestsDeeperThan(value, maxNestingDepth) ? `nested deeper than ${maxNestingDepth} levels` : undefined;
+	return textLength >= shortestTooDeepText && nestsDeeperThan(value, maxNestingDepth) ? `nested deeper than ${maxNestingDepth} levels` : undefined;
 }
 
 function checkShape(value: unknown): string | undefined {
@@ -117,11 +124,11 @@ function checkShape(value: unknown): string | undefined {
 }
 
 /**
-Turn parsed JSON into messages: one for an object, each element for a batch (arrays exist in the 2025-03-26 revision). Invalid entries (a batch inside a batch among them) are reported through `onInvalid` and skipped.
+Turn parsed JSON into messages: one for an object, each element for a batch (arrays exist in the 2025-03-26 revision). Invalid entries (a batch inside a batch among them) are reported through `onInvalid` and skipped. `textLength` is that of the text `value` was parsed from, as for `checkMessage`.
 */
-export function toMessages(value: unknown, onInvalid: (reason: string, value: unknown) => void): Message[] {
+export function toMessages(value: unknown, onInvalid: (reason: string, value: unknown) => void, textLength = Number.POSITIVE_INFINITY): Message[] {
 	if (!Array.isArray(value)) {
-		const reason = checkMessage(value);
+		const reason = checkMessage(value, textLength);
 		if (reason !== undefined) {
 			onInvalid(reason, value);
 			return [];
@@ -138,7 +145,7 @@ export function toMessages(value: unknown, onInvalid: (reason: string, value: un
 	const messages: Message[] = [];
 	for (const item of value as unknown[]) {
 		// Batches do not nest; walking into nested arrays would let `[[[[…]]]]` overflow the stack.
-		const reason = Array.isArray(item) ? 'a batch inside a batch' : checkMessage(item);
+		const reason = Array.isArray(item) ? 'a batch inside a batch' : checkMessage(item, textLength);
 		if (reason === undefined) {
 			messages.push(item as Message);
 		} else {

@@ -108,11 +108,11 @@ export class SseFace {
 			return;
 		}
 
-		readJsonBody(request, response, context.maxBodyBytes, parsed => {
+		readJsonBody(request, response, context.maxBodyBytes, (parsed, textLength) => {
 			let invalid: string | undefined;
 			const messages = toMessages(parsed, reason => {
 				invalid ??= reason;
-			});
+			}, textLength);
 			if (invalid !== undefined) {
 				sendRpcError(response, 400, `Invalid Request: ${invalid}`, {code: errorCodes.invalidRequest});
 				return;

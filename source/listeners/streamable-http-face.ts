@@ -190,23 +190,23 @@ export class StreamableHttpFace {
 			}
 		}
 
-		readJsonBody(request, response, context.maxBodyBytes, parsed => {
+		readJsonBody(request, response, context.maxBodyBytes, (parsed, textLength) => {
 			this.postMessages({
-				request, response, server, parsed, existing,
+				request, response, server, parsed, textLength, existing,
 			});
 		});
 	}
 
 	// eslint-disable-next-line complexity
-	private postMessages(post: {request: IncomingMessage; response: ServerResponse; server: string; parsed: unknown; existing: StreamableSession | undefined}): void {
+	private postMessages(post: {request: IncomingMessage; response: ServerResponse; server: string; parsed: unknown; textLength: number; existing: StreamableSession | undefined}): void {
 		const {
-			request, response, server, parsed, existing,
+			request, response, server, parsed, textLength, existing,
 		} = post;
 		const {context} = this;
 		let invalid: string | undefined;
 		const messages = toMessages(parsed, reason => {
 			invalid ??= reason;
-		});
+		}, textLength);
 		if (invalid !== undefined) {
 			sendRpcError(response, 400, `Invalid Request: ${invalid}`, {code: errorCodes.invalidRequest});
 			return;

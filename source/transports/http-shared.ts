@@ -218,7 +218,7 @@ export function parseMessages(text: string, onInvalid: (reason: string) => void)
 
 	return toMessages(value, reason => {
 		onInvalid(`not a JSON-RPC message: ${reason}`);
-	});
+	}, text.length);
 }
 
 /**

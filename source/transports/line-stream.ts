@@ -49,7 +49,7 @@ export function salvageMessage(text: string): {value: unknown; skipped: number} 
 	for (let attempt = 0; attempt < maxSalvageAttempts && start !== -1; attempt++) {
 		try {
 			const value: unknown = JSON.parse(text.slice(start));
-			if (checkMessage(value) === undefined) {
+			if (checkMessage(value, text.length - start) === undefined) {
 				return {value, skipped: start};
 			}
 		} catch {
@@ -258,7 +258,7 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 
 			currentLine = line.text;
 			if (Array.isArray(value)) {
-				for (const message of toMessages(value, onInvalid)) {
+				for (const message of toMessages(value, onInvalid, line.text.length)) {
 					subscriber.next(message);
 				}
 
@@ -266,7 +266,7 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 			}
 
 			// One message per line, the usual case: checked without building an array.
-			const reason = checkMessage(value);
+			const reason = checkMessage(value, line.text.length);
 			if (reason === undefined) {
 				subscriber.next(value as Message);
 			} else {

@@ -55,6 +55,7 @@ const help = `Usage: npm run bench -- [options]
   --profiles a,b,…      profiles to run (default: all): direct, direct-http, relay, ours, ours-isolated,
                         mcp-proxy, supergateway, mcp-remote
   --reps N              repetitions per figure (default 3; 1 with --quick)
+  --warmup N            calls per session before a figure's timed calls (default 200; 50 with --quick)
   --quick               small counts, one repetition: a smoke test of a minute or two
   --sessions 1,10,…     the S values of B6 (default 1,10,100,1000; 1,10,100 with --quick)
   --max-rss-gib N       in B6, a profile whose process tree passes this RSS (or would, projected from
@@ -74,6 +75,7 @@ function parseOptions(argv) {
 			only: {type: 'string'},
 			profiles: {type: 'string'},
 			reps: {type: 'string'},
+			warmup: {type: 'string'},
 			quick: {type: 'boolean', default: false},
 			sessions: {type: 'string'},
 			'max-rss-gib': {type: 'string', default: '4'},
@@ -97,6 +99,10 @@ function parseOptions(argv) {
 	const config = {...(values.quick ? quickConfig : fullConfig)};
 	if (values.reps !== undefined) {
 		config.reps = Math.round(positive('reps', values.reps));
+	}
+
+	if (values.warmup !== undefined) {
+		config.warmup = Math.round(positive('warmup', values.warmup));
 	}
 
 	if (values.sessions !== undefined) {
