@@ -3,6 +3,7 @@ import type {
 	Message, Request, RequestId, Response,
 } from '../types.js';
 import {errorCodes} from '../errors.js';
+import {IdMap} from '../id-map.js';
 import type {Logger} from '../logger.js';
 import {errorResponse, isResponse, progressTokenOf} from '../message.js';
 import {EventStore, parseEventId} from './event-store.js';
@@ -83,8 +84,8 @@ export class StreamableSession extends SessionPort {
 	private readonly options: StreamableSessionOptions;
 	private readonly headers: OutgoingHttpHeaders;
 	private readonly store: EventStore;
-	private readonly pending = new Map<RequestId, PendingRequest>();
-	private readonly tokens = new Map<string | number, PendingRequest>();
+	private readonly pending = new IdMap<RequestId, PendingRequest>();
+	private readonly tokens = new IdMap<string | number, PendingRequest>();
 	/**
 	Exchanges not yet done, oldest first.
 	*/
@@ -264,7 +265,7 @@ export class StreamableSession extends SessionPort {
 
 	protected close(reason: SessionEndReason): void {
 		const text = closeReasons[reason];
-		for (const [id, record] of this.pending) {
+		for (const [id, record] of this.pending.entries()) {
 			if (isAttached(record.exchange)) {
 				this.deliverResponse(record.exchange, JSON.stringify(errorResponse(id, errorCodes.connectionClosed, text)));
 			}

@@ -16,6 +16,7 @@ import type {
 import {
 	describeError, errorCodes, TimeoutError, TransportError,
 } from '../errors.js';
+import {IdMap} from '../id-map.js';
 import {defaultLogger, type Logger} from '../logger.js';
 import {
 	cancelledNotification,
@@ -112,7 +113,7 @@ type SessionState = {
 	/**
 	Its requests in flight upstream: its id → upstream id.
 	*/
-	inFlight: Map<RequestId, number>;
+	inFlight: IdMap<RequestId, number>;
 	/**
 	Server→client requests waiting for its answer (ids as the session sees them).
 	*/
@@ -199,7 +200,7 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 	let nextInternal = 1;
 	let nextServerRequest = 1;
 	const sessions = new Map<string, SessionState>();
-	const requests = new Map<number, ClientRequest>();
+	const requests = new IdMap<number, ClientRequest>();
 	const serverRequests = new Map<number, ServerRequest>();
 	const serverRequestsByUpstream = new Map<RequestId, number>();
 	const internal = new Map<string, (response: Response) => void>();
@@ -379,13 +380,18 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 	};
 
 	const servingSession = (): SessionState | undefined => {
-		let newest: number | undefined;
-		for (const id of requests.keys()) {
-			newest = id;
+		// Upstream ids grow: the largest is the request sent most recently.
+		let newest: ClientRequest | undefined;
+		let newestId = 0;
+		for (const [id, entry] of requests.entries()) {
+			if (id > newestId) {
+				newestId = id;
+				newest = entry;
+			}
 		}
 
 		if (newest !== undefined) {
-			return requests.get(newest)!.session;
+			return newest.session;
 		}
 
 		let best: SessionState | undefined;
@@ -509,7 +515,8 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 
 	const failInFlight = (reason: string) => {
 		const next = stopping ? 'the proxy is shutting down' : 'it is being restarted';
-		for (const [upstreamId, entry] of requests) {
+		// Oldest first, as they were sent.
+		for (const [upstreamId, entry] of requests.entries().toSorted(([a], [b]) => a - b)) {
 			requests.delete(upstreamId);
 			entry.session.inFlight.delete(entry.originalId);
 			deliver(entry.session, errorResponse(entry.originalId, errorCodes.connectionClosed, `${reason} (while handling \`${entry.method}\`); ${next}`));
@@ -696,7 +703,7 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 			subscriber,
 			capabilities: undefined,
 			ready: false,
-			inFlight: new Map(),
+			inFlight: new IdMap(),
 			serverRequests: new Set(),
 			subscriptions: new Set(),
 			logLevel: undefined,
