@@ -4,7 +4,7 @@ How many entries an `IdMap` keeps in its arrays before it moves them to a `Map`.
 const arrayLimit = 16;
 
 /**
-A map for the few request ids in flight at a time (a session's requests waiting for their answers, the requests a shared server is working on): two short arrays while it holds at most 16 entries, a `Map` beyond that until it empties again.
+A map for the few request ids in flight at a time (a session's requests waiting for their answers, the requests a shared server or a remote is working on): two short arrays while it holds at most 16 entries, a `Map` beyond that until it empties again.
 
 Why not a `Map` alone: a `Map` that empties and fills again with every request reallocates its table each time (V8 shrinks it on delete and grows it on set), and once the `Map` has lived long enough to be in the old generation, so do its new tables. On the proxy's hot path that was about 3 µs per request, most of it page faults on freshly used old-generation memory. The arrays keep their storage.
 

@@ -6,6 +6,7 @@ import {
 } from 'rxjs';
 import type {Message, RequestId, TransportOperator} from '../types.js';
 import {describeError, errorCodes, McpProxyError} from '../errors.js';
+import {IdMap} from '../id-map.js';
 import {
 	cancelledNotification,
 	errorResponse,
@@ -68,8 +69,8 @@ export function guardRequests(options: GuardRequestsOptions = {}): TransportOper
 	}
 
 	return transport => outgoing$ => new Observable<Message>(subscriber => {
-		const pending = new Map<RequestId, Pending>();
-		const tokens = new Map<string | number, RequestId>();
+		const pending = new IdMap<RequestId, Pending>();
+		const tokens = new IdMap<string | number, RequestId>();
 		const expired = new Set<RequestId>();
 		let injectInto: ((message: Message) => void) | undefined;
 		let sweep: Subscription | undefined;
@@ -99,8 +100,9 @@ export function guardRequests(options: GuardRequestsOptions = {}): TransportOper
 			sweep = scheduler.schedule(() => {
 				sweep = undefined;
 				const now = scheduler.now();
-				for (const [id, entry] of pending) {
-					if (entry.deadline <= now) {
+				for (const [id, entry] of pending.entries()) {
+					// A snapshot: an entry answered meanwhile is gone from `pending`.
+					if (entry.deadline <= now && pending.get(id) === entry) {
 						forget(id);
 						if (expired.size >= maxRemembered) {
 							expired.delete(expired.values().next().value!);
@@ -117,9 +119,11 @@ export function guardRequests(options: GuardRequestsOptions = {}): TransportOper
 		};
 
 		const settleAll = (reason: string, code: number) => {
-			const ids = [...pending.keys()];
-			for (const id of ids) {
-				const entry = forget(id)!;
+			for (const [id, entry] of pending.entries()) {
+				if (forget(id) === undefined) {
+					continue;
+				}
+
 				subscriber.next(errorResponse(id, code, `${reason} (while waiting for the answer to \`${entry.method}\`)`));
 			}
 		};

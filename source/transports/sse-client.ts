@@ -9,6 +9,7 @@ import {
 	SessionExpiredError,
 	TransportError,
 } from '../errors.js';
+import {IdMap} from '../id-map.js';
 import {defaultLogger} from '../logger.js';
 import {
 	errorResponse, isNotification, isRequest, sniffMessageHead,
@@ -77,7 +78,7 @@ export function sseClient(options: SseClientOptions): Transport {
 		/**
 		Requests whose POST is still open: cancelling one ends it, so a server that stalls holds no connection per cancelled request.
 		*/
-		const requestAborts = new Map<RequestId, AbortController>();
+		const requestAborts = new IdMap<RequestId, AbortController>();
 
 		const fail = (error: Error) => {
 			if (!ended) {

@@ -10,6 +10,7 @@ import {
 	TransportError,
 	UnsupportedTransportError,
 } from '../errors.js';
+import {IdMap} from '../id-map.js';
 import {defaultLogger} from '../logger.js';
 import {
 	errorResponse,
@@ -111,7 +112,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 		/**
 		The requests whose POST is still open, so that cancelling one also ends its HTTP exchange: a server that stalls must not hold a connection per cancelled request.
 		*/
-		const requestAborts = new Map<RequestId, AbortController>();
+		const requestAborts = new IdMap<RequestId, AbortController>();
 
 		const fail = (error: Error) => {
 			if (ended) {
