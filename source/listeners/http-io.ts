@@ -2,6 +2,7 @@ import {Buffer} from 'node:buffer';
 import type {IncomingMessage, ServerResponse, OutgoingHttpHeaders} from 'node:http';
 import type {RequestId} from '../types.js';
 import {errorCodes} from '../errors.js';
+import {JsonPieces} from '../long-strings.js';
 
 /*
 Small helpers for plain HTTP replies and bounded request bodies, shared by the faces.
@@ -48,7 +49,7 @@ function releaseBuffer(buffer: Uint8Array): void {
 Answer with a JSON body (already serialized or not) and a `Content-Length`. `headers` are added to those two (and must not set them).
 */
 export function sendJson(response: ServerResponse, status: number, body: unknown, headers?: OutgoingHttpHeaders): void {
-	const text = typeof body === 'string' ? body : JSON.stringify(body);
+	const text = typeof body === 'string' || body instanceof JsonPieces ? body : JSON.stringify(body);
 	if (response.headersSent || response.destroyed) {
 		return;
 	}
@@ -66,6 +67,16 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 		}
 	}
 
+	if (typeof text !== 'string') {
+		// Long strings kept as bytes: encoded with the rest into a reused buffer, never made into strings.
+		const buffer = takeBuffer(text.maxByteLength());
+		const bytes = buffer.subarray(0, text.writeInto(buffer));
+		list[3] = bytes.length;
+		response.writeHead(status, list as string[]);
+		endPooled(response, bytes, buffer);
+		return;
+	}
+
 	if (text.length < pooledBodyBytes) {
 		list[3] = Buffer.byteLength(text);
 		response.writeHead(status, list as string[]);
@@ -76,11 +87,15 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 	// UTF-8 takes at most three bytes per UTF-16 unit: with room for that, one pass encodes and counts (pages never written to are never touched).
 	const room = text.length * 3;
 	const buffer = takeBuffer(room <= maxPooledBufferBytes ? room : Buffer.byteLength(text));
-	const length = utf8Encoder.encodeInto(text, buffer).written;
-	list[3] = length;
+	const bytes = buffer.subarray(0, utf8Encoder.encodeInto(text, buffer).written);
+	list[3] = bytes.length;
 	response.writeHead(status, list as string[]);
+	endPooled(response, bytes, buffer);
+}
+
+function endPooled(response: ServerResponse, body: Uint8Array, buffer: Uint8Array): void {
 	// The buffer goes back to the pool only once the socket is done with it; a body whose response fails is left to the collector.
-	response.end(buffer.subarray(0, length), () => {
+	response.end(body, () => {
 		releaseBuffer(buffer);
 	});
 }

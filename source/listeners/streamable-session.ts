@@ -4,6 +4,7 @@ import type {
 } from '../types.js';
 import {errorCodes} from '../errors.js';
 import {IdMap} from '../id-map.js';
+import {type JsonPieces, jsonText, serializeJson} from '../long-strings.js';
 import type {Logger} from '../logger.js';
 import {errorResponse, isResponse, progressTokenOf} from '../message.js';
 import {EventStore, parseEventId} from './event-store.js';
@@ -41,7 +42,7 @@ type Exchange = {
 	/**
 	Serialized responses collected while undecided (a batch answers with an array).
 	*/
-	collected: string[];
+	collected: Array<string | JsonPieces>;
 };
 
 type PendingRequest = {
@@ -306,7 +307,8 @@ export class StreamableSession extends SessionPort {
 			}
 		}
 
-		this.deliverResponse(record.exchange, JSON.stringify(message));
+		// Long strings the child sent stay bytes on the way to a JSON answer.
+		this.deliverResponse(record.exchange, serializeJson(message));
 	}
 
 	private forgetRequest(id: RequestId, record: PendingRequest): void {
@@ -316,7 +318,7 @@ export class StreamableSession extends SessionPort {
 		}
 	}
 
-	private deliverResponse(exchange: Exchange, data: string): void {
+	private deliverResponse(exchange: Exchange, data: string | JsonPieces): void {
 		exchange.remaining--;
 		if (exchange.state === 'waiting') {
 			exchange.collected.push(data);
@@ -328,7 +330,7 @@ export class StreamableSession extends SessionPort {
 		}
 
 		if (exchange.state === 'sse') {
-			this.writeExchange(exchange, data);
+			this.writeExchange(exchange, jsonText(data));
 			if (exchange.remaining === 0) {
 				this.finishExchange(exchange);
 			}
@@ -393,7 +395,7 @@ export class StreamableSession extends SessionPort {
 		const {collected} = exchange;
 		exchange.collected = [];
 		for (const data of collected) {
-			this.writeExchange(exchange, data);
+			this.writeExchange(exchange, jsonText(data));
 		}
 	}
 
@@ -448,7 +450,7 @@ export class StreamableSession extends SessionPort {
 				if (collected.length === 0) {
 					new SseStream(response, this.options.keepAlive, this.headers).end();
 				} else {
-					sendJson(response, 200, exchange.batch ? `[${collected.join(',')}]` : collected[0]!, this.headers);
+					sendJson(response, 200, exchange.batch ? `[${collected.map(data => jsonText(data)).join(',')}]` : collected[0]!, this.headers);
 				}
 			}
 		} else {

@@ -1,10 +1,15 @@
 import {Buffer} from 'node:buffer';
+import {cutLongStrings, longStringBytes, type SkeletonLine} from '../long-strings.js';
 
 /**
 What the decoder found in the byte stream.
 */
 export type DecodedLine
 	= | {kind: 'line'; text: string}
+		/**
+		A long line whose long string values were kept as bytes (see `long-strings.ts`); `text()` decodes the whole line.
+		*/
+		| {kind: 'skeleton'; line: SkeletonLine; text: () => string}
 		| {kind: 'oversize'; head: string; bytes: number};
 
 const newline = 0x0A;
@@ -25,9 +30,15 @@ export class LineDecoder {
 	private scratch: Uint8Array | undefined;
 
 	private readonly maxLineBytes: number;
+	private readonly longStringBytes: number;
 
-	constructor(maxLineBytes: number) {
+	/**
+	@param maxLineBytes The longest line kept; longer ones are reported as oversize.
+	@param options.longStringBytes String values at least this long, in lines that arrive in more than one chunk, are kept as bytes (a `skeleton` line).
+	*/
+	constructor(maxLineBytes: number, {longStringBytes: minLongString = longStringBytes}: {longStringBytes?: number} = {}) {
 		this.maxLineBytes = maxLineBytes;
+		this.longStringBytes = minLongString;
 	}
 
 	/**
@@ -125,11 +136,13 @@ export class LineDecoder {
 		}
 
 		let line: Uint8Array;
+		let parts: Uint8Array[] | undefined;
 		if (this.pendingBytes === 0) {
 			line = tail;
 		} else {
-			this.pending.push(tail);
-			line = concat(this.pending, total, total <= maxScratchBytes ? this.scratchOf(total) : undefined);
+			parts = this.pending;
+			parts.push(tail);
+			line = concat(parts, total, total <= maxScratchBytes ? this.scratchOf(total) : undefined);
 			this.pending = [];
 			this.pendingBytes = 0;
 		}
@@ -140,6 +153,13 @@ export class LineDecoder {
 		}
 
 		if (length === 0) {
+			return;
+		}
+
+		// The parts stay as they are (Node never reuses a chunk's memory); the scratch buffer does not.
+		const skeleton = parts !== undefined && length >= this.longStringBytes ? cutLongStrings(line, length, parts, this.longStringBytes) : undefined;
+		if (skeleton) {
+			lines.push({kind: 'skeleton', line: skeleton, text: () => decode(concat(parts!, length))});
 			return;
 		}
 

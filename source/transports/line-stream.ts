@@ -10,7 +10,8 @@ import {
 	sniffMessageHead,
 	toMessages,
 } from '../message.js';
-import {LineDecoder} from './line-decoder.js';
+import {parseSkeleton} from '../long-strings.js';
+import {LineDecoder, type DecodedLine} from './line-decoder.js';
 
 export const defaultMaxLineBytes = 128 * 1024 * 1024;
 export const defaultMaxQueueBytes = 256 * 1024 * 1024;
@@ -202,9 +203,9 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 	};
 
 	// The line being handled: an invalid message is quoted from its text, since re-serializing a hostile value can overflow the stack.
-	let currentLine = '';
+	let currentLine: string | (() => string) = '';
 	const onInvalid = (reason: string, item: unknown) => {
-		logger.warning(`${label}: skipped a message that is not JSON-RPC 2.0 (${reason}): ${preview(currentLine)}`);
+		logger.warning(`${label}: skipped a message that is not JSON-RPC 2.0 (${reason}): ${preview(typeof currentLine === 'string' ? currentLine : currentLine())}`);
 		const object = typeof item === 'object' && item !== null && !Array.isArray(item) ? item as Record<string, unknown> : undefined;
 		const id = object?.['id'];
 		if (!object || (typeof id !== 'string' && typeof id !== 'number')) {
@@ -219,7 +220,38 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 		}
 	};
 
-	const handle = (lines: ReturnType<LineDecoder['push']>) => {
+	// A line with long strings kept as bytes: parsed with stand-ins for them, checked, then given the strings. False when the skeleton does not parse: the whole line is then handled as text, which reports what is wrong with it.
+	const handleSkeleton = (line: DecodedLine & {kind: 'skeleton'}): boolean => {
+		let parsed: ReturnType<typeof parseSkeleton>;
+		try {
+			parsed = parseSkeleton(line.line);
+		} catch {
+			return false;
+		}
+
+		const {value, attach} = parsed;
+		const textLength = line.line.skeleton.length;
+		currentLine = line.text;
+		let messages: Message[];
+		if (Array.isArray(value)) {
+			messages = toMessages(value, onInvalid, textLength);
+		} else {
+			const reason = checkMessage(value, textLength);
+			messages = reason === undefined ? [value as Message] : [];
+			if (reason !== undefined) {
+				onInvalid(reason, value);
+			}
+		}
+
+		attach();
+		for (const message of messages) {
+			subscriber.next(message);
+		}
+
+		return true;
+	};
+
+	const handle = (lines: DecodedLine[]) => {
 		for (const line of lines) {
 			if (line.kind === 'oversize') {
 				const sniffed = sniffMessageHead(line.head);
@@ -233,20 +265,25 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 				continue;
 			}
 
+			if (line.kind === 'skeleton' && handleSkeleton(line)) {
+				continue;
+			}
+
+			const text = line.kind === 'line' ? line.text : line.text();
 			let value: unknown;
 			try {
-				value = JSON.parse(line.text);
+				value = JSON.parse(text);
 			} catch {
-				const salvaged = salvageMessage(line.text);
+				const salvaged = salvageMessage(text);
 				if (salvaged) {
-					logger.warning(`${label}: skipped ${salvaged.skipped} characters that are not JSON before a message on the same line: ${preview(line.text.slice(0, salvaged.skipped))}`);
+					logger.warning(`${label}: skipped ${salvaged.skipped} characters that are not JSON before a message on the same line: ${preview(text.slice(0, salvaged.skipped))}`);
 					value = salvaged.value;
 				}
 			}
 
 			if (value === undefined) {
-				logger.warning(`${label}: skipped a line that is not JSON (${line.text.length} characters): ${preview(line.text)}`);
-				const sniffed = sniffMessageHead(line.text.slice(0, 4096));
+				logger.warning(`${label}: skipped a line that is not JSON (${text.length} characters): ${preview(text)}`);
+				const sniffed = sniffMessageHead(text.slice(0, 4096));
 				if (sniffed?.kind === 'request') {
 					replyToSender(errorResponse(sniffed.id, errorCodes.parseError, 'Parse error: the request is not valid JSON'));
 				} else if (sniffed) {
@@ -256,9 +293,9 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 				continue;
 			}
 
-			currentLine = line.text;
+			currentLine = text;
 			if (Array.isArray(value)) {
-				for (const message of toMessages(value, onInvalid, line.text.length)) {
+				for (const message of toMessages(value, onInvalid, text.length)) {
 					subscriber.next(message);
 				}
 
@@ -266,7 +303,7 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 			}
 
 			// One message per line, the usual case: checked without building an array.
-			const reason = checkMessage(value, line.text.length);
+			const reason = checkMessage(value, text.length);
 			if (reason === undefined) {
 				subscriber.next(value as Message);
 			} else {

@@ -55,6 +55,38 @@ test('an SDK client lists and calls tools, gets progress on the right call, logs
 	t.deepEqual(await listener.stop(), []);
 });
 
+test('long strings in results arrive as the child wrote them: multi-byte, escaped, lone surrogates, several blocks, in JSON and SSE answers', async t => {
+	const listener = await startListener(t);
+	const {client} = await connectStreamable(t, `${listener.url}/mcp`);
+	const cases = [
+		{bytes: 300_000, fill: 'x', blocks: 1},
+		{bytes: 300_000, fill: 'é🌍abc\u2028', blocks: 2},
+		{bytes: 300_001, fill: '🌍', blocks: 1},
+		{bytes: 200_000, fill: 'line\n"quoted"\\ \u0001', blocks: 1},
+		{bytes: 140_000, fill: 'ab', blocks: 3},
+	];
+	for (const input of cases) {
+		const expected = input.fill.repeat(Math.ceil(input.bytes / input.fill.length)).slice(0, input.bytes);
+		for (const progress of [false, true]) {
+			const progressSeen: number[] = [];
+			// eslint-disable-next-line no-await-in-loop
+			const result = await client.callTool({name: 'big', arguments: input}, undefined, progress
+				? {
+					onprogress(notification) {
+						progressSeen.push(notification.progress);
+					},
+				}
+				: {});
+			const texts = (result.content as Array<{text: string}>).map(block => block.text);
+			t.is(texts.length, input.blocks);
+			t.true(texts.every(text => text === expected), `${JSON.stringify(input.fill)} ×${input.blocks}${progress ? ' with progress' : ''}`);
+			t.deepEqual(progressSeen, progress ? [0] : []);
+		}
+	}
+
+	t.deepEqual(await listener.stop(), []);
+});
+
 test('DELETE ends the session: the child exits, the id is forgotten (404) and nothing is left', async t => {
 	const listener = await startListener(t);
 	const {client, transport} = await connectStreamable(t, `${listener.url}/mcp`);

@@ -69,6 +69,15 @@ for (const face of ['mcp', 'sse'] as const) {
 	});
 }
 
+test.serial('a request with a long string from the local client reaches the remote whole', async t => {
+	const {urls} = await startRemoteProcess(t);
+	const {client} = await connectThroughProxy(t, urls.mcp);
+	const long = 'é🌍 plain text '.repeat(20_000);
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: long}})), long);
+	const escaped = 'a line\n'.repeat(20_000);
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: escaped}})), escaped);
+});
+
 test.serial('headers from -H and --header, and API_ACCESS_TOKEN as a bearer token, reach the remote; the token is never logged', async t => {
 	const {urls} = await startRemoteProcess(t, ['--require-token', 'secret-token-777']);
 	const {client, stderr} = await connectThroughProxy(t, urls.mcp, {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import {LineDecoder, type DecodedLine} from '../../source/transports/line-decoder.js';
 import {chunk} from '../helpers/chunk.js';
 
-const texts = (decoded: DecodedLine[]) => decoded.map(line => (line.kind === 'line' ? line.text : '<oversize>'));
+const texts = (decoded: DecodedLine[]) => decoded.map(line => (line.kind === 'oversize' ? '<oversize>' : (line.kind === 'line' ? line.text : line.text())));
 
 test('any chunking of any UTF-8 lines decodes to the same lines', t => {
 	fc.assert(fc.property(

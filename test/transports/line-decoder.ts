@@ -2,7 +2,7 @@ import {Buffer} from 'node:buffer';
 import test from 'ava';
 import {LineDecoder, type DecodedLine} from '../../source/transports/line-decoder.js';
 
-const lines = (decoded: DecodedLine[]) => decoded.map(line => (line.kind === 'line' ? line.text : `<oversize ${line.bytes}>`));
+const lines = (decoded: DecodedLine[]) => decoded.map(line => (line.kind === 'oversize' ? `<oversize ${line.bytes}>` : (line.kind === 'line' ? line.text : line.text())));
 
 test('splits lines across and within chunks', t => {
 	const decoder = new LineDecoder(1000);
