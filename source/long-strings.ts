@@ -209,8 +209,9 @@ function decodeSpan(span: ByteSpan): string {
 	return Buffer.concat(span).toString('utf8');
 }
 
-// While `serializeJson` runs, a long string's accessor answers with a stand-in and records its bytes here.
-let serializing: ByteSpan[] | undefined;
+// While `serializeJson` runs, a long string's accessor answers with a stand-in and records its bytes in `met` (one array for every call: most messages have no long string).
+let serializing = false;
+const met: ByteSpan[] = [];
 
 function defineValue(holder: Record<string, unknown>, key: string, value: unknown): void {
 	Object.defineProperty(holder, key, {
@@ -223,9 +224,9 @@ function defineLongString(holder: Record<string, unknown>, key: string, span: By
 		enumerable: true,
 		configurable: true,
 		get() {
-			if (serializing !== undefined) {
-				serializing.push(span);
-				return standInPrefix + String(serializing.length - 1);
+			if (serializing) {
+				met.push(span);
+				return standInPrefix + String(met.length - 1);
 			}
 
 			const value = decodeSpan(span);
@@ -328,18 +329,20 @@ const encoder = new TextEncoder();
 `JSON.stringify(value)`, except that long strings still held as bytes stay bytes: then the text comes as `JsonPieces`.
 */
 export function serializeJson(value: unknown): string | JsonPieces {
-	const spans: ByteSpan[] = [];
-	serializing = spans;
+	serializing = true;
+	met.length = 0;
 	let text: string;
 	try {
 		text = JSON.stringify(value);
 	} finally {
-		serializing = undefined;
+		serializing = false;
 	}
 
-	if (spans.length === 0) {
+	if (met.length === 0) {
 		return text;
 	}
+
+	const spans = met.splice(0);
 
 	const pieces: Array<string | ByteSpan> = [];
 	let previous = 0;
