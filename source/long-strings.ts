@@ -364,3 +364,16 @@ The text of a serialized JSON value as one string.
 export function jsonText(text: string | JsonPieces): string {
 	return typeof text === 'string' ? text : text.toString();
 }
+
+/**
+A request body for `fetch`: the JSON text of `value`, as bytes when it holds long strings kept as bytes (so that they are copied once, not made into strings).
+*/
+export function jsonBody(value: unknown): string | Uint8Array<ArrayBuffer> {
+	const text = serializeJson(value);
+	if (typeof text === 'string') {
+		return text;
+	}
+
+	const buffer = new Uint8Array(text.maxByteLength());
+	return buffer.subarray(0, text.writeInto(buffer));
+}

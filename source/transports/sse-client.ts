@@ -11,6 +11,7 @@ import {
 } from '../errors.js';
 import {IdMap} from '../id-map.js';
 import {defaultLogger} from '../logger.js';
+import {jsonBody} from '../long-strings.js';
 import {
 	errorResponse, isNotification, isRequest, sniffMessageHead,
 } from '../message.js';
@@ -99,7 +100,7 @@ export function sseClient(options: SseClientOptions): Transport {
 				response = await fetch(endpoint!, {
 					method: 'POST',
 					headers: {...fixedHeaders, 'content-type': 'application/json'},
-					body: JSON.stringify(message),
+					body: jsonBody(message),
 					signal: own ? AbortSignal.any([signal, own.signal]) : signal,
 				});
 			} catch (error) {

@@ -12,6 +12,7 @@ import {
 } from '../errors.js';
 import {IdMap} from '../id-map.js';
 import {defaultLogger} from '../logger.js';
+import {jsonBody} from '../long-strings.js';
 import {
 	errorResponse,
 	isNotification,
@@ -406,7 +407,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			const response = await fetchOrFail({
 				method: 'POST',
 				headers: headers({'content-type': 'application/json', accept}),
-				body: JSON.stringify(message),
+				body: jsonBody(message),
 			}, message, requestSignal);
 			if (!response || ended) {
 				void response?.body?.cancel();

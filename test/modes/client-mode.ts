@@ -69,13 +69,18 @@ for (const face of ['mcp', 'sse'] as const) {
 	});
 }
 
-test.serial('a request with a long string from the local client reaches the remote whole', async t => {
+test.serial('requests with long strings from the local client reach the remote whole (Streamable HTTP and legacy SSE)', async t => {
 	const {urls} = await startRemoteProcess(t);
-	const {client} = await connectThroughProxy(t, urls.mcp);
-	const long = 'é🌍 plain text '.repeat(20_000);
-	t.is(text(await client.callTool({name: 'echo', arguments: {text: long}})), long);
-	const escaped = 'a line\n'.repeat(20_000);
-	t.is(text(await client.callTool({name: 'echo', arguments: {text: escaped}})), escaped);
+	for (const face of ['mcp', 'sse'] as const) {
+		// eslint-disable-next-line no-await-in-loop
+		const {client} = await connectThroughProxy(t, urls[face]);
+		const long = `${face} é🌍 plain text `.repeat(20_000);
+		// eslint-disable-next-line no-await-in-loop
+		t.is(text(await client.callTool({name: 'echo', arguments: {text: long}})), long);
+		const escaped = 'a line\n'.repeat(20_000);
+		// eslint-disable-next-line no-await-in-loop
+		t.is(text(await client.callTool({name: 'echo', arguments: {text: escaped}})), escaped);
+	}
 });
 
 test.serial('headers from -H and --header, and API_ACCESS_TOKEN as a bearer token, reach the remote; the token is never logged', async t => {
