@@ -2,7 +2,9 @@ import {Buffer} from 'node:buffer';
 import type {IncomingMessage, ServerResponse, OutgoingHttpHeaders} from 'node:http';
 import type {RequestId} from '../types.js';
 import {errorCodes} from '../errors.js';
-import {JsonPieces} from '../long-strings.js';
+import {
+	cutLongStrings, JsonPieces, longStringBytes, parseSkeleton, type SkeletonLine,
+} from '../long-strings.js';
 
 /*
 Small helpers for plain HTTP replies and bounded request bodies, shared by the faces.
@@ -119,7 +121,10 @@ export function sendEmpty(response: ServerResponse, status: number, headers?: Ou
 	response.end();
 }
 
-export type BodyResult = {ok: true; text: string} | {ok: false; reason: 'too-large' | 'aborted'};
+/**
+A body read whole: its text, or for a long body with long string values, a skeleton (see `long-strings.ts`) and the length of the body in bytes.
+*/
+export type BodyResult = {ok: true; text: string} | {ok: true; skeleton: SkeletonLine} | {ok: false; reason: 'too-large' | 'aborted'};
 
 type BodyReading = {
 	chunks: Uint8Array[];
@@ -162,6 +167,13 @@ function onBodyData(this: ReadRequest, chunk: Uint8Array): void {
 function onBodyEnd(this: ReadRequest): void {
 	const {chunks, size} = this[bodyReading]!;
 	const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+	// The chunks are the request's own (Node does not reuse them): long string values stay there, as bytes.
+	const skeleton = chunks.length > 1 && size >= longStringBytes ? cutLongStrings(body, size, chunks) : undefined;
+	if (skeleton) {
+		settleBody(this, {ok: true, skeleton});
+		return;
+	}
+
 	const text = Buffer.isBuffer(body) ? body.toString('utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
 	settleBody(this, {ok: true, text});
 }
@@ -229,14 +241,23 @@ export function readJsonBody(request: IncomingMessage, response: ServerResponse,
 		}
 
 		let parsed: unknown;
+		let textLength: number;
 		try {
-			parsed = JSON.parse(result.text);
+			if ('skeleton' in result) {
+				const {value, attach} = parseSkeleton(result.skeleton);
+				attach();
+				parsed = value;
+				textLength = result.skeleton.skeleton.length;
+			} else {
+				parsed = JSON.parse(result.text);
+				textLength = result.text.length;
+			}
 		} catch {
 			sendRpcError(response, 400, 'Parse error: Invalid JSON', {code: errorCodes.parseError});
 			return;
 		}
 
-		callback(parsed, result.text.length);
+		callback(parsed, textLength);
 	});
 }
 

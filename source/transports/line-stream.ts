@@ -10,7 +10,7 @@ import {
 	sniffMessageHead,
 	toMessages,
 } from '../message.js';
-import {parseSkeleton} from '../long-strings.js';
+import {jsonText, parseSkeleton, serializeJson} from '../long-strings.js';
 import {LineDecoder, type DecodedLine} from './line-decoder.js';
 
 export const defaultMaxLineBytes = 128 * 1024 * 1024;
@@ -104,23 +104,35 @@ export class LineWriter {
 	Write a message. Throws a `LimitError` when the queue is full; the message is then not written.
 	*/
 	write(message: Message): void {
-		this.writeLine(`${JSON.stringify(message)}\n`);
+		const text = serializeJson(message);
+		if (typeof text === 'string') {
+			this.writeLine(`${text}\n`);
+			return;
+		}
+
+		// Long strings kept as bytes go out as they are, between the string pieces, in one corked write.
+		if (this.writesNow()) {
+			this.writable.cork();
+			for (const piece of text.pieces) {
+				if (typeof piece === 'string') {
+					this.writable.write(piece);
+				} else {
+					for (const view of piece) {
+						this.writable.write(view);
+					}
+				}
+			}
+
+			this.writable.write('\n');
+			this.writable.uncork();
+			return;
+		}
+
+		this.writeLine(`${jsonText(text)}\n`);
 	}
 
 	writeLine(line: string): void {
-		if (this.writable.destroyed || this.writable.writableEnded) {
-			throw new TransportError('The stream is closed');
-		}
-
-		if (this.queue.length === 0 && !this.writable.writableNeedDrain) {
-			if (this.turn === 'idle') {
-				this.turn = 'open';
-				setImmediate(this.endTurn);
-			} else if (this.turn === 'open') {
-				this.turn = 'corked';
-				this.writable.cork();
-			}
-
+		if (this.writesNow()) {
 			this.writable.write(line);
 			return;
 		}
@@ -160,6 +172,29 @@ export class LineWriter {
 	dispose(): void {
 		this.endTurn();
 		this.writable.off('drain', this.onDrain);
+	}
+
+	/**
+	Whether a line can go to the stream now (nothing queued, no drain awaited); if so, this turn of the event loop is accounted for. Throws when the stream is closed.
+	*/
+	private writesNow(): boolean {
+		if (this.writable.destroyed || this.writable.writableEnded) {
+			throw new TransportError('The stream is closed');
+		}
+
+		if (this.queue.length > 0 || this.writable.writableNeedDrain) {
+			return false;
+		}
+
+		if (this.turn === 'idle') {
+			this.turn = 'open';
+			setImmediate(this.endTurn);
+		} else if (this.turn === 'open') {
+			this.turn = 'corked';
+			this.writable.cork();
+		}
+
+		return true;
 	}
 
 	private flush(): void {

@@ -47,6 +47,8 @@ test('legacy SSE: an SDK client calls tools, gets progress, logs, a sampling req
 	t.is(textOf(await client.callTool({name: 'sample', arguments: {prompt: 'hi'}})), 'sampled: echo of hi');
 	const big = textOf(await client.callTool({name: 'big', arguments: {bytes: 20 * 1024 * 1024}}));
 	t.is(big.length, 20 * 1024 * 1024);
+	const long = 'é🌍 a long request '.repeat(20_000);
+	t.is(textOf(await client.callTool({name: 'echo', arguments: {text: long}})), long, 'a long string in a request, there and back');
 	await client.close();
 	t.true(await eventually(() => listener.stats().sessions === 0), 'closing the stream ends the session');
 	t.true(await eventually(() => !isAlive(listener.pids[0]!), 10_000), 'and its child');

@@ -55,7 +55,7 @@ test('an SDK client lists and calls tools, gets progress on the right call, logs
 	t.deepEqual(await listener.stop(), []);
 });
 
-test('long strings in results arrive as the child wrote them: multi-byte, escaped, lone surrogates, several blocks, in JSON and SSE answers', async t => {
+test('long strings in results and requests arrive as they were written: multi-byte, escaped, lone surrogates, several blocks, in JSON and SSE answers', async t => {
 	const listener = await startListener(t);
 	const {client} = await connectStreamable(t, `${listener.url}/mcp`);
 	const cases = [
@@ -82,6 +82,12 @@ test('long strings in results arrive as the child wrote them: multi-byte, escape
 			t.true(texts.every(text => text === expected), `${JSON.stringify(input.fill)} ×${input.blocks}${progress ? ' with progress' : ''}`);
 			t.deepEqual(progressSeen, progress ? [0] : []);
 		}
+	}
+
+	// And in requests: a long string value through the proxy to the child, and back.
+	for (const long of ['plain '.repeat(50_000), 'é🌍 '.repeat(50_000), 'with\n"escapes" '.repeat(20_000)]) {
+		// eslint-disable-next-line no-await-in-loop
+		t.is(textOf(await client.callTool({name: 'echo', arguments: {text: long}})), long);
 	}
 
 	t.deepEqual(await listener.stop(), []);
