@@ -122,7 +122,7 @@ export function sendEmpty(response: ServerResponse, status: number, headers?: Ou
 }
 
 /**
-A body read whole: its text, or for a long body with long string values, a skeleton (see `long-strings.ts`) and the length of the body in bytes.
+A body read whole: its text, or for a long body with long string values, a skeleton (see `long-strings.ts`).
 */
 export type BodyResult = {ok: true; text: string} | {ok: true; skeleton: SkeletonLine} | {ok: false; reason: 'too-large' | 'aborted'};
 
