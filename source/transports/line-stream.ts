@@ -255,7 +255,29 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 		}
 	};
 
-	// A line with long strings kept as bytes: parsed with stand-ins for them, checked, then given the strings. False when the skeleton does not parse: the whole line is then handled as text, which reports what is wrong with it.
+	// Check a parsed line and emit its messages. `attach`, when given, runs between the checks and the emits (a skeleton's long strings are put in place then, so that the checks never decode them).
+	const emitParsed = (value: unknown, textLength: number, attach?: () => void) => {
+		if (Array.isArray(value)) {
+			const messages = toMessages(value, onInvalid, textLength);
+			attach?.();
+			for (const message of messages) {
+				subscriber.next(message);
+			}
+
+			return;
+		}
+
+		// One message per line, the usual case: checked without building an array.
+		const reason = checkMessage(value, textLength);
+		attach?.();
+		if (reason === undefined) {
+			subscriber.next(value as Message);
+		} else {
+			onInvalid(reason, value);
+		}
+	};
+
+	// A line with long strings kept as bytes: parsed with stand-ins for them. False when the skeleton does not parse: the whole line is then handled as text, which reports what is wrong with it.
 	const handleSkeleton = (line: DecodedLine & {kind: 'skeleton'}): boolean => {
 		let parsed: ReturnType<typeof parseSkeleton>;
 		try {
@@ -264,25 +286,8 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 			return false;
 		}
 
-		const {value, attach} = parsed;
-		const textLength = line.line.skeleton.length;
 		currentLine = line.text;
-		let messages: Message[];
-		if (Array.isArray(value)) {
-			messages = toMessages(value, onInvalid, textLength);
-		} else {
-			const reason = checkMessage(value, textLength);
-			messages = reason === undefined ? [value as Message] : [];
-			if (reason !== undefined) {
-				onInvalid(reason, value);
-			}
-		}
-
-		attach();
-		for (const message of messages) {
-			subscriber.next(message);
-		}
-
+		emitParsed(parsed.value, line.line.skeleton.length, parsed.attach);
 		return true;
 	};
 
@@ -329,21 +334,7 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 			}
 
 			currentLine = text;
-			if (Array.isArray(value)) {
-				for (const message of toMessages(value, onInvalid, text.length)) {
-					subscriber.next(message);
-				}
-
-				continue;
-			}
-
-			// One message per line, the usual case: checked without building an array.
-			const reason = checkMessage(value, text.length);
-			if (reason === undefined) {
-				subscriber.next(value as Message);
-			} else {
-				onInvalid(reason, value);
-			}
+			emitParsed(value, text.length);
 		}
 	};
 
