@@ -69,35 +69,30 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 		}
 	}
 
-	if (typeof text !== 'string') {
-		// Long strings kept as bytes: encoded with the rest into a reused buffer, never made into strings.
-		const buffer = takeBuffer(text.maxByteLength());
-		const bytes = buffer.subarray(0, text.writeInto(buffer));
-		list[3] = bytes.length;
-		response.writeHead(status, list as string[]);
-		endPooled(response, bytes, buffer);
-		return;
-	}
-
-	if (text.length < pooledBodyBytes) {
+	if (typeof text === 'string' && text.length < pooledBodyBytes) {
 		list[3] = Buffer.byteLength(text);
 		response.writeHead(status, list as string[]);
 		response.end(text);
 		return;
 	}
 
-	// UTF-8 takes at most three bytes per UTF-16 unit: with room for that, one pass encodes and counts (pages never written to are never touched).
-	const room = text.length * 3;
-	const buffer = takeBuffer(room <= maxPooledBufferBytes ? room : Buffer.byteLength(text));
-	const bytes = buffer.subarray(0, utf8Encoder.encodeInto(text, buffer).written);
-	list[3] = bytes.length;
-	response.writeHead(status, list as string[]);
-	endPooled(response, bytes, buffer);
-}
+	let buffer: Uint8Array;
+	let length: number;
+	if (typeof text === 'string') {
+		// UTF-8 takes at most three bytes per UTF-16 unit: with room for that, one pass encodes and counts (pages never written to are never touched).
+		const room = text.length * 3;
+		buffer = takeBuffer(room <= maxPooledBufferBytes ? room : Buffer.byteLength(text));
+		length = utf8Encoder.encodeInto(text, buffer).written;
+	} else {
+		// Long strings kept as bytes: copied with the rest into a reused buffer, never made into strings.
+		buffer = takeBuffer(text.maxByteLength());
+		length = text.writeInto(buffer);
+	}
 
-function endPooled(response: ServerResponse, body: Uint8Array, buffer: Uint8Array): void {
+	list[3] = length;
+	response.writeHead(status, list as string[]);
 	// The buffer goes back to the pool only once the socket is done with it; a body whose response fails is left to the collector.
-	response.end(body, () => {
+	response.end(buffer.subarray(0, length), () => {
 		releaseBuffer(buffer);
 	});
 }
