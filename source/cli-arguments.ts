@@ -2,6 +2,7 @@ import {existsSync} from 'node:fs';
 import process from 'node:process';
 import meow from 'meow';
 import {UsageError} from './errors.js';
+import {isLoopbackHost} from './loopback.js';
 import {parseLogLevel, type LogLevel} from './logger.js';
 import {jwtAlgorithms, type JwtAlgorithm} from './auth/jwt.js';
 
@@ -203,14 +204,6 @@ const twoValueMetavars = {
 	env: 'KEY VALUE',
 	namedServer: 'NAME COMMAND',
 } as const;
-
-/**
-Whether a host name or address is on this machine only: localhost, 127.0.0.0/8 or ::1.
-*/
-export function isLoopbackHost(host: string): boolean {
-	const bare = host.replaceAll(/^\[|]$/g, '').toLowerCase();
-	return bare === 'localhost' || bare.endsWith('.localhost') || bare === '::1' || /^127(?:\.\d{1,3}){3}$/.test(bare) || bare === '::ffff:127.0.0.1';
-}
 
 const isUrl = (value: string) => /^https?:\/\//i.test(value);
 

@@ -7,7 +7,7 @@ import {
 import type {OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens} from '@modelcontextprotocol/sdk/shared/auth.js';
 import {AuthError, describeError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
-import {isLoopbackHost} from '../cli-arguments.js';
+import {isLoopbackHost} from '../loopback.js';
 import type {AuthProvider, FetchLike} from './auth-provider.js';
 import {listenForCallback} from './callback-server.js';
 import {deviceAuthorization, deviceCodeGrantType} from './device-code.js';

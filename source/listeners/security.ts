@@ -1,15 +1,8 @@
 import {createHash, timingSafeEqual} from 'node:crypto';
 import type {IncomingMessage, OutgoingHttpHeaders} from 'node:http';
+import {isLoopbackHost} from '../loopback.js';
 
 const loopbackNames = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-/**
-Whether a bind address is a loopback one, where Host checks guard against DNS rebinding.
-*/
-export function isLoopbackHost(host: string): boolean {
-	const name = host.toLowerCase();
-	return loopbackNames.has(name) || name.startsWith('127.') || name === '0:0:0:0:0:0:0:1';
-}
 
 /**
 The host name of a `Host` header (`name`, `name:port`, `[v6]`, `[v6]:port`), lower-cased.

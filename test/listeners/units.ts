@@ -2,7 +2,8 @@ import type {IncomingMessage} from 'node:http';
 import test from 'ava';
 import {parseRoute, isServerName} from '../../source/listeners/routes.js';
 import {EventStore, parseEventId, formatEventId} from '../../source/listeners/event-store.js';
-import {createSecurity, isLoopbackHost} from '../../source/listeners/security.js';
+import {createSecurity} from '../../source/listeners/security.js';
+import {isLoopbackHost} from '../../source/loopback.js';
 import {isAcceptableVersion} from '../../source/listeners/streamable-http-face.js';
 import {accepts, isJsonContentType} from '../../source/listeners/http-io.js';
 
@@ -108,6 +109,13 @@ test('security: Host, Origin, CORS and the API key', t => {
 	t.true(isLoopbackHost('::1'));
 	t.true(isLoopbackHost('127.0.0.2'));
 	t.false(isLoopbackHost('0.0.0.0'));
+	for (const host of ['localhost', 'LOCALHOST', 'app.localhost', '127.0.0.1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '[::ffff:127.1.2.3]']) {
+		t.true(isLoopbackHost(host), `not loopback: ${host}`);
+	}
+
+	for (const host of ['127.0.0.1.evil.example', 'localhost.evil.example', '::', '128.0.0.1', '::ffff:10.0.0.1', '']) {
+		t.false(isLoopbackHost(host), `loopback: ${host}`);
+	}
 });
 
 test('protocol versions, Accept and Content-Type', t => {
