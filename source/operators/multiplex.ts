@@ -66,6 +66,12 @@ export type MultiplexOptions = {
 	@default 1000
 	*/
 	maxQueued?: number;
+	/**
+	How long a server→client request (sampling, elicitation, roots) may wait when several client sessions had requests in flight as it came, and so could each have caused it: it goes to the one left once the others' requests are answered, and the upstream gets an error if more than one is still waiting after this long.
+
+	@default 30000
+	*/
+	ambiguousRequestTimeout?: number;
 	logger?: Logger;
 	scheduler?: SchedulerLike;
 };
@@ -135,6 +141,19 @@ type ServerRequest = {
 	upstreamId: RequestId;
 };
 
+/**
+A server→client request that more than one session could have caused, waiting for all but one of them to be answered.
+*/
+type HeldServerRequest = {
+	request: Request;
+	capability: string | undefined;
+	/**
+	The newest upstream request id when it came: only requests up to this one can have caused it.
+	*/
+	horizon: number;
+	timer: Subscription;
+};
+
 const logLevelRanks = new Map<string, number>([
 	['debug', 0],
 	['info', 1],
@@ -164,7 +183,7 @@ Share one upstream (a child process, a remote server) among many client sessions
 - The upstream is initialized once, by the proxy, declaring every client capability; each session's `initialize` is answered from the upstream's result (the protocol version negotiated per session).
 - Request ids and progress tokens are rewritten so sessions never collide; responses, progress and cancellations go back to their session only. A response is never broadcast.
 - List-changed and log notifications go to every session (logs filtered by each session's `logging/setLevel`); `notifications/resources/updated` goes to the sessions subscribed to that URI.
-- A server→client request (sampling, elicitation, roots) goes to the session the upstream is serving: the one whose request was sent upstream most recently and is still waiting, else the most recently active session. If that client did not declare the capability, the upstream gets an error reply. Pings are answered by the proxy.
+- A server→client request (sampling, elicitation, roots) goes to the session that caused it: the one with a request in flight upstream when it came (among those that declared the capability it needs). When several had, it waits until the others' requests are answered and goes to the one left; after `ambiguousRequestTimeout` with several left, the upstream gets an error: it is never guessed, so one client never sees another's request. One that no request in flight can have caused (e.g. `roots/list` after initialization) goes to the newest session that declared the capability. Pings are answered by the proxy.
 - When a session ends, its requests still in flight are cancelled upstream. When the upstream ends, every request in flight gets an error at once; it is restarted with backoff, re-initialized, and the sessions' subscriptions and log level are restored; sessions are told the lists may have changed.
 
 @example
@@ -182,6 +201,7 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 		stableAfter = 10_000,
 		initializeTimeout = 60_000,
 		maxQueued = 1000,
+		ambiguousRequestTimeout = 30_000,
 		logger = defaultLogger,
 		scheduler = asyncScheduler,
 	} = options;
@@ -205,6 +225,8 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 	const serverRequestsByUpstream = new Map<RequestId, number>();
 	const internal = new Map<string, (response: Response) => void>();
 	let queue: Array<{session: SessionState; message: Request}> = [];
+	let held: HeldServerRequest[] = [];
+	let warnedAmbiguous = false;
 
 	const touch = () => {
 		lastActivity = scheduler.now();
@@ -344,6 +366,7 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 				session.inFlight.delete(requestId!);
 				requests.delete(upstreamId);
 				sendUpstream({...notification, params: {...parametersOf(notification), requestId: upstreamId}});
+				requestLeft();
 				return;
 			}
 
@@ -379,29 +402,116 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 		return false;
 	};
 
-	const servingSession = (): SessionState | undefined => {
-		// Upstream ids grow: the largest is the request sent most recently.
-		let newest: ClientRequest | undefined;
-		let newestId = 0;
-		for (const [id, entry] of requests.entries()) {
-			if (id > newestId) {
-				newestId = id;
-				newest = entry;
+	const dispatchServerRequest = (session: SessionState, request: Request) => {
+		const proxyId = nextServerRequest++;
+		serverRequests.set(proxyId, {session, upstreamId: request.id});
+		serverRequestsByUpstream.set(request.id, proxyId);
+		session.serverRequests.add(proxyId);
+		deliver(session, {...request, id: proxyId});
+	};
+
+	/**
+	The sessions that can have caused a server→client request: those with a request in flight upstream that was sent before it came (`horizon`). The stdio wire does not say which request a server request belongs to, so when there are several the answer must wait.
+	*/
+	const causingSessions = (horizon: number): Set<SessionState> => {
+		const found = new Set<SessionState>();
+		for (const [upstreamId, entry] of requests.entries()) {
+			if (upstreamId <= horizon && entry.session.ready && !entry.session.closed) {
+				found.add(entry.session);
 			}
 		}
 
-		if (newest !== undefined) {
-			return newest.session;
-		}
+		return found;
+	};
 
+	const newestReadySession = (capability: string | undefined): SessionState | undefined => {
 		let best: SessionState | undefined;
 		for (const session of sessions.values()) {
-			if (session.ready) {
+			if (session.ready && (capability === undefined || session.capabilities?.[capability] !== undefined)) {
 				best = session;
 			}
 		}
 
 		return best;
+	};
+
+	/**
+	Send a server→client request to the session that caused it, answer the upstream with an error, or keep it waiting (`false`) while more than one session could have caused it.
+	*/
+	const placeServerRequest = (request: Request, capability: string | undefined, horizon: number, waited: boolean): boolean => {
+		const causing = causingSessions(horizon);
+		if (causing.size === 0) {
+			if (waited) {
+				sendUpstream(errorResponse(request.id, errorCodes.connectionClosed, `The client requests that \`${request.method}\` could be for have all ended`));
+				return true;
+			}
+
+			// Not caused by a request still in flight (e.g. roots/list after initialization): the newest session that can answer it.
+			const session = newestReadySession(capability);
+			if (session) {
+				dispatchServerRequest(session, request);
+			} else {
+				const problem = newestReadySession(undefined) === undefined ? 'No client session can answer' : `No client session declared the ${capability} capability to answer`;
+				sendUpstream(errorResponse(request.id, errorCodes.methodNotFound, `${problem} \`${request.method}\` right now`));
+			}
+
+			return true;
+		}
+
+		const capable = capability === undefined ? [...causing] : [...causing].filter(session => session.capabilities?.[capability] !== undefined);
+		if (capable.length === 1) {
+			dispatchServerRequest(capable[0]!, request);
+			return true;
+		}
+
+		if (capable.length === 0) {
+			sendUpstream(errorResponse(request.id, errorCodes.methodNotFound, `The client this request is for does not support ${capability} (it did not declare the capability)`));
+			return true;
+		}
+
+		return false;
+	};
+
+	const releaseHeld = () => {
+		const waiting = held;
+		held = [];
+		for (const entry of waiting) {
+			if (placeServerRequest(entry.request, entry.capability, entry.horizon, true)) {
+				entry.timer.unsubscribe();
+			} else {
+				held.push(entry);
+			}
+		}
+	};
+
+	/**
+	A client request left the upstream (answered, cancelled, its session ended): a held server request may now have one session left that can have caused it.
+	*/
+	const requestLeft = () => {
+		if (held.length > 0) {
+			releaseHeld();
+		}
+	};
+
+	const holdServerRequest = (request: Request, capability: string | undefined, horizon: number) => {
+		const entry: HeldServerRequest = {
+			request,
+			capability,
+			horizon,
+			timer: scheduler.schedule(() => {
+				held = held.filter(other => other !== entry);
+				const count = causingSessions(horizon).size;
+				const message = `${count} client sessions had requests in flight when \`${request.method}\` came and still have after ${ambiguousRequestTimeout} ms: the proxy cannot tell which client it is for, so it was sent to none. Run the proxy with --isolate-sessions to give each client a server of its own.`;
+				if (!warnedAmbiguous) {
+					warnedAmbiguous = true;
+					logger.warning(`${capitalize(name)}: ${message}`);
+				}
+
+				sendUpstream(errorResponse(request.id, errorCodes.requestTimeout, message));
+			}, ambiguousRequestTimeout),
+		};
+		held.push(entry);
+		logger.debug(`${name}: \`${request.method}\` ${JSON.stringify(request.id)} waits: several client sessions with requests in flight could have caused it`);
 	};
 
 	const onUpstreamRequest = (request: Request) => {
@@ -410,23 +520,11 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 			return;
 		}
 
-		const session = servingSession();
 		const capability = capabilityFor.get(request.method);
-		if (!session?.ready) {
-			sendUpstream(errorResponse(request.id, errorCodes.methodNotFound, `No client session can answer \`${request.method}\` right now`));
-			return;
+		const horizon = nextId - 1;
+		if (!placeServerRequest(request, capability, horizon, false)) {
+			holdServerRequest(request, capability, horizon);
 		}
-
-		if (capability && session.capabilities?.[capability] === undefined) {
-			sendUpstream(errorResponse(request.id, errorCodes.methodNotFound, `The client this request is for does not support ${capability} (it did not declare the capability)`));
-			return;
-		}
-
-		const proxyId = nextServerRequest++;
-		serverRequests.set(proxyId, {session, upstreamId: request.id});
-		serverRequestsByUpstream.set(request.id, proxyId);
-		session.serverRequests.add(proxyId);
-		deliver(session, {...request, id: proxyId});
 	};
 
 	const broadcast = (notification: Notification, filter?: (session: SessionState) => boolean) => {
@@ -450,6 +548,13 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 			}
 
 			case 'notifications/cancelled': {
+				const heldEntry = held.find(entry => entry.request.id === parameters['requestId']);
+				if (heldEntry) {
+					heldEntry.timer.unsubscribe();
+					held = held.filter(entry => entry !== heldEntry);
+					return;
+				}
+
 				const proxyId = serverRequestsByUpstream.get(parameters['requestId'] as RequestId);
 				const entry = proxyId === undefined ? undefined : serverRequests.get(proxyId);
 				if (entry) {
@@ -500,6 +605,7 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 		requests.delete(id as number);
 		entry.session.inFlight.delete(entry.originalId);
 		deliver(entry.session, {...response, id: entry.originalId});
+		requestLeft();
 	};
 
 	const onUpstreamMessage = (message: Message) => {
@@ -529,6 +635,11 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 		serverRequests.clear();
 		serverRequestsByUpstream.clear();
 		internal.clear();
+		for (const entry of held) {
+			entry.timer.unsubscribe();
+		}
+
+		held = [];
 	};
 
 	const failQueue = () => {
@@ -733,6 +844,7 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 			}
 
 			queue = queue.filter(item => item.session !== state_);
+			requestLeft();
 			for (const uri of state_.subscriptions) {
 				if (!isSubscribed(uri) && state === 'running') {
 					sendInternal('resources/unsubscribe', {uri});

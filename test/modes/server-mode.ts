@@ -85,7 +85,7 @@ test('multiplexed: sampling and progress reach the client whose call caused them
 		});
 		return client;
 	}));
-	// One sampling call at a time (the routing rule follows the newest request in flight), progress calls concurrently.
+	// One sampling call at a time (concurrent ones on one shared child cannot be told apart: see the next test), progress calls concurrently.
 	for (const [index, client] of clients.entries()) {
 		// eslint-disable-next-line no-await-in-loop
 		t.is(textOf(await client.callTool({name: 'sample', arguments: {prompt: `p${index}`}})), `sampled: client ${index} answers p${index}`);
@@ -98,6 +98,27 @@ test('multiplexed: sampling and progress reach the client whose call caused them
 		},
 	})));
 	t.deepEqual(progress, [[1, 2, 3], [1, 2, 3, 4], [1, 2, 3, 4, 5]]);
+});
+
+test('multiplexed: a sampling request while another client has a call in flight waits for it, then goes to its own client', async t => {
+	const proxy = await startServerMode(t, ['--', process.execPath, echoServer]);
+	const asked: string[] = [];
+	const [a, b] = await Promise.all(['a', 'b'].map(async name => {
+		const client = await proxy.connect('/mcp', {capabilities: {sampling: {}}});
+		client.setRequestHandler(CreateMessageRequestSchema, async request => {
+			const {text} = request.params.messages[0]!.content as {text: string};
+			asked.push(`${name} was asked ${text}`);
+			return {role: 'assistant', model: 'm', content: {type: 'text', text: `${name} answers ${text}`}};
+		});
+		return client;
+	}));
+	// When the child asks, both calls are in flight and B's is the newer: a rule that picks the newest would ask B.
+	const sampled = a!.callTool({name: 'sample', arguments: {prompt: 'secret of a', delayMs: 300}});
+	await delay(50);
+	const slow = b!.callTool({name: 'slow', arguments: {ms: 800}});
+	const [result] = await Promise.all([sampled, slow]);
+	t.is(textOf(result), 'sampled: a answers secret of a');
+	t.deepEqual(asked, ['a was asked secret of a']);
 });
 
 test('multiplexed: a client without the sampling capability gets its call failed, not another client\'s answer', async t => {

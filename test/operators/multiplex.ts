@@ -204,22 +204,97 @@ test('unsubscribing is forwarded only when no other session is subscribed', t =>
 	t.is(upstream.sentWith('resources/unsubscribe').length, 1);
 });
 
-test('a server→client request goes to the session whose request the upstream is serving, and the answer goes back with the upstream\'s id', t => {
+const sampling = (id: string | number) => ({
+	jsonrpc: '2.0', id, method: 'sampling/createMessage', params: {messages: []},
+});
+const isSampling = (message: Loose) => message['method'] === 'sampling/createMessage';
+
+test('a server→client request while one session has a request in flight goes to it, and the answer goes back with the upstream\'s id', t => {
 	const {upstream, client} = setup();
 	const a = client('a');
 	const b = client('b');
 	a.send(initialize(1, {sampling: {}}));
 	b.send(initialize(1, {sampling: {}}));
-	a.send({id: 2, method: 'tools/call', params: {name: 'slow'}});
 	b.send({id: 2, method: 'tools/call', params: {name: 'sample'}});
-	upstream.emit({
-		jsonrpc: '2.0', id: 'srv-1', method: 'sampling/createMessage', params: {messages: []},
-	});
-	const request = b.received.find(message => message['method'] === 'sampling/createMessage');
+	upstream.emit(sampling('srv-1'));
+	const request = b.received.find(message => isSampling(message));
 	t.truthy(request);
-	t.false(a.received.some(message => message['method'] === 'sampling/createMessage'));
+	t.false(a.received.some(message => isSampling(message)));
 	b.send({id: request!['id'], result: {role: 'assistant', content: {type: 'text', text: 'ok'}}});
 	t.deepEqual(upstream.sent.at(-1), {jsonrpc: '2.0', id: 'srv-1', result: {role: 'assistant', content: {type: 'text', text: 'ok'}}});
+});
+
+test('a server→client request that two sessions\' requests could have caused waits until one is answered, then goes to the other: never guessed', t => {
+	const {upstream, client} = setup();
+	const a = client('a');
+	const b = client('b');
+	a.send(initialize(1, {sampling: {}}));
+	b.send(initialize(1, {sampling: {}}));
+	// B's request is the newer one; the old rule (newest wins) would have sent A's sampling to B.
+	a.send({id: 2, method: 'tools/call', params: {name: 'sample'}});
+	b.send({id: 2, method: 'tools/call', params: {name: 'slow'}});
+	const [, slow] = upstream.sentWith('tools/call');
+	upstream.emit(sampling('srv-1'));
+	t.false(a.received.some(message => isSampling(message)), 'held while ambiguous');
+	t.false(b.received.some(message => isSampling(message)), 'held while ambiguous');
+	// A request B sends after it came cannot have caused it: still B's slow call decides.
+	b.send({id: 3, method: 'tools/call', params: {name: 'later'}});
+	upstream.emit({jsonrpc: '2.0', id: slow!['id'], result: {content: []}});
+	t.true(a.received.some(message => isSampling(message)), 'A is the only session left with a request from before');
+	t.false(b.received.some(message => isSampling(message)));
+});
+
+test('among sessions with requests in flight, only those that declared the capability can get the request', t => {
+	const {upstream, client} = setup();
+	const a = client('a');
+	const b = client('b');
+	a.send(initialize(1, {sampling: {}}));
+	b.send(initialize(1, {}));
+	a.send({id: 2, method: 'tools/call', params: {name: 'sample'}});
+	b.send({id: 2, method: 'tools/call', params: {name: 'slow'}});
+	upstream.emit(sampling(4));
+	t.true(a.received.some(message => isSampling(message)));
+	t.false(b.received.some(message => isSampling(message)));
+});
+
+test('a held server→client request that stays ambiguous gets an error upstream after ambiguousRequestTimeout; one the upstream cancels is dropped', t => {
+	const {upstream, client, advance} = setup({ambiguousRequestTimeout: 5000});
+	const a = client('a');
+	const b = client('b');
+	a.send(initialize(1, {sampling: {}}));
+	b.send(initialize(1, {sampling: {}}));
+	a.send({id: 2, method: 'tools/call', params: {name: 'sample'}});
+	b.send({id: 2, method: 'tools/call', params: {name: 'sample'}});
+	upstream.emit(sampling('srv-1'));
+	upstream.emit(sampling('srv-2'));
+	upstream.emit({jsonrpc: '2.0', method: 'notifications/cancelled', params: {requestId: 'srv-2'}});
+	advance(4999);
+	t.false(upstream.sent.some(message => message['id'] === 'srv-1'));
+	advance(1);
+	const errors = upstream.sent.filter(message => message['id'] === 'srv-1' || message['id'] === 'srv-2');
+	t.like(errors, [{id: 'srv-1', error: {code: -32_001}}]);
+	t.is(errors.length, 1, 'the cancelled one is not answered');
+	t.regex(errors[0]!['error'].message as string, /--isolate-sessions/);
+	t.false([...a.received, ...b.received].some(message => isSampling(message)));
+});
+
+test('a held server→client request whose possible causes all end gets an error upstream; one that came with nothing in flight goes to the newest session with the capability', t => {
+	const {upstream, client} = setup();
+	const a = client('a');
+	const b = client('b');
+	const c = client('c');
+	a.send(initialize(1, {sampling: {}, roots: {}}));
+	b.send(initialize(1, {sampling: {}}));
+	c.send(initialize(1, {}));
+	a.send({id: 2, method: 'tools/call', params: {name: 'sample'}});
+	b.send({id: 2, method: 'tools/call', params: {name: 'sample'}});
+	upstream.emit(sampling('srv-1'));
+	a.send({jsonrpc: '2.0', method: 'notifications/cancelled', params: {requestId: 2}});
+	b.close();
+	t.like(upstream.sent.find(message => message['id'] === 'srv-1'), {error: {code: -32_000}});
+	upstream.emit({jsonrpc: '2.0', id: 'srv-2', method: 'roots/list'});
+	t.true(a.received.some(message => message['method'] === 'roots/list'), 'A is the only session that declared roots');
+	t.false(c.received.some(message => message['method'] === 'roots/list'));
 });
 
 test('a server→client request for a client without the capability gets an error reply upstream', t => {
