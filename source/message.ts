@@ -183,29 +183,35 @@ export function progressTokenOf(message: Request): string | number | undefined {
 
 const idPattern = /"id"\s*:\s*("(?:[^"\\]|\\.){0,256}"|-?\d{1,20})/;
 const bodyKeyPattern = /"(?:params|result|error)"\s*:/;
+/**
+A top-level `id` that ends the message, as the SDK writes responses (`{"result":…,"jsonrpc":"2.0","id":1}`): after `{` or `,`, so not inside a string (there its quotes would be escaped), and followed by the one `}` that closes the message, so not in a nested object.
+*/
+const lastIdPattern = /[{,]\s*"id"\s*:\s*("(?:[^"\\]|\\.){0,256}"|-?\d{1,20})\s*}\s*$/;
+const firstKeyPattern = /"(method|params|result|error)"\s*:/;
 
 /**
-Recover the top-level `id` and kind from the beginning of a message that cannot be parsed whole (too large, or cut). Only trusted when `id` comes before the body (`params`, `result`, `error`), which is how every SDK serializes; otherwise `undefined`.
+Recover the top-level `id` and kind of a message that cannot be parsed whole (too large, or cut) from its first characters (`head`) and, when given, its last (`tail`). From the head, an `id` is only trusted when it comes before the body (`params`, `result`, `error`); from the tail, when it is the message's last member. The kind comes from the first of `method`, `params`, `result`, `error` in the head.
 */
-export function sniffMessageHead(head: string): {id: RequestId; kind: 'request' | 'response'} | undefined {
-	const idMatch = idPattern.exec(head);
-	if (!idMatch) {
-		return undefined;
+export function sniffMessage(head: string, tail?: string): {id: RequestId; kind: 'request' | 'response'} | undefined {
+	let idText = idPattern.exec(head)?.[1];
+	const idIndex = idText === undefined ? -1 : head.search(idPattern);
+	const bodyMatch = bodyKeyPattern.exec(head);
+	if (idText !== undefined && bodyMatch && bodyMatch.index < idIndex) {
+		idText = undefined;
 	}
 
-	const bodyMatch = bodyKeyPattern.exec(head);
-	if (bodyMatch && bodyMatch.index < idMatch.index) {
+	idText ??= tail === undefined ? undefined : lastIdPattern.exec(tail)?.[1];
+	if (idText === undefined) {
 		return undefined;
 	}
 
 	let id: RequestId;
 	try {
-		id = JSON.parse(idMatch[1]!) as RequestId;
+		id = JSON.parse(idText) as RequestId;
 	} catch {
 		return undefined;
 	}
 
-	const methodIndex = head.search(/"method"\s*:/);
-	const kind = methodIndex !== -1 && (!bodyMatch || methodIndex < bodyMatch.index) ? 'request' : 'response';
-	return {id, kind};
+	const first = firstKeyPattern.exec(head)?.[1];
+	return {id, kind: first === 'method' || first === 'params' ? 'request' : 'response'};
 }

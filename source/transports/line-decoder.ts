@@ -10,20 +10,24 @@ export type DecodedLine
 		A long line whose long string values were kept as bytes (see `long-strings.ts`); `text()` decodes the whole line.
 		*/
 		| {kind: 'skeleton'; line: SkeletonLine; text: () => string}
-		| {kind: 'oversize'; head: string; bytes: number};
+		/**
+		A line over the limit, skipped: only its first and last bytes are kept (where a message's `id` is: SDKs write it first or last).
+		*/
+		| {kind: 'oversize'; head: string; tail: string; bytes: number};
 
 const newline = 0x0A;
 const carriageReturn = 0x0D;
 const headBytes = 4096;
+const tailBytes = 4096;
 const maxScratchBytes = 16 * 1024 * 1024;
 
 /**
-Splits a byte stream into `\n`-terminated UTF-8 lines (a `\r` before the `\n` is dropped). Bytes are decoded only once a line is whole, so a multi-byte character split across chunks survives. A line longer than `maxLineBytes` is not buffered: its first bytes are kept for diagnosis and the rest skipped up to the next newline.
+Splits a byte stream into `\n`-terminated UTF-8 lines (a `\r` before the `\n` is dropped). Bytes are decoded only once a line is whole, so a multi-byte character split across chunks survives. A line longer than `maxLineBytes` is not buffered: its first and last bytes are kept (for diagnosis, and to find its `id`) and the rest skipped up to the next newline.
 */
 export class LineDecoder {
 	private pending: Uint8Array[] = [];
 	private pendingBytes = 0;
-	private skipping: {head: Uint8Array; bytes: number} | undefined;
+	private skipping: {head: Uint8Array; tail: Uint8Array; bytes: number} | undefined;
 	/**
 	Where a line that spans chunks is joined before decoding, reused from line to line: a fresh buffer of a megabyte costs more to allocate than to fill. Lines over `maxScratchBytes` get a buffer of their own.
 	*/
@@ -82,12 +86,13 @@ export class LineDecoder {
 	private keep(part: Uint8Array): void {
 		if (this.skipping) {
 			this.skipping.bytes += part.length;
+			this.skipping.tail = lastBytes([this.skipping.tail, part], tailBytes);
 			return;
 		}
 
 		if (this.pendingBytes + part.length > this.maxLineBytes) {
 			const head = concat([...this.pending, part], Math.min(headBytes, this.pendingBytes + part.length));
-			this.skipping = {head, bytes: this.pendingBytes + part.length};
+			this.skipping = {head, tail: lastBytes([...this.pending, part], tailBytes), bytes: this.pendingBytes + part.length};
 			this.pending = [];
 			this.pendingBytes = 0;
 			return;
@@ -121,17 +126,23 @@ export class LineDecoder {
 	private finish(tail: Uint8Array, lines: DecodedLine[]): void {
 		if (this.skipping) {
 			const {head, bytes} = this.skipping;
+			const last = lastBytes([this.skipping.tail, tail], tailBytes);
 			this.skipping = undefined;
-			lines.push({kind: 'oversize', head: decode(head), bytes: bytes + tail.length});
+			lines.push({
+				kind: 'oversize', head: decode(head), tail: decode(last), bytes: bytes + tail.length,
+			});
 			return;
 		}
 
 		const total = this.pendingBytes + tail.length;
 		if (total > this.maxLineBytes) {
-			const head = concat([...this.pending, tail], Math.min(headBytes, total));
+			const parts = [...this.pending, tail];
+			const head = concat(parts, Math.min(headBytes, total));
 			this.pending = [];
 			this.pendingBytes = 0;
-			lines.push({kind: 'oversize', head: decode(head), bytes: total});
+			lines.push({
+				kind: 'oversize', head: decode(head), tail: decode(lastBytes(parts, tailBytes)), bytes: total,
+			});
 			return;
 		}
 
@@ -175,6 +186,22 @@ function decode(bytes: Uint8Array): string {
 
 function decodeRange(bytes: Uint8Array, start: number, end: number): string {
 	return Buffer.isBuffer(bytes) ? bytes.toString('utf8', start, end) : textDecoder.decode(bytes.subarray(start, end));
+}
+
+/**
+The last `count` bytes of the parts joined (fewer if they hold fewer), without a `\r` that ends them.
+*/
+function lastBytes(parts: Uint8Array[], count: number): Uint8Array {
+	const result = Buffer.allocUnsafe(Math.min(count, parts.reduce((sum, part) => sum + part.length, 0)));
+	let offset = result.length;
+	for (let index = parts.length - 1; index >= 0 && offset > 0; index--) {
+		const part = parts[index]!;
+		const take = Math.min(part.length, offset);
+		offset -= take;
+		result.set(part.subarray(part.length - take), offset);
+	}
+
+	return result.at(-1) === carriageReturn ? result.subarray(0, -1) : result;
 }
 
 function concat(parts: Uint8Array[], limit: number, into?: Uint8Array): Uint8Array {

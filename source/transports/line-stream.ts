@@ -7,7 +7,7 @@ import {
 	checkMessage,
 	errorResponse,
 	isRequest,
-	sniffMessageHead,
+	sniffMessage,
 	toMessages,
 } from '../message.js';
 import {jsonText, parseSkeleton, serializeJson} from '../long-strings.js';
@@ -294,7 +294,7 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 	const handle = (lines: DecodedLine[]) => {
 		for (const line of lines) {
 			if (line.kind === 'oversize') {
-				const sniffed = sniffMessageHead(line.head);
+				const sniffed = sniffMessage(line.head, line.tail);
 				logger.error(`${label}: skipped a message of ${line.bytes} bytes, over the limit of ${options.maxLineBytes} bytes (raise it with --max-message-bytes); it began ${preview(line.head)}`);
 				if (sniffed?.kind === 'request') {
 					replyToSender(errorResponse(sniffed.id, errorCodes.messageTooLarge, `Request of ${line.bytes} bytes exceeds the proxy's limit of ${options.maxLineBytes} bytes`));
@@ -323,7 +323,7 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 
 			if (value === undefined) {
 				logger.warning(`${label}: skipped a line that is not JSON (${text.length} characters): ${preview(text)}`);
-				const sniffed = sniffMessageHead(text.slice(0, 4096));
+				const sniffed = sniffMessage(text.slice(0, 4096), text.slice(-4096));
 				if (sniffed?.kind === 'request') {
 					replyToSender(errorResponse(sniffed.id, errorCodes.parseError, 'Parse error: the request is not valid JSON'));
 				} else if (sniffed) {

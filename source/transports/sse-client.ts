@@ -13,7 +13,7 @@ import {IdMap} from '../id-map.js';
 import {defaultLogger} from '../logger.js';
 import {jsonBody} from '../long-strings.js';
 import {
-	errorResponse, isNotification, isRequest, sniffMessageHead,
+	errorResponse, isNotification, isRequest, sniffMessage,
 } from '../message.js';
 import {
 	checkMaxBytes,
@@ -204,7 +204,7 @@ export function sseClient(options: SseClientOptions): Transport {
 		const onMessage = (data: string) => {
 			for (const message of parseMessages(data, reason => {
 				logger.error(`The remote server sent an event that is ${reason}: ${previewText(data, 120)}`);
-				const head = sniffMessageHead(data.slice(0, 1024));
+				const head = sniffMessage(data.slice(0, 1024), data.slice(-1024));
 				if (head?.kind === 'response') {
 					subscriber.next(errorResponse(head.id, errorCodes.parseError, `The remote server's answer is ${reason}`));
 				}

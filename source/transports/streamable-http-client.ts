@@ -18,7 +18,7 @@ import {
 	isNotification,
 	isRequest,
 	isResponse,
-	sniffMessageHead,
+	sniffMessage,
 } from '../message.js';
 import {
 	checkMaxBytes,
@@ -182,7 +182,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			let answered = false;
 			for (const message of parseMessages(text, reason => {
 				logger.error(`The remote server sent ${origin} that is ${reason}: ${previewText(text, 120)}`);
-				const head = sniffMessageHead(text.slice(0, 1024));
+				const head = sniffMessage(text.slice(0, 1024), text.slice(-1024));
 				if (pendingId !== undefined && head?.kind === 'response' && head.id === pendingId) {
 					answered = true;
 					receive(errorResponse(pendingId, errorCodes.parseError, `The remote server's answer to \`${method}\` is ${reason}`));

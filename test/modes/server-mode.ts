@@ -121,6 +121,14 @@ test('multiplexed: a sampling request while another client has a call in flight 
 	t.deepEqual(asked, ['a was asked secret of a']);
 });
 
+test('a result over --max-message-bytes is answered with -32003 (the SDK writes the id last), and the session goes on', async t => {
+	const proxy = await startServerMode(t, ['--max-message-bytes', '1MiB', '--', process.execPath, echoServer]);
+	const client = await proxy.connect('/mcp');
+	const error = await t.throwsAsync(client.callTool({name: 'big', arguments: {bytes: 2 * 1024 * 1024}}, undefined, {timeout: 20_000}));
+	t.regex(error.message, /-32003.*exceeds the proxy's limit/);
+	t.is(textOf(await client.callTool({name: 'echo', arguments: {text: 'still here'}})), 'still here');
+});
+
 test('multiplexed: a client without the sampling capability gets its call failed, not another client\'s answer', async t => {
 	const proxy = await startServerMode(t, ['--', process.execPath, echoServer]);
 	const client = await proxy.connect('/mcp');

@@ -3,7 +3,7 @@ import test from 'ava';
 import {firstValueFrom, Subject, toArray} from 'rxjs';
 import {processStdio} from '../../source/transports/process-stdio.js';
 import {createLogger} from '../../source/logger.js';
-import type {Message} from '../../source/types.js';
+import type {ErrorResponse, Message, Response} from '../../source/types.js';
 
 function setup() {
 	const stdin = new PassThrough();
@@ -68,6 +68,29 @@ test('a request over the size limit is answered with an error instead of being l
 	const reply = JSON.parse(written.join('')) as {id: string; error: {code: number; message: string}};
 	t.is(reply.id, 'big');
 	t.is(reply.error.code, -32_003);
+});
+
+test('a message over the size limit whose id comes last (as the SDK writes responses) is still answered, in one chunk or many', async t => {
+	const {stdin, stdout, logger, written} = setup();
+	const received = firstValueFrom(processStdio({
+		stdin, stdout, logger, maxLineBytes: 100,
+	})(new Subject<Message>()).pipe(toArray()));
+	const filler = 'x'.repeat(300);
+	stdin.write(`{"result":{"content":[{"type":"text","text":"${filler}","id":1}]},"jsonrpc":"2.0","id":"late\\"one"}\n`);
+	const chunked = `{"result":{"text":"${filler}"},"jsonrpc":"2.0","id":12}\r\n`;
+	for (let start = 0; start < chunked.length; start += 7) {
+		stdin.write(chunked.slice(start, start + 7));
+	}
+
+	stdin.write(`{"method":"sampling/createMessage","params":{"text":"${filler}"},"jsonrpc":"2.0","id":5}\n`);
+	// Not the message's own id: in a nested object, or inside a string.
+	stdin.write(`{"result":{"text":"${filler}","inner":{"id":6}}}\n`);
+	stdin.write(`{"result":{"text":"${filler},\\"id\\":7}"}}\n`);
+	stdin.end();
+	const answers = await received;
+	t.deepEqual(answers.map(message => [(message as Response).id, (message as ErrorResponse).error?.code]), [['late"one', -32_003], [12, -32_003]]);
+	const replies = written.join('').trim().split('\n').map(line => JSON.parse(line) as ErrorResponse);
+	t.deepEqual(replies.map(reply => [reply.id, reply.error.code]), [[5, -32_003]], 'a request from the other side is refused to its sender');
 });
 
 test('text glued before a message on the same line is skipped and the message kept; deep or broken responses still answer their request', async t => {
