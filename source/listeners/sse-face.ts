@@ -1,7 +1,8 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
-import type {Message} from '../types.js';
+import type {Message, RequestId} from '../types.js';
 import {errorCodes, LimitError} from '../errors.js';
-import {toMessages} from '../message.js';
+import {IdMap} from '../id-map.js';
+import {isNotification, isRequest, isResponse, toMessages} from '../message.js';
 import {
 	headerValue,
 	isJsonContentType,
@@ -12,13 +13,17 @@ import {
 import {queryParameter} from './routes.js';
 import {SessionPort, type SessionEndReason} from './session-port.js';
 import {type KeepAlive, SseStream} from './sse-writer.js';
-import type {FaceContext} from './streamable-http-face.js';
+import {duplicateId, type FaceContext} from './streamable-http-face.js';
 
 /**
 A legacy HTTP+SSE session (protocol 2024-11-05): one SSE stream carries everything the backend sends; the client POSTs its messages to the endpoint the stream announced.
 */
 class SseSession extends SessionPort {
 	readonly stream: SseStream;
+	/**
+	The client's requests still waiting for their answer: an id may not be used again until answered or cancelled.
+	*/
+	private readonly pending = new IdMap<RequestId, true>();
 
 	constructor(id: string, server: string, response: ServerResponse, keepAlive: KeepAlive) {
 		super(id, server, 'sse', false);
@@ -32,7 +37,28 @@ class SseSession extends SessionPort {
 		return this.stream.isOpen;
 	}
 
+	isPending(id: RequestId): boolean {
+		return this.pending.has(id);
+	}
+
+	/**
+	Note the client's requests (now pending) and cancellations (no longer pending) before they go to the backend.
+	*/
+	track(messages: readonly Message[]): void {
+		for (const message of messages) {
+			if (isRequest(message)) {
+				this.pending.set(message.id, true);
+			} else if (isNotification(message) && message.method === 'notifications/cancelled') {
+				this.pending.delete((message.params as {requestId?: RequestId} | undefined)?.requestId!);
+			}
+		}
+	}
+
 	protected route(message: Message): void {
+		if (isResponse(message)) {
+			this.pending.delete(message.id!);
+		}
+
 		this.stream.send(JSON.stringify(message), {event: 'message'});
 	}
 
@@ -123,7 +149,14 @@ export class SseFace {
 				return;
 			}
 
+			const duplicate = duplicateId(messages.filter(message => isRequest(message)), id => port.isPending(id));
+			if (duplicate !== undefined) {
+				sendRpcError(response, 400, `Invalid Request: request id ${JSON.stringify(duplicate)} is already in use`, {code: errorCodes.invalidRequest});
+				return;
+			}
+
 			port.lastActivity = Date.now();
+			port.track(messages);
 			try {
 				for (const message of messages) {
 					port.receive(message);

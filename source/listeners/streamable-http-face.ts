@@ -265,7 +265,7 @@ export class StreamableHttpFace {
 			return;
 		}
 
-		const duplicate = duplicateId(requests, session);
+		const duplicate = duplicateId(requests, session ? id => session!.isPending(id) : undefined);
 		if (duplicate !== undefined) {
 			sendRpcError(response, 400, `Invalid Request: request id ${JSON.stringify(duplicate)} is already in use`, {code: errorCodes.invalidRequest});
 			return;
@@ -332,16 +332,19 @@ export class StreamableHttpFace {
 	}
 }
 
-function duplicateId(requests: readonly Message[], session: StreamableSession | undefined): RequestId | undefined {
+/**
+The first request id that is already waiting for its answer (`isPending`), or used twice among `requests`.
+*/
+export function duplicateId(requests: readonly Message[], isPending: ((id: RequestId) => boolean) | undefined): RequestId | undefined {
 	if (requests.length === 1) {
 		const {id} = requests[0] as Request;
-		return session?.isPending(id) ? id : undefined;
+		return isPending?.(id) ? id : undefined;
 	}
 
 	const seen = new Set<RequestId>();
 	for (const message of requests) {
 		const {id} = message as Request;
-		if (seen.has(id) || session?.isPending(id)) {
+		if (seen.has(id) || isPending?.(id)) {
 			return id;
 		}
 
