@@ -101,20 +101,29 @@ test('legacy SSE: a request id still waiting for its answer is refused (400); on
 	});
 	const endpoint = await stream.next();
 	const post = async (message: unknown) => fetch(`${listener.url}${endpoint.data}`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(message)});
-	const call = (id: number, name: string, input: Record<string, unknown>) => ({jsonrpc: '2.0', id, method: 'tools/call', params: {name, arguments: input}});
-	t.is((await post({jsonrpc: '2.0', id: 0, method: 'initialize', params: {protocolVersion: '2024-11-05', capabilities: {}, clientInfo: {name: 't', version: '1'}}})).status, 202);
+	const statusOf = async (message: unknown) => {
+		const response = await post(message);
+		return response.status;
+	};
+
+	const call = (id: number, name: string, input: Record<string, unknown>) => ({
+		jsonrpc: '2.0', id, method: 'tools/call', params: {name, arguments: input},
+	});
+	t.is(await statusOf({
+		jsonrpc: '2.0', id: 0, method: 'initialize', params: {protocolVersion: '2024-11-05', capabilities: {}, clientInfo: {name: 't', version: '1'}},
+	}), 202);
 	t.like(await stream.nextMessage(), {id: 0, result: {protocolVersion: '2024-11-05'}});
-	t.is((await post({jsonrpc: '2.0', method: 'notifications/initialized'})).status, 202);
-	t.is((await post(call(9, 'slow', {ms: 30_000}))).status, 202);
+	t.is(await statusOf({jsonrpc: '2.0', method: 'notifications/initialized'}), 202);
+	t.is(await statusOf(call(9, 'slow', {ms: 30_000})), 202);
 	const duplicate = await post(call(9, 'echo', {text: 'second'}));
 	t.is(duplicate.status, 400);
 	t.like(await duplicate.json(), {error: {code: -32_600, message: 'Invalid Request: request id 9 is already in use'}});
 	const inBatch = await post([call(10, 'echo', {text: 'a'}), call(10, 'echo', {text: 'b'})]);
 	t.is(inBatch.status, 400, 'the same id twice in one batch');
-	t.is((await post({jsonrpc: '2.0', method: 'notifications/cancelled', params: {requestId: 9}})).status, 202);
-	t.is((await post(call(9, 'echo', {text: 'again'}))).status, 202, 'a cancelled id is free again');
+	t.is(await statusOf({jsonrpc: '2.0', method: 'notifications/cancelled', params: {requestId: 9}}), 202);
+	t.is(await statusOf(call(9, 'echo', {text: 'again'})), 202, 'a cancelled id is free again');
 	t.like(await stream.nextMessage(), {id: 9, result: {content: [{type: 'text', text: 'again'}]}});
-	t.is((await post(call(9, 'echo', {text: 'and again'}))).status, 202, 'an answered id is free again');
+	t.is(await statusOf(call(9, 'echo', {text: 'and again'})), 202, 'an answered id is free again');
 	t.like(await stream.nextMessage(), {id: 9, result: {content: [{type: 'text', text: 'and again'}]}});
 });
 
