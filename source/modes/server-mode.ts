@@ -6,11 +6,12 @@ import {
 	mergeMap,
 	Subject,
 	takeUntil,
+	tap,
 	type Subscription,
 } from 'rxjs';
 import type {CliOptions} from '../cli-arguments.js';
 import {loadNamedServers, type ServerConfig} from '../config/named-servers.js';
-import {describeError, SpawnError, UsageError} from '../errors.js';
+import {describeError, UsageError} from '../errors.js';
 import {
 	defaultLogger, redact, redactNamedSecret, type Logger,
 } from '../logger.js';
@@ -26,9 +27,19 @@ import {packageVersion} from '../version.js';
 import type {remoteUpstream as remoteUpstreamType} from './remote-upstream.js';
 
 type ServerStatus = {
-	state: UpstreamState;
+	/**
+	`idle` (isolated mode): no session, so no child, and the last child did not fail to start.
+	*/
+	state: UpstreamState | 'idle';
 	pid: number | undefined;
+	/**
+	Multiplexed: how many times the shared child was started again. Isolated: always 0 (a child is never restarted; its session ends with it).
+	*/
 	restarts: number;
+	/**
+	Isolated: the children started so far, one per session.
+	*/
+	childrenStarted?: number;
 	sessions: number;
 	/**
 	Requests sent to a shared server and not answered yet.
@@ -180,27 +191,34 @@ function isolatedBackend(config: ServerConfig, context: BackendContext, perSessi
 	const pids = new Set<number>();
 	let sessions = 0;
 	let starts = 0;
-	let state: UpstreamState = 'running';
+	// Whether the newest child to end or speak failed before it said anything: its command is broken, until one works.
+	let lastStartFailed = false;
 	let lastError: string | undefined;
 	let lastActivity: number | undefined;
 	return {
 		config,
 		connect(session) {
 			let pid: number | undefined;
+			let spoke = false;
 			const upstream = makeUpstream(config, context, value => {
 				pid = value;
 				pids.add(value);
 				starts++;
-				state = 'running';
 			})();
 			const tracked: Transport = outgoing$ => {
 				sessions++;
 				lastActivity = Date.now();
 				return upstream(outgoing$.pipe(takeUntil(shutdown$))).pipe(
+					tap(() => {
+						if (!spoke) {
+							spoke = true;
+							lastStartFailed = false;
+						}
+					}),
 					catchError((error: unknown) => {
 						lastError = describeError(error);
-						if (error instanceof SpawnError) {
-							state = 'failed';
+						if (!spoke) {
+							lastStartFailed = true;
 						}
 
 						throw error;
@@ -216,16 +234,24 @@ function isolatedBackend(config: ServerConfig, context: BackendContext, perSessi
 
 			return pipeTransport(tracked, guardRequests({peerName: label(config)}), ...perSession(session));
 		},
-		status: () => ({
-			state,
-			pid: pids.size > 0 ? [...pids].at(-1) : undefined,
-			restarts: Math.max(0, starts - 1),
-			sessions,
-			lastActivity: lastActivity === undefined ? undefined : new Date(lastActivity).toISOString(),
-			...(lastError ? {lastError: redact(lastError)} : {}),
-			mode: 'isolated',
-			kind: config.kind,
-		}),
+		status() {
+			let state: ServerStatus['state'] = pids.size > 0 ? 'running' : 'idle';
+			if (lastStartFailed) {
+				state = 'failed';
+			}
+
+			return {
+				state,
+				pid: pids.size > 0 ? [...pids].at(-1) : undefined,
+				restarts: 0,
+				childrenStarted: starts,
+				sessions,
+				lastActivity: lastActivity === undefined ? undefined : new Date(lastActivity).toISOString(),
+				...(lastError ? {lastError: redact(lastError)} : {}),
+				mode: 'isolated',
+				kind: config.kind,
+			};
+		},
 		close() {
 			// The shared shutdown$ closes every session's child gracefully.
 		},
@@ -258,7 +284,8 @@ export async function runServerMode(options: CliOptions, logger: Logger = defaul
 	const status = () => {
 		const servers = Object.fromEntries([...backends].map(([name, backend]) => [name === '' ? 'default' : name, backend.status()]));
 		const defaultBackend = backends.get('');
-		const healthy = defaultBackend ? defaultBackend.status().state === 'running' : [...backends.values()].some(backend => backend.status().state === 'running');
+		const serving = (backend: Backend) => ['running', 'idle'].includes(backend.status().state);
+		const healthy = defaultBackend ? serving(defaultBackend) : [...backends.values()].some(backend => serving(backend));
 		return {
 			statusCode: healthy ? 200 : 503,
 			body: {

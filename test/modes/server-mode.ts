@@ -65,14 +65,30 @@ for (const face of faces) {
 
 test('isolated: each session gets its own child, killed when the session ends', async t => {
 	const proxy = await startServerMode(t, ['--isolate-sessions', '--', process.execPath, echoServer]);
+	const before = await proxy.status();
+	t.is(before.statusCode, 200);
+	t.like(before.body.servers.default, {state: 'idle', childrenStarted: 0, sessions: 0});
 	const a = await proxy.connect('/mcp');
 	const b = await proxy.connect('/mcp');
 	const pidA = Number(textOf(await a.callTool({name: 'whoami', arguments: {}})));
 	const pidB = Number(textOf(await b.callTool({name: 'whoami', arguments: {}})));
 	t.not(pidA, pidB);
+	const during = await proxy.status();
+	t.like(during.body.servers.default, {
+		state: 'running', restarts: 0, childrenStarted: 2, sessions: 2, pid: pidB,
+	});
 	await proxy.end(a);
 	t.true(await waitForExit(pidA, 10_000), 'the closed session\'s child exits');
 	t.true(isAlive(pidB));
+});
+
+test('isolated: a child that dies before it answers makes /status say failed (503) until one works', async t => {
+	const proxy = await startServerMode(t, ['--isolate-sessions', '--', process.execPath, path.join(path.dirname(echoServer), 'does-not-exist.js')]);
+	await t.throwsAsync(proxy.connect('/mcp'));
+	const after = await proxy.status();
+	t.is(after.statusCode, 503);
+	t.like(after.body.servers.default, {state: 'failed', childrenStarted: 1, restarts: 0});
+	t.regex(after.body.servers.default.lastError as string, /exited with code 1/);
 });
 
 test('multiplexed: sampling and progress reach the client whose call caused them', async t => {
