@@ -1,4 +1,7 @@
-import {existsSync} from 'node:fs';
+import {
+	accessSync, constants, existsSync, statSync,
+} from 'node:fs';
+import path from 'node:path';
 import process from 'node:process';
 import meow from 'meow';
 import {UsageError} from './errors.js';
@@ -7,7 +10,7 @@ import {parseLogLevel, type LogLevel} from './logger.js';
 import {jwtAlgorithms, type JwtAlgorithm} from './auth/jwt.js';
 
 /*
-The command line, parsed and validated into plain options. Pure (no I/O but a file-existence check), so it is tested directly; `cli.ts` hands what is left to meow for `--help`, `--version` and typed flags.
+The command line, parsed and validated into plain options. Pure (no I/O but file-existence checks, and a look along PATH for `--log-messages`), so it is tested directly; `cli.ts` hands what is left to meow for `--help`, `--version` and typed flags.
 */
 
 export type RemoteTransportKind = 'auto' | 'sse' | 'streamablehttp';
@@ -208,6 +211,67 @@ const twoValueMetavars = {
 const isUrl = (value: string) => /^https?:\/\//i.test(value);
 
 /**
+A CORS origin as `--allow-origin` takes it: `*`, `null`, or `scheme://host[:port]` with no path but an optional `/`. A URL with a path (`http://host/mcp`) is never one, so the URL of client mode is not taken for an origin.
+*/
+export function isOrigin(value: string): boolean {
+	if (value === '*' || value === 'null') {
+		return true;
+	}
+
+	if (!/^[a-z][a-z\d+.-]*:\/\/[^/?#@\s]+\/?$/i.test(value) || !URL.canParse(value)) {
+		return false;
+	}
+
+	const url = new URL(value);
+	return url.pathname === '/' || url.pathname === '';
+}
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+function isExecutableFile(file: string, environment: Environment): boolean {
+	try {
+		if (!statSync(file).isFile()) {
+			return false;
+		}
+
+		if (process.platform === 'win32') {
+			const extensions = (environment['PATHEXT'] ?? '.COM;.EXE;.BAT;.CMD').toUpperCase().split(';');
+			return extensions.includes(path.extname(file).toUpperCase());
+		}
+
+		accessSync(file, constants.X_OK);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/**
+Whether `word` names something to run: an existing executable file or a directory, or a bare name (no slash) of an executable on PATH.
+*/
+export function isCommand(word: string, environment: Environment): boolean {
+	try {
+		if (statSync(word).isDirectory()) {
+			return true;
+		}
+	} catch {
+		// Not there: maybe a name on PATH.
+	}
+
+	if (isExecutableFile(word, environment)) {
+		return true;
+	}
+
+	if (/[/\\]/.test(word)) {
+		return false;
+	}
+
+	const pathValue = environment['PATH'] ?? environment['Path'] ?? '';
+	const extensions = process.platform === 'win32' ? ['', ...(environment['PATHEXT'] ?? '.COM;.EXE;.BAT;.CMD').split(';')] : [''];
+	return pathValue.split(path.delimiter).some(directory => directory !== '' && extensions.some(extension => isExecutableFile(path.join(directory, word + extension), environment)));
+}
+
+/**
 What the pre-pass took out of the arguments, and what is left for meow.
 */
 export type Prepass = {
@@ -257,9 +321,9 @@ function parseVerifySsl(value: string): boolean | string {
 }
 
 /**
-Take out what meow cannot parse: the two-value flags of the Python tool, optional values, and the `--` separator. Unknown flags are refused here, with a hint about `--`.
+Take out what meow cannot parse: the two-value flags of the Python tool, optional values, further values of `--allow-origin`, and the `--` separator. A single-value flag given again replaces the earlier value (the last one wins, as with argparse). Unknown flags are refused here, with a hint about `--`.
 */
-export function prepass(argv: readonly string[]): Prepass {
+export function prepass(argv: readonly string[], environment: Environment = process.env): Prepass {
 	const separator = argv.indexOf('--');
 	const ours = separator === -1 ? [...argv] : argv.slice(0, separator);
 	const result: Prepass = {
@@ -274,6 +338,9 @@ export function prepass(argv: readonly string[]): Prepass {
 		version: false,
 		positionals: [],
 	};
+	// Where each single-value flag's tokens are in `result.argv`, and the tokens of earlier occurrences to drop.
+	const lastOccurrence = new Map<MeowFlagName, number[]>();
+	const dropped = new Set<number>();
 
 	for (let index = 0; index < ours.length; index++) {
 		const token = ours[index]!;
@@ -331,9 +398,9 @@ export function prepass(argv: readonly string[]): Prepass {
 
 			case '--log-messages': {
 				if (inlineValue === undefined) {
-					// A following word is the file only if it looks like a path: `--log-messages node server.js` keeps `node` as the command.
+					// A following word is the file only if it looks like a path and is not a command: `--log-messages node server.js`, `--log-messages python3.11 server.py` and `--log-messages ./run.sh` keep the command.
 					const next = ours[index + 1];
-					if (next !== undefined && !next.startsWith('-') && !isUrl(next) && /[./\\]/.test(next)) {
+					if (next !== undefined && !next.startsWith('-') && !isUrl(next) && /[./\\]/.test(next) && !isCommand(next, environment)) {
 						result.logMessages = next;
 						index++;
 					} else {
@@ -371,8 +438,10 @@ export function prepass(argv: readonly string[]): Prepass {
 			throw new UsageError(`Unknown option \`${token}\`.${hint}`);
 		}
 
+		const spec: FlagSpec = meowFlags[known];
+		const start = result.argv.length;
 		result.argv.push(token);
-		if (meowFlags[known].type === 'string' && inlineValue === undefined) {
+		if (spec.type === 'string' && inlineValue === undefined) {
 			const value = ours[index + 1];
 			if (value === undefined || (value.startsWith('-') && value !== '-')) {
 				throw new UsageError(`\`${name}\` expects a value.`);
@@ -380,9 +449,24 @@ export function prepass(argv: readonly string[]): Prepass {
 
 			result.argv.push(value);
 			index++;
+			// `--allow-origin A B C`, as in the Python tool (nargs="+"): the words after the value that are origins; a command or a URL with a path is not one.
+			if (known === 'allowOrigin') {
+				while (index + 1 < ours.length && isOrigin(ours[index + 1]!)) {
+					result.argv.push(token, ours[++index]!);
+				}
+			}
+		}
+
+		if (spec.type === 'string' && !spec.isMultiple) {
+			for (const earlier of lastOccurrence.get(known) ?? []) {
+				dropped.add(earlier);
+			}
+
+			lastOccurrence.set(known, Array.from({length: result.argv.length - start}, (_, offset) => start + offset));
 		}
 	}
 
+	result.argv = result.argv.filter((_, position) => !dropped.has(position));
 	return result;
 }
 
@@ -876,7 +960,7 @@ export const helpText = `
 	  --stateless                    Streamable HTTP without sessions
 	  --isolate-sessions             One server process per client session, instead of
 	                                 one shared by all sessions
-	  --allow-origin ORIGIN          Allow cross-origin requests from ORIGIN; * for any
+	  --allow-origin ORIGIN …        Allow cross-origin requests from ORIGIN; * for any
 	                                 (repeatable; default: none)
 	  --expose-header NAME           CORS exposed header (repeatable;
 	                                 default: Mcp-Session-Id)
@@ -923,7 +1007,7 @@ export const helpText = `
 Parse the command line. Exits for `--help`, `--version` and usage errors (code 2).
 */
 export function parseCommandLine(argv: readonly string[], environment: Readonly<Record<string, string | undefined>>): CliOptions {
-	const pre = prepass(argv);
+	const pre = prepass(argv, environment);
 	const cli = meow(helpText, {
 		importMeta: import.meta,
 		argv: pre.argv,

@@ -1,5 +1,12 @@
+import {
+	chmodSync, mkdirSync, mkdtempSync, writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import test from 'ava';
-import {parseCommandLine, splitCommand} from '../source/cli-arguments.js';
+import {
+	meowFlags, parseCommandLine, prepass, splitCommand,
+} from '../source/cli-arguments.js';
 import {UsageError} from '../source/errors.js';
 import {echoServer} from './helpers/fixtures.js';
 
@@ -73,6 +80,68 @@ test('--log-messages takes an optional file and does not swallow the command', t
 	t.like(parse(['--log-messages', './messages.jsonl', 'node', 'server.js']), {logMessages: './messages.jsonl', command: 'node'});
 	t.like(parse(['--log-messages=out.jsonl', 'https://x.test/mcp']), {logMessages: 'out.jsonl', mode: 'client'});
 	t.like(parse(['https://x.test/mcp']), {logMessages: undefined});
+});
+
+test('--log-messages never takes a command for its file, and appends only to a file that is not one', t => {
+	const directory = mkdtempSync(path.join(os.tmpdir(), 'rx-mcp-proxy-cli-'));
+	const bin = path.join(directory, 'bin');
+	mkdirSync(bin);
+	const script = path.join(bin, 'run.sh');
+	writeFileSync(script, '#!/bin/sh\n');
+	chmodSync(script, 0o755);
+	const versioned = path.join(bin, 'tool3.11');
+	writeFileSync(versioned, '#!/bin/sh\n');
+	chmodSync(versioned, 0o755);
+	const logFile = path.join(directory, 'messages.jsonl');
+	writeFileSync(logFile, '');
+	const environment = {PATH: bin};
+	// An executable file, given by path.
+	t.like(parse(['--port', '0', '--log-messages', script, echoServer], environment), {logMessages: '-', command: script});
+	t.like(parse(['--log-messages', echoServer], environment), {logMessages: '-', command: echoServer});
+	// A bare name of an executable on PATH, even with a dot (python3.11).
+	t.like(parse(['--log-messages', 'tool3.11', 'server.py'], environment), {logMessages: '-', command: 'tool3.11'});
+	t.deepEqual(parse(['--log-messages', 'tool3.11', 'server.py'], environment).args, ['server.py']);
+	// A directory is not a log file.
+	t.like(parse(['--log-messages', bin, 'node', 'server.js'], environment), {logMessages: '-', command: bin});
+	// A file that is not executable, or one that does not exist yet, is the log file.
+	t.like(parse(['--log-messages', logFile, 'node', 'server.js'], environment), {logMessages: logFile, command: 'node'});
+	t.like(parse(['--log-messages', 'tool3.12', 'node'], environment), {logMessages: 'tool3.12', command: 'node'});
+	// With `=` the value is always the file.
+	t.like(parse([`--log-messages=${script}`, 'node'], environment), {logMessages: script, command: 'node'});
+});
+
+test('a single-value flag given twice: the last one wins, in both forms', t => {
+	t.is(parse(['--port', '0', '--port', '0', 'cmd']).port, 0);
+	t.is(parse(['--port', '8080', '--port=9090', 'cmd']).port, 9090);
+	t.is(parse(['--port=8080', '--port', '9090', 'cmd']).port, 9090);
+	t.is(parse(['--transport', 'sse', '--transport=streamablehttp', 'https://x.test/mcp']).transport, 'streamablehttp');
+	t.is(parse(['--log-level', 'DEBUG', 'cmd', '--log-level', 'ERROR']).logLevel, 'error');
+	t.is(parse(['--cwd', '/a', '--cwd', '/b', 'cmd']).cwd, '/b');
+	// Repeatable flags keep every value.
+	t.deepEqual(parse(['--expose-header', 'A', '--expose-header=B', 'cmd']).exposeHeaders, ['A', 'B']);
+	for (const [name, spec] of Object.entries(meowFlags)) {
+		if (spec.type !== 'string' || 'isMultiple' in spec) {
+			continue;
+		}
+
+		const flag = `--${name.replaceAll(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)}`;
+		t.deepEqual(prepass([flag, 'first', 'cmd', `${flag}=second`, flag, 'third']).argv, ['cmd', flag, 'third'], flag);
+		t.deepEqual(prepass([flag, 'first', `${flag}=second`, 'cmd']).argv, [`${flag}=second`, 'cmd'], flag);
+	}
+});
+
+test('--allow-origin takes several origins after one flag, as in the Python tool', t => {
+	const options = parse(['--port', '8080', '--allow-origin', 'http://127.0.0.1:5173', 'http://localhost:5173', '--named-server', 'echo', 'node x.js']);
+	t.like(options, {mode: 'server', command: undefined, port: 8080});
+	t.deepEqual(options.allowOrigins, ['http://127.0.0.1:5173', 'http://localhost:5173']);
+	t.deepEqual(options.namedServers, [{name: 'echo', command: 'node', args: ['x.js']}]);
+	const several = parse(['--allow-origin', '*', 'null', 'https://app.example/', 'http://[::1]:3000', 'node', 'server.js', '--allow-origin', 'https://b.example']);
+	t.deepEqual(several.allowOrigins, ['*', 'null', 'https://app.example/', 'http://[::1]:3000', 'https://b.example']);
+	t.like(several, {command: 'node', args: ['server.js']});
+	// A URL with a path is not an origin: it stays the URL of client mode.
+	t.like(parse(['--allow-origin', 'https://app.example', 'https://x.test/mcp']), {mode: 'client', url: 'https://x.test/mcp', allowOrigins: ['https://app.example']});
+	// A path-like command is not an origin either.
+	t.like(parse(['--allow-origin', 'https://app.example', './server.sh']), {command: './server.sh', allowOrigins: ['https://app.example']});
 });
 
 test('deprecated --sse-host and --sse-port work', t => {

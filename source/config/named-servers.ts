@@ -42,17 +42,18 @@ const transportNames = new Map<string, RemoteServerConfig['transport'] | 'stdio'
 ]);
 
 /**
-Expand `${VAR}` and `${VAR:-default}` from the environment. A variable that is not set and has no default is an error naming it.
+Expand `${VAR}` and `${VAR:-default}` from the environment, with shell semantics: `${VAR}` of a variable set to '' is '', and the default is used when the variable is unset or empty. A variable that is not set and has no default is an error naming it.
 */
 export function expandVariables(value: string, environment: Readonly<Record<string, string | undefined>>, where: () => string): string {
 	return value.replaceAll(/\${([A-Za-z_]\w*)(?::-([^}]*))?}/g, (_match, name: string, fallback: string | undefined) => {
 		const found = environment[name];
-		if (found !== undefined && found !== '') {
-			return found;
+		// As in a shell: `${VAR}` set but empty is '', `${VAR:-default}` takes the default when VAR is unset or empty.
+		if (fallback !== undefined && (found === undefined || found === '')) {
+			return fallback;
 		}
 
-		if (fallback !== undefined) {
-			return fallback;
+		if (found !== undefined) {
+			return found;
 		}
 
 		throw new UsageError(`${where()}: the variable \${${name}} is not set (give it a default with \${${name}:-value}).`);
@@ -73,8 +74,10 @@ Read a named-server configuration in the Claude Desktop format:
 ```
 
 Entries with `enabled: false` or `disabled: true` are skipped. Strings may use `${VAR}` and `${VAR:-default}`. A relative `cwd` is relative to the file. Any error names the file, the server and the field.
+
+Fields the proxy does not know (Claude's `disabledTools`, another client's settings…) are ignored, as by the Python tool: each is reported once, naming the server and the field, to `warn` (for example `message => logger.warning(message)`); without `warn` they are ignored silently.
 */
-export function loadNamedServers(file: string, environment: Readonly<Record<string, string | undefined>>): ServerConfig[] {
+export function loadNamedServers(file: string, environment: Readonly<Record<string, string | undefined>>, warn?: (message: string) => void): ServerConfig[] {
 	let text: string;
 	try {
 		text = readFileSync(file, 'utf8');
@@ -89,10 +92,13 @@ export function loadNamedServers(file: string, environment: Readonly<Record<stri
 		throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`);
 	}
 
-	return parseNamedServers(data, file, environment);
+	return parseNamedServers(data, file, environment, warn);
 }
 
-export function parseNamedServers(data: unknown, file: string, environment: Readonly<Record<string, string | undefined>>): ServerConfig[] {
+/**
+`loadNamedServers` for data already read; unknown fields are reported to `warn`.
+*/
+export function parseNamedServers(data: unknown, file: string, environment: Readonly<Record<string, string | undefined>>, warn?: (message: string) => void): ServerConfig[] {
 	if (typeof data !== 'object' || data === null || Array.isArray(data)) {
 		throw new UsageError(`${file}: expected a JSON object with an "mcpServers" object.`);
 	}
@@ -114,12 +120,7 @@ export function parseNamedServers(data: unknown, file: string, environment: Read
 		}
 
 		const server = entry as Json;
-		for (const key of Object.keys(server)) {
-			if (!knownKeys.has(key)) {
-				throw new UsageError(`${at(key)}: unknown field (known: command, args, env, cwd, url, transport, headers, enabled, disabled).`);
-			}
-		}
-
+		const unknownKeys = Object.keys(server).filter(key => !knownKeys.has(key));
 		if (server['enabled'] !== undefined && typeof server['enabled'] !== 'boolean') {
 			throw new UsageError(`${at('enabled')}: expected true or false.`);
 		}
@@ -130,6 +131,10 @@ export function parseNamedServers(data: unknown, file: string, environment: Read
 
 		if (server['enabled'] === false || server['disabled'] === true) {
 			continue;
+		}
+
+		for (const key of unknownKeys) {
+			warn?.(`${at(key)}: unknown field, ignored (known: command, args, env, cwd, url, transport, headers, enabled, disabled).`);
 		}
 
 		const string = (field: string, value: unknown): string => {
@@ -197,7 +202,8 @@ export function parseNamedServers(data: unknown, file: string, environment: Read
 		}
 
 		if (server['command'] === undefined) {
-			throw new UsageError(`${at()}: needs "command" (a local server) or "url" (a remote one).`);
+			const ignored = unknownKeys.length > 0 ? ` (ignored unknown fields: ${unknownKeys.join(', ')})` : '';
+			throw new UsageError(`${at()}: needs "command" (a local server) or "url" (a remote one)${ignored}.`);
 		}
 
 		const command = string('command', server['command']);

@@ -104,7 +104,9 @@ export function serverConfigs(options: CliOptions, environment: Readonly<Record<
 			logger.warning('--named-server is ignored when --named-server-config is given (as in the Python mcp-proxy).');
 		}
 
-		configs.push(...loadNamedServers(options.namedServerConfig, environment));
+		configs.push(...loadNamedServers(options.namedServerConfig, environment, message => {
+			logger.warning(message);
+		}));
 	}
 
 	if (configs.length === 0) {

@@ -39,6 +39,40 @@ test('${VAR:-default} falls back; a relative cwd is relative to the file', t => 
 	}]);
 });
 
+test('unknown fields are ignored with one warning each, naming the server and the field (a Claude Desktop file loads)', t => {
+	const directory = mkdtempSync(path.join(os.tmpdir(), 'rx-mcp-proxy-config-'));
+	const file = path.join(directory, 'claude_desktop_config.json');
+	writeFileSync(file, JSON.stringify({
+		mcpServers: {
+			github: {
+				command: 'npx', args: ['-y', '@modelcontextprotocol/server-github'], disabledTools: ['create_issue'], autoApprove: [],
+			},
+			remote: {url: 'https://example.com/mcp', oauth: {clientId: 'x'}, disabledTools: []},
+			off: {command: 'x', disabled: true, somethingElse: 1},
+		},
+	}));
+	const warnings: string[] = [];
+	const servers = loadNamedServers(file, {}, message => {
+		warnings.push(message);
+	});
+	t.deepEqual(servers.map(server => server.name), ['github', 'remote']);
+	t.deepEqual(warnings, [
+		`${file}: server "github", field "disabledTools": unknown field, ignored (known: command, args, env, cwd, url, transport, headers, enabled, disabled).`,
+		`${file}: server "remote", field "oauth": unknown field, ignored (known: command, args, env, cwd, url, transport, headers, enabled, disabled).`,
+		`${file}: server "remote", field "disabledTools": unknown field, ignored (known: command, args, env, cwd, url, transport, headers, enabled, disabled).`,
+	]);
+	// Without a callback they are ignored silently.
+	t.is(loadNamedServers(file, {}).length, 2);
+});
+
+test('${VAR} set but empty is empty; ${VAR:-default} takes the default when VAR is unset or empty', t => {
+	const [server] = parse({mcpServers: {a: {command: 'x', args: ['[${EMPTY}]', '${EMPTY:-fallback}', '${UNSET:-other}', '${SET:-unused}']}}}, {EMPTY: '', SET: 'value'});
+	t.deepEqual(server, {
+		kind: 'stdio', name: 'a', command: 'x', args: ['[]', 'fallback', 'other', 'value'], env: {}, cwd: undefined,
+	});
+	t.throws(() => parse({mcpServers: {a: {command: '${UNSET}'}}}, {EMPTY: ''}), {instanceOf: UsageError, message: /the variable \${UNSET} is not set/});
+});
+
 const invalid: Array<[unknown, RegExp]> = [
 	[[], /expected a JSON object with an "mcpServers" object/],
 	[{servers: {}}, /"mcpServers" is missing/],
@@ -49,7 +83,7 @@ const invalid: Array<[unknown, RegExp]> = [
 	[{mcpServers: {a: {command: 'x', args: 'y'}}}, /server "a", field "args": expected an array/],
 	[{mcpServers: {a: {command: 'x', args: [1]}}}, /field "args\[0]": expected a string/],
 	[{mcpServers: {a: {command: 'x', env: {K: 1}}}}, /field "env.K": expected a string/],
-	[{mcpServers: {a: {command: 'x', comand: 'y'}}}, /field "comand": unknown field/],
+	[{mcpServers: {a: {comand: 'x'}}}, /server "a": needs "command" \(a local server\) or "url" \(a remote one\) \(ignored unknown fields: comand\)/],
 	[{mcpServers: {a: {command: 'x', enabled: 'yes'}}}, /field "enabled": expected true or false/],
 	[{mcpServers: {a: {command: 'x', url: 'http://h'}}}, /either "command".*or "url"/],
 	[{mcpServers: {a: {url: 'ftp://h'}}}, /field "url": expected an http/],
