@@ -291,7 +291,7 @@ export type Prepass = {
 	help: boolean;
 	version: boolean;
 	/**
-	The positionals among `argv`, for messages.
+	The positionals, in order: the URL, or the command and its arguments before `--` (a flag after the command that is not ours among them).
 	*/
 	positionals: string[];
 };
@@ -432,10 +432,13 @@ export function prepass(argv: readonly string[], environment: Environment = proc
 		const bare = name.startsWith('--no-') ? name.slice(5) : name.slice(2);
 		const known = name.startsWith('--') ? flagNames.get(bare) : undefined;
 		if (!known || (name.startsWith('--no-') && meowFlags[known].type !== 'boolean')) {
-			const hint = result.positionals.length > 0 && !isUrl(result.positionals[0]!)
-				? ` If it is meant for the server command, put the command after \`--\`: mcp-proxy [options] -- ${[...result.positionals, token].join(' ')} …`
-				: ' See `mcp-proxy --help`.';
-			throw new UsageError(`Unknown option \`${token}\`.${hint}`);
+			if (result.positionals.length > 0 && !isUrl(result.positionals[0]!)) {
+				// After the command, a flag that is not ours is the command's (the ones we know stay ours, as in the Python tool).
+				result.positionals.push(token);
+				continue;
+			}
+
+			throw new UsageError(`Unknown option \`${token}\`. See \`mcp-proxy --help\`; a server command's own flags go after the command, or after \`--\`.`);
 		}
 
 		const spec: FlagSpec = meowFlags[known];
@@ -900,7 +903,8 @@ export const helpText = `
 
 	Server mode: a command. The proxy runs it as a stdio MCP server and serves it
 	over HTTP: Streamable HTTP at /mcp, legacy SSE at /sse and /messages/, named
-	servers at /servers/NAME/…, and /status. Flags for the command go after --.
+	servers at /servers/NAME/…, and /status. Arguments after the command are
+	its own, but for our flags; put the command after -- to give it one of ours.
 
 	Client options
 	  -H, --headers KEY VALUE        Add a request header (repeatable)
@@ -1031,5 +1035,6 @@ export function parseCommandLine(argv: readonly string[], environment: Readonly<
 		process.exit(0);
 	}
 
-	return resolveOptions(pre, cli.flags, cli.input.map(String), environment);
+	// Our own list of positionals: in order, with the command's flags among them, and never turned into numbers.
+	return resolveOptions(pre, cli.flags, pre.positionals, environment);
 }
