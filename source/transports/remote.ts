@@ -8,6 +8,7 @@ import {
 	UnsupportedTransportError,
 } from '../errors.js';
 import {defaultLogger} from '../logger.js';
+import {isRequest, isResponse} from '../message.js';
 import {type HttpClientOptions, checkUrl} from './http-shared.js';
 import {sseClient, type SseClientOptions} from './sse-client.js';
 import {streamableHttpClient, type StreamableHttpClientOptions} from './streamable-http-client.js';
@@ -16,7 +17,7 @@ export type RemoteTransportKind = 'auto' | 'streamablehttp' | 'sse';
 
 export type RemoteOptions = HttpClientOptions & Omit<StreamableHttpClientOptions, 'detectUnsupported'> & SseClientOptions & {
 	/**
-	`'streamablehttp'` or `'sse'` (legacy HTTP+SSE) force a transport. `'auto'` POSTs `initialize` as Streamable HTTP and falls back to legacy SSE on the same URL when the server answers 400, 404 or 405; the choice is remembered for reconnections.
+	`'streamablehttp'` or `'sse'` (legacy HTTP+SSE) force a transport. `'auto'` POSTs `initialize` as Streamable HTTP and falls back to legacy SSE on the same URL when the server answers 400, 404 or 405; the choice is remembered for reconnections once it is certain: a Streamable HTTP exchange that succeeded (not an error, such as a 401 or a 503, which leaves it open), or a legacy SSE session.
 
 	@default 'auto'
 	*/
@@ -105,7 +106,14 @@ export function remote(options: RemoteOptions): Transport {
 
 			subscriber.add(probing(live).subscribe({
 				next(message) {
-					decide('streamablehttp', ' (auto-detected)');
+					if (isResponse(message) && 'error' in message) {
+						// Possibly made up by the client (an HTTP error, a failed connection): it proves nothing. The request is answered, so it is not replayed if we fall back.
+						history = history?.filter(entry => !(isRequest(entry) && entry.id === message.id));
+					} else {
+						// A result, or a message of the server's own: Streamable HTTP works.
+						decide('streamablehttp', ' (auto-detected)');
+					}
+
 					subscriber.next(message);
 				},
 				error(error: unknown) {

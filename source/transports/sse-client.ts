@@ -49,9 +49,14 @@ export type SseClientOptions = HttpClientOptions & {
 };
 
 /**
+How long, once the server has certainly refused a message, the transport waits for its other POSTs' answer status before ending, in milliseconds.
+*/
+const refusalGrace = 5000;
+
+/**
 A client of a legacy HTTP+SSE MCP server (revision 2024-11-05).
 
-Subscribing opens the SSE stream (GET `url`) and waits for the `endpoint` event, which names where to POST messages; it must be on the same origin as `url`. Outgoing messages wait for it, then each is POSTed; the server's messages arrive as `message` events on the stream. HTTP errors on a POST answer the request concerned with a JSON-RPC error. The observable completes when the server ends the stream, and errors when the stream cannot be opened or breaks (`ConnectError` when the server cannot be reached at all).
+Subscribing opens the SSE stream (GET `url`) and waits for the `endpoint` event, which names where to POST messages; it must be on the same origin as `url`. Outgoing messages wait for it, then each is POSTed; the server's messages arrive as `message` events on the stream. HTTP errors on a POST answer the request concerned with a JSON-RPC error. The observable completes when the server ends the stream, and errors when the stream cannot be opened or breaks (`ConnectError` when the server cannot be reached at all). A POST whose connection is refused (`ConnectError`) or that is answered 404 (`SessionExpiredError`) ends the transport once the other POSTs have their answer status (waiting up to 5 seconds; answers still arrive meanwhile): the error's `unsent` lists every message the server certainly never processed (refused like it, or not sent yet), never one that was sent and not refused.
 
 @example
 ```
@@ -80,11 +85,75 @@ export function sseClient(options: SseClientOptions): Transport {
 		Requests whose POST is still open: cancelling one ends it, so a server that stalls holds no connection per cancelled request.
 		*/
 		const requestAborts = new IdMap<RequestId, AbortController>();
+		/**
+		How many POSTs are waiting for their answer status.
+		*/
+		let awaitingStatus = 0;
+		/**
+		Set once the server has certainly refused a message: the transport ends with `end(unsent)` once the other POSTs have their status, so that those refused too are listed as unsent.
+		*/
+		let refusal: {end: (unsent: Message[]) => Error; unsent: Message[]; timer: ReturnType<typeof setTimeout>} | undefined;
 
 		const fail = (error: Error) => {
 			if (!ended) {
 				ended = true;
 				subscriber.error(error);
+			}
+		};
+
+		const endRefusal = () => {
+			if (refusal) {
+				clearTimeout(refusal.timer);
+				fail(refusal.end(refusal.unsent));
+			}
+		};
+
+		const settleRefusal = () => {
+			if (refusal && awaitingStatus === 0) {
+				endRefusal();
+			}
+		};
+
+		/**
+		The server certainly did not process `message`, and the session or connection is gone.
+		*/
+		const refuse = (end: (unsent: Message[]) => Error, message: Message) => {
+			if (ended) {
+				return;
+			}
+
+			refusal ??= {end, unsent: [], timer: setTimeout(endRefusal, refusalGrace)};
+			refusal.unsent.push(message);
+			settleRefusal();
+		};
+
+		/**
+		A POST that had no answer status.
+		*/
+		const onPostFailure = (message: Message, error: unknown, aborted: boolean) => {
+			if (aborted || isAbort(error)) {
+				return;
+			}
+
+			if (isConnectFailure(error)) {
+				// The connection never opened: the message certainly did not reach the server.
+				const text = `Cannot connect to ${endpoint!.href}: ${describeFetchError(error)}`;
+				refuse(unsent => new ConnectError(text, unsent, {cause: error}), message);
+				return;
+			}
+
+			if (error instanceof AuthError) {
+				logger.error(error.message);
+				if (isRequest(message)) {
+					subscriber.next(errorResponse(message.id, errorCodes.internalError, error.message));
+				}
+
+				return;
+			}
+
+			// During a refusal, the refusal ends the transport; this message may have reached the server, so it is not unsent.
+			if (!refusal) {
+				fail(new TransportError(`Sending a message to ${endpoint!.href} failed: ${describeFetchError(error)}`, {cause: error}));
 			}
 		};
 
@@ -95,7 +164,8 @@ export function sseClient(options: SseClientOptions): Transport {
 				requestAborts.set(request.id, own!);
 			}
 
-			let response: Response;
+			let response: Response | undefined;
+			awaitingStatus++;
 			try {
 				response = await fetch(endpoint!, {
 					method: 'POST',
@@ -104,33 +174,25 @@ export function sseClient(options: SseClientOptions): Transport {
 					signal: own ? AbortSignal.any([signal, own.signal]) : signal,
 				});
 			} catch (error) {
-				if (signal.aborted || (own?.signal.aborted ?? false) || isAbort(error)) {
-					return;
-				}
+				onPostFailure(message, error, signal.aborted || (own?.signal.aborted ?? false));
+			} finally {
+				awaitingStatus--;
+			}
 
-				if (error instanceof AuthError) {
-					logger.error(error.message);
-					if (request) {
-						subscriber.next(errorResponse(request.id, errorCodes.internalError, error.message));
-					}
+			if (response?.status === 404) {
+				void response.body?.cancel();
+				const text = `The remote server no longer knows this SSE session (HTTP 404 from ${endpoint!.pathname})`;
+				refuse(unsent => new SessionExpiredError(text, unsent), message);
+				return;
+			}
 
-					return;
-				}
-
-				fail(isConnectFailure(error)
-					? new ConnectError(`Cannot connect to ${endpoint!.href}: ${describeFetchError(error)}`, [message], {cause: error})
-					: new TransportError(`Sending a message to ${endpoint!.href} failed: ${describeFetchError(error)}`, {cause: error}));
+			settleRefusal();
+			if (!response) {
 				return;
 			}
 
 			if (response.ok) {
 				void response.body?.cancel();
-				return;
-			}
-
-			if (response.status === 404) {
-				void response.body?.cancel();
-				fail(new SessionExpiredError(`The remote server no longer knows this SSE session (HTTP 404 from ${endpoint!.pathname})`, [message]));
 				return;
 			}
 
@@ -150,6 +212,21 @@ export function sseClient(options: SseClientOptions): Transport {
 
 		const send = (message: Message) => {
 			if (ended) {
+				return;
+			}
+
+			if (refusal) {
+				// The transport is about to end: whatever comes now is never sent, so it can be sent again in the next session.
+				if (isNotification(message) && message.method === 'notifications/cancelled') {
+					const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
+					refusal.unsent = refusal.unsent.filter(entry => !(isRequest(entry) && entry.id === requestId));
+					if (requestId !== undefined) {
+						requestAborts.get(requestId)?.abort();
+					}
+				} else {
+					refusal.unsent.push(message);
+				}
+
 				return;
 			}
 
@@ -274,7 +351,8 @@ export function sseClient(options: SseClientOptions): Transport {
 					},
 				});
 			} catch (error) {
-				if (!signal.aborted) {
+				// A refusal under way ends the transport with the messages it knows were not processed.
+				if (!signal.aborted && !refusal) {
 					fail(new TransportError(`The SSE stream from ${url.href} broke: ${describeFetchError(error)}`, {cause: error}));
 				}
 
@@ -283,7 +361,7 @@ export function sseClient(options: SseClientOptions): Transport {
 				clearTimeout(timeout);
 			}
 
-			if (!ended) {
+			if (!ended && !refusal) {
 				ended = true;
 				logger.debug('The remote server ended the SSE stream');
 				subscriber.complete();
@@ -313,6 +391,7 @@ export function sseClient(options: SseClientOptions): Transport {
 
 		return () => {
 			ended = true;
+			clearTimeout(refusal?.timer);
 			subscription.unsubscribe();
 			controller.abort();
 		};

@@ -67,6 +67,10 @@ export type StreamableHttpClientOptions = HttpClientOptions & {
 
 const accept = 'application/json, text/event-stream';
 const defaultRetry = 1000;
+/**
+How long, once the server has certainly refused a message, the transport waits for its other POSTs' answer status before ending, in milliseconds.
+*/
+const refusalGrace = 5000;
 
 function contentType(response: Response): string {
 	return (response.headers.get('content-type') ?? '').toLowerCase();
@@ -77,7 +81,7 @@ A client of a Streamable HTTP MCP server (revisions 2025-03-26 and later).
 
 Each outgoing message is POSTed on its own (concurrently), with `Accept: application/json, text/event-stream`; replies come as JSON or as an SSE stream. The `Mcp-Session-Id` the server assigns is kept and sent back, and so is the `MCP-Protocol-Version` of the initialize result. Once initialized, a GET stream is opened for server-initiated messages (a 405 means the server has none); the client's next messages (`notifications/initialized` first) wait until that stream is open, so a request the server sends right after initialization is not lost. Streams that break are resumed with `Last-Event-ID` when the server gave event ids, honouring `retry:`.
 
-HTTP errors answer the request concerned with a JSON-RPC error (the server's own when the body has one) and the transport carries on. The observable errors when the remote cannot be reached (`ConnectError`) or no longer knows the session (`SessionExpiredError`, 404): `reconnect` handles both. When the outgoing messages complete, the session is deleted (`DELETE`) and the observable completes.
+HTTP errors answer the request concerned with a JSON-RPC error (the server's own when the body has one) and the transport carries on. The observable errors when the remote cannot be reached (`ConnectError`) or no longer knows the session (`SessionExpiredError`, 404): `reconnect` handles both. Before it does, the POSTs still waiting for their answer status get up to 5 seconds to have one (answers still arrive meanwhile), and the messages the server certainly never processed (their connection refused, or refused with 404 for the session, or not sent yet) are all listed in the error's `unsent`; a POST that was sent and not refused is never listed, as the server may have processed it. When the outgoing messages complete, the session is deleted (`DELETE`) and the observable completes.
 
 @example
 ```
@@ -111,6 +115,14 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 		let initializeId: RequestId | undefined;
 		const postsInFlight = new Set<Promise<void>>();
 		/**
+		How many POSTs are waiting for their answer status.
+		*/
+		let awaitingStatus = 0;
+		/**
+		Set once the server has certainly refused a message (404 for the session, or no connection): the transport ends with `end(unsent)` as soon as the other POSTs have their status, so that those refused too are listed as unsent.
+		*/
+		let refusal: {end: (unsent: Message[]) => Error; unsent: Message[]; timer: ReturnType<typeof setTimeout>} | undefined;
+		/**
 		The requests whose POST is still open, so that cancelling one also ends its HTTP exchange: a server that stalls must not hold a connection per cancelled request.
 		*/
 		const requestAborts = new IdMap<RequestId, AbortController>();
@@ -127,6 +139,37 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 
 			subscriber.error(error);
 		};
+
+		const endRefusal = () => {
+			if (refusal) {
+				clearTimeout(refusal.timer);
+				fail(refusal.end([...refusal.unsent, ...(held ?? [])]));
+			}
+		};
+
+		const settleRefusal = () => {
+			if (refusal && awaitingStatus === 0) {
+				endRefusal();
+			}
+		};
+
+		/**
+		The server certainly did not process `message` (if any), and the session or connection is gone.
+		*/
+		const refuse = (end: (unsent: Message[]) => Error, message?: Message) => {
+			if (ended) {
+				return;
+			}
+
+			refusal ??= {end, unsent: [], timer: setTimeout(endRefusal, refusalGrace)};
+			if (message) {
+				refusal.unsent.push(message);
+			}
+
+			settleRefusal();
+		};
+
+		const expired = (id: string) => (unsent: Message[]) => new SessionExpiredError(`The remote server no longer knows session ${id} (HTTP 404)`, unsent);
 
 		const headers = (extra: Record<string, string>): Record<string, string> => {
 			const result = {...fixedHeaders, ...extra};
@@ -258,8 +301,10 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 				}
 
 				if (isConnectFailure(error)) {
-					fail(new ConnectError(`Cannot connect to ${url.href}: ${describeFetchError(error)}`, message ? [message] : [], {cause: error}));
-				} else {
+					// The connection never opened: the message certainly did not reach the server.
+					const text = `Cannot connect to ${url.href}: ${describeFetchError(error)}`;
+					refuse(unsent => new ConnectError(text, unsent, {cause: error}), message);
+				} else if (!refusal) {
 					fail(new TransportError(`The connection to ${url.href} failed: ${describeFetchError(error)}`, {cause: error}));
 				}
 
@@ -286,7 +331,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 
 				if (response.status === 404 && sessionId !== undefined) {
 					void response.body?.cancel();
-					fail(new SessionExpiredError(`The remote server no longer knows session ${sessionId} (HTTP 404)`));
+					refuse(expired(sessionId));
 					return true;
 				}
 
@@ -315,12 +360,6 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 		const onHttpError = async (message: Message, response: Response) => {
 			const request = isRequest(message) ? message : undefined;
 			const isInitialize = request?.method === 'initialize';
-			if (response.status === 404 && sessionId !== undefined && !isInitialize) {
-				void response.body?.cancel();
-				fail(new SessionExpiredError(`The remote server no longer knows session ${sessionId} (HTTP 404)`, [message]));
-				return;
-			}
-
 			if (isInitialize && detectUnsupported && [400, 404, 405].includes(response.status)) {
 				const body = previewText(await readStart(response, 1024), 120);
 				fail(new UnsupportedTransportError(`The remote server answered the Streamable HTTP initialize with HTTP ${response.status}${body ? `: ${body}` : ''}`, response.status));
@@ -403,12 +442,36 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			}
 		};
 
+		/**
+		POST a message. Resolves to the response, if there is one and the server did not refuse the message for want of its session.
+		*/
+		const postMessage = async (message: Message, requestSignal: AbortSignal): Promise<Response | undefined> => {
+			const session = sessionId;
+			awaitingStatus++;
+			let response: Response | undefined;
+			try {
+				response = await fetchOrFail({
+					method: 'POST',
+					headers: headers({'content-type': 'application/json', accept}),
+					body: jsonBody(message),
+				}, message, requestSignal);
+			} finally {
+				awaitingStatus--;
+			}
+
+			if (response?.status === 404 && session !== undefined && !(isRequest(message) && message.method === 'initialize')) {
+				// Refused for the old session: not processed.
+				void response.body?.cancel();
+				refuse(expired(session), message);
+				return undefined;
+			}
+
+			settleRefusal();
+			return response;
+		};
+
 		const exchange = async (message: Message, request: Request | undefined, requestSignal: AbortSignal) => {
-			const response = await fetchOrFail({
-				method: 'POST',
-				headers: headers({'content-type': 'application/json', accept}),
-				body: jsonBody(message),
-			}, message, requestSignal);
+			const response = await postMessage(message, requestSignal);
 			if (!response || ended) {
 				void response?.body?.cancel();
 				return;
@@ -489,8 +552,8 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 
 				if (response.status === 404 && sessionId !== undefined) {
 					void response.body?.cancel();
+					refuse(expired(sessionId));
 					settled();
-					fail(new SessionExpiredError(`The remote server no longer knows session ${sessionId} (HTTP 404)`));
 					return;
 				}
 
@@ -549,6 +612,21 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 
 		function send(message: Message) {
 			if (ended) {
+				return;
+			}
+
+			if (refusal) {
+				// The transport is about to end: whatever comes now is never sent, so it can be sent again in the next session.
+				if (isNotification(message) && message.method === 'notifications/cancelled') {
+					const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
+					refusal.unsent = refusal.unsent.filter(entry => !(isRequest(entry) && entry.id === requestId));
+					if (requestId !== undefined) {
+						requestAborts.get(requestId)?.abort();
+					}
+				} else {
+					refusal.unsent.push(message);
+				}
+
 				return;
 			}
 
@@ -623,6 +701,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 
 		return () => {
 			ended = true;
+			clearTimeout(refusal?.timer);
 			subscription.unsubscribe();
 			controller.abort();
 			if (sessionId !== undefined && !sessionGone) {

@@ -1,5 +1,7 @@
+import {Buffer} from 'node:buffer';
+import http from 'node:http';
 import process from 'node:process';
-import test from 'ava';
+import test, {type ExecutionContext} from 'ava';
 import {execa} from 'execa';
 import {
 	CreateMessageRequestSchema,
@@ -167,6 +169,74 @@ test.serial('a session the remote expired is re-initialized transparently', asyn
 		return stats.initializeRequests === 2;
 	}));
 	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'c'}})), 'c');
+});
+
+type Exchange = {method: string; session: string | undefined; body: string; status?: number};
+
+/**
+A reverse proxy in front of `target` that records every exchange. Resolves to its base URL and the record.
+*/
+async function recordingGateway(t: ExecutionContext, target: string): Promise<{url: string; log: Exchange[]}> {
+	const upstream = new URL(target);
+	const log: Exchange[] = [];
+	const server = http.createServer((request, response) => {
+		const chunks: Uint8Array[] = [];
+		request.on('data', (chunk: Uint8Array) => {
+			chunks.push(chunk);
+		});
+		request.on('end', () => {
+			const body = Buffer.concat(chunks);
+			const session = request.headers['mcp-session-id'];
+			const entry: Exchange = {method: request.method!, session: typeof session === 'string' ? session : undefined, body: body.toString('utf8')};
+			log.push(entry);
+			const forwarded = http.request({
+				host: upstream.hostname, port: upstream.port, path: request.url, method: request.method, headers: request.headers,
+			}, reply => {
+				entry.status = reply.statusCode;
+				response.writeHead(reply.statusCode!, reply.headers);
+				response.flushHeaders();
+				reply.pipe(response);
+			});
+			forwarded.on('error', () => {
+				response.destroy();
+			});
+			response.on('close', () => {
+				forwarded.destroy();
+			});
+			forwarded.end(body);
+		});
+	});
+	await new Promise<void>(resolve => {
+		server.listen(0, '127.0.0.1', resolve);
+	});
+	t.teardown(() => {
+		server.closeAllConnections();
+		server.close();
+	});
+	return {url: `http://127.0.0.1:${(server.address() as {port: number}).port}`, log};
+}
+
+test.serial('concurrent requests refused with 404 for an expired session are all sent again in the new session, each once', async t => {
+	const {urls} = await startRemoteProcess(t);
+	const gateway = await recordingGateway(t, urls.url);
+	const {client} = await connectThroughProxy(t, `${gateway.url}/mcp`, {args: ['--reconnect-delay', '50ms']});
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'before'}})), 'before');
+	const oldSession = gateway.log.at(-1)!.session;
+	t.truthy(oldSession);
+	await admin(urls, 'expire-sessions');
+	const texts = [1, 2, 3, 4, 5].map(index => `concurrent ${index}`);
+	const results = await Promise.all(texts.map(async value => client.callTool({name: 'echo', arguments: {text: value}}).then(text, (error: unknown) => (error as Error).message)));
+	t.deepEqual(results, texts);
+	for (const value of texts) {
+		const posts = gateway.log.filter(entry => entry.method === 'POST' && entry.body.includes(`"text":"${value}"`));
+		const processed = posts.filter(entry => entry.status !== 404);
+		t.is(processed.length, 1, `${value}: ${JSON.stringify(posts)}`);
+		t.not(processed[0]!.session, oldSession);
+		t.true(posts.filter(entry => entry.status === 404).every(entry => entry.session === oldSession));
+	}
+
+	// The test is about requests that met the old session.
+	t.true(gateway.log.some(entry => entry.method === 'POST' && entry.status === 404 && entry.session === oldSession));
 });
 
 test.serial('a remote that stays down: requests are answered with an error that says so, and the proxy keeps trying', async t => {

@@ -1,6 +1,7 @@
-import test from 'ava';
+import http from 'node:http';
+import test, {type ExecutionContext} from 'ava';
 import {
-	concat, firstValueFrom, NEVER, of,
+	concat, firstValueFrom, NEVER, of, Subject,
 } from 'rxjs';
 import {Client} from '@modelcontextprotocol/sdk/client/index.js';
 import {startRemoteServer} from '../../fixtures/remote-server.js';
@@ -8,6 +9,8 @@ import {remote} from '../../source/transports/remote.js';
 import {toSdkTransport} from '../../source/transports/sdk-transport.js';
 import {UnsupportedTransportError} from '../../source/errors.js';
 import {createLogger} from '../../source/logger.js';
+import type {Message} from '../../source/types.js';
+import {eventually} from '../helpers/remote.js';
 
 for (const [face, path, expected] of [
 	['both', 'mcp', /over Streamable HTTP \(auto-detected\)/],
@@ -61,3 +64,92 @@ test('a forced transport is used as configured', async t => {
 	t.regex(logged.join(''), /Using legacy SSE to reach http:\/\/127\.0\.0\.1:\d+\/sse \(as configured\)/);
 	t.throws(() => remote({url: server.urls.sse, transport: 'websocket' as 'sse'}), {instanceOf: TypeError});
 });
+
+/**
+A gateway in front of `target` that answers the first request with `status` and forwards the others. Resolves to its URL for `target`'s path.
+*/
+async function refusingFirst(t: ExecutionContext, target: string, status: number): Promise<string> {
+	const upstream = new URL(target);
+	let requests = 0;
+	const server = http.createServer((request, response) => {
+		if (++requests === 1) {
+			response.writeHead(status, {'content-type': 'text/plain'}).end(`refused with ${status}`);
+			return;
+		}
+
+		const forwarded = http.request({
+			host: upstream.hostname, port: upstream.port, path: request.url, method: request.method, headers: request.headers,
+		}, reply => {
+			response.writeHead(reply.statusCode!, reply.headers);
+			response.flushHeaders();
+			reply.pipe(response);
+		});
+		forwarded.on('error', () => {
+			response.destroy();
+		});
+		response.on('close', () => {
+			forwarded.destroy();
+		});
+		request.pipe(forwarded);
+	});
+	await new Promise<void>(resolve => {
+		server.listen(0, '127.0.0.1', resolve);
+	});
+	t.teardown(() => {
+		server.closeAllConnections();
+		server.close();
+	});
+	return `http://127.0.0.1:${(server.address() as {port: number}).port}${upstream.pathname}`;
+}
+
+const initializeRequest = (id: number): Message => ({
+	jsonrpc: '2.0', id, method: 'initialize', params: {protocolVersion: '2025-06-18', capabilities: {}, clientInfo: {name: 'x', version: '1'}},
+});
+
+for (const status of [503, 401]) {
+	test(`auto-detection: a first initialize answered HTTP ${status} leaves the choice open; the next falls back to legacy SSE, and so do reconnections`, async t => {
+		const server = await startRemoteServer({transport: 'sse'});
+		t.teardown(async () => server.close());
+		const url = await refusingFirst(t, server.urls.sse, status);
+		const logged: string[] = [];
+		const transport = remote({
+			url,
+			logger: createLogger({
+				write(line) {
+					logged.push(line);
+				},
+			}),
+		});
+		const outgoing = new Subject<Message>();
+		const received: Message[] = [];
+		const errors: unknown[] = [];
+		const subscription = transport(outgoing).subscribe({
+			next(message) {
+				received.push(message);
+			},
+			error(error: unknown) {
+				errors.push(error);
+			},
+		});
+		t.teardown(() => {
+			subscription.unsubscribe();
+		});
+		const answers = (id: number) => received.filter(message => 'id' in message && message.id === id && !('method' in message));
+		outgoing.next(initializeRequest(1));
+		t.true(await eventually(() => answers(1).length > 0));
+		t.regex(JSON.stringify(answers(1)), new RegExp(`HTTP ${status}`));
+		outgoing.next(initializeRequest(2));
+		t.true(await eventually(() => answers(2).length > 0 || errors.length > 0), 'the second initialize is answered');
+		t.deepEqual(errors, []);
+		t.true('result' in answers(2)[0]!, `${JSON.stringify(answers(2))}`);
+		// Only the second initialize went to legacy SSE: the first is answered once.
+		t.is(answers(1).length, 1);
+		t.is(answers(2).length, 1);
+		t.regex(logged.join(''), /over legacy SSE \(auto-detected: Streamable HTTP was refused with HTTP 405\)/);
+		// A reconnection goes straight to legacy SSE.
+		const again = await firstValueFrom(transport(concat(of(initializeRequest(3)), NEVER)));
+		t.like(again, {id: 3});
+		t.true('result' in again, `${JSON.stringify(again)}`);
+		t.is(logged.join('').match(/trying legacy SSE/g)?.length, 1);
+	});
+}

@@ -6,9 +6,10 @@ import {firstValueFrom, Subject, toArray} from 'rxjs';
 import {startRemoteServer} from '../../fixtures/remote-server.js';
 import {sseClient} from '../../source/transports/sse-client.js';
 import {toSdkTransport} from '../../source/transports/sdk-transport.js';
-import {HttpError, SessionExpiredError} from '../../source/errors.js';
+import {ConnectError, HttpError, SessionExpiredError} from '../../source/errors.js';
 import {createLogger} from '../../source/logger.js';
 import type {Message} from '../../source/types.js';
+import {eventually} from '../helpers/remote.js';
 
 const quiet = createLogger({level: 'silent'});
 const text = (result: unknown) => ((result as {content: Array<{text: string}>}).content[0]!.text);
@@ -114,4 +115,65 @@ test('a POST answered 404 (the session is gone) is a SessionExpiredError', async
 	outgoing.next({jsonrpc: '2.0', id: 1, method: 'ping'});
 	const error = await t.throwsAsync(result);
 	t.true(error instanceof SessionExpiredError);
+});
+
+const calls = [1, 2, 3, 4, 5].map((id): Message => ({jsonrpc: '2.0', id, method: 'ping'}));
+const unsentIds = (error: unknown) => (error as SessionExpiredError).unsent.map(message => Number('id' in message ? message.id : Number.NaN)).toSorted((a, b) => a - b);
+
+test('concurrent POSTs answered 404 are all listed as unsent', async t => {
+	const url = await rawServer(t, (request, response) => {
+		if (request.method === 'GET') {
+			response.writeHead(200, {'content-type': 'text/event-stream'});
+			response.write('event: endpoint\ndata: /messages?sessionId=x\n\n');
+		} else {
+			response.writeHead(404).end();
+		}
+	});
+	const outgoing = new Subject<Message>();
+	const result = firstValueFrom(sseClient({url, logger: quiet})(outgoing).pipe(toArray()));
+	for (const message of calls) {
+		outgoing.next(message);
+	}
+
+	const error = await t.throwsAsync(result);
+	t.true(error instanceof SessionExpiredError);
+	t.deepEqual(unsentIds(error), [1, 2, 3, 4, 5]);
+});
+
+test('concurrent POSTs whose connection is refused are all listed as unsent; one the server answered is not', async t => {
+	let posts = 0;
+	const server = http.createServer((request, response) => {
+		if (request.method === 'GET') {
+			response.writeHead(200, {'content-type': 'text/event-stream'});
+			response.write('event: endpoint\ndata: /messages\n\n');
+		} else {
+			posts++;
+			response.writeHead(202).end();
+		}
+	});
+	await new Promise<void>(resolve => {
+		server.listen(0, '127.0.0.1', resolve);
+	});
+	t.teardown(() => {
+		server.closeAllConnections();
+		server.close();
+	});
+	const url = `http://127.0.0.1:${(server.address() as {port: number}).port}/sse`;
+	const outgoing = new Subject<Message>();
+	const result = firstValueFrom(sseClient({url, logger: quiet})(outgoing).pipe(toArray()));
+	outgoing.next({jsonrpc: '2.0', id: 9, method: 'ping'});
+	t.true(await eventually(() => posts === 1));
+	// No new connections from now on; the event stream stays open, the idle connections close.
+	server.close();
+	await new Promise(resolve => {
+		setTimeout(resolve, 200);
+	});
+	for (const message of calls) {
+		outgoing.next(message);
+	}
+
+	const error = await t.throwsAsync(result);
+	t.true(error instanceof ConnectError, `${String(error)}`);
+	t.regex(error.message, /ECONNREFUSED/);
+	t.deepEqual(unsentIds(error), [1, 2, 3, 4, 5]);
 });

@@ -173,3 +173,77 @@ test('options are validated', t => {
 	t.throws(() => streamableHttpClient({url: 'http://127.0.0.1/mcp', maxMessageBytes: 0}), {instanceOf: TypeError, message: /maxMessageBytes/});
 	t.throws(() => streamableHttpClient({url: 'http://127.0.0.1/mcp', headers: {'X-Bad': 'a\r\nb'}}), {instanceOf: TypeError, message: /line break/});
 });
+
+/**
+A raw transport session with the remote fixture, initialized, its GET stream open. `received` collects what the transport emits, `ended` settles with its error.
+*/
+async function rawSession(t: ExecutionContext, remote: Awaited<ReturnType<typeof startRemoteServer>>) {
+	const outgoing = new Subject<Message>();
+	const received: Message[] = [];
+	const ended = new Promise<unknown>(resolve => {
+		const subscription = streamableHttpClient({url: remote.urls.mcp, logger: createLogger({level: 'silent'})})(outgoing).subscribe({
+			next(message) {
+				received.push(message);
+			},
+			error: resolve,
+			complete() {
+				resolve(undefined);
+			},
+		});
+		t.teardown(() => {
+			subscription.unsubscribe();
+		});
+	});
+	outgoing.next({
+		jsonrpc: '2.0', id: 0, method: 'initialize', params: {protocolVersion: '2025-06-18', capabilities: {}, clientInfo: {name: 'x', version: '1'}},
+	});
+	t.true(await eventually(() => received.some(message => 'id' in message && message.id === 0)));
+	outgoing.next({jsonrpc: '2.0', method: 'notifications/initialized'});
+	t.true(await eventually(() => remote.stats.getStreams === 1));
+	return {outgoing, received, ended};
+}
+
+const calls = [1, 2, 3, 4, 5].map((id): Message => ({
+	jsonrpc: '2.0', id, method: 'tools/call', params: {name: 'echo', arguments: {text: `call ${id}`}},
+}));
+
+const unsentIds = (error: unknown) => (error as SessionExpiredError).unsent.map(message => Number('id' in message ? message.id : Number.NaN)).toSorted((a, b) => a - b);
+
+test('concurrent requests the server refuses with 404 for a forgotten session are all listed as unsent', async t => {
+	const remote = await startRemoteServer();
+	t.teardown(async () => remote.close());
+	const {outgoing, ended} = await rawSession(t, remote);
+	await fetch(`${remote.urls.admin}/expire-sessions`, {method: 'POST'});
+	for (const message of calls) {
+		outgoing.next(message);
+	}
+
+	const error = await ended;
+	t.true(error instanceof SessionExpiredError, `${String(error)}`);
+	t.deepEqual(unsentIds(error), [1, 2, 3, 4, 5]);
+});
+
+test('concurrent requests whose connection is refused are all listed as unsent; one the server has already accepted is not', async t => {
+	const remote = await startRemoteServer();
+	t.teardown(async () => remote.close());
+	const {outgoing, received, ended} = await rawSession(t, remote);
+	outgoing.next({
+		jsonrpc: '2.0', id: 9, method: 'tools/call', params: {name: 'progress', arguments: {steps: 2, delayMs: 5000}, _meta: {progressToken: 'p'}},
+	});
+	// Its first progress notification: the server has it.
+	t.true(await eventually(() => received.some(message => 'method' in message && message.method === 'notifications/progress')));
+	// No new connections from now on; the open streams stay, the idle connections close.
+	remote.server.close();
+	await new Promise(resolve => {
+		setTimeout(resolve, 200);
+	});
+	for (const message of calls) {
+		outgoing.next(message);
+	}
+
+	const error = await ended;
+	t.true(error instanceof ConnectError, `${String(error)}`);
+	t.regex((error as Error).message, /ECONNREFUSED/);
+	t.deepEqual(unsentIds(error), [1, 2, 3, 4, 5]);
+	t.false(received.some(message => 'id' in message && message.id === 9 && 'result' in message));
+});
