@@ -2,7 +2,9 @@ import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {Message, RequestId} from '../types.js';
 import {errorCodes, LimitError} from '../errors.js';
 import {IdMap} from '../id-map.js';
-import {isNotification, isRequest, isResponse, toMessages} from '../message.js';
+import {
+	isNotification, isRequest, isResponse, toMessages,
+} from '../message.js';
 import {
 	headerValue,
 	isJsonContentType,
@@ -49,7 +51,10 @@ class SseSession extends SessionPort {
 			if (isRequest(message)) {
 				this.pending.set(message.id, true);
 			} else if (isNotification(message) && message.method === 'notifications/cancelled') {
-				this.pending.delete((message.params as {requestId?: RequestId} | undefined)?.requestId!);
+				const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
+				if (requestId !== undefined) {
+					this.pending.delete(requestId);
+				}
 			}
 		}
 	}
