@@ -237,7 +237,8 @@ function isolatedBackend(config: ServerConfig, context: BackendContext, perSessi
 			return pipeTransport(tracked, guardRequests({peerName: label(config)}), ...perSession(session));
 		},
 		status() {
-			let state: ServerStatus['state'] = pids.size > 0 ? 'running' : 'idle';
+			// A session's upstream (a child, or a connection to a remote) runs for as long as the session.
+			let state: ServerStatus['state'] = sessions > 0 ? 'running' : 'idle';
 			if (lastStartFailed) {
 				state = 'failed';
 			}
