@@ -183,7 +183,7 @@ Share one upstream (a child process, a remote server) among many client sessions
 - The upstream is initialized once, by the proxy, declaring every client capability; each session's `initialize` is answered from the upstream's result (the protocol version negotiated per session).
 - Request ids and progress tokens are rewritten so sessions never collide; responses, progress and cancellations go back to their session only. A response is never broadcast.
 - List-changed and log notifications go to every session (logs filtered by each session's `logging/setLevel`); `notifications/resources/updated` goes to the sessions subscribed to that URI.
-- A server→client request (sampling, elicitation, roots) goes to the session that caused it: the one with a request in flight upstream when it came (among those that declared the capability it needs). When several had, it waits until the others' requests are answered and goes to the one left; after `ambiguousRequestTimeout` with several left, the upstream gets an error: it is never guessed, so one client never sees another's request. One that no request in flight can have caused (e.g. `roots/list` after initialization) goes to the newest session that declared the capability. Pings are answered by the proxy.
+- A server→client request (sampling, elicitation, roots) goes to the session that caused it: the one with a request in flight upstream when it came (if it did not declare the capability needed, the upstream gets an error). When several had, it waits until the others' requests are answered and goes to the one left; if one of them ends without an answer (cancelled, timed out, its session closed), or several are left after `ambiguousRequestTimeout`, the upstream gets an error: it is never guessed, so one client never sees another's request. One that no request in flight can have caused (e.g. `roots/list` after initialization) goes to the newest session that declared the capability. Pings are answered by the proxy.
 - When a session ends, its requests still in flight are cancelled upstream. When the upstream ends, every request in flight gets an error at once; it is restarted with backoff, re-initialized, and the sessions' subscriptions and log level are restored; sessions are told the lists may have changed.
 
 @example
@@ -366,7 +366,7 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 				session.inFlight.delete(requestId!);
 				requests.delete(upstreamId);
 				sendUpstream({...notification, params: {...parametersOf(notification), requestId: upstreamId}});
-				requestLeft();
+				requestLeft(upstreamId);
 				return;
 			}
 
@@ -458,18 +458,19 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 			return true;
 		}
 
-		const capable = capability === undefined ? [...causing] : [...causing].filter(session => session.capabilities?.[capability] !== undefined);
-		if (capable.length === 1) {
-			dispatchServerRequest(capable[0]!, request);
-			return true;
+		// Any of them may have caused it, whatever it declared (the upstream was told every client capability).
+		if (causing.size > 1) {
+			return false;
 		}
 
-		if (capable.length === 0) {
+		const [session] = causing;
+		if (capability !== undefined && session!.capabilities?.[capability] === undefined) {
 			sendUpstream(errorResponse(request.id, errorCodes.methodNotFound, `The client this request is for does not support ${capability} (it did not declare the capability)`));
-			return true;
+		} else {
+			dispatchServerRequest(session!, request);
 		}
 
-		return false;
+		return true;
 	};
 
 	const releaseHeld = () => {
@@ -485,12 +486,23 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 	};
 
 	/**
-	A client request left the upstream (answered, cancelled, its session ended): a held server request may now have one session left that can have caused it.
+	A client request left the upstream. Answered with a result: it did not wait for a held server request, so it did not cause one (servers cancel a server request they stop waiting for, as the SDKs do), and a held one may now have a single session left that can have caused it. Otherwise (`unansweredId`: answered with an error, cancelled, timed out, its session ended): it may have caused any held one that came after it was sent, so those can no longer be told apart by elimination and are refused.
 	*/
-	const requestLeft = () => {
-		if (held.length > 0) {
-			releaseHeld();
+	const requestLeft = (unansweredId?: number) => {
+		if (held.length === 0) {
+			return;
 		}
+
+		if (unansweredId !== undefined) {
+			const refused = held.filter(entry => entry.horizon >= unansweredId);
+			held = held.filter(entry => entry.horizon < unansweredId);
+			for (const entry of refused) {
+				entry.timer.unsubscribe();
+				sendUpstream(errorResponse(entry.request.id, errorCodes.connectionClosed, `A client request that \`${entry.request.method}\` may have been for ended without an answer, so the proxy cannot tell which client it is for; it was sent to none`));
+			}
+		}
+
+		releaseHeld();
 	};
 
 	const holdServerRequest = (request: Request, capability: string | undefined, horizon: number) => {
@@ -605,7 +617,8 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 		requests.delete(id as number);
 		entry.session.inFlight.delete(entry.originalId);
 		deliver(entry.session, {...response, id: entry.originalId});
-		requestLeft();
+		// A failed call may have given up on a server request it sent without cancelling it: it proves nothing.
+		requestLeft(isErrorResponse(response) ? id as number : undefined);
 	};
 
 	const onUpstreamMessage = (message: Message) => {
@@ -829,7 +842,9 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 
 			state_.closed = true;
 			sessions.delete(id);
+			let oldestUnanswered: number | undefined;
 			for (const upstreamId of state_.inFlight.values()) {
+				oldestUnanswered = Math.min(oldestUnanswered ?? upstreamId, upstreamId);
 				requests.delete(upstreamId);
 				sendUpstream(cancelledNotification(upstreamId, 'The client session closed'));
 			}
@@ -844,7 +859,7 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 			}
 
 			queue = queue.filter(item => item.session !== state_);
-			requestLeft();
+			requestLeft(oldestUnanswered);
 			for (const uri of state_.subscriptions) {
 				if (!isSubscribed(uri) && state === 'running') {
 					sendInternal('resources/unsubscribe', {uri});

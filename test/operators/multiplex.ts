@@ -244,17 +244,58 @@ test('a server→client request that two sessions\' requests could have caused w
 	t.false(b.received.some(message => isSampling(message)));
 });
 
-test('among sessions with requests in flight, only those that declared the capability can get the request', t => {
+test('a session that did not declare the capability still counts as a possible cause: the request waits for it, then goes to the other', t => {
 	const {upstream, client} = setup();
 	const a = client('a');
 	const b = client('b');
 	a.send(initialize(1, {sampling: {}}));
 	b.send(initialize(1, {}));
 	a.send({id: 2, method: 'tools/call', params: {name: 'sample'}});
-	b.send({id: 2, method: 'tools/call', params: {name: 'slow'}});
+	b.send({id: 2, method: 'tools/call', params: {name: 'sample'}});
+	const [fromA, fromB] = upstream.sentWith('tools/call');
 	upstream.emit(sampling(4));
+	t.false(a.received.some(message => isSampling(message)), 'B\'s call may have caused it');
+	upstream.emit({jsonrpc: '2.0', id: fromB!['id'], result: {content: []}});
 	t.true(a.received.some(message => isSampling(message)));
 	t.false(b.received.some(message => isSampling(message)));
+	upstream.emit({jsonrpc: '2.0', id: fromA!['id'], result: {content: []}});
+	// The other way round: the one left did not declare sampling, so the upstream gets an error.
+	a.send({id: 3, method: 'tools/call', params: {name: 'slow'}});
+	b.send({id: 3, method: 'tools/call', params: {name: 'sample'}});
+	const slowFromA = upstream.sentWith('tools/call').at(-2);
+	upstream.emit(sampling(5));
+	upstream.emit({jsonrpc: '2.0', id: slowFromA!['id'], result: {content: []}});
+	t.like(upstream.sent.find(message => message['id'] === 5), {error: {code: -32_601}});
+	t.is(a.received.filter(message => isSampling(message)).length, 1);
+});
+
+test('a held server→client request is refused, not passed on, when one of its possible causes ends without an answer', t => {
+	const {upstream, client} = setup();
+	const a = client('a');
+	const b = client('b');
+	const c = client('c');
+	for (const session of [a, b, c]) {
+		session.send(initialize(1, {sampling: {}}));
+		session.send({id: 2, method: 'tools/call', params: {name: 'sample'}});
+	}
+
+	upstream.emit(sampling('srv-1'));
+	// A gives up: its call may have been the one that asked, so neither B nor C may see it.
+	a.send({jsonrpc: '2.0', method: 'notifications/cancelled', params: {requestId: 2}});
+	t.like(upstream.sent.find(message => message['id'] === 'srv-1'), {error: {code: -32_000}});
+	upstream.emit(sampling('srv-2'));
+	c.close();
+	t.like(upstream.sent.find(message => message['id'] === 'srv-2'), {error: {code: -32_000}}, 'the same when a session closes');
+	// And when a call fails: it may have given up on the sampling without cancelling it.
+	const d = client('d');
+	d.send(initialize(1, {sampling: {}}));
+	d.send({id: 2, method: 'tools/call', params: {name: 'sample'}});
+	b.send({id: 3, method: 'tools/call', params: {name: 'sample'}});
+	const fromD = upstream.sentWith('tools/call').at(-2);
+	upstream.emit(sampling('srv-3'));
+	upstream.emit({jsonrpc: '2.0', id: fromD!['id'], error: {code: -32_603, message: 'gave up'}});
+	t.like(upstream.sent.find(message => message['id'] === 'srv-3'), {error: {code: -32_000}}, 'and when a call fails');
+	t.false([...a.received, ...b.received, ...c.received, ...d.received].some(message => isSampling(message)));
 });
 
 test('a held server→client request that stays ambiguous gets an error upstream after ambiguousRequestTimeout; one the upstream cancels is dropped', t => {
