@@ -115,11 +115,11 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 		let initializeId: RequestId | undefined;
 		const postsInFlight = new Set<Promise<void>>();
 		/**
-		How many POSTs are waiting for their answer status.
+		How many POSTs are not done: their answer (JSON, or the end of their event stream) or their failure not handled yet.
 		*/
-		let awaitingStatus = 0;
+		let postsOpen = 0;
 		/**
-		Set once the server has certainly refused a message (404 for the session, or no connection): the transport ends with `end(unsent)` as soon as the other POSTs have their status, so that those refused too are listed as unsent.
+		Set once the server has certainly refused a message (404 for the session, or no connection): the transport ends with `end(unsent)` as soon as the other POSTs are done (their answers delivered, or those refused too listed as unsent), or after `refusalGrace`.
 		*/
 		let refusal: {end: (unsent: Message[]) => Error; unsent: Message[]; timer: ReturnType<typeof setTimeout>} | undefined;
 		/**
@@ -148,7 +148,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 		};
 
 		const settleRefusal = () => {
-			if (refusal && awaitingStatus === 0) {
+			if (refusal && postsOpen === 0) {
 				endRefusal();
 			}
 		};
@@ -447,17 +447,11 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 		*/
 		const postMessage = async (message: Message, requestSignal: AbortSignal): Promise<Response | undefined> => {
 			const session = sessionId;
-			awaitingStatus++;
-			let response: Response | undefined;
-			try {
-				response = await fetchOrFail({
-					method: 'POST',
-					headers: headers({'content-type': 'application/json', accept}),
-					body: jsonBody(message),
-				}, message, requestSignal);
-			} finally {
-				awaitingStatus--;
-			}
+			const response = await fetchOrFail({
+				method: 'POST',
+				headers: headers({'content-type': 'application/json', accept}),
+				body: jsonBody(message),
+			}, message, requestSignal);
 
 			if (response?.status === 404 && session !== undefined && !(isRequest(message) && message.method === 'initialize')) {
 				// Refused for the old session: not processed.
@@ -466,11 +460,21 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 				return undefined;
 			}
 
-			settleRefusal();
 			return response;
 		};
 
 		const exchange = async (message: Message, request: Request | undefined, requestSignal: AbortSignal) => {
+			postsOpen++;
+			try {
+				await answerExchange(message, request, requestSignal);
+			} finally {
+				postsOpen--;
+				// A refusal waits for this POST's answer to be delivered before the transport ends.
+				settleRefusal();
+			}
+		};
+
+		const answerExchange = async (message: Message, request: Request | undefined, requestSignal: AbortSignal) => {
 			const response = await postMessage(message, requestSignal);
 			if (!response || ended) {
 				void response?.body?.cancel();

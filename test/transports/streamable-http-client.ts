@@ -247,3 +247,28 @@ test('concurrent requests whose connection is refused are all listed as unsent; 
 	t.deepEqual(unsentIds(error), [1, 2, 3, 4, 5]);
 	t.false(received.some(message => 'id' in message && message.id === 9 && 'result' in message));
 });
+
+test('a request answered while the transport waits to end after a refused connection keeps its answer', async t => {
+	const remote = await startRemoteServer();
+	t.teardown(async () => remote.close());
+	const {outgoing, received, ended} = await rawSession(t, remote);
+	outgoing.next({
+		jsonrpc: '2.0', id: 9, method: 'tools/call', params: {name: 'slow', arguments: {ms: 800}},
+	});
+	await new Promise(resolve => {
+		setTimeout(resolve, 150);
+	});
+	// Its POST is on an open connection; new connections are refused from now on.
+	remote.server.close();
+	await new Promise(resolve => {
+		setTimeout(resolve, 150);
+	});
+	for (const message of calls) {
+		outgoing.next(message);
+	}
+
+	const error = await ended;
+	t.true(error instanceof ConnectError, `${String(error)}`);
+	t.deepEqual(unsentIds(error), [1, 2, 3, 4, 5]);
+	t.true(received.some(message => 'id' in message && message.id === 9 && 'result' in message), 'the server processed it: its answer is delivered, not lost');
+});
