@@ -44,17 +44,15 @@ class SseSession extends SessionPort {
 	}
 
 	/**
-	Note the client's requests (now pending) and cancellations (no longer pending) before they go to the backend.
+	Note a client's request (now pending) or cancellation (no longer pending) taken for the backend.
 	*/
-	track(messages: readonly Message[]): void {
-		for (const message of messages) {
-			if (isRequest(message)) {
-				this.pending.set(message.id, true);
-			} else if (isNotification(message) && message.method === 'notifications/cancelled') {
-				const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
-				if (requestId !== undefined) {
-					this.pending.delete(requestId);
-				}
+	track(message: Message): void {
+		if (isRequest(message)) {
+			this.pending.set(message.id, true);
+		} else if (isNotification(message) && message.method === 'notifications/cancelled') {
+			const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
+			if (requestId !== undefined) {
+				this.pending.delete(requestId);
 			}
 		}
 	}
@@ -161,10 +159,11 @@ export class SseFace {
 			}
 
 			port.lastActivity = Date.now();
-			port.track(messages);
 			try {
 				for (const message of messages) {
 					port.receive(message);
+					// Only once it is taken: a message refused for lack of room (503) may be sent again with its id.
+					port.track(message);
 				}
 			} catch (error) {
 				if (!(error instanceof LimitError)) {
