@@ -443,7 +443,13 @@ export function prepass(argv: readonly string[], environment: Environment = proc
 
 		const spec: FlagSpec = meowFlags[known];
 		const start = result.argv.length;
-		result.argv.push(token);
+		if (spec.type === 'boolean' && inlineValue === undefined) {
+			// Spelled out, so that meow does not take a following `true` or `false` for its value: as with argparse, that word is a positional (`--stateless false …` runs `false`).
+			result.argv.push(`--${bare}=${name.startsWith('--no-') ? 'false' : 'true'}`);
+		} else {
+			result.argv.push(token);
+		}
+
 		if (spec.type === 'string' && inlineValue === undefined) {
 			const value = ours[index + 1];
 			if (value === undefined || (value.startsWith('-') && value !== '-')) {

@@ -60,6 +60,12 @@ test('after the command, a flag that is not ours goes to the command in order; o
 	t.throws(() => parse(['https://x.test/mcp', '--bogus']), {message: /Unknown option `--bogus`/}, 'and in client mode');
 });
 
+test('a boolean flag never takes the next word for its value, as with argparse', t => {
+	t.like(parse(['--stateless', 'false', 'server.js']), {stateless: true, command: 'false', args: ['server.js']});
+	t.like(parse(['--no-pass-environment', 'true', 'x']), {passEnvironment: false, command: 'true', args: ['x']});
+	t.like(parse(['--stateless=false', 'node']), {stateless: false, command: 'node'});
+});
+
 test('--allow-origin does not swallow the command', t => {
 	const options = parse(['--allow-origin', 'https://app.example', 'node', 'server.js']);
 	t.deepEqual(options.allowOrigins, ['https://app.example']);
