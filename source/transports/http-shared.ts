@@ -4,7 +4,10 @@ import {
 } from '../auth/auth-provider.js';
 import {describeError, errorCodes} from '../errors.js';
 import type {Logger} from '../logger.js';
-import {errorResponse, toMessages} from '../message.js';
+import type {IdMap} from '../id-map.js';
+import {
+	errorResponse, isNotification, isRequest, toMessages,
+} from '../message.js';
 import type {ErrorResponse, Message, RequestId} from '../types.js';
 import {transportFetch} from './http-agent.js';
 
@@ -239,4 +242,20 @@ export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
 		const timer = setTimeout(done, ms);
 		signal.addEventListener('abort', done);
 	});
+}
+
+/**
+A message sent while a client transport winds down after the server refused it (its session gone, or no connection): it is never POSTed, so it joins `unsent`, to go again in the next session. A cancellation instead takes its request out of `unsent` and aborts the request's exchange if one is open. Returns the new `unsent`.
+*/
+export function keepUnsent(unsent: Message[], message: Message, requestAborts: IdMap<RequestId, AbortController>): Message[] {
+	if (isNotification(message) && message.method === 'notifications/cancelled') {
+		const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
+		if (requestId !== undefined) {
+			requestAborts.get(requestId)?.abort();
+		}
+
+		return unsent.filter(entry => !(isRequest(entry) && entry.id === requestId));
+	}
+
+	return [...unsent, message];
 }

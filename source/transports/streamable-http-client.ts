@@ -35,6 +35,7 @@ import {
 	sleep,
 	staticHeadersOf,
 	type HttpClientOptions,
+	keepUnsent,
 } from './http-shared.js';
 import {readEventStream} from './sse-reader.js';
 
@@ -621,16 +622,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 
 			if (refusal) {
 				// The transport is about to end: whatever comes now is never sent, so it can be sent again in the next session.
-				if (isNotification(message) && message.method === 'notifications/cancelled') {
-					const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
-					refusal.unsent = refusal.unsent.filter(entry => !(isRequest(entry) && entry.id === requestId));
-					if (requestId !== undefined) {
-						requestAborts.get(requestId)?.abort();
-					}
-				} else {
-					refusal.unsent.push(message);
-				}
-
+				refusal.unsent = keepUnsent(refusal.unsent, message, requestAborts);
 				return;
 			}
 
