@@ -1,7 +1,5 @@
-import {Buffer} from 'node:buffer';
-import http from 'node:http';
 import process from 'node:process';
-import test, {type ExecutionContext} from 'ava';
+import test from 'ava';
 import {execa} from 'execa';
 import {
 	CreateMessageRequestSchema,
@@ -10,6 +8,7 @@ import {
 	ProgressNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import {cli, fixture} from '../helpers/fixtures.js';
+import {startGateway} from '../helpers/gateway.js';
 import {waitForExit} from '../helpers/processes.js';
 import {
 	admin,
@@ -171,54 +170,9 @@ test.serial('a session the remote expired is re-initialized transparently', asyn
 	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'c'}})), 'c');
 });
 
-type Exchange = {method: string; session: string | undefined; body: string; status?: number};
-
-/**
-A reverse proxy in front of `target` that records every exchange. Resolves to its base URL and the record.
-*/
-async function recordingGateway(t: ExecutionContext, target: string): Promise<{url: string; log: Exchange[]}> {
-	const upstream = new URL(target);
-	const log: Exchange[] = [];
-	const server = http.createServer((request, response) => {
-		const chunks: Uint8Array[] = [];
-		request.on('data', (chunk: Uint8Array) => {
-			chunks.push(chunk);
-		});
-		request.on('end', () => {
-			const body = Buffer.concat(chunks);
-			const session = request.headers['mcp-session-id'];
-			const entry: Exchange = {method: request.method!, session: typeof session === 'string' ? session : undefined, body: body.toString('utf8')};
-			log.push(entry);
-			const forwarded = http.request({
-				host: upstream.hostname, port: upstream.port, path: request.url, method: request.method, headers: request.headers,
-			}, reply => {
-				entry.status = reply.statusCode;
-				response.writeHead(reply.statusCode!, reply.headers);
-				response.flushHeaders();
-				reply.pipe(response);
-			});
-			forwarded.on('error', () => {
-				response.destroy();
-			});
-			response.on('close', () => {
-				forwarded.destroy();
-			});
-			forwarded.end(body);
-		});
-	});
-	await new Promise<void>(resolve => {
-		server.listen(0, '127.0.0.1', resolve);
-	});
-	t.teardown(() => {
-		server.closeAllConnections();
-		server.close();
-	});
-	return {url: `http://127.0.0.1:${(server.address() as {port: number}).port}`, log};
-}
-
 test.serial('concurrent requests refused with 404 for an expired session are all sent again in the new session, each once', async t => {
 	const {urls} = await startRemoteProcess(t);
-	const gateway = await recordingGateway(t, urls.url);
+	const gateway = await startGateway(t, urls.url);
 	const {client} = await connectThroughProxy(t, `${gateway.url}/mcp`, {args: ['--reconnect-delay', '50ms']});
 	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'before'}})), 'before');
 	const oldSession = gateway.log.at(-1)!.session;

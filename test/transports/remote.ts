@@ -1,4 +1,3 @@
-import http from 'node:http';
 import test, {type ExecutionContext} from 'ava';
 import {
 	concat, firstValueFrom, NEVER, of, Subject,
@@ -10,6 +9,7 @@ import {toSdkTransport} from '../../source/transports/sdk-transport.js';
 import {UnsupportedTransportError} from '../../source/errors.js';
 import {createLogger} from '../../source/logger.js';
 import type {Message} from '../../source/types.js';
+import {startGateway} from '../helpers/gateway.js';
 import {eventually} from '../helpers/remote.js';
 
 for (const [face, path, expected] of [
@@ -69,37 +69,15 @@ test('a forced transport is used as configured', async t => {
 A gateway in front of `target` that answers the first request with `status` and forwards the others. Resolves to its URL for `target`'s path.
 */
 async function refusingFirst(t: ExecutionContext, target: string, status: number): Promise<string> {
-	const upstream = new URL(target);
-	let requests = 0;
-	const server = http.createServer((request, response) => {
-		if (++requests === 1) {
-			response.writeHead(status, {'content-type': 'text/plain'}).end(`refused with ${status}`);
-			return;
+	const {url} = await startGateway(t, target, (_request, response, index) => {
+		if (index > 0) {
+			return false;
 		}
 
-		const forwarded = http.request({
-			host: upstream.hostname, port: upstream.port, path: request.url, method: request.method, headers: request.headers,
-		}, reply => {
-			response.writeHead(reply.statusCode!, reply.headers);
-			response.flushHeaders();
-			reply.pipe(response);
-		});
-		forwarded.on('error', () => {
-			response.destroy();
-		});
-		response.on('close', () => {
-			forwarded.destroy();
-		});
-		request.pipe(forwarded);
+		response.writeHead(status, {'content-type': 'text/plain'}).end(`refused with ${status}`);
+		return true;
 	});
-	await new Promise<void>(resolve => {
-		server.listen(0, '127.0.0.1', resolve);
-	});
-	t.teardown(() => {
-		server.closeAllConnections();
-		server.close();
-	});
-	return `http://127.0.0.1:${(server.address() as {port: number}).port}${upstream.pathname}`;
+	return `${url}${new URL(target).pathname}`;
 }
 
 const initializeRequest = (id: number): Message => ({

@@ -101,26 +101,10 @@ test('the server ending the stream completes the transport; a stream cut mid-eve
 	t.deepEqual(received, [{jsonrpc: '2.0', method: 'notifications/message', params: {level: 'info', data: 'hi'}}]);
 });
 
-test('a POST answered 404 (the session is gone) is a SessionExpiredError', async t => {
-	const url = await rawServer(t, (request, response) => {
-		if (request.method === 'GET') {
-			response.writeHead(200, {'content-type': 'text/event-stream'});
-			response.write('event: endpoint\ndata: /messages?sessionId=x\n\n');
-		} else {
-			response.writeHead(404).end();
-		}
-	});
-	const outgoing = new Subject<Message>();
-	const result = firstValueFrom(sseClient({url, logger: quiet})(outgoing).pipe(toArray()));
-	outgoing.next({jsonrpc: '2.0', id: 1, method: 'ping'});
-	const error = await t.throwsAsync(result);
-	t.true(error instanceof SessionExpiredError);
-});
-
 const calls = [1, 2, 3, 4, 5].map((id): Message => ({jsonrpc: '2.0', id, method: 'ping'}));
 const unsentIds = (error: unknown) => (error as SessionExpiredError).unsent.map(message => Number('id' in message ? message.id : Number.NaN)).toSorted((a, b) => a - b);
 
-test('concurrent POSTs answered 404 are all listed as unsent', async t => {
+test('POSTs answered 404 (the session is gone) end in a SessionExpiredError that lists them all as unsent', async t => {
 	const url = await rawServer(t, (request, response) => {
 		if (request.method === 'GET') {
 			response.writeHead(200, {'content-type': 'text/event-stream'});
