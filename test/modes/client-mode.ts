@@ -251,9 +251,10 @@ test.serial('the end of standard input deletes the session and exits 0; nothing 
 		stdout += chunk;
 	});
 	proxy.stdin.write(initializeLine);
-	t.true(await eventually(() => stdout.includes('\n')));
+	// A fresh process's first answer: generous bounds, as the whole suite runs at once on two cores.
+	t.true(await eventually(() => stdout.includes('\n'), 15_000));
 	proxy.stdin.write(`${JSON.stringify({jsonrpc: '2.0', method: 'notifications/initialized'})}\n${JSON.stringify({jsonrpc: '2.0', id: 2, method: 'tools/list'})}\n`);
-	t.true(await eventually(() => stdout.trim().split('\n').length === 2));
+	t.true(await eventually(() => stdout.trim().split('\n').length === 2, 15_000));
 	proxy.stdin.end();
 	const {exitCode, stderr} = await proxy;
 	t.is(exitCode, 0);
