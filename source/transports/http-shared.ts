@@ -245,17 +245,73 @@ export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
-A message sent while a client transport winds down after the server refused it (its session gone, or no connection): it is never POSTed, so it joins `unsent`, to go again in the next session. A cancellation instead takes its request out of `unsent` and aborts the request's exchange if one is open. Returns the new `unsent`.
+How long a client transport whose server certainly refused a message waits for its other POSTs before it ends, in milliseconds.
 */
-export function keepUnsent(unsent: Message[], message: Message, requestAborts: IdMap<RequestId, AbortController>): Message[] {
-	if (isNotification(message) && message.method === 'notifications/cancelled') {
-		const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
-		if (requestId !== undefined) {
-			requestAborts.get(requestId)?.abort();
-		}
+const refusalGrace = 5000;
 
-		return unsent.filter(entry => !(isRequest(entry) && entry.id === requestId));
+/**
+The end of a client transport once the server has certainly refused a message (its session gone, or no connection). The transport ends (`fail`) when its other POSTs are done (`settle` with none open) or after 5 seconds, with the error `end` builds from every message the server certainly never processed: those refused (`add`), those sent meanwhile (`keep`), and `alsoUnsent()` (held back, never sent).
+*/
+export class Refusal {
+	private unsent: Message[] = [];
+	private readonly timer: ReturnType<typeof setTimeout>;
+	private readonly end: (unsent: Message[]) => Error;
+	private readonly fail: (error: Error) => void;
+	private readonly alsoUnsent: () => readonly Message[];
+
+	constructor(end: (unsent: Message[]) => Error, fail: (error: Error) => void, alsoUnsent: () => readonly Message[] = () => []) {
+		this.end = end;
+		this.fail = fail;
+		this.alsoUnsent = alsoUnsent;
+		this.timer = setTimeout(() => {
+			this.finish();
+		}, refusalGrace);
 	}
 
-	return [...unsent, message];
+	/**
+	A message the server refused too.
+	*/
+	add(message: Message | undefined): void {
+		if (message) {
+			this.unsent.push(message);
+		}
+	}
+
+	/**
+	A message sent while the transport winds down: it is never POSTed, so it is unsent. A cancellation instead takes its request out of the unsent ones and aborts the request's exchange if one is open.
+	*/
+	keep(message: Message, requestAborts: IdMap<RequestId, AbortController>): void {
+		if (isNotification(message) && message.method === 'notifications/cancelled') {
+			const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
+			if (requestId !== undefined) {
+				requestAborts.get(requestId)?.abort();
+			}
+
+			this.unsent = this.unsent.filter(entry => !(isRequest(entry) && entry.id === requestId));
+			return;
+		}
+
+		this.unsent.push(message);
+	}
+
+	/**
+	End the transport once no other POST is open.
+	*/
+	settle(postsOpen: number): void {
+		if (postsOpen === 0) {
+			this.finish();
+		}
+	}
+
+	/**
+	The transport ended otherwise (unsubscribed): no need to end it.
+	*/
+	cancel(): void {
+		clearTimeout(this.timer);
+	}
+
+	private finish(): void {
+		clearTimeout(this.timer);
+		this.fail(this.end([...this.unsent, ...this.alsoUnsent()]));
+	}
 }

@@ -30,7 +30,7 @@ import {
 	sleep,
 	staticHeadersOf,
 	type HttpClientOptions,
-	keepUnsent,
+	Refusal,
 } from './http-shared.js';
 import {readEventStream} from './sse-reader.js';
 
@@ -48,11 +48,6 @@ export type SseClientOptions = HttpClientOptions & {
 	*/
 	closeTimeout?: number;
 };
-
-/**
-How long, once the server has certainly refused a message, the transport waits for its other POSTs' answer status before ending, in milliseconds.
-*/
-const refusalGrace = 5000;
 
 /**
 A client of a legacy HTTP+SSE MCP server (revision 2024-11-05).
@@ -91,9 +86,9 @@ export function sseClient(options: SseClientOptions): Transport {
 		*/
 		let awaitingStatus = 0;
 		/**
-		Set once the server has certainly refused a message: the transport ends with `end(unsent)` once the other POSTs have their status, so that those refused too are listed as unsent.
+		Set once the server has certainly refused a message: the transport ends once the other POSTs have their status (or after the grace), so that those refused too are listed as unsent.
 		*/
-		let refusal: {end: (unsent: Message[]) => Error; unsent: Message[]; timer: ReturnType<typeof setTimeout>} | undefined;
+		let refusal: Refusal | undefined;
 
 		const fail = (error: Error) => {
 			if (!ended) {
@@ -102,17 +97,8 @@ export function sseClient(options: SseClientOptions): Transport {
 			}
 		};
 
-		const endRefusal = () => {
-			if (refusal) {
-				clearTimeout(refusal.timer);
-				fail(refusal.end(refusal.unsent));
-			}
-		};
-
 		const settleRefusal = () => {
-			if (refusal && awaitingStatus === 0) {
-				endRefusal();
-			}
+			refusal?.settle(awaitingStatus);
 		};
 
 		/**
@@ -123,8 +109,8 @@ export function sseClient(options: SseClientOptions): Transport {
 				return;
 			}
 
-			refusal ??= {end, unsent: [], timer: setTimeout(endRefusal, refusalGrace)};
-			refusal.unsent.push(message);
+			refusal ??= new Refusal(end, fail);
+			refusal.add(message);
 			settleRefusal();
 		};
 
@@ -218,7 +204,7 @@ export function sseClient(options: SseClientOptions): Transport {
 
 			if (refusal) {
 				// The transport is about to end: whatever comes now is never sent, so it can be sent again in the next session.
-				refusal.unsent = keepUnsent(refusal.unsent, message, requestAborts);
+				refusal.keep(message, requestAborts);
 				return;
 			}
 
@@ -383,7 +369,7 @@ export function sseClient(options: SseClientOptions): Transport {
 
 		return () => {
 			ended = true;
-			clearTimeout(refusal?.timer);
+			refusal?.cancel();
 			subscription.unsubscribe();
 			controller.abort();
 		};

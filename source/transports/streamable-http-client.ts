@@ -35,7 +35,7 @@ import {
 	sleep,
 	staticHeadersOf,
 	type HttpClientOptions,
-	keepUnsent,
+	Refusal,
 } from './http-shared.js';
 import {readEventStream} from './sse-reader.js';
 
@@ -68,11 +68,6 @@ export type StreamableHttpClientOptions = HttpClientOptions & {
 
 const accept = 'application/json, text/event-stream';
 const defaultRetry = 1000;
-/**
-How long, once the server has certainly refused a message, the transport waits for its other POSTs' answer status before ending, in milliseconds.
-*/
-const refusalGrace = 5000;
-
 function contentType(response: Response): string {
 	return (response.headers.get('content-type') ?? '').toLowerCase();
 }
@@ -120,9 +115,9 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 		*/
 		let postsOpen = 0;
 		/**
-		Set once the server has certainly refused a message (404 for the session, or no connection): the transport ends with `end(unsent)` as soon as the other POSTs are done (their answers delivered, or those refused too listed as unsent), or after `refusalGrace`.
+		Set once the server has certainly refused a message (404 for the session, or no connection): the transport ends as soon as the other POSTs are done (their answers delivered, or those refused too listed as unsent), or after the grace.
 		*/
-		let refusal: {end: (unsent: Message[]) => Error; unsent: Message[]; timer: ReturnType<typeof setTimeout>} | undefined;
+		let refusal: Refusal | undefined;
 		/**
 		The requests whose POST is still open, so that cancelling one also ends its HTTP exchange: a server that stalls must not hold a connection per cancelled request.
 		*/
@@ -141,17 +136,8 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			subscriber.error(error);
 		};
 
-		const endRefusal = () => {
-			if (refusal) {
-				clearTimeout(refusal.timer);
-				fail(refusal.end([...refusal.unsent, ...(held ?? [])]));
-			}
-		};
-
 		const settleRefusal = () => {
-			if (refusal && postsOpen === 0) {
-				endRefusal();
-			}
+			refusal?.settle(postsOpen);
 		};
 
 		/**
@@ -162,11 +148,8 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 				return;
 			}
 
-			refusal ??= {end, unsent: [], timer: setTimeout(endRefusal, refusalGrace)};
-			if (message) {
-				refusal.unsent.push(message);
-			}
-
+			refusal ??= new Refusal(end, fail, () => held ?? []);
+			refusal.add(message);
 			settleRefusal();
 		};
 
@@ -622,7 +605,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 
 			if (refusal) {
 				// The transport is about to end: whatever comes now is never sent, so it can be sent again in the next session.
-				refusal.unsent = keepUnsent(refusal.unsent, message, requestAborts);
+				refusal.keep(message, requestAborts);
 				return;
 			}
 
@@ -697,7 +680,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 
 		return () => {
 			ended = true;
-			clearTimeout(refusal?.timer);
+			refusal?.cancel();
 			subscription.unsubscribe();
 			controller.abort();
 			if (sessionId !== undefined && !sessionGone) {
