@@ -618,14 +618,11 @@ const asString = (value: unknown): string | undefined => (typeof value === 'stri
 const asStrings = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
 
 /**
-Turn the pre-pass and meow's flags into validated options. `environment` is `process.env` (read for `SSE_URL`, `API_ACCESS_TOKEN` handled later, `MCP_PROXY_API_KEY`).
+Turn the pre-pass (its positionals: the URL, or the command and its arguments) and meow's flags into validated options. `environment` is `process.env` (read for `SSE_URL`, `API_ACCESS_TOKEN` handled later, `MCP_PROXY_API_KEY`).
 */
-export function resolveOptions(pre: Prepass, flags: ParsedFlags, input: readonly string[], environment: Readonly<Record<string, string | undefined>>): CliOptions {
+export function resolveOptions(pre: Prepass, flags: ParsedFlags, environment: Readonly<Record<string, string | undefined>>): CliOptions {
 	const warnings: string[] = [];
-	let positionals = [...input];
-	if (pre.afterSeparator.length > 0) {
-		positionals = [...positionals, ...pre.afterSeparator];
-	}
+	let positionals = [...pre.positionals, ...pre.afterSeparator];
 
 	let first = positionals[0];
 	if (first === undefined && pre.afterSeparator.length === 0 && environment['SSE_URL'] && pre.namedServers.length === 0 && !flags.namedServerConfig) {
@@ -1041,6 +1038,6 @@ export function parseCommandLine(argv: readonly string[], environment: Readonly<
 		process.exit(0);
 	}
 
-	// Our own list of positionals: in order, with the command's flags among them, and never turned into numbers.
-	return resolveOptions(pre, cli.flags, pre.positionals, environment);
+	// The positionals come from the pre-pass, which keeps the command's own flags among them, in order.
+	return resolveOptions(pre, cli.flags, environment);
 }
