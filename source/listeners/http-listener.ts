@@ -127,6 +127,7 @@ export type HttpListenerOptions = {
 
 const eventStoreBytes = 8 * 1024 * 1024;
 const maxHeadersTimeout = 30_000;
+const idleConnectionTimeout = 65_000;
 
 function validateNumbers(options: HttpListenerOptions): void {
 	const {port, keepAliveInterval} = options;
@@ -363,6 +364,8 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 		const server = createServer({
 			noDelay: true,
 			keepAlive: true,
+			// An idle client connection is kept for 65 s, not Node's 5 s: an agent's tool calls are often further apart than 5 s, and a load balancer in front (60 s idle on AWS, say) must never reuse a connection the proxy is closing.
+			keepAliveTimeout: idleConnectionTimeout,
 			headersTimeout: Math.min(readTimeout, maxHeadersTimeout),
 			requestTimeout: readTimeout,
 			// How often those two are checked: by default every 30 s, which would let a slow client stay twice as long.

@@ -1,5 +1,7 @@
+import {Buffer} from 'node:buffer';
 import {createServer} from 'node:http';
 import {once} from 'node:events';
+import {connect} from 'node:net';
 import test from 'ava';
 import {
 	firstValueFrom, lastValueFrom, toArray, take,
@@ -15,7 +17,9 @@ import {
 	textOf,
 } from '../helpers/listener.js';
 import {isAlive} from '../helpers/processes.js';
-import {raw, rawStatus} from '../helpers/raw-http.js';
+import {
+	initializeBody, raw, rawStatus,
+} from '../helpers/raw-http.js';
 
 test('a port in use errors the observable with a message naming host and port', async t => {
 	const blocker = createServer();
@@ -128,4 +132,36 @@ test('unsubscribing at once, even while a host name resolves, leaves nothing lis
 		setTimeout(resolve, 300);
 	});
 	t.false(listened);
+});
+
+test('an idle client connection is kept for 65 s, past Node\'s 5 s and past the read timeout', async t => {
+	const {port} = await startListener(t, {readTimeout: 1000});
+	const socket = connect(port, '127.0.0.1');
+	t.teardown(() => {
+		socket.destroy();
+	});
+	let closed = false;
+	socket.once('close', () => {
+		closed = true;
+	});
+	const post = (body: string, headers = '') => {
+		const head = `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n${headers}`;
+		socket.write(`${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+	};
+
+	post(initializeBody());
+	const [head] = await once(socket, 'data') as [Uint8Array];
+	const text = new TextDecoder().decode(head);
+	t.regex(text, /^HTTP\/1\.1 200 /);
+	t.regex(text, /\r\nkeep-alive: timeout=65\r\n/i);
+	const sessionId = /\r\nmcp-session-id: (\S+)\r\n/i.exec(text)![1]!;
+
+	// Idle for longer than Node's default keep-alive (5 s) and than the read timeout (1 s).
+	await new Promise(resolve => {
+		setTimeout(resolve, 5500);
+	});
+	t.false(closed, 'the idle connection is still open');
+	post(JSON.stringify({jsonrpc: '2.0', method: 'notifications/initialized'}), `Mcp-Session-Id: ${sessionId}\r\n`);
+	const [next] = await once(socket, 'data') as [Uint8Array];
+	t.regex(new TextDecoder().decode(next), /^HTTP\/1\.1 202 /);
 });
