@@ -9,7 +9,6 @@ import {
 	SessionExpiredError,
 	TransportError,
 } from '../errors.js';
-import {IdMap} from '../id-map.js';
 import {defaultLogger} from '../logger.js';
 import {jsonBody} from '../long-strings.js';
 import {
@@ -31,6 +30,7 @@ import {
 	staticHeadersOf,
 	type HttpClientOptions,
 	Refusal,
+	RequestAborts,
 } from './http-shared.js';
 import {readEventStream} from './sse-reader.js';
 
@@ -80,7 +80,7 @@ export function sseClient(options: SseClientOptions): Transport {
 		/**
 		Requests whose POST is still open: cancelling one ends it, so a server that stalls holds no connection per cancelled request.
 		*/
-		const requestAborts = new IdMap<RequestId, AbortController>();
+		const requestAborts = new RequestAborts(signal);
 		/**
 		How many POSTs are waiting for their answer status.
 		*/
@@ -146,10 +146,7 @@ export function sseClient(options: SseClientOptions): Transport {
 
 		const post = async (message: Message) => {
 			const request = isRequest(message) ? message : undefined;
-			const own = request ? new AbortController() : undefined;
-			if (request) {
-				requestAborts.set(request.id, own!);
-			}
+			const own = request ? requestAborts.open(request.id) : undefined;
 
 			let response: Response | undefined;
 			awaitingStatus++;
@@ -158,7 +155,7 @@ export function sseClient(options: SseClientOptions): Transport {
 					method: 'POST',
 					headers: {...fixedHeaders, 'content-type': 'application/json'},
 					body: jsonBody(message),
-					signal: own ? AbortSignal.any([signal, own.signal]) : signal,
+					signal: own ? own.signal : signal,
 				});
 			} catch (error) {
 				onPostFailure(message, error, signal.aborted || (own?.signal.aborted ?? false));

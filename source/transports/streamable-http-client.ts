@@ -10,7 +10,6 @@ import {
 	TransportError,
 	UnsupportedTransportError,
 } from '../errors.js';
-import {IdMap} from '../id-map.js';
 import {defaultLogger} from '../logger.js';
 import {jsonBody} from '../long-strings.js';
 import {
@@ -36,6 +35,7 @@ import {
 	staticHeadersOf,
 	type HttpClientOptions,
 	Refusal,
+	RequestAborts,
 } from './http-shared.js';
 import {readEventStream} from './sse-reader.js';
 
@@ -121,7 +121,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 		/**
 		The requests whose POST is still open, so that cancelling one also ends its HTTP exchange: a server that stalls must not hold a connection per cancelled request.
 		*/
-		const requestAborts = new IdMap<RequestId, AbortController>();
+		const requestAborts = new RequestAborts(signal);
 
 		const fail = (error: Error) => {
 			if (ended) {
@@ -415,10 +415,9 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 				return;
 			}
 
-			const own = new AbortController();
-			requestAborts.set(request.id, own);
+			const own = requestAborts.open(request.id);
 			try {
-				await exchange(message, request, AbortSignal.any([signal, own.signal]));
+				await exchange(message, request, own.signal);
 			} finally {
 				if (requestAborts.get(request.id) === own) {
 					requestAborts.delete(request.id);

@@ -272,3 +272,63 @@ test('a request answered while the transport waits to end after a refused connec
 	t.deepEqual(unsentIds(error), [1, 2, 3, 4, 5]);
 	t.true(received.some(message => 'id' in message && message.id === 9 && 'result' in message), 'the server processed it: its answer is delivered, not lost');
 });
+
+test('closing the transport ends the HTTP exchanges of requests still waiting for their answer', async t => {
+	let held: http.ServerResponse | undefined;
+	let heldClosed = false;
+	const server = http.createServer((request, response) => {
+		if (request.method !== 'POST') {
+			response.writeHead(request.method === 'DELETE' ? 200 : 405).end();
+			return;
+		}
+
+		let body = '';
+		request.on('data', (chunk: Uint8Array) => {
+			body += String(chunk);
+		});
+		request.on('end', () => {
+			const message = JSON.parse(body) as {id?: number; method: string};
+			if (message.method === 'initialize') {
+				response.writeHead(200, {'content-type': 'application/json', 'mcp-session-id': 'held'}).end(JSON.stringify({
+					jsonrpc: '2.0', id: message.id, result: {protocolVersion: '2025-06-18', capabilities: {}, serverInfo: {name: 'stalls', version: '1'}},
+				}));
+			} else if (message.id === undefined) {
+				response.writeHead(202).end();
+			} else {
+				// Never answered: only the client can end this exchange.
+				held = response;
+				response.on('close', () => {
+					heldClosed = true;
+				});
+			}
+		});
+	});
+	await new Promise<void>(resolve => {
+		server.listen(0, '127.0.0.1', resolve);
+	});
+	t.teardown(() => {
+		server.closeAllConnections();
+		server.close();
+	});
+	const {port} = server.address() as {port: number};
+	const outgoing = new Subject<Message>();
+	const received: Message[] = [];
+	const subscription = streamableHttpClient({url: `http://127.0.0.1:${port}/mcp`, logger: createLogger({level: 'silent'})})(outgoing).subscribe({
+		next(message) {
+			received.push(message);
+		},
+		error() {
+			// Closing is the point.
+		},
+	});
+	outgoing.next({
+		jsonrpc: '2.0', id: 0, method: 'initialize', params: {protocolVersion: '2025-06-18', capabilities: {}, clientInfo: {name: 'x', version: '1'}},
+	});
+	t.true(await eventually(() => received.length === 1));
+	outgoing.next({jsonrpc: '2.0', method: 'notifications/initialized'});
+	outgoing.next(calls[0]!);
+	t.true(await eventually(() => held !== undefined));
+	t.false(heldClosed);
+	subscription.unsubscribe();
+	t.true(await eventually(() => heldClosed), 'the waiting request\'s connection is closed');
+});
