@@ -109,6 +109,12 @@ export type HttpListenerOptions = {
 	*/
 	keepAliveInterval?: number;
 	/**
+	Milliseconds an idle client connection is kept open between requests (`Keep-Alive: timeout=…`). Node's own default is 5 s; tool calls are often further apart than that, and a load balancer in front (60 s idle on AWS, say) must never reuse a connection the proxy is closing.
+
+	@default 65000
+	*/
+	idleConnectionTimeout?: number;
+	/**
 	What `GET /status` answers (as JSON).
 
 	@default () => ({statusCode: 200, body: {}})
@@ -127,7 +133,6 @@ export type HttpListenerOptions = {
 
 const eventStoreBytes = 8 * 1024 * 1024;
 const maxHeadersTimeout = 30_000;
-const idleConnectionTimeout = 65_000;
 
 function validateNumbers(options: HttpListenerOptions): void {
 	const {port, keepAliveInterval} = options;
@@ -142,7 +147,7 @@ function validateNumbers(options: HttpListenerOptions): void {
 		}
 	}
 
-	for (const name of ['sessionTimeout', 'readTimeout'] as const) {
+	for (const name of ['sessionTimeout', 'readTimeout', 'idleConnectionTimeout'] as const) {
 		const value = options[name];
 		if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value) || value <= 0)) {
 			throw new TypeError(`Expected \`${name}\` to be a positive number of milliseconds, got \`${String(value)}\``);
@@ -243,6 +248,7 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 		eventStoreLimit = 1000,
 		keepAliveInterval = 20_000,
 		readTimeout = 120_000,
+		idleConnectionTimeout = 65_000,
 		status = () => ({statusCode: 200, body: {}}),
 		logger = defaultLogger,
 	} = options;
@@ -364,7 +370,6 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 		const server = createServer({
 			noDelay: true,
 			keepAlive: true,
-			// An idle client connection is kept for 65 s, not Node's 5 s: an agent's tool calls are often further apart than 5 s, and a load balancer in front (60 s idle on AWS, say) must never reuse a connection the proxy is closing.
 			keepAliveTimeout: idleConnectionTimeout,
 			headersTimeout: Math.min(readTimeout, maxHeadersTimeout),
 			requestTimeout: readTimeout,

@@ -354,7 +354,7 @@ test('batches: answered with a batch for 2025-03-26 peers, refused for later ver
 });
 
 test('after a barrage of bad requests a healthy client still works, and no session, stream, child or socket is left', async t => {
-	const listener = await startListener(t, {maxBodyBytes: 2048, sessionTimeout: 60_000});
+	const listener = await startListener(t, {maxBodyBytes: 2048, sessionTimeout: 60_000, idleConnectionTimeout: 2000});
 	const {port} = listener;
 	const bad = [
 		{method: 'POST', path: '/mcp', body: '{'},
@@ -379,7 +379,7 @@ test('after a barrage of bad requests a healthy client still works, and no sessi
 	await transport.terminateSession();
 	await client.close();
 	t.true(await eventually(() => listener.stats().sessions === 0 && listener.stats().streams === 0));
-	t.true(await eventually(() => listener.stats().connections === 0, 15_000), 'idle keep-alive sockets close');
+	t.true(await eventually(() => listener.stats().connections === 0, 15_000), 'idle keep-alive sockets close (after 2 s here)');
 	t.deepEqual(await listener.stop(), []);
 	t.is(listener.pids.length, 1, 'only the healthy client got a child');
 });

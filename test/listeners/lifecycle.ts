@@ -42,6 +42,7 @@ test('options are validated eagerly with precise TypeErrors', t => {
 	t.throws(() => httpListener({servers: ['..']}), {instanceOf: TypeError});
 	t.throws(() => httpListener({maxBodyBytes: 0}), {instanceOf: TypeError, message: /`maxBodyBytes`/});
 	t.throws(() => httpListener({maxSessions: -1}), {instanceOf: TypeError, message: /`maxSessions`/});
+	t.throws(() => httpListener({idleConnectionTimeout: 0}), {instanceOf: TypeError, message: /`idleConnectionTimeout`/});
 	t.throws(() => httpListener({sessionTimeout: 0}), {instanceOf: TypeError, message: /`sessionTimeout`/});
 	t.throws(() => httpListener({eventStoreLimit: 1.5}), {instanceOf: TypeError, message: /`eventStoreLimit`/});
 	t.throws(() => httpListener({apiKey: ''}), {instanceOf: TypeError, message: /`apiKey`/});

@@ -146,7 +146,7 @@ test('legacy SSE: 200 rapid connects and disconnects leave no session, stream or
 	// Spawning costs tens of milliseconds on a loaded machine, so one session in ten gets a real child (`cat`, which ends when its input does) and the others an in-process backend that closes when its outgoing messages do. The last client gets the echo server.
 	let count = 0;
 	let last = false;
-	const listener = await startListener(t, {}, () => {
+	const listener = await startListener(t, {idleConnectionTimeout: 2000}, () => {
 		if (last) {
 			return {command: process.execPath, args: [echoServer]};
 		}
