@@ -1,6 +1,7 @@
 import {Buffer} from 'node:buffer';
 import http from 'node:http';
 import type {ExecutionContext} from 'ava';
+import {serveOnLoopback} from './loopback-server.js';
 
 export type GatewayExchange = {method: string; session: string | undefined; body: string; status?: number};
 
@@ -48,12 +49,5 @@ export async function startGateway(t: ExecutionContext, target: string, intercep
 			forwarded.end(body);
 		});
 	});
-	await new Promise<void>(resolve => {
-		server.listen(0, '127.0.0.1', resolve);
-	});
-	t.teardown(() => {
-		server.closeAllConnections();
-		server.close();
-	});
-	return {url: `http://127.0.0.1:${(server.address() as {port: number}).port}`, log};
+	return {url: await serveOnLoopback(t, server), log};
 }

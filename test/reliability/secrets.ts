@@ -8,6 +8,7 @@ import test, {type ExecutionContext} from 'ava';
 import {Ledger, StdioPeer} from '../helpers/accounting.js';
 import {eventually} from '../helpers/remote.js';
 import {startServerMode} from '../helpers/server-mode.js';
+import {serveOnLoopback} from '../helpers/loopback-server.js';
 
 /*
 Secrets never show: not in the log (debug level), not in the --log-messages file, not in /status, not in the errors the proxy sends its clients, even when a peer quotes them back. The remote here is a naive one that echoes every credential it gets into its error bodies (as some do: "invalid token abc…"), and a child prints the token it was given.
@@ -54,15 +55,7 @@ async function startLeaky(t: ExecutionContext): Promise<Leaky> {
 		}
 	};
 
-	await new Promise<void>(resolve => {
-		server.listen(0, '127.0.0.1', resolve);
-	});
-	t.teardown(() => {
-		server.closeAllConnections();
-		server.close();
-	});
-	const {port} = server.address() as {port: number};
-	return {url: `http://127.0.0.1:${port}`, echoed};
+	return {url: await serveOnLoopback(t, server), echoed};
 }
 
 const temporary = () => mkdtempSync(path.join(os.tmpdir(), 'rx-mcp-proxy-secrets-'));

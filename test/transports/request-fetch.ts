@@ -7,6 +7,7 @@ import test, {type ExecutionContext} from 'ava';
 import {httpAgent} from '../../source/transports/http-agent.js';
 import {describeFetchError, isAbort, isConnectFailure} from '../../source/transports/http-shared.js';
 import {requestFetch} from '../../source/transports/request-fetch.js';
+import {serveOnLoopback} from '../helpers/loopback-server.js';
 
 async function serve(t: ExecutionContext, handler: (request: IncomingMessage, response: ServerResponse, body: string) => void): Promise<string> {
 	const server = createServer((request, response) => {
@@ -19,13 +20,7 @@ async function serve(t: ExecutionContext, handler: (request: IncomingMessage, re
 			handler(request, response, body);
 		});
 	});
-	server.listen(0, '127.0.0.1');
-	await once(server, 'listening');
-	t.teardown(() => {
-		server.closeAllConnections();
-		server.close();
-	});
-	return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	return serveOnLoopback(t, server);
 }
 
 const fetchOf = () => requestFetch(httpAgent());

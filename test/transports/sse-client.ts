@@ -10,6 +10,7 @@ import {ConnectError, HttpError, SessionExpiredError} from '../../source/errors.
 import {createLogger} from '../../source/logger.js';
 import type {Message} from '../../source/types.js';
 import {eventually} from '../helpers/remote.js';
+import {serveOnLoopback} from '../helpers/loopback-server.js';
 
 const quiet = createLogger({level: 'silent'});
 const text = (result: unknown) => ((result as {content: Array<{text: string}>}).content[0]!.text);
@@ -36,14 +37,7 @@ A raw HTTP server answering GET with the given SSE text.
 */
 async function rawServer(t: ExecutionContext, handler: http.RequestListener): Promise<string> {
 	const server = http.createServer(handler);
-	await new Promise<void>(resolve => {
-		server.listen(0, '127.0.0.1', resolve);
-	});
-	t.teardown(() => {
-		server.closeAllConnections();
-		server.close();
-	});
-	return `http://127.0.0.1:${(server.address() as {port: number}).port}/sse`;
+	return `${await serveOnLoopback(t, server)}/sse`;
 }
 
 test('talks to the SDK\'s legacy SSE server: endpoint event, POSTs, replies on the stream, server requests answered', async t => {
@@ -135,14 +129,7 @@ test('concurrent POSTs whose connection is refused are all listed as unsent; one
 			response.writeHead(202).end();
 		}
 	});
-	await new Promise<void>(resolve => {
-		server.listen(0, '127.0.0.1', resolve);
-	});
-	t.teardown(() => {
-		server.closeAllConnections();
-		server.close();
-	});
-	const url = `http://127.0.0.1:${(server.address() as {port: number}).port}/sse`;
+	const url = `${await serveOnLoopback(t, server)}/sse`;
 	const outgoing = new Subject<Message>();
 	const result = firstValueFrom(sseClient({url, logger: quiet})(outgoing).pipe(toArray()));
 	outgoing.next({jsonrpc: '2.0', id: 9, method: 'ping'});

@@ -18,6 +18,7 @@ import {ConnectError, SessionExpiredError} from '../../source/errors.js';
 import {createLogger} from '../../source/logger.js';
 import type {Message, Transport} from '../../source/types.js';
 import {eventually} from '../helpers/remote.js';
+import {serveOnLoopback} from '../helpers/loopback-server.js';
 
 async function setup(t: ExecutionContext, serverOptions: RemoteServerOptions = {}, clientOptions: Partial<StreamableHttpClientOptions> = {}) {
 	const remote = await startRemoteServer(serverOptions);
@@ -303,17 +304,10 @@ test('closing the transport ends the HTTP exchanges of requests still waiting fo
 			}
 		});
 	});
-	await new Promise<void>(resolve => {
-		server.listen(0, '127.0.0.1', resolve);
-	});
-	t.teardown(() => {
-		server.closeAllConnections();
-		server.close();
-	});
-	const {port} = server.address() as {port: number};
+	const base = await serveOnLoopback(t, server);
 	const outgoing = new Subject<Message>();
 	const received: Message[] = [];
-	const subscription = streamableHttpClient({url: `http://127.0.0.1:${port}/mcp`, logger: createLogger({level: 'silent'})})(outgoing).subscribe({
+	const subscription = streamableHttpClient({url: `${base}/mcp`, logger: createLogger({level: 'silent'})})(outgoing).subscribe({
 		next(message) {
 			received.push(message);
 		},
