@@ -147,7 +147,7 @@ function validateNumbers(options: HttpListenerOptions): void {
 		}
 	}
 
-	for (const name of ['sessionTimeout', 'readTimeout', 'idleConnectionTimeout'] as const) {
+	for (const name of ['sessionTimeout', 'readTimeout'] as const) {
 		const value = options[name];
 		if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value) || value <= 0)) {
 			throw new TypeError(`Expected \`${name}\` to be a positive number of milliseconds, got \`${String(value)}\``);
@@ -159,8 +159,16 @@ function validateNumbers(options: HttpListenerOptions): void {
 	}
 }
 
+function validateIdleConnectionTimeout(value: number | undefined): void {
+	// Node takes only a whole number of milliseconds here.
+	if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) {
+		throw new TypeError(`Expected \`idleConnectionTimeout\` to be a positive integer number of milliseconds, got \`${String(value)}\``);
+	}
+}
+
 function validateOptions(options: HttpListenerOptions): void {
 	validateNumbers(options);
+	validateIdleConnectionTimeout(options.idleConnectionTimeout);
 	const {servers} = options;
 	if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
 		throw new TypeError(`Expected \`host\` to be a non-empty string, got \`${String(options.host)}\``);

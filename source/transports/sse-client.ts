@@ -1,5 +1,7 @@
 import {Observable} from 'rxjs';
-import type {Message, RequestId, Transport} from '../types.js';
+import type {
+	Message, Request, RequestId, Transport,
+} from '../types.js';
 import {
 	AuthError,
 	ConnectError,
@@ -146,8 +148,20 @@ export function sseClient(options: SseClientOptions): Transport {
 
 		const post = async (message: Message) => {
 			const request = isRequest(message) ? message : undefined;
-			const own = request ? requestAborts.open(request.id) : undefined;
+			if (!request) {
+				await postMessage(message, undefined, signal);
+				return;
+			}
 
+			const own = requestAborts.start(request.id);
+			try {
+				await postMessage(message, request, own.signal);
+			} finally {
+				requestAborts.close(request.id, own);
+			}
+		};
+
+		const postMessage = async (message: Message, request: Request | undefined, requestSignal: AbortSignal) => {
 			let response: Response | undefined;
 			awaitingStatus++;
 			try {
@@ -155,10 +169,10 @@ export function sseClient(options: SseClientOptions): Transport {
 					method: 'POST',
 					headers: {...fixedHeaders, 'content-type': 'application/json'},
 					body: jsonBody(message),
-					signal: own ? own.signal : signal,
+					signal: requestSignal,
 				});
 			} catch (error) {
-				onPostFailure(message, error, signal.aborted || (own?.signal.aborted ?? false));
+				onPostFailure(message, error, signal.aborted || requestSignal.aborted);
 			} finally {
 				awaitingStatus--;
 			}
@@ -214,9 +228,6 @@ export function sseClient(options: SseClientOptions): Transport {
 				fail(error instanceof Error ? error : new Error(String(error)));
 			}).finally(() => {
 				postsInFlight.delete(promise);
-				if (isRequest(message)) {
-					requestAborts.delete(message.id);
-				}
 			});
 			postsInFlight.add(promise);
 			if (isNotification(message) && message.method === 'notifications/cancelled') {

@@ -415,13 +415,11 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 				return;
 			}
 
-			const own = requestAborts.open(request.id);
+			const own = requestAborts.start(request.id);
 			try {
 				await exchange(message, request, own.signal);
 			} finally {
-				if (requestAborts.get(request.id) === own) {
-					requestAborts.delete(request.id);
-				}
+				requestAborts.close(request.id, own);
 			}
 		};
 

@@ -274,9 +274,8 @@ test('a request answered while the transport waits to end after a refused connec
 	t.true(received.some(message => 'id' in message && message.id === 9 && 'result' in message), 'the server processed it: its answer is delivered, not lost');
 });
 
-test('closing the transport ends the HTTP exchanges of requests still waiting for their answer', async t => {
-	let held: http.ServerResponse | undefined;
-	let heldClosed = false;
+test('closing the transport ends the HTTP exchanges of requests still waiting for their answer, one whose id a later request reused included', async t => {
+	const held: Array<{closed: boolean}> = [];
 	const server = http.createServer((request, response) => {
 		if (request.method !== 'POST') {
 			response.writeHead(request.method === 'DELETE' ? 200 : 405).end();
@@ -297,9 +296,10 @@ test('closing the transport ends the HTTP exchanges of requests still waiting fo
 				response.writeHead(202).end();
 			} else {
 				// Never answered: only the client can end this exchange.
-				held = response;
+				const exchange = {closed: false};
+				held.push(exchange);
 				response.on('close', () => {
-					heldClosed = true;
+					exchange.closed = true;
 				});
 			}
 		});
@@ -320,9 +320,11 @@ test('closing the transport ends the HTTP exchanges of requests still waiting fo
 	});
 	t.true(await eventually(() => received.length === 1));
 	outgoing.next({jsonrpc: '2.0', method: 'notifications/initialized'});
+	// A client that breaks the rules reuses an id still in flight: the first exchange must not escape the close.
 	outgoing.next(calls[0]!);
-	t.true(await eventually(() => held !== undefined));
-	t.false(heldClosed);
+	outgoing.next(calls[0]!);
+	t.true(await eventually(() => held.length === 2));
+	t.false(held.some(exchange => exchange.closed));
 	subscription.unsubscribe();
-	t.true(await eventually(() => heldClosed), 'the waiting request\'s connection is closed');
+	t.true(await eventually(() => held.every(exchange => exchange.closed)), 'the waiting requests\' connections are closed');
 });
