@@ -8,7 +8,9 @@ import {IdMap} from '../id-map.js';
 import {
 	errorResponse, isNotification, isRequest, toMessages,
 } from '../message.js';
-import type {ErrorResponse, Message, RequestId} from '../types.js';
+import type {
+	ErrorResponse, Message, Request, RequestId,
+} from '../types.js';
 import {transportFetch} from './http-agent.js';
 
 /**
@@ -267,9 +269,26 @@ export class RequestAborts extends IdMap<RequestId, AbortController> {
 	}
 
 	/**
-	A new controller for request `id`, already aborted if the transport is. It is found by `id` until `close` or until another request with the same id opens; the transport's abort reaches it until `close`.
+	Run the HTTP exchange of `message`: a request's with a controller of its own (found by its id meanwhile, unless a later request takes the id), anything else's with the transport's signal.
 	*/
-	start(id: RequestId): AbortController {
+	async run(message: Message, exchange: (request: Request | undefined, signal: AbortSignal) => Promise<void>): Promise<void> {
+		if (!isRequest(message)) {
+			await exchange(undefined, this.signal);
+			return;
+		}
+
+		const own = this.start(message.id);
+		try {
+			await exchange(message, own.signal);
+		} finally {
+			this.close(message.id, own);
+		}
+	}
+
+	/**
+	A new controller for request `id`, already aborted if the transport is.
+	*/
+	private start(id: RequestId): AbortController {
 		const own = new AbortController();
 		if (this.signal.aborted) {
 			own.abort(this.signal.reason);
@@ -283,7 +302,7 @@ export class RequestAborts extends IdMap<RequestId, AbortController> {
 	/**
 	The exchange of request `id` that `own` was started for is over.
 	*/
-	close(id: RequestId, own: AbortController): void {
+	private close(id: RequestId, own: AbortController): void {
 		this.open.delete(own);
 		if (this.get(id) === own) {
 			this.delete(id);

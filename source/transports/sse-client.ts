@@ -146,20 +146,7 @@ export function sseClient(options: SseClientOptions): Transport {
 			}
 		};
 
-		const post = async (message: Message) => {
-			const request = isRequest(message) ? message : undefined;
-			if (!request) {
-				await postMessage(message, undefined, signal);
-				return;
-			}
-
-			const own = requestAborts.start(request.id);
-			try {
-				await postMessage(message, request, own.signal);
-			} finally {
-				requestAborts.close(request.id, own);
-			}
-		};
+		const post = async (message: Message) => requestAborts.run(message, async (request, requestSignal) => postMessage(message, request, requestSignal));
 
 		const postMessage = async (message: Message, request: Request | undefined, requestSignal: AbortSignal) => {
 			let response: Response | undefined;

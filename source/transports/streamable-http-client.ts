@@ -408,20 +408,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			}
 		};
 
-		const post = async (message: Message) => {
-			const request = isRequest(message) ? message : undefined;
-			if (!request) {
-				await exchange(message, undefined, signal);
-				return;
-			}
-
-			const own = requestAborts.start(request.id);
-			try {
-				await exchange(message, request, own.signal);
-			} finally {
-				requestAborts.close(request.id, own);
-			}
-		};
+		const post = async (message: Message) => requestAborts.run(message, async (request, requestSignal) => exchange(message, request, requestSignal));
 
 		/**
 		POST a message. Resolves to the response, if there is one and the server did not refuse the message for want of its session.
