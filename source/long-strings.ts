@@ -4,7 +4,7 @@ import {randomBytes} from 'node:crypto';
 /*
 Long strings of a JSON line, kept as the bytes they arrived in.
 
-A tool result of a megabyte is mostly one string (a file, a base64 image). Decoding its line, parsing it and serializing it again makes three strings of a megabyte, and V8 puts each in a fresh mapping of its own whose pages the kernel must hand out one by one: on the benchmark machine that was 13 of the 22 ms the proxy spent per megabyte. A long string literal whose bytes are already what `JSON.stringify` would write (no escape, no control character, valid UTF-8) needs none of that: the line is parsed with a short stand-in in its place, the message carries the string as a lazy property that decodes the bytes the first time anything reads it, and `serializeJson` writes the bytes out as they came without ever making the string.
+A tool result of a megabyte is mostly one string (a file, a base64 image). Decoding its line, parsing it and serializing it again makes three strings of a megabyte, and V8 puts each in a fresh mapping of its own whose pages the kernel must hand out one by one: on the benchmark machine that was 13 of the 22 ms the proxy spent per megabyte. A long string literal whose bytes are already what `JSON.stringify` would write for its value (valid UTF-8, no raw control character, and only the escapes `JSON.stringify` writes: `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t` and `\u00xx` for the other control characters) needs none of that: the line is parsed with a short stand-in in its place, the message carries the string as a lazy property that decodes the bytes the first time anything reads it, and `serializeJson` writes the bytes out as they came without ever making the string. A file's text, with its line breaks, tabs and quotes escaped, qualifies; a literal with any other escape (`\/`, `\u0041`, a surrogate pair spelled as escapes) is parsed the usual way.
 
 Reading such a property gives the string, as if the line had been parsed whole; writing it replaces it. Anything that serializes with `JSON.stringify` gets the same text as before, only slower; the proxy's own answer paths use `serializeJson`.
 */
@@ -88,16 +88,50 @@ export function hasControlByte(bytes: Uint8Array, start: number, end: number): b
 }
 /* eslint-enable no-bitwise */
 
+const hexDigit = (byte: number | undefined): boolean => byte !== undefined && ((byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66));
+
 /**
-Whether a literal's bytes are what `JSON.stringify` would write for its value: no escape, no control character, valid UTF-8.
+Whether `view[at]` starts the rest of a `\u` escape as `JSON.stringify` writes it: `00` and two lower-case hex digits naming a control character that has no short escape.
 */
-function isVerbatim(bytes: Uint8Array, start: number, end: number): boolean {
+function isControlEscape(view: Uint8Array, at: number): boolean {
+	if (view[at] !== 0x30 || view[at + 1] !== 0x30 || (view[at + 2] !== 0x30 && view[at + 2] !== 0x31) || !hexDigit(view[at + 3])) {
+		return false;
+	}
+
+	const code = Number.parseInt(String.fromCodePoint(view[at + 2]!, view[at + 3]!), 16);
+	// \b, \t, \n, \f and \r have short escapes.
+	return code !== 0x08 && code !== 0x09 && code !== 0x0A && code !== 0x0C && code !== 0x0D;
+}
+
+// After a backslash: ", \, b, f, n, r, t.
+const shortEscapes = new Set([quote, backslash, 0x62, 0x66, 0x6E, 0x72, 0x74]);
+
+/**
+Whether a literal's bytes are what `JSON.stringify` would write for its value: valid UTF-8, no raw control character, and every escape one that `JSON.stringify` writes.
+*/
+function isCanonical(bytes: Uint8Array, start: number, end: number): boolean {
 	const view = bytes.subarray(start, end);
-	return !view.includes(backslash) && !hasControlByte(bytes, start, end) && isUtf8(view);
+	if (hasControlByte(bytes, start, end) || !isUtf8(view)) {
+		return false;
+	}
+
+	let at = view.indexOf(backslash);
+	while (at !== -1) {
+		const escaped = view[at + 1]!;
+		if (shortEscapes.has(escaped)) {
+			at = view.indexOf(backslash, at + 2);
+		} else if (escaped === 0x75 && isControlEscape(view, at + 2)) {
+			at = view.indexOf(backslash, at + 6);
+		} else {
+			return false;
+		}
+	}
+
+	return true;
 }
 
 /**
-Find the long string values of a JSON text (object or array) that can be kept as bytes: `[start, end, start, end, …]`, offsets of their contents without the quotes. Keys are left alone. The text is not validated here: `JSON.parse` of the skeleton does that.
+Find the long string values of a JSON text (object or array) that can be kept as bytes (written as `JSON.stringify` writes them): `[start, end, start, end, …]`, offsets of their contents without the quotes. Keys are left alone. The text is not validated here: `JSON.parse` of the skeleton does that.
 */
 export function findLongStrings(bytes: Uint8Array, length: number, minBytes = longStringBytes): number[] {
 	const found: number[] = [];
@@ -137,7 +171,7 @@ export function findLongStrings(bytes: Uint8Array, length: number, minBytes = lo
 			next++;
 		}
 
-		if (text[next] !== colon && isVerbatim(text, open + 1, close)) {
+		if (text[next] !== colon && isCanonical(text, open + 1, close)) {
 			found.push(open + 1, close);
 		}
 	}
@@ -168,7 +202,7 @@ function sliceParts(parts: readonly Uint8Array[], start: number, end: number): U
 }
 
 /**
-Cut the long verbatim string values out of a JSON line. `bytes[0, length)` is the line, joined; `parts` the pieces it arrived in, which must stay unchanged (the spans are views into them) while `bytes` may be reused. Undefined when the line has none.
+Cut the long string values that are written as `JSON.stringify` writes them out of a JSON line. `bytes[0, length)` is the line, joined; `parts` the pieces it arrived in, which must stay unchanged (the spans are views into them) while `bytes` may be reused. Undefined when the line has none.
 */
 export function cutLongStrings(bytes: Uint8Array, length: number, parts: readonly Uint8Array[], minBytes = longStringBytes): SkeletonLine | undefined {
 	const found = findLongStrings(bytes, length, minBytes);
@@ -201,12 +235,23 @@ function spanLength(span: ByteSpan): number {
 	return length;
 }
 
-function decodeSpan(span: ByteSpan): string {
+/**
+The JSON text of a span: the string literal's contents as written, escapes and all.
+*/
+function spanText(span: ByteSpan): string {
 	if (span.length === 1) {
 		return Buffer.from(span[0]!.buffer, span[0]!.byteOffset, span[0]!.length).toString('utf8');
 	}
 
 	return Buffer.concat(span).toString('utf8');
+}
+
+/**
+The string a span stands for: its text with the escapes resolved.
+*/
+function decodeSpan(span: ByteSpan): string {
+	const text = spanText(span);
+	return text.includes('\\') ? JSON.parse(`"${text}"`) as string : text;
 }
 
 // While `serializeJson` runs, a long string's accessor answers with a stand-in and records its bytes in `met` (one array for every call: most messages have no long string).
@@ -316,7 +361,7 @@ export class JsonPieces {
 	toString(): string {
 		let text = '';
 		for (const piece of this.pieces) {
-			text += typeof piece === 'string' ? piece : decodeSpan(piece);
+			text += typeof piece === 'string' ? piece : spanText(piece);
 		}
 
 		return text;

@@ -51,10 +51,12 @@ test('hasControlByte agrees with a byte-by-byte check at every alignment', t => 
 	t.false(hasControlByte(Buffer.from([0x20, 0x7F, 0x80, 0xFF, 0xC3, 0xA9, 0x20, 0x21]), 0, 8));
 });
 
-test('finds long verbatim string values, and only those', t => {
+test('finds long string values written as JSON.stringify writes them, and only those', t => {
 	const long = 'a'.repeat(20);
+	const escaped = `${long}"\\\n\t\b\f\r`;
+	const control = `${long}\u0001\u001F`;
 	const text = JSON.stringify({
-		short: 'abc', [long]: 1, value: long, escaped: `${long}"\\`, control: `${long}\u0001`, list: ['x', long], unicode: `é🌍${long}`,
+		short: 'abc', [long]: 1, value: long, escaped, control, list: ['x', long], unicode: `é🌍${long}`,
 	});
 	const bytes = Buffer.from(text);
 	const found = findLongStrings(bytes, bytes.length, 16);
@@ -63,10 +65,27 @@ test('finds long verbatim string values, and only those', t => {
 		values.push(bytes.toString('utf8', found[index], found[index + 1]));
 	}
 
-	// Not the key, nor the strings that JSON must escape.
-	t.deepEqual(values, [long, long, `é🌍${long}`]);
+	// Not the key; escaped values as their JSON text, escapes and all.
+	t.deepEqual(values, [long, JSON.stringify(escaped).slice(1, -1), JSON.stringify(control).slice(1, -1), long, `é🌍${long}`]);
 	t.deepEqual(findLongStrings(bytes, bytes.length, 1000), [], 'none that long');
 	t.deepEqual(findLongStrings(Buffer.from(`"${long}"`), long.length + 2, 16), [], 'a line that is a string is no message');
+});
+
+test('a literal with an escape JSON.stringify does not write, or a raw control character, is parsed the usual way', t => {
+	const long = 'd'.repeat(20);
+	const lineWith = (literal: string) => String.raw`{"a":"${long}${literal}","b":"${long}\n"}`;
+	const escapes = [String.raw`\/`, String.raw`\u0041`, String.raw`\u001F`, String.raw`\u000a`, String.raw`\u0009`, String.raw`\ud83c\udf0d`, String.raw`\ud800`];
+	for (const literal of [...escapes, '\t', '\u0001']) {
+		const bytes = Buffer.from(lineWith(literal));
+		t.is(findLongStrings(bytes, bytes.length, 16).length, 2, `only b is kept as bytes beside ${JSON.stringify(literal)}`);
+	}
+
+	for (const literal of escapes) {
+		const text = lineWith(literal);
+		const line = cut(text, 16, [9, 30])!;
+		t.deepEqual(parsed(line), JSON.parse(text));
+		t.is(Buffer.from(bytesOf(serializeJson(parsed(line)))).toString(), JSON.stringify(JSON.parse(text)), `${literal} is written as JSON.stringify writes it`);
+	}
 });
 
 test('bytes that are not UTF-8 are left to the decoder', t => {
@@ -79,7 +98,7 @@ test('an escaped quote does not end a literal', t => {
 	const text = JSON.stringify({a: String.raw`x\"y`, b: `"${'c'.repeat(20)}\\`, c: long});
 	const line = cut(text, 16)!;
 	t.truthy(line);
-	t.is(line.spans.length, 1);
+	t.is(line.spans.length, 2, 'b (with its escaped quote and backslash) and c');
 	t.deepEqual(parsed(line), JSON.parse(text));
 });
 
