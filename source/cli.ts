@@ -54,6 +54,7 @@ async function main(): Promise<void> {
 	}
 
 	// The mode has finished its own shutdown; nothing left (a child still exiting, an idle socket) may keep us alive.
+	defaultLogger.debug(`Exiting with code ${exitCode}`);
 	process.exit(exitCode);
 }
 
