@@ -1,3 +1,5 @@
+import type {Payload, PayloadHolder} from './payload.js';
+
 /**
 The kind of an SSE stream of a Streamable HTTP session: `g` for a standalone GET stream, `p` for the stream that answers a POST.
 */
@@ -9,7 +11,11 @@ type StoredEvent = {
 	stream: number;
 	kind: StreamKind;
 	sequence: number;
-	data: string;
+	payload: Payload;
+	/**
+	A response or request not yet written to the client's connection: this copy may be the only one, so it is never shed.
+	*/
+	pinned: boolean;
 };
 
 export type EventStoreOptions = {
@@ -21,6 +27,10 @@ export type EventStoreOptions = {
 	How many bytes of event data are kept; an event larger than this alone is not kept at all.
 	*/
 	maxBytes: number;
+	/**
+	Who holds the kept payloads (the session, which counts them in the queue budget).
+	*/
+	holder?: PayloadHolder;
 };
 
 /**
@@ -45,14 +55,14 @@ export function parseEventId(id: string): (StreamKey & {sequence: number}) | und
 }
 
 /**
-A session's bounded, in-memory record of the SSE events it sent, for resumption with `Last-Event-ID`. The oldest events go first when either bound is reached. Events are kept serialized, as they were written.
+A session's bounded, in-memory record of the SSE events it sent, for resumption with `Last-Event-ID`. The oldest events go first when either bound is reached. Events are kept serialized, as they were written: the payloads the streams wrote, shared with them.
 
 @example
 ```
 const store = new EventStore({maxEvents: 1000, maxBytes: 4 * 1024 * 1024});
-const id = store.append('p', 3, '{"jsonrpc":"2.0","id":1,"result":{}}');
+const id = store.append('p', 3, new Payload('{"jsonrpc":"2.0","id":1,"result":{}}', 'response'));
 store.after({kind: 'p', stream: 3, sequence: 0});
-//=> [{id, data: '{"jsonrpc":"2.0","id":1,"result":{}}'}]
+//=> [{id, payload}]
 ```
 */
 export class EventStore {
@@ -66,10 +76,12 @@ export class EventStore {
 	private droppedThrough = 0;
 	private readonly maxEvents: number;
 	private readonly maxBytes: number;
+	private readonly holder: PayloadHolder | undefined;
 
 	constructor(options: EventStoreOptions) {
 		this.maxEvents = options.maxEvents;
 		this.maxBytes = options.maxBytes;
+		this.holder = options.holder;
 	}
 
 	get size(): number {
@@ -77,15 +89,23 @@ export class EventStore {
 	}
 
 	/**
-	Give the next event id of a stream, storing `data` under it when it fits. Returns the id.
+	The sequence number the next event will get.
 	*/
-	append(kind: StreamKind, stream: number, data: string): string {
+	get nextSequence(): number {
+		return this.sequence + 1;
+	}
+
+	/**
+	Give the next event id of a stream, storing `payload` under it when it fits. Returns the id.
+	*/
+	append(kind: StreamKind, stream: number, payload: Payload): string {
 		const sequence = ++this.sequence;
-		if (this.maxEvents > 0 && data.length <= this.maxBytes) {
+		if (this.maxEvents > 0 && payload.size <= this.maxBytes) {
 			this.events.push({
-				stream, kind, sequence, data,
+				stream, kind, sequence, payload, pinned: !payload.sheddable,
 			});
-			this.bytes += data.length;
+			this.bytes += payload.size;
+			this.holder?.hold(payload);
 			this.evict();
 		} else if (this.maxEvents > 0) {
 			this.droppedThrough = sequence;
@@ -97,16 +117,55 @@ export class EventStore {
 	/**
 	The kept events of a stream that came after an event of it, oldest first.
 	*/
-	after(key: StreamKey & {sequence: number}): Array<{id: string; data: string}> {
-		const result: Array<{id: string; data: string}> = [];
+	after(key: StreamKey & {sequence: number}): Array<{id: string; payload: Payload; sequence: number}> {
+		const result: Array<{id: string; payload: Payload; sequence: number}> = [];
 		for (let index = this.head; index < this.events.length; index++) {
 			const event = this.events[index]!;
 			if (event.stream === key.stream && event.kind === key.kind && event.sequence > key.sequence) {
-				result.push({id: formatEventId(event.kind, event.stream, event.sequence), data: event.data});
+				result.push({id: formatEventId(event.kind, event.stream, event.sequence), payload: event.payload, sequence: event.sequence});
 			}
 		}
 
 		return result;
+	}
+
+	/**
+	Drop the event with this sequence number (a notification shed from a stream's queue), so a replay does not bring it back. Returns whether it was kept.
+	*/
+	remove(sequence: number): boolean {
+		const index = this.indexOf(sequence);
+		if (index !== -1) {
+			this.drop(index);
+		}
+
+		return index !== -1;
+	}
+
+	/**
+	The event with this sequence number was written to the client's connection: its copy here may now be shed.
+	*/
+	unpin(sequence: number): void {
+		const index = this.indexOf(sequence);
+		if (index !== -1) {
+			this.events[index]!.pinned = false;
+		}
+	}
+
+	/**
+	Drop the oldest notification kept, else the oldest copy of a response or request already written to the client's connection (the queue budget sheds it). Returns its size, 0 when there is none.
+	*/
+	shedOldest(): number {
+		for (const notification of [true, false]) {
+			for (let index = this.head; index < this.events.length; index++) {
+				const {payload, pinned} = this.events[index]!;
+				if (payload.size > 0 && (notification ? payload.sheddable : !pinned)) {
+					this.drop(index);
+					return payload.size;
+				}
+			}
+		}
+
+		return 0;
 	}
 
 	/**
@@ -124,9 +183,43 @@ export class EventStore {
 	}
 
 	clear(): void {
+		for (let index = this.head; index < this.events.length; index++) {
+			this.holder?.release(this.events[index]!.payload);
+		}
+
 		this.events.length = 0;
 		this.head = 0;
 		this.bytes = 0;
+	}
+
+	private indexOf(sequence: number): number {
+		let low = this.head;
+		let high = this.events.length - 1;
+		while (low <= high) {
+			const middle = Math.floor((low + high) / 2);
+			const found = this.events[middle]!.sequence;
+			if (found === sequence) {
+				return middle;
+			}
+
+			if (found < sequence) {
+				low = middle + 1;
+			} else {
+				high = middle - 1;
+			}
+		}
+
+		return -1;
+	}
+
+	/**
+	Take out the event at `index`: a replay from before it can now be incomplete.
+	*/
+	private drop(index: number): void {
+		const [event] = this.events.splice(index, 1);
+		this.bytes -= event!.payload.size;
+		this.holder?.release(event!.payload);
+		this.droppedThrough = Math.max(this.droppedThrough, event!.sequence);
 	}
 
 	private evict(): void {
@@ -134,8 +227,9 @@ export class EventStore {
 			const event = this.events[this.head]!;
 			this.events[this.head] = undefined as unknown as StoredEvent;
 			this.head++;
-			this.bytes -= event.data.length;
-			this.droppedThrough = event.sequence;
+			this.bytes -= event.payload.size;
+			this.holder?.release(event.payload);
+			this.droppedThrough = Math.max(this.droppedThrough, event.sequence);
 		}
 
 		// Compact now and then, so the array does not grow without bound.

@@ -4,6 +4,7 @@ import {Observable} from 'rxjs';
 import {errorCodes, TransportError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
 import {sendEmpty, sendJson, sendRpcError} from './http-io.js';
+import {QueueBudget} from './queue-budget.js';
 import {isServerName, parseRoute} from './routes.js';
 import {createSecurity} from './security.js';
 import {SessionTable} from './session-table.js';
@@ -31,6 +32,15 @@ export type ListenerStats = {
 	Open TCP connections.
 	*/
 	connections: number;
+	/**
+	Bytes of messages held for clients (waiting for a slow client, in sockets' buffers, kept for resumption), each message counted once however many sessions hold it.
+	*/
+	queuedBytes: number;
+	/**
+	Notifications shed to keep `queuedBytes` within `maxQueuedBytes`, and sessions closed for it.
+	*/
+	shedMessages: number;
+	cutSessions: number;
 };
 
 export type HttpListenerOptions = {
@@ -91,6 +101,12 @@ export type HttpListenerOptions = {
 	*/
 	sessionTimeout?: number;
 	/**
+	How many bytes of messages may be held for all clients together: waiting for slow clients, in sockets' buffers, kept for resumption. A message broadcast to many sessions counts once. Past it, the oldest notifications of the sessions holding the most are shed (a warning says how many, per session); responses and server→client requests never are. A session holding more than this in messages that cannot be shed is closed.
+
+	@default 268435456 (256 MiB)
+	*/
+	maxQueuedBytes?: number;
+	/**
 	How many SSE events each Streamable HTTP session keeps for resumption with `Last-Event-ID` (at most 8 MiB of them).
 
 	@default 1000
@@ -140,7 +156,7 @@ function validateNumbers(options: HttpListenerOptions): void {
 		throw new TypeError(`Expected \`port\` to be an integer between 0 and 65535, got \`${String(port)}\``);
 	}
 
-	for (const name of ['maxBodyBytes', 'maxSessions', 'eventStoreLimit'] as const) {
+	for (const name of ['maxBodyBytes', 'maxSessions', 'maxQueuedBytes', 'eventStoreLimit'] as const) {
 		const value = options[name];
 		if (value !== undefined && (!Number.isInteger(value) || value < (name === 'eventStoreLimit' ? 0 : 1))) {
 			throw new TypeError(`Expected \`${name}\` to be a ${name === 'eventStoreLimit' ? 'non-negative' : 'positive'} integer, got \`${String(value)}\``);
@@ -252,6 +268,7 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 		exposeHeaders = ['Mcp-Session-Id'],
 		maxBodyBytes = 16 * 1024 * 1024,
 		maxSessions = 10_000,
+		maxQueuedBytes = 256 * 1024 * 1024,
 		sessionTimeout = 30 * 60 * 1000,
 		eventStoreLimit = 1000,
 		keepAliveInterval = 20_000,
@@ -269,6 +286,7 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 	return new Observable<Session>(subscriber => {
 		const keepAlive = new KeepAlive(keepAliveInterval);
 		const table = new SessionTable({maxSessions, sessionTimeout, logger});
+		const budget = new QueueBudget({limit: maxQueuedBytes, logger});
 		const context: FaceContext = {
 			table,
 			keepAlive,
@@ -276,6 +294,7 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 			maxBodyBytes,
 			eventStoreLimit,
 			eventStoreBytes,
+			budget,
 			stateless,
 			emit(session) {
 				subscriber.next(session);
@@ -429,6 +448,9 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 				sessionsByServer: table.countByServer(),
 				streams: keepAlive.count,
 				connections: sockets.size,
+				queuedBytes: budget.queued,
+				shedMessages: budget.shedMessages,
+				cutSessions: budget.cutSessions,
 			}));
 			options.onListening?.({host, port: boundPort, url: `http://${shownHost}:${boundPort}`});
 		});
@@ -437,6 +459,7 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 			closing = true;
 			table.endAll();
 			keepAlive.endAll();
+			budget.close();
 			server.close();
 			server.closeAllConnections();
 		};

@@ -1,6 +1,9 @@
 import {Observable, type Subscriber, type Subscription} from 'rxjs';
 import type {Message, Transport} from '../types.js';
 import {LimitError} from '../errors.js';
+import type {Payload} from './payload.js';
+import type {BudgetHolder, QueueBudget} from './queue-budget.js';
+import type {SseStream, StreamOwner} from './sse-writer.js';
 
 /**
 A client session accepted by the HTTP listener.
@@ -25,7 +28,7 @@ export type Session = {
 	transport: Transport;
 };
 
-export type SessionEndReason = 'deleted' | 'client-closed' | 'backend-ended' | 'unsubscribed' | 'idle' | 'listener-closed' | 'answered';
+export type SessionEndReason = 'deleted' | 'client-closed' | 'backend-ended' | 'unsubscribed' | 'idle' | 'listener-closed' | 'answered' | 'overloaded';
 
 /**
 How many client messages may wait for the session's transport to be subscribed.
@@ -33,9 +36,9 @@ How many client messages may wait for the session's transport to be subscribed.
 const maxWaitingMessages = 1000;
 
 /**
-The plumbing shared by both faces: a session's transport, the client's messages waiting for it to be subscribed, and its end. A face subclasses it and routes what the backend sends (`route`) to its HTTP responses.
+The plumbing shared by both faces: a session's transport, the client's messages waiting for it to be subscribed, its share of the listener's queue budget, and its end. A face subclasses it and routes what the backend sends (`route`) to its HTTP responses.
 */
-export abstract class SessionPort {
+export abstract class SessionPort implements StreamOwner, BudgetHolder {
 	readonly session: Session;
 	/**
 	When the client last did something; the idle reaper reads it.
@@ -46,13 +49,25 @@ export abstract class SessionPort {
 	Called once when the session ends, so the table forgets it.
 	*/
 	onEnd: ((port: SessionPort, reason: SessionEndReason) => void) | undefined;
+	/**
+	Bytes of the messages this session holds for its client (queued, in its sockets, kept for resumption), counted once per place.
+	*/
+	heldBytes = 0;
+	/**
+	Its open SSE streams, oldest first (a stream ending after the session still drains).
+	*/
+	protected readonly streams = new Set<SseStream>();
+	protected readonly budget: QueueBudget | undefined;
 
 	private subscriber: Subscriber<Message> | undefined;
 	private waiting: Message[] | undefined = [];
 	private subscribed = false;
 	private outgoing: Subscription | undefined;
 
-	constructor(id: string, server: string, face: Session['face'], stateless: boolean) {
+	constructor(id: string, server: string, face: Session['face'], options: {stateless: boolean; budget?: QueueBudget}) {
+		const {stateless, budget} = options;
+		this.budget = budget;
+		budget?.add(this);
 		this.session = {
 			id,
 			server,
@@ -105,6 +120,43 @@ export abstract class SessionPort {
 		};
 	}
 
+	get id(): string {
+		return this.session.id;
+	}
+
+	hold(payload: Payload): void {
+		this.heldBytes += payload.size;
+		this.budget?.hold(payload);
+	}
+
+	release(payload: Payload): void {
+		this.heldBytes -= payload.size;
+		this.budget?.release(payload);
+	}
+
+	addStream(stream: SseStream): void {
+		this.streams.add(stream);
+	}
+
+	deleteStream(stream: SseStream): void {
+		this.streams.delete(stream);
+		if (this.ended && this.streams.size === 0) {
+			this.budget?.delete(this);
+		}
+	}
+
+	/**
+	Close the session because it holds more than the queue budget allows: its streams are cut (the client sees the connection drop, and a resumption finds no session), then it ends.
+	*/
+	cut(): void {
+		for (const stream of this.streams) {
+			stream.onClose = undefined;
+			stream.destroy();
+		}
+
+		this.end('overloaded');
+	}
+
 	/**
 	Whether the session has a live HTTP stream or a request waiting for its answer: such a session is not idle.
 	*/
@@ -141,11 +193,21 @@ export abstract class SessionPort {
 		this.ended = true;
 		this.waiting = undefined;
 		this.close(reason);
+		if (this.streams.size === 0) {
+			// Streams still draining keep it in the budget until they stop.
+			this.budget?.delete(this);
+		}
+
 		this.onEnd?.(this, reason);
 		const {subscriber} = this;
 		this.subscriber = undefined;
 		subscriber?.complete();
 	}
+
+	/**
+	Let go of the session's oldest notification wherever it holds it. Returns its size, 0 when it holds none.
+	*/
+	abstract shedOne(): number;
 
 	/**
 	Deliver a message from the backend to the client.

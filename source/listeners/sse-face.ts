@@ -2,6 +2,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {Message, RequestId} from '../types.js';
 import {errorCodes, LimitError} from '../errors.js';
 import {IdMap} from '../id-map.js';
+import {serializeJson} from '../long-strings.js';
 import {
 	isNotification, isRequest, isResponse, toMessages,
 } from '../message.js';
@@ -12,6 +13,8 @@ import {
 	sendEmpty,
 	sendRpcError,
 } from './http-io.js';
+import {Payload} from './payload.js';
+import type {QueueBudget} from './queue-budget.js';
 import {queryParameter} from './routes.js';
 import {SessionPort, type SessionEndReason} from './session-port.js';
 import {type KeepAlive, SseStream} from './sse-writer.js';
@@ -27,9 +30,9 @@ class SseSession extends SessionPort {
 	*/
 	private readonly pending = new IdMap<RequestId, true>();
 
-	constructor(id: string, server: string, response: ServerResponse, keepAlive: KeepAlive) {
-		super(id, server, 'sse', false);
-		this.stream = new SseStream(response, keepAlive);
+	constructor(id: string, server: string, response: ServerResponse, context: {keepAlive: KeepAlive; budget: QueueBudget | undefined}) {
+		super(id, server, 'sse', {stateless: false, budget: context.budget});
+		this.stream = new SseStream(response, context.keepAlive, undefined, this);
 		this.stream.onClose = () => {
 			this.end('client-closed');
 		};
@@ -57,12 +60,20 @@ class SseSession extends SessionPort {
 		}
 	}
 
+	shedOne(): number {
+		return this.stream.shedOldest()?.payload!.size ?? 0;
+	}
+
 	protected route(message: Message): void {
+		let payload: Payload;
 		if (isResponse(message)) {
 			this.pending.delete(message.id!);
+			payload = new Payload(serializeJson(message), 'response');
+		} else {
+			payload = this.budget?.payloadOf(message) ?? new Payload(serializeJson(message), 'id' in message ? 'request' : 'notification');
 		}
 
-		this.stream.send(JSON.stringify(message), {event: 'message'});
+		this.stream.sendPayload(payload, {event: 'message'});
 	}
 
 	protected close(_reason: SessionEndReason): void {
@@ -106,7 +117,7 @@ export class SseFace {
 			return;
 		}
 
-		const port = new SseSession(context.table.newId(), server, response, context.keepAlive);
+		const port = new SseSession(context.table.newId(), server, response, context);
 		port.stream.send(messagesPath(server, port.session.id), {event: 'endpoint'});
 		context.table.add(port);
 		context.emit(port.session);

@@ -1,7 +1,8 @@
 import type {OutgoingHttpHeaders, ServerResponse} from 'node:http';
+import type {Payload, PayloadHolder} from './payload.js';
 
 /**
-How many bytes may wait in one stream's socket buffer before the stream is cut as too slow. Cut streams of a Streamable HTTP session can be resumed from the event store.
+How many bytes may wait for one stream's client, in its queue and its socket's buffer, before the stream is cut as too slow. Cut streams of a Streamable HTTP session can be resumed from the event store.
 */
 export const maxBufferedBytes = 64 * 1024 * 1024;
 
@@ -12,7 +13,33 @@ const baseHeaders: OutgoingHttpHeaders = {
 };
 
 /**
+An event waiting for the socket to drain: its head (`id:`, `event:`, `data: `) and message, or raw SSE text alone. `undefined` once shed.
+*/
+type Frame = {
+	head: string;
+	payload: Payload | undefined;
+	/**
+	The event's sequence number in the session's event store, 0 if none.
+	*/
+	sequence: number;
+};
+
+/**
+The holder of a stream's payloads: its session, which also sheds from it and cuts it.
+*/
+export type StreamOwner = PayloadHolder & {
+	addStream(stream: SseStream): void;
+	deleteStream(stream: SseStream): void;
+	/**
+	A response or request with this event-store sequence number reached the client's connection.
+	*/
+	written?(sequence: number): void;
+};
+
+/**
 One Server-Sent Events response: writes events and comments, ends once, and reports the client going away. Writing to a stream whose client left does nothing.
+
+Events go to the socket while it takes them; once it pushes back they wait in the stream's own queue, written as it drains, where the queue budget can shed the notifications among them (\`shedOldest\`). Long messages are written as the bytes their payload shares with every other stream.
 
 @example
 ```
@@ -29,12 +56,35 @@ export class SseStream {
 
 	private open = true;
 	private endedByUs = false;
+	private ending = false;
 	private readonly response: ServerResponse;
 	private readonly keepAlive: KeepAlive;
+	private readonly owner: StreamOwner | undefined;
+	/**
+	Events waiting for the socket, oldest first from `first`; shed ones are `undefined`.
+	*/
+	private frames: Array<Frame | undefined> = [];
+	private first = 0;
+	/**
+	No frame before this index can be shed.
+	*/
+	private shedFrom = 0;
+	private queuedBytes = 0;
+	/**
+	Events handed to the socket, whose write has not finished (their payloads held until then), oldest first.
+	*/
+	private writing: Frame[] = [];
+	private writingFirst = 0;
+	private readonly onWritten: () => void;
 
-	constructor(response: ServerResponse, keepAlive: KeepAlive, headers?: OutgoingHttpHeaders) {
+	constructor(response: ServerResponse, keepAlive: KeepAlive, headers?: OutgoingHttpHeaders, owner?: StreamOwner) {
 		this.response = response;
 		this.keepAlive = keepAlive;
+		this.owner = owner;
+		this.onWritten = () => {
+			this.written();
+		};
+
 		if (response.destroyed) {
 			// The client is already gone: a stream that never opens.
 			this.open = false;
@@ -45,8 +95,12 @@ export class SseStream {
 		// Send the headers now: a client waits for them before it reads events.
 		response.flushHeaders();
 		keepAlive.add(this);
+		owner?.addStream(this);
 		response.once('close', () => {
 			this.stop();
+		});
+		response.on('drain', () => {
+			this.flush();
 		});
 	}
 
@@ -55,52 +109,66 @@ export class SseStream {
 	}
 
 	/**
-	Write an event with `data` (one line of JSON), an optional `id` and `event` name.
+	Bytes of events waiting in the stream's queue (not counting the socket's buffer).
 	*/
-	send(data: string, options: {id?: string; event?: string} = {}): void {
-		let frame = '';
-		if (options.id !== undefined) {
-			frame += `id: ${options.id}\n`;
-		}
-
-		if (options.event !== undefined) {
-			frame += `event: ${options.event}\n`;
-		}
-
-		this.write(`${frame}data: ${data}\n\n`);
+	get backlog(): number {
+		return this.queuedBytes;
 	}
 
 	/**
-	Write a comment line (keep-alive).
+	Write an event with `data` (one line of JSON), an optional `id` and `event` name.
+	*/
+	send(data: string, options: {id?: string; event?: string} = {}): void {
+		this.write(`${eventHead(options.id, options.event)}${data}\n\n`);
+	}
+
+	/**
+	Write an event carrying a message, with an optional `id` (and its `sequence` in the session's event store) and `event` name.
+	*/
+	sendPayload(payload: Payload, options: {id?: string; event?: string; sequence?: number} = {}): void {
+		if (this.open && !this.ending) {
+			this.push(eventHead(options.id, options.event), payload, options.sequence ?? 0);
+		}
+	}
+
+	/**
+	Write a comment line (keep-alive). A stream whose client is behind gets none: it has data coming.
 	*/
 	comment(text: string): void {
-		this.write(`: ${text}\n\n`);
+		if (this.open && this.frames.length === this.first && !this.response.writableNeedDrain) {
+			this.response.write(`: ${text}\n\n`);
+		}
 	}
 
 	/**
 	Write raw SSE text.
 	*/
 	write(text: string): void {
-		if (!this.open) {
-			return;
+		if (this.open && !this.ending) {
+			this.push(text, undefined, 0);
 		}
-
-		if (this.response.writableLength > maxBufferedBytes) {
-			// The client does not read: cut it rather than buffer without bound.
-			this.response.destroy();
-			this.stop();
-			return;
-		}
-
-		this.response.write(text);
 	}
 
+	/**
+	End the stream once the events waiting in its queue are written; the notifications among them are dropped.
+	*/
 	end(): void {
-		if (!this.open) {
+		if (!this.open || this.ending) {
 			return;
 		}
 
 		this.endedByUs = true;
+		if (this.frames.length > this.first) {
+			this.ending = true;
+			while (this.shedOldest() !== undefined) {
+				// Nobody is waiting for them past the end.
+			}
+
+			if (this.frames.length > this.first) {
+				return;
+			}
+		}
+
 		this.response.end();
 		this.stop();
 	}
@@ -117,6 +185,121 @@ export class SseStream {
 		this.stop();
 	}
 
+	/**
+	Drop the oldest notification waiting in the queue. Returns it and its event-store sequence number, or `undefined` when none waits.
+	*/
+	shedOldest(): Frame | undefined {
+		for (let index = Math.max(this.shedFrom, this.first); index < this.frames.length; index++) {
+			const frame = this.frames[index];
+			if (frame?.payload?.sheddable) {
+				this.frames[index] = undefined;
+				this.shedFrom = index + 1;
+				this.queuedBytes -= frame.head.length + frame.payload.size;
+				this.owner?.release(frame.payload);
+				return frame;
+			}
+		}
+
+		this.shedFrom = this.frames.length;
+		return undefined;
+	}
+
+	private push(head: string, payload: Payload | undefined, sequence: number): void {
+		if (this.frames.length === this.first && !this.response.writableNeedDrain) {
+			this.writeFrame({head, payload, sequence});
+			return;
+		}
+
+		const size = head.length + (payload?.size ?? 0);
+		if (this.queuedBytes + size + this.response.writableLength > maxBufferedBytes) {
+			// The client does not read: cut it rather than buffer without bound.
+			this.destroy();
+			return;
+		}
+
+		this.frames.push({head, payload, sequence});
+		this.queuedBytes += size;
+		if (payload) {
+			this.owner?.hold(payload);
+		}
+	}
+
+	private writeFrame(frame: Frame): void {
+		const {response} = this;
+		const {head, payload} = frame;
+		if (payload === undefined) {
+			response.write(head);
+			return;
+		}
+
+		if (payload.bytes === undefined) {
+			response.write(`${head}${payload.text!}\n\n`, this.onWritten);
+		} else {
+			response.cork();
+			response.write(head);
+			response.write(payload.bytes);
+			response.write('\n\n', this.onWritten);
+			response.uncork();
+		}
+
+		this.owner?.hold(payload);
+		this.writing.push(frame);
+	}
+
+	private written(): void {
+		if (!this.open || this.writingFirst === this.writing.length) {
+			return;
+		}
+
+		const {payload, sequence} = this.writing[this.writingFirst]!;
+		this.writing[this.writingFirst++] = undefined as unknown as Frame;
+		if (this.writingFirst === this.writing.length) {
+			this.writing = [];
+			this.writingFirst = 0;
+		}
+
+		if (sequence > 0 && !payload!.sheddable) {
+			this.owner?.written?.(sequence);
+		}
+
+		this.owner?.release(payload!);
+	}
+
+	private flush(): void {
+		if (!this.open) {
+			return;
+		}
+
+		const {frames} = this;
+		while (this.first < frames.length && !this.response.writableNeedDrain) {
+			const frame = frames[this.first];
+			frames[this.first++] = undefined;
+			if (frame) {
+				this.queuedBytes -= frame.head.length + (frame.payload?.size ?? 0);
+				this.writeFrame(frame);
+				if (frame.payload) {
+					this.owner?.release(frame.payload);
+				}
+			}
+		}
+
+		if (this.first === frames.length) {
+			this.frames = [];
+			this.first = 0;
+			this.shedFrom = 0;
+			if (this.ending) {
+				this.ending = false;
+				this.response.end();
+				this.stop();
+			}
+		} else if (this.first > 1024 && this.first * 2 > frames.length) {
+			// Compact now and then, so the array does not grow without bound.
+			frames.splice(0, this.first);
+			this.shedFrom = Math.max(0, this.shedFrom - this.first);
+			this.first = 0;
+		}
+	}
+
 	private stop(): void {
 		if (!this.open) {
 			return;
@@ -124,10 +307,36 @@ export class SseStream {
 
 		this.open = false;
 		this.keepAlive.delete(this);
+		// What waits in the queue or the socket goes with the connection.
+		for (let index = this.first; index < this.frames.length; index++) {
+			const payload = this.frames[index]?.payload;
+			if (payload) {
+				this.owner?.release(payload);
+			}
+		}
+
+		for (let index = this.writingFirst; index < this.writing.length; index++) {
+			this.owner?.release(this.writing[index]!.payload!);
+		}
+
+		this.frames = [];
+		this.first = 0;
+		this.queuedBytes = 0;
+		this.writing = [];
+		this.writingFirst = 0;
+		this.owner?.deleteStream(this);
 		const callback = this.onClose;
 		this.onClose = undefined;
 		callback?.(this.endedByUs);
 	}
+}
+
+function eventHead(id: string | undefined, event: string | undefined): string {
+	if (id === undefined) {
+		return event === undefined ? 'data: ' : `event: ${event}\ndata: `;
+	}
+
+	return event === undefined ? `id: ${id}\ndata: ` : `id: ${id}\nevent: ${event}\ndata: `;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
 } from './http-io.js';
 import type {Session} from './session-port.js';
 import type {SessionTable} from './session-table.js';
+import type {QueueBudget} from './queue-budget.js';
 import type {KeepAlive} from './sse-writer.js';
 import {StreamableSession} from './streamable-session.js';
 
@@ -23,6 +24,10 @@ export type FaceContext = {
 	maxBodyBytes: number;
 	eventStoreLimit: number;
 	eventStoreBytes: number;
+	/**
+	The budget for bytes queued for all clients.
+	*/
+	budget: QueueBudget | undefined;
 	stateless: boolean;
 	/**
 	Hand a new session to the listener's subscriber.
@@ -290,6 +295,7 @@ export class StreamableHttpFace {
 				logger: context.logger,
 				eventStoreLimit: context.eventStoreLimit,
 				eventStoreBytes: context.eventStoreBytes,
+				budget: context.budget,
 			});
 			context.table.add(session);
 			context.emit(session.session);

@@ -9,6 +9,8 @@ import type {Logger} from '../logger.js';
 import {errorResponse, isResponse, progressTokenOf} from '../message.js';
 import {EventStore, parseEventId} from './event-store.js';
 import {sendJson} from './http-io.js';
+import {Payload} from './payload.js';
+import type {QueueBudget} from './queue-budget.js';
 import {SessionPort, type SessionEndReason} from './session-port.js';
 import {type KeepAlive, SseStream} from './sse-writer.js';
 
@@ -23,6 +25,10 @@ export type StreamableSessionOptions = {
 	*/
 	eventStoreLimit: number;
 	eventStoreBytes: number;
+	/**
+	The listener's budget for queued bytes, which this session's messages count in.
+	*/
+	budget?: QueueBudget;
 };
 
 /**
@@ -52,10 +58,10 @@ type PendingRequest = {
 };
 
 /**
-How many messages, and how many characters of them, may wait for a GET stream.
+How many messages, and how many bytes of them, may wait for a GET stream.
 */
 const maxWaitingMessages = 1000;
-const maxWaitingCharacters = 8 * 1024 * 1024;
+const maxWaitingBytes = 8 * 1024 * 1024;
 
 const closeReasons: Record<SessionEndReason, string> = {
 	deleted: 'The client deleted the session',
@@ -65,6 +71,7 @@ const closeReasons: Record<SessionEndReason, string> = {
 	idle: 'The session expired',
 	'listener-closed': 'The proxy is shutting down',
 	answered: 'The request was answered',
+	overloaded: 'The session was closed: its client did not read what it was sent (--max-queued-bytes)',
 };
 
 /**
@@ -92,16 +99,16 @@ export class StreamableSession extends SessionPort {
 	*/
 	private readonly exchanges: Exchange[] = [];
 	private standalone: {sse: SseStream; stream: number} | undefined;
-	private waitingForStream: string[] = [];
-	private waitingCharacters = 0;
+	private waitingForStream: Payload[] = [];
+	private waitingBytes = 0;
 	private warnedAboutDrops = false;
 	private streamCounter = 0;
 
 	constructor(options: StreamableSessionOptions) {
-		super(options.id, options.server, 'streamable-http', options.stateless);
+		super(options.id, options.server, 'streamable-http', options);
 		this.options = options;
 		this.headers = options.stateless ? {} : {'Mcp-Session-Id': options.id};
-		this.store = new EventStore({maxEvents: options.stateless ? 0 : options.eventStoreLimit, maxBytes: options.eventStoreBytes});
+		this.store = new EventStore({maxEvents: options.stateless ? 0 : options.eventStoreLimit, maxBytes: options.eventStoreBytes, holder: this});
 	}
 
 	get busy(): boolean {
@@ -185,10 +192,10 @@ export class StreamableSession extends SessionPort {
 		}
 
 		const stream = ++this.streamCounter;
-		const sse = new SseStream(response, this.options.keepAlive, this.headers);
+		const sse = new SseStream(response, this.options.keepAlive, this.headers, this);
 		if (protocolVersion >= '2025-11-25') {
 			// Priming event: an id the client can resume from before any message came.
-			sse.write(`id: ${this.store.append('g', stream, '')}\ndata: \n\n`);
+			sse.write(`id: ${this.store.append('g', stream, primingPayload)}\ndata: \n\n`);
 		}
 
 		this.attachStandalone(sse, stream);
@@ -205,15 +212,15 @@ export class StreamableSession extends SessionPort {
 		}
 
 		if (this.store.droppedAfter(key.sequence)) {
-			const bounds = `${this.options.eventStoreLimit} events, ${this.options.eventStoreBytes} characters`;
+			const bounds = `${this.options.eventStoreLimit} events, ${this.options.eventStoreBytes} bytes`;
 			const event = lastEventId.slice(0, 40);
 			this.options.logger.warning(`Session ${this.session.id}: resumed after event ${event}; later events were dropped to keep the event store within ${bounds}: replay may be incomplete`);
 		}
 
-		const sse = new SseStream(response, this.options.keepAlive, this.headers);
+		const sse = new SseStream(response, this.options.keepAlive, this.headers, this);
 		for (const event of this.store.after(key)) {
-			if (event.data !== '') {
-				sse.send(event.data, {id: event.id});
+			if (event.payload !== primingPayload) {
+				sse.sendPayload(event.payload, {id: event.id, sequence: event.sequence});
 			}
 		}
 
@@ -246,6 +253,34 @@ export class StreamableSession extends SessionPort {
 		return undefined;
 	}
 
+	shedOne(): number {
+		const waiting = this.waitingForStream.findIndex(payload => payload.sheddable);
+		if (waiting !== -1) {
+			const [payload] = this.waitingForStream.splice(waiting, 1);
+			this.waitingBytes -= payload!.size;
+			this.release(payload!);
+			return payload!.size;
+		}
+
+		for (const stream of this.streams) {
+			const frame = stream.shedOldest();
+			if (frame) {
+				// Its copy for resumption goes too: the client never saw it.
+				this.store.remove(frame.sequence);
+				return frame.payload!.size;
+			}
+		}
+
+		return this.store.shedOldest();
+	}
+
+	/**
+	A response or request reached the client's connection: its copy in the event store is now one that may be shed.
+	*/
+	written(sequence: number): void {
+		this.store.unpin(sequence);
+	}
+
 	protected route(message: Message): void {
 		if (isResponse(message)) {
 			this.routeResponse(message);
@@ -256,12 +291,12 @@ export class StreamableSession extends SessionPort {
 			const token = (message.params as {progressToken?: string | number} | undefined)?.progressToken;
 			const record = token === undefined ? undefined : this.tokens.get(token);
 			if (record) {
-				this.deliverRelated(record.exchange, JSON.stringify(message));
+				this.deliverRelated(record.exchange, this.payloadOf(message));
 				return;
 			}
 		}
 
-		this.routeUnrelated(JSON.stringify(message));
+		this.routeUnrelated(this.payloadOf(message));
 	}
 
 	protected close(reason: SessionEndReason): void {
@@ -287,9 +322,17 @@ export class StreamableSession extends SessionPort {
 		this.tokens.clear();
 		this.standalone?.sse.end();
 		this.standalone = undefined;
+		for (const payload of this.waitingForStream) {
+			this.release(payload);
+		}
+
 		this.waitingForStream = [];
-		this.waitingCharacters = 0;
+		this.waitingBytes = 0;
 		this.store.clear();
+	}
+
+	private payloadOf(message: Message): Payload {
+		return this.options.budget?.payloadOf(message) ?? new Payload(serializeJson(message), 'id' in message ? 'request' : 'notification');
 	}
 
 	private routeResponse(message: Response): void {
@@ -330,14 +373,14 @@ export class StreamableSession extends SessionPort {
 		}
 
 		if (exchange.state === 'sse') {
-			this.writeExchange(exchange, jsonText(data));
+			this.writeExchange(exchange, new Payload(data, 'response'));
 			if (exchange.remaining === 0) {
 				this.finishExchange(exchange);
 			}
 		}
 	}
 
-	private deliverRelated(exchange: Exchange, data: string): void {
+	private deliverRelated(exchange: Exchange, payload: Payload): void {
 		if (exchange.state === 'waiting') {
 			if (!exchange.response) {
 				this.options.logger.debug(`Session ${this.session.id}: dropped a message for a request whose client left`);
@@ -348,20 +391,20 @@ export class StreamableSession extends SessionPort {
 		}
 
 		if (exchange.state === 'sse') {
-			this.writeExchange(exchange, data);
+			this.writeExchange(exchange, payload);
 		}
 	}
 
-	private routeUnrelated(data: string): void {
+	private routeUnrelated(payload: Payload): void {
 		if (this.standalone) {
-			this.standalone.sse.send(data, {id: this.store.append('g', this.standalone.stream, data)});
+			this.sendStandalone(this.standalone, payload);
 			return;
 		}
 
 		for (let index = this.exchanges.length - 1; index >= 0; index--) {
 			const exchange = this.exchanges[index]!;
 			if (isAttached(exchange)) {
-				this.deliverRelated(exchange, data);
+				this.deliverRelated(exchange, payload);
 				return;
 			}
 		}
@@ -371,10 +414,13 @@ export class StreamableSession extends SessionPort {
 			return;
 		}
 
-		this.waitingForStream.push(data);
-		this.waitingCharacters += data.length;
-		while (this.waitingForStream.length > maxWaitingMessages || (this.waitingCharacters > maxWaitingCharacters && this.waitingForStream.length > 1)) {
-			this.waitingCharacters -= this.waitingForStream.shift()!.length;
+		this.waitingForStream.push(payload);
+		this.waitingBytes += payload.size;
+		this.hold(payload);
+		while (this.waitingForStream.length > maxWaitingMessages || (this.waitingBytes > maxWaitingBytes && this.waitingForStream.length > 1)) {
+			const dropped = this.waitingForStream.shift()!;
+			this.waitingBytes -= dropped.size;
+			this.release(dropped);
 			const text = `Session ${this.session.id}: too many messages waited for the client to open a GET stream; dropped the oldest`;
 			if (this.warnedAboutDrops) {
 				this.options.logger.debug(text);
@@ -390,12 +436,12 @@ export class StreamableSession extends SessionPort {
 	*/
 	private upgrade(exchange: Exchange, response: ServerResponse): void {
 		exchange.response = undefined;
-		const sse = new SseStream(response, this.options.keepAlive, this.headers);
+		const sse = new SseStream(response, this.options.keepAlive, this.headers, this);
 		this.attachExchange(exchange, sse);
 		const {collected} = exchange;
 		exchange.collected = [];
 		for (const data of collected) {
-			this.writeExchange(exchange, jsonText(data));
+			this.writeExchange(exchange, new Payload(data, 'response'));
 		}
 	}
 
@@ -425,21 +471,28 @@ export class StreamableSession extends SessionPort {
 
 		const waiting = this.waitingForStream;
 		this.waitingForStream = [];
-		this.waitingCharacters = 0;
-		for (const data of waiting) {
-			sse.send(data, {id: this.store.append('g', stream, data)});
+		this.waitingBytes = 0;
+		for (const payload of waiting) {
+			this.sendStandalone(standalone, payload);
+			this.release(payload);
 		}
 	}
 
-	private writeExchange(exchange: Exchange, data: string): void {
+	private sendStandalone(standalone: {sse: SseStream; stream: number}, payload: Payload): void {
+		const sequence = this.store.nextSequence;
+		standalone.sse.sendPayload(payload, {id: this.store.append('g', standalone.stream, payload), sequence});
+	}
+
+	private writeExchange(exchange: Exchange, payload: Payload): void {
 		if (this.session.stateless) {
-			exchange.sse?.send(data);
+			exchange.sse?.sendPayload(payload);
 			return;
 		}
 
 		// Stored even when the client left, so that it can resume.
-		const id = this.store.append('p', exchange.stream, data);
-		exchange.sse?.send(data, {id});
+		const sequence = this.store.nextSequence;
+		const id = this.store.append('p', exchange.stream, payload);
+		exchange.sse?.sendPayload(payload, {id, sequence});
 	}
 
 	private finishExchange(exchange: Exchange): void {
@@ -471,6 +524,11 @@ export class StreamableSession extends SessionPort {
 		}
 	}
 }
+
+/**
+The event a new standalone stream starts with: an id to resume from, no message.
+*/
+const primingPayload = new Payload('', 'notification');
 
 const exchangeOf = Symbol('exchange');
 type ExchangeResponse = ServerResponse & {[exchangeOf]?: Exchange};

@@ -15,6 +15,7 @@ function capture(): {response: ServerResponse; bytes: () => Uint8Array} {
 	const response = {
 		destroyed: false,
 		writableLength: 0,
+		writableNeedDrain: false,
 		writeHead() {
 			return response;
 		},
@@ -22,6 +23,9 @@ function capture(): {response: ServerResponse; bytes: () => Uint8Array} {
 			// Nothing to flush.
 		},
 		once() {
+			return response;
+		},
+		on() {
 			return response;
 		},
 		write(text: string) {

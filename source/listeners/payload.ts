@@ -1,0 +1,77 @@
+import {Buffer} from 'node:buffer';
+import {JsonPieces} from '../long-strings.js';
+
+/*
+A message serialized once for the HTTP listener's streams and stores, shared by every one that holds it.
+*/
+
+/**
+Messages at least this long (in UTF-16 units) are kept as UTF-8 bytes that every stream writes as they are, so a broadcast held by many sessions is in memory once; shorter ones stay text, copied into each stream's frame.
+*/
+const sharedBytesLength = 16 * 1024;
+
+/**
+What a message is to the queue budget: notifications may be shed, responses and server→client requests never.
+*/
+export type PayloadKind = 'notification' | 'request' | 'response';
+
+/**
+A serialized JSON-RPC message. `holders` counts the queues, stores and sockets that hold it: the queue budget counts its `size` once while it is above 0, however many sessions share it.
+
+@example
+```
+const payload = new Payload('{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}', 'notification');
+stream.sendPayload(payload, {id: 'g1-1'});
+```
+*/
+export class Payload {
+	/**
+	The JSON text of a short message.
+	*/
+	readonly text: string | undefined;
+	/**
+	The UTF-8 bytes of a long message.
+	*/
+	readonly bytes: Uint8Array | undefined;
+	/**
+	Bytes it holds in memory (UTF-8 length; for a short text, its length in UTF-16 units).
+	*/
+	readonly size: number;
+	readonly kind: PayloadKind;
+	holders = 0;
+
+	constructor(json: string | JsonPieces, kind: PayloadKind) {
+		this.kind = kind;
+		if (json instanceof JsonPieces) {
+			// Long strings kept as bytes are copied once, into the bytes every stream shares.
+			const buffer = Buffer.allocUnsafeSlow(json.maxByteLength());
+			this.bytes = buffer.subarray(0, json.writeInto(buffer));
+			this.size = buffer.length;
+		} else if (json.length >= sharedBytesLength) {
+			this.bytes = Buffer.from(json, 'utf8');
+			this.size = this.bytes.length;
+		} else {
+			this.text = json;
+			this.size = json.length;
+		}
+	}
+
+	get sheddable(): boolean {
+		return this.kind === 'notification';
+	}
+
+	/**
+	The JSON text (made from the bytes for a long message).
+	*/
+	toString(): string {
+		return this.text ?? Buffer.from(this.bytes!.buffer, this.bytes!.byteOffset, this.bytes!.byteLength).toString('utf8');
+	}
+}
+
+/**
+Who holds payloads: a session, for its streams, its store and its messages waiting for a stream. Holding counts the payload in the listener's queue budget.
+*/
+export type PayloadHolder = {
+	hold(payload: Payload): void;
+	release(payload: Payload): void;
+};
