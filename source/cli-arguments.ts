@@ -102,6 +102,10 @@ export type CliOptions = {
 	sessionTimeout: number;
 	maxBodyBytes: number;
 	maxSessions: number;
+	/**
+	Bytes of messages the listener may hold for all clients together.
+	*/
+	maxQueuedBytes: number;
 	restartDelay: number;
 	restartMaxDelay: number;
 	/**
@@ -176,6 +180,7 @@ export const meowFlags = {
 	sessionTimeout: {type: 'string', scope: 'server'},
 	maxBodyBytes: {type: 'string', scope: 'server'},
 	maxSessions: {type: 'string', scope: 'server'},
+	maxQueuedBytes: {type: 'string', scope: 'server'},
 	restartDelay: {type: 'string', scope: 'server'},
 	restartMaxDelay: {type: 'string', scope: 'server'},
 	startupTimeout: {type: 'string', scope: 'server'},
@@ -858,6 +863,7 @@ export function resolveOptions(pre: Prepass, flags: ParsedFlags, environment: Re
 		sessionTimeout: duration('sessionTimeout', 30 * 60_000),
 		maxBodyBytes: size('maxBodyBytes', 16 * 1024 * 1024),
 		maxSessions: integer('maxSessions', 10_000, 1, 1_000_000),
+		maxQueuedBytes: size('maxQueuedBytes', 256 * 1024 * 1024),
 		restartDelay: duration('restartDelay', 1000),
 		restartMaxDelay: duration('restartMaxDelay', 30_000),
 		startupTimeout: duration('startupTimeout', 60_000),
@@ -977,6 +983,9 @@ export const helpText = `
 	  --session-timeout DURATION     Close sessions idle this long (default: 30m)
 	  --max-body-bytes SIZE          Largest request body accepted (default: 16MiB)
 	  --max-sessions N               Most sessions open at once (default: 10000)
+	  --max-queued-bytes SIZE        Messages held for slow clients, all sessions
+	                                 together; past it the oldest notifications of
+	                                 the slowest are dropped (default: 256MiB)
 	  --read-timeout DURATION        Time a client has to send a whole request; its
 	                                 headers must come within 30s at most (default: 2m)
 	  --restart-delay DURATION       First delay before restarting a server that

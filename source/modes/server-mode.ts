@@ -16,11 +16,12 @@ import {
 	defaultLogger, redact, redactNamedSecret, type Logger,
 } from '../logger.js';
 import {link, pipeTransport} from '../link.js';
-import {httpListener, type Session} from '../listeners/http-listener.js';
+import {httpListener, type ListenerStats, type Session} from '../listeners/http-listener.js';
 import {guardRequests} from '../operators/guard-requests.js';
 import {messageLog, type MessageLog} from '../operators/message-log.js';
 import {multiplex, type Multiplexer, type UpstreamState} from '../operators/multiplex.js';
 import {tapMessages} from '../operators/tap-messages.js';
+import {forwardLines} from '../transports/stderr-forward.js';
 import {spawnStdio} from '../transports/stdio-child.js';
 import type {Transport, TransportOperator} from '../types.js';
 import {packageVersion} from '../version.js';
@@ -63,23 +64,10 @@ type Backend = {
 };
 
 /**
-A child's standard error, forwarded to ours line by line with registered secrets redacted (a server may print the token it was given).
+A child's standard error, forwarded to ours line by line with registered secrets redacted (a server may print the token it was given), bounded when ours is not read.
 */
 function lineWriter(prefix: string): (chunk: string) => void {
-	let partial = '';
-	return chunk => {
-		const lines = (partial + chunk).split('\n');
-		partial = lines.pop()!;
-		if (partial.length > 64 * 1024) {
-			// A child that never ends its line is not buffered without bound.
-			lines.push(partial);
-			partial = '';
-		}
-
-		if (lines.length > 0) {
-			process.stderr.write(redact(lines.map(line => `${prefix}${line}\n`).join('')));
-		}
-	};
+	return forwardLines({prefix, transform: redact});
 }
 
 /**
@@ -284,6 +272,14 @@ export async function runServerMode(options: CliOptions, logger: Logger = defaul
 	}
 
 	const startedAt = Date.now();
+	let listenerStats: (() => ListenerStats) | undefined;
+	const queued = () => {
+		const stats = listenerStats?.();
+		return {
+			bytes: stats?.queuedBytes ?? 0, limit: options.maxQueuedBytes, shed: stats?.shedMessages ?? 0, closedSessions: stats?.cutSessions ?? 0,
+		};
+	};
+
 	const status = () => {
 		const servers = Object.fromEntries([...backends].map(([name, backend]) => [name === '' ? 'default' : name, backend.status()]));
 		const defaultBackend = backends.get('');
@@ -296,6 +292,7 @@ export async function runServerMode(options: CliOptions, logger: Logger = defaul
 				version: packageVersion,
 				uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
 				servers,
+				queued: queued(),
 			},
 		};
 	};
@@ -313,10 +310,14 @@ export async function runServerMode(options: CliOptions, logger: Logger = defaul
 			apiKey: options.apiKey,
 			maxBodyBytes: options.maxBodyBytes,
 			maxSessions: options.maxSessions,
+			maxQueuedBytes: options.maxQueuedBytes,
 			sessionTimeout: options.sessionTimeout,
 			readTimeout: options.readTimeout,
 			status,
 			logger,
+			onStats(read) {
+				listenerStats = read;
+			},
 			onListening({url}) {
 				for (const config of configs) {
 					const base = config.name === '' ? url : `${url}/servers/${config.name}`;

@@ -1,5 +1,6 @@
 import {existsSync, statSync} from 'node:fs';
 import process from 'node:process';
+import type {Writable} from 'node:stream';
 import {setTimeout as delay} from 'node:timers/promises';
 import {execa} from 'execa';
 import {Observable} from 'rxjs';
@@ -11,6 +12,7 @@ import {
 	defaultMaxQueueBytes,
 	wireLineStreams,
 } from './line-stream.js';
+import {forwardLines} from './stderr-forward.js';
 import {
 	reapGroup, registerGroup, signalGroup, unregisterGroup,
 } from './process-group.js';
@@ -33,11 +35,11 @@ export type SpawnStdioOptions = {
 	*/
 	passEnvironment?: boolean;
 	/**
-	What to do with the child's standard error: forward it to ours (`'inherit'`), drop it, or hand each chunk to a function. In every case the last lines are kept for the error raised if the child dies.
+	What to do with the child's standard error: forward it line by line to ours (`'inherit'`) or to a stream, drop it, or hand each chunk to a function. Forwarded lines that come while more than 1 MiB waits unwritten in our standard error (or the stream) are dropped, never held, and a line says how many once it drains: the child is never slowed. In every case the last lines are kept for the error raised if the child dies.
 
 	@default 'inherit'
 	*/
-	stderr?: 'inherit' | 'ignore' | ((chunk: string) => void);
+	stderr?: 'inherit' | 'ignore' | ((chunk: string) => void) | Writable;
 	/**
 	The longest message accepted from the child, in bytes.
 
@@ -197,14 +199,19 @@ export function spawnStdio(options: SpawnStdioOptions): Transport {
 			options.onSpawn?.(pid);
 		}
 
+		let forward: ((chunk: string) => void) | undefined;
+		if (typeof stderr === 'function') {
+			forward = stderr;
+		} else if (stderr !== 'ignore') {
+			const lines = forwardLines(stderr === 'inherit' ? {} : {target: stderr});
+			forward = lines;
+			child.stderr?.once('end', lines.flush);
+		}
+
 		child.stderr?.setEncoding('utf8');
 		child.stderr?.on('data', (chunk: string) => {
 			tail.add(chunk);
-			if (stderr === 'inherit') {
-				process.stderr.write(chunk);
-			} else if (typeof stderr === 'function') {
-				stderr(chunk);
-			}
+			forward?.(chunk);
 		});
 
 		// EPIPE after the child died: the exit handler reports it.

@@ -1,4 +1,5 @@
 import process from 'node:process';
+import {Writable} from 'node:stream';
 import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
 import {Client} from '@modelcontextprotocol/sdk/client/index.js';
@@ -196,4 +197,42 @@ test('the child gets only the default environment unless asked, plus explicit va
 
 	t.deepEqual(await run(false), {secret: null, extra: 'yes', path: true});
 	t.deepEqual(await run(true), {secret: 'do-not-leak', extra: 'yes', path: true});
+});
+
+test('standard error forwarded to a stream nobody reads: about 1 MiB is held, the rest is dropped and counted once it drains, the child is not slowed', async t => {
+	t.timeout(60_000);
+	const received: string[] = [];
+	const stalled: {release: (() => void) | undefined} = {release: undefined};
+	const sink = new Writable({
+		decodeStrings: false,
+		write(chunk: string, _encoding, callback) {
+			received.push(chunk);
+			if (stalled.release === undefined && received.length === 1) {
+				// The first write never finishes until released: everything after waits in the stream.
+				stalled.release = callback;
+			} else {
+				callback();
+			}
+		},
+	});
+	const lines = 100_000;
+	const script = String.raw`for (let i = 0; i < ${lines}; i++) process.stderr.write('e'.repeat(100) + '\n'); console.log('{"jsonrpc":"2.0","method":"done"}');`;
+	// The child exits once done: the transport completes after every byte of its standard error was read.
+	const messages = await lastValueFrom(spawnStdio({
+		command: process.execPath, args: ['-e', script], stderr: sink, logger: quietLogger,
+	})(NEVER).pipe(toArray()));
+	t.is(messages.length, 1, 'the child wrote every line and went on');
+	t.true(sink.writableLength <= (1024 * 1024) + (128 * 1024), `${sink.writableLength} bytes wait in the stream`);
+	stalled.release!();
+	const notice = /dropped (\d+) lines of the child's standard error: our standard error is not being read/;
+	for (let index = 0; index < 200 && !notice.test(received.join('')); index++) {
+		// eslint-disable-next-line no-await-in-loop
+		await delay(50);
+	}
+
+	const text = received.join('');
+	const dropped = Number(notice.exec(text)?.[1]);
+	const forwarded = text.split('\n').filter(line => /^e{100}$/.test(line)).length;
+	t.true(dropped > 0, 'a line counts the dropped ones');
+	t.is(forwarded + dropped, lines);
 });
