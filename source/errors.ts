@@ -88,6 +88,19 @@ export class HttpError extends TransportError {
 }
 
 /**
+A redirect the proxy does not follow: to another origin (which the configured headers, credentials and session must never reach), or past the most hops. `location` is the target, without user name, password, query or fragment.
+*/
+export class RedirectError extends HttpError {
+	override name = 'RedirectError';
+	readonly location: string;
+
+	constructor(message: string, status: number, location: string, options?: ErrorOptions) {
+		super(message, status, options);
+		this.location = location;
+	}
+}
+
+/**
 A peer broke the protocol: invalid JSON, a message that is not JSON-RPC, a missing header…
 */
 export class ProtocolError extends McpProxyError {

@@ -67,6 +67,7 @@ export {
 	SessionExpiredError,
 	ConnectError,
 	UnsupportedTransportError,
+	RedirectError,
 } from './errors.js';
 export {
 	streamableHttpClient,

@@ -2,6 +2,8 @@ import {Buffer} from 'node:buffer';
 import {rootCertificates} from 'node:tls';
 import {Agent, fetch as undiciFetch, type Dispatcher} from 'undici';
 import type {FetchLike} from '../auth/auth-provider.js';
+import {defaultLogger, type Logger} from '../logger.js';
+import {followRedirects} from './redirects.js';
 import {requestFetch} from './request-fetch.js';
 
 export type HttpAgentOptions = {
@@ -71,16 +73,16 @@ function defaultAgent(): Dispatcher {
 }
 
 /**
-A `fetch` that goes through `dispatcher` (by default one shared `httpAgent()`).
+A `fetch` that goes through `dispatcher` (by default one shared `httpAgent()`), following redirects by the proxy's policy (`followRedirects`: within the origin only); what the auth code sends its metadata, registration and token requests with.
 */
-export function fetchWith(dispatcher?: Dispatcher): FetchLike {
+export function fetchWith(dispatcher?: Dispatcher, logger: Logger = defaultLogger): FetchLike {
 	const agent = dispatcher ?? defaultAgent();
-	return async (url, init) => undiciFetch(url, {...init, dispatcher: agent} as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+	return followRedirects(async (url, init) => undiciFetch(url, {...init, redirect: 'manual', dispatcher: agent} as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>, logger);
 }
 
 /**
 What the remote transports send their own requests with when no `fetch` is given: `requestFetch` through `dispatcher` (by default the shared `httpAgent()`).
 */
-export function transportFetch(dispatcher?: Dispatcher): FetchLike {
-	return requestFetch(dispatcher ?? defaultAgent());
+export function transportFetch(dispatcher?: Dispatcher, logger: Logger = defaultLogger): FetchLike {
+	return requestFetch(dispatcher ?? defaultAgent(), logger);
 }

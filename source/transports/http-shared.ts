@@ -36,7 +36,7 @@ export type HttpClientOptions = {
 	*/
 	dispatcher?: Dispatcher;
 	/**
-	Replace the HTTP client altogether.
+	Replace the HTTP client altogether. Its redirects are then its own: the proxy's policy (within the origin only) holds for the `fetch` it makes itself.
 	*/
 	fetch?: FetchLike;
 	/**
@@ -77,7 +77,7 @@ export function checkMaxBytes(value: number): number {
 The `fetch` a transport uses: the given one or one through the dispatcher, wrapped with the auth provider.
 */
 export function clientFetch(options: HttpClientOptions): FetchLike {
-	const base = options.fetch ?? transportFetch(options.dispatcher);
+	const base = options.fetch ?? transportFetch(options.dispatcher, options.logger);
 	return options.auth ? withAuth(options.auth, base) : base;
 }
 

@@ -1,12 +1,12 @@
 import {STATUS_CODES} from 'node:http';
 import {fetch as undiciFetch, request as undiciRequest, type Dispatcher} from 'undici';
 import {lowerCaseHeaders, type FetchLike} from '../auth/auth-provider.js';
+import {defaultLogger, type Logger} from '../logger.js';
 import {packageVersion} from '../version.js';
+import {followRedirects} from './redirects.js';
 
 type UndiciBody = Dispatcher.ResponseData['body'];
 
-const redirects = new Set([301, 302, 303, 307, 308]);
-const maxRedirects = 20;
 // What undici's fetch sends unless told otherwise; some firewalls refuse a request without a User-Agent.
 const userAgent = `rx-mcp-proxy/${packageVersion}`;
 
@@ -149,34 +149,17 @@ function abortReason(signal: AbortSignal | undefined): unknown {
 }
 
 /**
-A `fetch` for the remote transports' own requests, on undici's `request` through `agent`: about 0.3 ms less per request than undici's `fetch` here (no WHATWG streams, no Fetch-spec bookkeeping). It behaves as `fetch` where the transports can tell: network failures are `TypeError('fetch failed')` with the cause, an abort rejects with the signal's reason, a User-Agent is sent, 307/308 redirects within the origin are followed (other redirects are handed to `fetch`). Bodies other than strings and bytes go to `fetch` as well. Unlike `fetch` it asks for no compression. The `Response` it gives has what the transports use (status, statusText, ok, headers, url, a body with `getReader`/`cancel`/async iteration, text/json/arrayBuffer); not `clone`, `blob` or the stream piping methods.
+A `fetch` for the remote transports' own requests, on undici's `request` through `agent`: about 0.3 ms less per request than undici's `fetch` here (no WHATWG streams, no Fetch-spec bookkeeping). It behaves as `fetch` where the transports can tell: network failures are `TypeError('fetch failed')` with the cause, an abort rejects with the signal's reason, a User-Agent is sent. Redirects follow the proxy's policy (`followRedirects`): within the origin only, never to another. Bodies other than strings and bytes go to `fetch`. Unlike `fetch` it asks for no compression. The `Response` it gives has what the transports use (status, statusText, ok, headers, url, a body with `getReader`/`cancel`/async iteration, text/json/arrayBuffer); not `clone`, `blob` or the stream piping methods.
 */
-export function requestFetch(agent: Dispatcher): FetchLike {
-	return async (url, init = {}) => {
+export function requestFetch(agent: Dispatcher, logger: Logger = defaultLogger): FetchLike {
+	return followRedirects(async (url, init = {}) => {
 		const {body} = init;
 		if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) {
-			return undiciFetch(url, {...init, dispatcher: agent} as Parameters<typeof undiciFetch>[1]) as unknown as Response;
+			return undiciFetch(url, {...init, redirect: 'manual', dispatcher: agent} as Parameters<typeof undiciFetch>[1]) as unknown as Response;
 		}
 
-		const headers = plainHeaders(init.headers);
-		let target = new URL(url);
-		for (let hop = 0; ; hop++) {
-			// eslint-disable-next-line no-await-in-loop
-			const result = await send(target, init, headers, agent);
-			const {location} = result.headers;
-			if (!redirects.has(result.statusCode) || typeof location !== 'string') {
-				return new NodeResponse(result, target.href) as unknown as Response;
-			}
-
-			result.body.on('error', () => undefined);
-			result.body.destroy();
-			const next = new URL(location, target);
-			// A 307 or 308 to the same origin (e.g. /mcp → /mcp/) repeats the request there. Anything else (a method change, another origin, which the credentials must not follow) is fetch's: it is asked again at this URL and follows the redirect by the Fetch rules, dropping the credentials across origins.
-			if ((result.statusCode !== 307 && result.statusCode !== 308) || next.origin !== target.origin || hop >= maxRedirects) {
-				return undiciFetch(target, {...init, dispatcher: agent} as Parameters<typeof undiciFetch>[1]) as unknown as Response;
-			}
-
-			target = next;
-		}
-	};
+		const target = url instanceof URL ? url : new URL(url);
+		const result = await send(target, init, plainHeaders(init.headers), agent);
+		return new NodeResponse(result, target.href) as unknown as Response;
+	}, logger);
 }
