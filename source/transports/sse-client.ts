@@ -8,6 +8,7 @@ import {
 	errorCodes,
 	HttpError,
 	ProtocolError,
+	RedirectError,
 	SessionExpiredError,
 	TransportError,
 } from '../errors.js';
@@ -34,6 +35,7 @@ import {
 	Refusal,
 	RequestAborts,
 } from './http-shared.js';
+import {isWithinOrigin} from './redirects.js';
 import {readEventStream} from './sse-reader.js';
 
 export type SseClientOptions = HttpClientOptions & {
@@ -54,7 +56,7 @@ export type SseClientOptions = HttpClientOptions & {
 /**
 A client of a legacy HTTP+SSE MCP server (revision 2024-11-05).
 
-Subscribing opens the SSE stream (GET `url`) and waits for the `endpoint` event, which names where to POST messages; it must be on the same origin as `url`. Outgoing messages wait for it, then each is POSTed; the server's messages arrive as `message` events on the stream. HTTP errors on a POST answer the request concerned with a JSON-RPC error. The observable completes when the server ends the stream, and errors when the stream cannot be opened or breaks (`ConnectError` when the server cannot be reached at all). A POST whose connection is refused (`ConnectError`) or that is answered 404 (`SessionExpiredError`) ends the transport once the other POSTs have their answer status (waiting up to 5 seconds; answers still arrive meanwhile): the error's `unsent` lists every message the server certainly never processed (refused like it, or not sent yet), never one that was sent and not refused.
+Subscribing opens the SSE stream (GET `url`) and waits for the `endpoint` event, which names where to POST messages; it must be within the origin of `url` (the same origin, or its https form: `isWithinOrigin`, the line redirects keep to too). Outgoing messages wait for it, then each is POSTed; the server's messages arrive as `message` events on the stream. HTTP errors on a POST answer the request concerned with a JSON-RPC error. The observable completes when the server ends the stream, and errors when the stream cannot be opened or breaks (`ConnectError` when the server cannot be reached at all). A POST whose connection is refused (`ConnectError`) or that is answered 404 (`SessionExpiredError`) ends the transport once the other POSTs have their answer status (waiting up to 5 seconds; answers still arrive meanwhile): the error's `unsent` lists every message the server certainly never processed (refused like it, or not sent yet), never one that was sent and not refused.
 
 @example
 ```
@@ -131,8 +133,12 @@ export function sseClient(options: SseClientOptions): Transport {
 				return;
 			}
 
-			if (error instanceof AuthError) {
-				logger.error(error.message);
+			if (error instanceof AuthError || error instanceof RedirectError) {
+				// A redirect not followed is logged once by the redirect policy.
+				if (error instanceof AuthError) {
+					logger.error(error.message);
+				}
+
 				if (isRequest(message)) {
 					subscriber.next(errorResponse(message.id, errorCodes.internalError, error.message));
 				}
@@ -234,7 +240,8 @@ export function sseClient(options: SseClientOptions): Transport {
 				return;
 			}
 
-			if (target.origin !== url.origin) {
+			// The same line as for redirects: the configured origin (or its https form), never another.
+			if (!isWithinOrigin(url, target)) {
 				fail(new TransportError(`The remote server asked us to POST to another origin (${target.origin}); refusing. Only ${url.origin} is trusted.`));
 				return;
 			}
@@ -276,7 +283,8 @@ export function sseClient(options: SseClientOptions): Transport {
 					return;
 				}
 
-				if (error instanceof AuthError) {
+				// Credentials that failed, a redirect not followed: the error says it already.
+				if (error instanceof TransportError) {
 					fail(error);
 					return;
 				}

@@ -6,6 +6,7 @@ import {
 	AuthError,
 	ConnectError,
 	errorCodes,
+	RedirectError,
 	SessionExpiredError,
 	TransportError,
 	UnsupportedTransportError,
@@ -266,7 +267,10 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			receive(errorResponse(id, code, message));
 		};
 
-		const fetchOrFail = async (init: RequestInit, message?: Message, requestSignal: AbortSignal = signal): Promise<Response | undefined> => {
+		/**
+		Send a request of the transport's (`message`: the one POSTed, if any). When it fails for good (credentials, a redirect not followed), the request it answers, `message` or `answering` (a resumed one), gets the error.
+		*/
+		const fetchOrFail = async (init: RequestInit, message?: Message, requestSignal: AbortSignal = signal, answering?: Request): Promise<Response | undefined> => {
 			try {
 				return await fetch(url, {...init, signal: requestSignal});
 			} catch (error) {
@@ -274,9 +278,20 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 					return undefined;
 				}
 
+				const request = answering ?? (message && isRequest(message) ? message : undefined);
+				if (error instanceof RedirectError) {
+					// The redirect policy logged it once; the request is answered with what it says.
+					if (request) {
+						logger.debug(`\`${request.method}\` (id ${JSON.stringify(request.id)}) failed: ${error.message}`);
+						receive(errorResponse(request.id, errorCodes.internalError, error.message));
+					}
+
+					return undefined;
+				}
+
 				if (error instanceof AuthError) {
-					if (message && isRequest(message)) {
-						answerFailed(message.id, message.method, error.message, errorCodes.internalError);
+					if (request) {
+						answerFailed(request.id, request.method, error.message, errorCodes.internalError);
 					} else {
 						logger.error(error.message);
 					}
@@ -308,7 +323,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 				// eslint-disable-next-line no-await-in-loop
 				await sleep(wait, requestSignal);
 				// eslint-disable-next-line no-await-in-loop
-				const response = await fetchOrFail({method: 'GET', headers: headers({accept: 'text/event-stream', 'last-event-id': cursor})}, undefined, requestSignal);
+				const response = await fetchOrFail({method: 'GET', headers: headers({accept: 'text/event-stream', 'last-event-id': cursor})}, undefined, requestSignal, request);
 				if (!response) {
 					return true;
 				}
