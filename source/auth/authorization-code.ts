@@ -8,6 +8,7 @@ import type {OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens} from
 import {AuthError, describeError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
 import {isLoopbackHost} from '../loopback.js';
+import {fetchWith} from '../transports/http-agent.js';
 import type {AuthProvider, FetchLike} from './auth-provider.js';
 import {listenForCallback} from './callback-server.js';
 import {deviceAuthorization, deviceCodeGrantType} from './device-code.js';
@@ -158,9 +159,9 @@ export function authorizationCode(options: AuthorizationCodeOptions): AuthProvid
 		signInTimeout = 300_000,
 		maxStepUps = 2,
 		refreshMargin = 60_000,
-		fetch = globalThis.fetch,
 		now = Date.now,
 		logger = defaultLogger,
+		fetch = fetchWith(undefined, logger),
 	} = options;
 	validate(options);
 	const configuredPort = options.callbackPort ?? defaultCallbackPort(serverUrl);

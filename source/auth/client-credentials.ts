@@ -2,6 +2,7 @@ import {Buffer} from 'node:buffer';
 import type {KeyObject} from 'node:crypto';
 import {AuthError, describeError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
+import {fetchWith} from '../transports/http-agent.js';
 import type {AuthProvider, FetchLike} from './auth-provider.js';
 import {algorithmFor, clientAssertion, type JwtAlgorithm} from './jwt.js';
 
@@ -44,7 +45,7 @@ export type ClientCredentialsOptions = {
 	/**
 	The `fetch` used to reach the token endpoint (with the same TLS settings as the remote, for example).
 
-	@default globalThis.fetch
+	@default fetchWith() (redirects within the origin only)
 	*/
 	fetch?: FetchLike;
 	/**
@@ -103,10 +104,10 @@ export function clientCredentials(options: ClientCredentialsOptions): AuthProvid
 		privateKey,
 		scope,
 		clientAuthentication = 'auto',
-		fetch = globalThis.fetch,
 		refreshMargin = 60_000,
 		now = Date.now,
 		logger = defaultLogger,
+		fetch = fetchWith(undefined, logger),
 	} = options;
 	let tokenUrl: URL;
 	try {

@@ -4,6 +4,7 @@ import {setTimeout as delay} from 'node:timers/promises';
 import type {OAuthClientInformationMixed, OAuthTokens} from '@modelcontextprotocol/sdk/shared/auth.js';
 import {AuthError, SignInError, describeError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
+import {fetchWith} from '../transports/http-agent.js';
 import type {FetchLike} from './auth-provider.js';
 
 export const deviceCodeGrantType = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -100,7 +101,7 @@ const tokens = await deviceAuthorization({
 */
 export async function deviceAuthorization(options: DeviceAuthorizationOptions): Promise<OAuthTokens> {
 	const {
-		deviceAuthorizationEndpoint, tokenEndpoint, client, scope, resource, timeout = 300_000, fetch = globalThis.fetch, logger = defaultLogger,
+		deviceAuthorizationEndpoint, tokenEndpoint, client, scope, resource, timeout = 300_000, logger = defaultLogger, fetch = fetchWith(undefined, logger),
 		sleep = async (ms: number) => delay(ms),
 	} = options;
 	for (const [name, value] of [['deviceAuthorizationEndpoint', deviceAuthorizationEndpoint], ['tokenEndpoint', tokenEndpoint]] as const) {
