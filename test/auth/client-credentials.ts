@@ -4,6 +4,7 @@ import {clientCredentials, type ClientCredentialsOptions} from '../../source/aut
 import {withAuth} from '../../source/auth/auth-provider.js';
 import {AuthError} from '../../source/errors.js';
 import {createLogger, redact} from '../../source/logger.js';
+import {startGateway} from '../helpers/gateway.js';
 
 const secret = 'fixture-secret-123';
 
@@ -94,6 +95,43 @@ test('wrong credentials are an AuthError that names the endpoint and the OAuth e
 	t.true(error instanceof AuthError);
 	t.regex(error.message, /token endpoint http:\/\/127\.0\.0\.1:\d+\/token refused the client credentials \(HTTP 401, invalid_client: Client authentication failed\)/);
 	t.false(error.message.includes('wrong-secret-456'));
+});
+
+test('a token request never follows a redirect to another origin, whatever the status, with the secret in a header or in the body', async t => {
+	const remote = await startRemoteServer({clientId: 'proxy', clientSecret: secret, tokenExpiry: 3600});
+	t.teardown(async () => remote.close());
+	const seen: string[] = [];
+	const elsewhere = await startGateway(t, remote.urls.url, request => {
+		seen.push(`${request.method!} ${request.url!} ${request.headers.authorization ?? ''}`);
+		return false;
+	});
+	let status = 307;
+	const home = await startGateway(t, remote.urls.url, (request, response) => {
+		response.writeHead(status, {location: `${elsewhere.url}${request.url!}`}).end();
+		return true;
+	});
+	const logged: string[] = [];
+	const logger = createLogger({
+		write(line) {
+			logged.push(line);
+		},
+	});
+	for (const code of [301, 302, 303, 307, 308]) {
+		for (const clientAuthentication of ['basic', 'post'] as const) {
+			status = code;
+			// The default fetch: the proxy's own, with its redirect policy.
+			const provider = clientCredentials({
+				tokenUrl: `${home.url}/token`, clientId: 'proxy', clientSecret: secret, clientAuthentication, logger,
+			});
+			// eslint-disable-next-line no-await-in-loop
+			const error = await t.throwsAsync(async () => provider.headers(), {instanceOf: AuthError});
+			t.regex(error.message, new RegExp(String.raw`redirected POST /token to another origin, ${elsewhere.url.replaceAll('.', String.raw`\.`)} \(HTTP ${code}\)`));
+		}
+	}
+
+	t.deepEqual(seen, [], 'the other origin got no request');
+	t.is(remote.stats.tokenRequests, 0);
+	t.false(logged.join('').includes(secret));
 });
 
 test('options are validated', t => {
