@@ -125,11 +125,11 @@ test('a token request never follows a redirect to another origin, whatever the s
 			});
 			// eslint-disable-next-line no-await-in-loop
 			const error = await t.throwsAsync(async () => provider.headers(), {instanceOf: AuthError});
+			t.deepEqual(seen, [], 'the other origin got no request');
 			t.regex(error.message, new RegExp(String.raw`redirected POST /token to another origin, ${elsewhere.url.replaceAll('.', String.raw`\.`)} \(HTTP ${code}\)`));
 		}
 	}
 
-	t.deepEqual(seen, [], 'the other origin got no request');
 	t.is(remote.stats.tokenRequests, 0);
 	t.false(logged.join('').includes(secret));
 });

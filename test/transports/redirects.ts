@@ -97,8 +97,8 @@ for (const status of statuses) {
 		const setupped = await setup(t, (request, body) => (request.method === 'POST' && isInitialize(body) ? status : undefined));
 		const {connect} = clientOf(t, setupped, '/mcp');
 		const error = await t.throwsAsync(connect());
-		t.regex(error.message, refusal(setupped, 'POST', '/mcp', status));
 		t.deepEqual(setupped.seen, [], 'the other origin got no request');
+		t.regex(error.message, refusal(setupped, 'POST', '/mcp', status));
 		t.is(warnings(setupped.logged).length, 1, 'logged once at warning level');
 	});
 
@@ -110,13 +110,14 @@ for (const status of statuses) {
 		const {client, connect} = clientOf(t, setupped, '/mcp', 'streamablehttp');
 		await connect();
 		const error = await t.throwsAsync(client.listTools());
+		t.deepEqual(setupped.seen, [], 'the other origin got no request (the GET stream, tools/list)');
 		t.regex(error.message, refusal(setupped, 'POST', '/mcp', status));
 		const echo = await client.callTool({name: 'echo', arguments: {text: 'still home'}});
 		t.is((echo as {content: Array<{text: string}>}).content[0]!.text, 'still home', 'the session carries on at home');
 		await client.close();
 		t.true(await eventually(() => setupped.homeLog.some(entry => entry.method === 'DELETE')));
 		t.true(setupped.homeLog.some(entry => entry.method === 'GET'), 'the GET stream was tried at home');
-		t.deepEqual(setupped.seen, [], 'the other origin got no request');
+		t.deepEqual(setupped.seen, [], 'the other origin got no request (DELETE)');
 		t.is(warnings(setupped.logged).length, 1, 'logged once at warning level');
 	});
 
@@ -131,8 +132,8 @@ for (const status of statuses) {
 		const {client, connect} = clientOf(t, onPost, '/sse', 'sse');
 		await connect();
 		const error = await t.throwsAsync(client.listTools());
-		t.regex(error.message, new RegExp(String.raw`redirected POST /messages to another origin, ${escape(onPost.elsewhere)} \(HTTP ${status}\)`));
 		t.deepEqual(onPost.seen, [], 'the other origin got no request');
+		t.regex(error.message, new RegExp(String.raw`redirected POST /messages to another origin, ${escape(onPost.elsewhere)} \(HTTP ${status}\)`));
 	});
 }
 
@@ -164,6 +165,7 @@ test('both fetches (the transports\' and the auth code\'s) refuse another origin
 	for (const fetch of [requestFetch(agent, setupped.logger), fetchWith(agent, setupped.logger)]) {
 		// eslint-disable-next-line no-await-in-loop
 		const post = await t.throwsAsync(fetch(`${setupped.home}/mcp`, {method: 'POST', headers: {'x-api-key': apiKey, authorization: `Bearer ${token}`}, body: 'away'}), {instanceOf: RedirectError});
+		t.deepEqual(setupped.seen, [], 'the other origin got no request');
 		t.is(post.status, 307);
 		t.is(post.location, `${setupped.elsewhere}/mcp`);
 		// A public metadata GET is refused too: its headers are nobody else's either.
@@ -177,7 +179,7 @@ test('both fetches (the transports\' and the auth code\'s) refuse another origin
 		await manual.body?.cancel();
 	}
 
-	t.deepEqual(setupped.seen, []);
+	t.deepEqual(setupped.seen, [], 'the other origin got no request');
 });
 
 test('within the origin: the same scheme, host and port, or http → https on the default ports; nothing else', t => {
@@ -197,7 +199,7 @@ test('client mode: the -H header never follows initialize to another origin; the
 	const setupped = await setup(t, (request, body) => (request.method === 'POST' && isInitialize(body) ? 307 : undefined));
 	const proxy = await connectThroughProxy(t, `${setupped.home}/mcp`, {args: ['-H', 'X-API-Key', apiKey], connect: false});
 	const error = await t.throwsAsync(proxy.client.connect(proxy.transport));
+	t.deepEqual(setupped.seen, [], 'the other origin got no request');
 	t.regex(error.message, refusal(setupped, 'POST', '/mcp', 307));
-	t.deepEqual(setupped.seen, []);
 	t.true(await eventually(() => warnings(proxy.stderr().split('\n')).length === 1), 'logged once at warning level');
 });
