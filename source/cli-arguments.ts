@@ -4,6 +4,7 @@ import {
 import path from 'node:path';
 import process from 'node:process';
 import meow from 'meow';
+import {serverNameProblem} from './config/named-servers.js';
 import {UsageError} from './errors.js';
 import {isLoopbackHost} from './loopback.js';
 import {parseLogLevel, type LogLevel} from './logger.js';
@@ -564,7 +565,6 @@ function checkHeader([name, value]: [string, string]): [string, string] {
 }
 
 const envName = /^[A-Za-z_]\w*$/;
-const serverName = /^[\w.-]+$/;
 
 /**
 Split a command string the way a POSIX shell would (quotes and backslashes), without running a shell.
@@ -782,8 +782,9 @@ export function resolveOptions(pre: Prepass, flags: ParsedFlags, environment: Re
 
 	const namedServers: NamedServerDefinition[] = [];
 	for (const [name, commandString] of pre.namedServers) {
-		if (!serverName.test(name)) {
-			throw new UsageError(`\`--named-server\` name \`${name}\` may contain only letters, digits, -, _ and .`);
+		const nameProblem = serverNameProblem(name);
+		if (nameProblem !== undefined) {
+			throw new UsageError(`\`--named-server\` name \`${name}\` ${nameProblem}.`);
 		}
 
 		if (namedServers.some(server => server.name === name)) {

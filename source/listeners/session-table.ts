@@ -69,12 +69,13 @@ export class SessionTable {
 	How many sessions each server has.
 	*/
 	countByServer(): Record<string, number> {
-		const counts: Record<string, number> = {};
+		// A Map first: a server may be called `__proto__` or `constructor`.
+		const counts = new Map<string, number>();
 		for (const port of this.sessions.values()) {
-			counts[port.session.server] = (counts[port.session.server] ?? 0) + 1;
+			counts.set(port.session.server, (counts.get(port.session.server) ?? 0) + 1);
 		}
 
-		return counts;
+		return Object.fromEntries(counts);
 	}
 
 	/**

@@ -305,3 +305,63 @@ test.serial('header injection: header values with line breaks, from -H, --header
 		t.is(stdout, '');
 	}
 });
+
+test.serial('hostile named-server config files: every bad value is a usage error (exit 2) naming the file, the server and the field; nothing starts', async t => {
+	t.timeout(180_000);
+	const directory = mkdtempSync(path.join(os.tmpdir(), 'rx-mcp-proxy-hostile-config-'));
+	const entry = (name: string, server: unknown) => JSON.stringify({mcpServers: {[name]: server}});
+	const cases: Array<[label: string, text: string, expected: RegExp]> = [
+		['a server named .', entry('.', {command: 'node'}), /server "\.": the name may not be \. or \.\./],
+		['a server named ..', entry('..', {command: 'node'}), /server "\.\.": the name may not be \. or \.\./],
+		['a name of 101 characters', entry('n'.repeat(101), {command: 'node'}), /the name may be at most 100 characters long/],
+		['a name with a slash', entry('a/b', {command: 'node'}), /server "a\/b": the name may contain only letters/],
+		['a name with a line break', entry('a\nb', {command: 'node'}), /server "a\\nb": the name may contain only letters/],
+		['an empty command', entry('a', {command: ''}), /server "a", field "command": is empty/],
+		['a command that is not a string', entry('a', {command: ['node']}), /server "a", field "command": expected a string/],
+		['a NUL in the command', entry('a', {command: 'no\u0000de'}), /server "a", field "command": contains a NUL character/],
+		['args that are not an array', entry('a', {command: 'node', args: 'x.js'}), /server "a", field "args": expected an array of strings/],
+		['an argument that is a number', entry('a', {command: 'node', args: ['x.js', 1]}), /server "a", field "args\[1]": expected a string/],
+		['a NUL in an argument', entry('a', {command: 'node', args: ['a\u0000b']}), /server "a", field "args\[0]": contains a NUL character/],
+		['env that is an array', entry('a', {command: 'node', env: ['A=1']}), /server "a", field "env": expected an object of strings/],
+		['an env value that is not a string', entry('a', {command: 'node', env: {A: {b: 1}}}), /server "a", field "env\.A": expected a string/],
+		['a NUL in an env value', entry('a', {command: 'node', env: {A: 'x\u0000y'}}), /server "a", field "env\.A": contains a NUL character/],
+		['a bad env name', entry('a', {command: 'node', env: {'A-B': '1'}}), /server "a", field "env\.A-B": not a valid variable name/],
+		['a NUL in cwd', entry('a', {command: 'node', cwd: 'x\u0000y'}), /server "a", field "cwd": contains a NUL character/],
+		['a command entry with an HTTP transport', entry('a', {command: 'node', type: 'sse'}), /server "a", field "type": "sse" needs a "url"/],
+		['an unknown transport', entry('a', {command: 'node', transport: 'carrier-pigeon'}), /server "a", field "transport": expected stdio/],
+		['a url with a bad scheme', entry('a', {url: 'file:///etc/passwd'}), /server "a", field "url": expected an http:\/\/ or https:\/\/ URL/],
+		['a url with credentials', entry('a', {url: 'http://user:hunter2@127.0.0.1:9/mcp'}), /server "a", field "url": a user name or password in the URL is never sent/],
+		['a url that is not one', entry('a', {url: 'http://'}), /server "a", field "url": not a valid URL/],
+		['both command and url', entry('a', {command: 'node', url: 'http://127.0.0.1:9/mcp'}), /server "a": give either "command"/],
+		['a header value that is not a string', entry('a', {url: 'http://127.0.0.1:9/mcp', headers: {'X-N': 1}}), /server "a", field "headers\.X-N": expected a string/],
+		['enabled that is not a boolean', entry('a', {command: 'node', enabled: 'yes'}), /server "a", field "enabled": expected true or false/],
+		['an entry that is null', entry('a', null), /server "a": expected an object/],
+		['mcpServers that is an array', JSON.stringify({mcpServers: [{command: 'node'}]}), /"mcpServers" is missing or not an object/],
+		['a variable that is not set', entry('a', {command: 'node', args: ['${RX_MCP_PROXY_UNSET}']}), /server "a", field "args\[0]": the variable \${RX_MCP_PROXY_UNSET} is not set/],
+		['a file over 1 MiB', JSON.stringify({mcpServers: {a: {command: 'node', description: 'x'.repeat(1024 * 1024)}}}), /is larger than 1 MiB/],
+		['not JSON', '{"mcpServers": {', /is not valid JSON/],
+	];
+	const failures: string[] = [];
+	const check = async ([label, text, expected]: typeof cases[number], index: number) => {
+		const file = path.join(directory, `config-${index}.json`);
+		writeFileSync(file, text);
+		const {exitCode, stderr, stdout} = await execa(process.execPath, [cli, '--port', '0', '--named-server-config', file], {reject: false, timeout: 10_000});
+		if (exitCode !== 2 || !stderr.startsWith(`mcp-proxy: ${file}`) || !expected.test(stderr) || stdout !== '') {
+			failures.push(`${label}: exit ${String(exitCode)}, ${stderr.slice(0, 300)}`);
+		}
+	};
+
+	// Four at a time.
+	for (let start = 0; start < cases.length; start += 4) {
+		// eslint-disable-next-line no-await-in-loop
+		await Promise.all(cases.slice(start, start + 4).map(async (item, offset) => check(item, start + offset)));
+	}
+
+	t.deepEqual(failures, [], 'each is refused with exit 2 and a message naming the file, the server and the field');
+	const endless = await execa(process.execPath, [cli, '--port', '0', '--named-server-config', '/dev/zero'], {reject: false, timeout: 10_000});
+	t.is(endless.exitCode, 2, 'an endless file is refused, not read into memory');
+	t.regex(endless.stderr, /\/dev\/zero is larger than 1 MiB/);
+	const cliName = await execa(process.execPath, [cli, '--port', '0', '--named-server', '..', 'node x.js'], {reject: false, timeout: 10_000});
+	t.is(cliName.exitCode, 2);
+	t.regex(cliName.stderr, /`--named-server` name `\.\.` may not be \. or \.\./);
+});
