@@ -6,7 +6,7 @@ import {defaultLogger, redactSecret, type Logger} from '../logger.js';
 import {sendEmpty, sendJson, sendRpcError} from './http-io.js';
 import {QueueBudget} from './queue-budget.js';
 import {isServerName, parseRoute} from './routes.js';
-import {createSecurity} from './security.js';
+import {createSecurity, repeatedHeader} from './security.js';
 import {SessionTable} from './session-table.js';
 import type {Session} from './session-port.js';
 import {SseFace} from './sse-face.js';
@@ -327,6 +327,13 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 		const handle = (request: IncomingMessage, response: ServerResponse) => {
 			if (closing) {
 				sendRpcError(response, 503, 'The server is shutting down', {headers: {connection: 'close'}});
+				return;
+			}
+
+			const repeated = repeatedHeader(request.rawHeaders);
+			if (repeated !== undefined) {
+				logger.debug(`Refused a request with more than one ${repeated} header`);
+				sendRpcError(response, 400, `Bad Request: more than one ${repeated} header`, {headers: {connection: 'close'}});
 				return;
 			}
 

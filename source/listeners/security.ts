@@ -17,6 +17,39 @@ function hostName(header: string): string {
 	return (colon === -1 ? header : header.slice(0, colon)).toLowerCase();
 }
 
+/**
+The request headers the proxy decides on, each of which may come only once. Node's parser keeps the first `Host`, `Authorization` or `Content-Type` and joins repeated others with a comma, so with two of them the proxy and an intermediary in front of it could act on different values: RFC 9112 (section 3.2) says to answer two `Host` headers with 400, and the same holds for the others here. Two `Content-Length` headers are refused by Node's parser itself.
+*/
+const singleHeaderBits = new Map<string, number>([
+	'host', 'authorization', 'x-api-key', 'origin', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id',
+].map((name, index) => [name, 2 ** index]));
+
+/**
+The first header among those that may come only once that a request repeats, as the client spelled it, or `undefined`.
+
+@example
+```
+repeatedHeader(['Host', 'localhost', 'Host', 'evil.example']); //=> 'Host'
+```
+*/
+export function repeatedHeader(rawHeaders: readonly string[]): string | undefined {
+	// A sum of the headers' powers of two: a set without an allocation per request.
+	let seen = 0;
+	for (let index = 0; index < rawHeaders.length; index += 2) {
+		const name = rawHeaders[index]!;
+		const bit = singleHeaderBits.get(name.toLowerCase());
+		if (bit !== undefined) {
+			if (Math.floor(seen / bit) % 2 === 1) {
+				return name;
+			}
+
+			seen += bit;
+		}
+	}
+
+	return undefined;
+}
+
 export const corsAllowMethods = 'GET, POST, DELETE, OPTIONS';
 export const corsAllowHeaders = 'Content-Type, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, X-API-Key, Mcp-Method, Mcp-Name';
 

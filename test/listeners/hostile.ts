@@ -1,3 +1,4 @@
+import {Buffer} from 'node:buffer';
 import {once} from 'node:events';
 import {connect} from 'node:net';
 import test from 'ava';
@@ -212,6 +213,62 @@ test('Host: a loopback listener refuses foreign Host headers (DNS rebinding) and
 		});
 		t.is(response.status, 200, `${host}`);
 	}
+});
+
+/**
+Send `head` (request line and header lines, no final blank line) and `body` on a fresh socket; resolves to the status line and the body (bounded: 10 s).
+*/
+async function rawSocket(port: number, head: string, body = ''): Promise<{status: number; text: string}> {
+	const socket = connect(port, '127.0.0.1');
+	socket.setEncoding('utf8');
+	let received = '';
+	socket.on('data', (chunk: string) => {
+		received += chunk;
+	});
+	socket.on('error', () => {
+		// Reset by the server: what it sent before counts.
+	});
+	const timer = setTimeout(() => {
+		socket.destroy();
+	}, 10_000);
+	// Not ended: the server closes the connection once it has answered (Connection: close).
+	socket.write(`${head}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+	await once(socket, 'close');
+	clearTimeout(timer);
+	const [, status = '0'] = /^HTTP\/1\.1 (\d{3})/.exec(received) ?? [];
+	return {status: Number(status), text: received.slice(received.indexOf('\r\n\r\n') + 4)};
+}
+
+test('a header the proxy decides on (Host, Authorization, X-API-Key, Origin, Content-Type, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID) sent twice is 400; others pass', async t => {
+	const {port, url} = await startListener(t);
+	const key = 'X-API-Key: a-key';
+	const session = await rawSession(`${url}/mcp`);
+	const post = (lines: string[]) => ['POST /mcp HTTP/1.1', 'Accept: application/json, text/event-stream', ...lines].join('\r\n');
+	const repeated: Array<[string, string[]]> = [
+		['Host', ['Host: localhost', 'Host: evil.example', 'Content-Type: application/json', key]],
+		['host', ['Host: localhost', 'host: localhost', 'Content-Type: application/json', key]],
+		['Authorization', ['Host: localhost', 'Content-Type: application/json', 'Authorization: Bearer a-key', 'Authorization: Bearer another']],
+		['X-API-Key', ['Host: localhost', 'Content-Type: application/json', key, 'X-API-Key: another']],
+		['Origin', ['Host: localhost', 'Content-Type: application/json', key, 'Origin: http://localhost:3000', 'Origin: https://evil.example']],
+		['Content-Type', ['Host: localhost', 'Content-Type: application/json', 'Content-Type: text/plain', key]],
+		['Mcp-Session-Id', ['Host: localhost', 'Content-Type: application/json', key, `Mcp-Session-Id: ${session}`, `Mcp-Session-Id: ${session}`]],
+		['MCP-Protocol-Version', ['Host: localhost', 'Content-Type: application/json', key, `Mcp-Session-Id: ${session}`, 'MCP-Protocol-Version: 2025-06-18', 'MCP-Protocol-Version: 2025-03-26']],
+		['Last-Event-ID', ['Host: localhost', 'Content-Type: application/json', key, `Mcp-Session-Id: ${session}`, 'Last-Event-ID: g1-1', 'Last-Event-ID: g1-2']],
+	];
+	for (const [name, lines] of repeated) {
+		// eslint-disable-next-line no-await-in-loop
+		const answer = await rawSocket(port, post(lines), ping(7));
+		t.is(answer.status, 400, `two ${name} headers`);
+		t.like(JSON.parse(answer.text) as unknown, {jsonrpc: '2.0', error: {message: `Bad Request: more than one ${name} header`}}, `two ${name} headers`);
+	}
+
+	const fine = await rawSocket(port, post([
+		'Host: localhost', 'Content-Type: application/json', `Mcp-Session-Id: ${session}`, 'MCP-Protocol-Version: 2025-06-18', 'X-Trace: 1', 'X-Trace: 2', 'Accept-Language: en',
+	]), ping(8));
+	t.is(fine.status, 200, 'repeated headers the proxy does not decide on pass');
+	t.like(JSON.parse(fine.text) as unknown, {id: 8, result: {}});
+	const twoLengths = await rawSocket(port, post(['Host: localhost', 'Content-Type: application/json', 'Content-Length: 2']), '{}');
+	t.is(twoLengths.status, 400, 'two Content-Length headers: Node\'s parser refuses them');
 });
 
 test('API key: missing or wrong is 401 with WWW-Authenticate, Bearer and X-API-Key pass, /status needs it too', async t => {
