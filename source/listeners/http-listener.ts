@@ -5,7 +5,7 @@ import {errorCodes, TransportError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
 import {sendEmpty, sendJson, sendRpcError} from './http-io.js';
 import {QueueBudget} from './queue-budget.js';
-import {isServerName, parseRoute} from './routes.js';
+import {anyServer, isServerName, parseRoute} from './routes.js';
 import {createSecurity, repeatedHeader} from './security.js';
 import {SessionTable} from './session-table.js';
 import type {Session} from './session-port.js';
@@ -352,7 +352,8 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 
 			const route = parseRoute(request.url, serverSet);
 			if (request.method === 'OPTIONS') {
-				if (route) {
+				// A preflight never carries the API key: without it, a path shaped like a server's is answered alike whether that server exists or not.
+				if (route ?? (security.authorized(request) ? undefined : parseRoute(request.url, anyServer))) {
 					sendEmpty(response, 204, security.preflightHeaders(origin));
 				} else {
 					sendRpcError(response, 404, 'Not Found');

@@ -41,7 +41,7 @@ parseRoute('/servers/github/mcp', new Set(['', 'github']));
 //=> {kind: 'mcp', server: 'github'}
 ```
 */
-export function parseRoute(target: string | undefined, servers: ReadonlySet<string>): Route | undefined {
+export function parseRoute(target: string | undefined, servers: Pick<ReadonlySet<string>, 'has'>): Route | undefined {
 	// The path of nearly every request, answered without splitting it.
 	if (target === '/mcp') {
 		return servers.has('') ? defaultMcpRoute : undefined;
@@ -83,6 +83,11 @@ export function parseRoute(target: string | undefined, servers: ReadonlySet<stri
 
 	return {kind: segments[2] as 'mcp' | 'sse' | 'messages', server};
 }
+
+/**
+Every server name, for `parseRoute`: which paths are shaped like a route, whatever is served.
+*/
+export const anyServer: Pick<ReadonlySet<string>, 'has'> = {has: () => true};
 
 /**
 The value of one query parameter of a request target, decoded, or `undefined`.

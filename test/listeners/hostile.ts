@@ -296,6 +296,45 @@ test('API key: missing or wrong is 401 with WWW-Authenticate, Bearer and X-API-K
 	}), 200);
 });
 
+test('without the API key, a named server that exists and one that does not look alike: OPTIONS, GET, POST and DELETE', async t => {
+	const {port} = await startListener(t, {apiKey: 'the-right-key', servers: ['', 'alpha'], allowOrigins: ['https://app.example']});
+	const seen = (response: Awaited<ReturnType<typeof raw>>) => {
+		const {date, ...headers} = response.headers;
+		return {status: response.status, headers, text: response.text};
+	};
+
+	const requests: Array<Parameters<typeof raw>[1]> = [
+		{method: 'OPTIONS', path: '/servers/NAME/mcp', headers: {origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type'}},
+		{method: 'OPTIONS', path: '/servers/NAME/sse'},
+		{method: 'OPTIONS', path: '/servers/NAME/messages/?session_id=x'},
+		{method: 'GET', path: '/servers/NAME/sse', headers: {accept: 'text/event-stream'}},
+		{method: 'GET', path: '/servers/NAME/mcp', headers: {accept: 'text/event-stream', 'mcp-session-id': 'x'}},
+		{
+			method: 'POST', path: '/servers/NAME/mcp', headers: {...postHeaders, authorization: 'Bearer wrong'}, body: initializeBody(),
+		},
+		{
+			method: 'POST', path: '/servers/NAME/messages/?session_id=x', headers: postHeaders, body: ping(),
+		},
+		{method: 'DELETE', path: '/servers/NAME/mcp', headers: {'mcp-session-id': 'x'}},
+	];
+	for (const request of requests) {
+		const label = `${request.method!} ${request.path}`;
+		// eslint-disable-next-line no-await-in-loop
+		const known = seen(await raw(port, {...request, path: request.path.replace('NAME', 'alpha')}));
+		// eslint-disable-next-line no-await-in-loop
+		const unknown = seen(await raw(port, {...request, path: request.path.replace('NAME', 'beta')}));
+		t.deepEqual(unknown, known, label);
+		t.not(known.status, 404, label);
+	}
+
+	// With the key, the truth.
+	const withKey = {'x-api-key': 'the-right-key'};
+	t.is(await rawStatus(port, {method: 'OPTIONS', path: '/servers/alpha/mcp', headers: withKey}), 204);
+	t.is(await rawStatus(port, {method: 'OPTIONS', path: '/servers/beta/mcp', headers: withKey}), 404);
+	// A path no server could have is not found, key or not.
+	t.is(await rawStatus(port, {method: 'OPTIONS', path: '/servers/alpha/nothing'}), 404);
+});
+
 test('CORS preflight: full headers with allowOrigins, none without', async t => {
 	const listed = await startListener(t, {allowOrigins: ['*'], exposeHeaders: ['Mcp-Session-Id', 'X-Trace']});
 	const preflight = await raw(listed.port, {
