@@ -105,6 +105,73 @@ export function redactNamedSecret(name: string, value: string): void {
 }
 
 /**
+Names of command-line flags whose values are secrets: `--api-key`, `--token`, `--client-secret`, `--password`, `--auth`… (`--no-…` flags take no value).
+*/
+const secretFlag = /key|token|secret|passw|credential|auth|cookie/i;
+
+/**
+Register the secrets a command line carries (see `redactSecret`), so that logging it, or anything that quotes it, shows `***` instead: the value of a flag whose name looks secret (`--api-key VALUE`, `--token=VALUE`), a `NAME=VALUE` whose name looks secret (`docker run -e GITHUB_TOKEN=…`), a `Name: value` header whose name looks secret (`--header 'Authorization: Bearer …'`), and in a URL the password and the query values whose names look secret (`https://host/sse?token=…`). One-letter flags (`-p`) are too ambiguous to judge and are left alone.
+
+@example
+```
+redactArguments(['server.js', '--api-key', 'abc123', 'GITHUB_TOKEN=ghp_1234']); // `abc123` and `ghp_1234` are redacted from now on
+```
+*/
+export function redactArguments(args: readonly string[]): void {
+	for (const [index, argument] of args.entries()) {
+		const flag = /^--([\w.-]+)(?:=([\s\S]*))?$/.exec(argument);
+		if (flag) {
+			const [, name, inline] = flag as unknown as [string, string, string | undefined];
+			const next = args[index + 1];
+			if (secretFlag.test(name) && !name.startsWith('no-')) {
+				redactSecret(inline ?? (next?.startsWith('-') ? undefined : next));
+			}
+
+			continue;
+		}
+
+		const assignment = /^([A-Za-z_]\w*)=([\s\S]*)$/.exec(argument);
+		if (assignment) {
+			redactNamedSecret(assignment[1]!, assignment[2]!);
+			continue;
+		}
+
+		if (/^[a-z][\w+.-]*:\/\//i.test(argument)) {
+			redactUrl(argument);
+			continue;
+		}
+
+		const header = /^([!#$%&'*+.^`|~\w-]+):[ \t]*([\s\S]+)$/.exec(argument);
+		if (header) {
+			redactNamedSecret(header[1]!, header[2]!);
+		}
+	}
+}
+
+function redactUrl(text: string): void {
+	let url: URL;
+	try {
+		url = new URL(text);
+	} catch {
+		return;
+	}
+
+	redactSecret(url.password);
+	try {
+		redactSecret(decodeURIComponent(url.password));
+	} catch {
+		// Not percent-encoded text: the raw form is registered.
+	}
+
+	for (const [name, value] of url.searchParams) {
+		if (secretName.test(name)) {
+			redactSecret(value);
+			redactSecret(encodeURIComponent(value));
+		}
+	}
+}
+
+/**
 Replace every registered secret in a text by `***`.
 */
 export function redact(text: string): string {

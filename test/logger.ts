@@ -1,5 +1,7 @@
 import test from 'ava';
-import {redact, redactNamedSecret, redactSecret} from '../source/logger.js';
+import {
+	redact, redactArguments, redactNamedSecret, redactSecret,
+} from '../source/logger.js';
 
 test('registered secrets are redacted; rotating ones are bounded to the newest, fixed ones are all kept', t => {
 	redactSecret('fixed-secret-one');
@@ -27,4 +29,37 @@ test('values of secret-looking names are redacted, with the credential after a s
 	t.is(redact('token named-bearer-value'), 'token ***');
 	t.is(redact('named-api-key-value named-password-value named-credential-value'), '*** *** ***');
 	t.is(redact('named-trace-value'), 'named-trace-value');
+});
+
+test('a command line\'s secret-looking values are redacted: flags, NAME=value, headers, URL passwords and tokens; other values are left alone', t => {
+	redactArguments([
+		'server.js',
+		'--api-key',
+		'arg-Key-0001',
+		'--token=arg-Token-0002',
+		'--client-secret',
+		'arg-Secret-0003',
+		'--db-password',
+		'arg-Password-0004',
+		'-e',
+		'GITHUB_PERSONAL_ACCESS_TOKEN=arg-Env-0005',
+		'--header',
+		'Authorization: Bearer arg-Bearer-0006',
+		'https://user:arg-Url-0007@example.com/sse?access_token=arg-Query-0008&page=arg-Page-0009',
+		'--port',
+		'arg-Port-0010',
+		'--auth-file',
+		'--verbose',
+		'--no-auth',
+		'arg-Positional-0011',
+		'PLAIN=arg-Plain-0012',
+		'X-Trace: arg-Trace-0013',
+	]);
+	for (const secret of ['arg-Key-0001', 'arg-Token-0002', 'arg-Secret-0003', 'arg-Password-0004', 'arg-Env-0005', 'arg-Bearer-0006', 'arg-Url-0007', 'arg-Query-0008']) {
+		t.is(redact(`x ${secret} y`), 'x *** y', `${secret} is redacted`);
+	}
+
+	for (const plain of ['server.js', 'arg-Page-0009', 'arg-Port-0010', '--verbose', 'arg-Positional-0011', 'arg-Plain-0012', 'arg-Trace-0013']) {
+		t.is(redact(plain), plain, `${plain} is left alone`);
+	}
 });

@@ -13,7 +13,7 @@ import type {CliOptions} from '../cli-arguments.js';
 import {loadNamedServers, type ServerConfig} from '../config/named-servers.js';
 import {describeError, UsageError} from '../errors.js';
 import {
-	defaultLogger, redact, redactNamedSecret, type Logger,
+	defaultLogger, redact, redactArguments, redactNamedSecret, type Logger,
 } from '../logger.js';
 import {link, pipeTransport} from '../link.js';
 import {httpListener, type ListenerStats, type Session} from '../listeners/http-listener.js';
@@ -104,6 +104,11 @@ export function serverConfigs(options: CliOptions, environment: Readonly<Record<
 	return configs;
 }
 
+/**
+The operators between a client session and its server: the request timeout, the message log.
+*/
+type PerSession = (session: Session, peerName: string) => TransportOperator[];
+
 function label(config: ServerConfig): string {
 	return config.name === '' ? 'the server' : `server "${config.name}"`;
 }
@@ -139,7 +144,7 @@ function makeUpstream(config: ServerConfig, {options, logger, remoteUpstream}: B
 	});
 }
 
-function multiplexedBackend(config: ServerConfig, context: BackendContext, perSession: (session: Session) => TransportOperator[]): Backend {
+function multiplexedBackend(config: ServerConfig, context: BackendContext, perSession: PerSession): Backend {
 	const {options, logger} = context;
 	let pid: number | undefined;
 	const upstream = makeUpstream(config, context, value => {
@@ -156,7 +161,7 @@ function multiplexedBackend(config: ServerConfig, context: BackendContext, perSe
 	return {
 		config,
 		run,
-		connect: session => pipeTransport(mux.session(session.id), ...perSession(session)),
+		connect: session => pipeTransport(mux.session(session.id), ...perSession(session, label(config))),
 		status() {
 			const status = mux.status();
 			return {
@@ -177,7 +182,7 @@ function multiplexedBackend(config: ServerConfig, context: BackendContext, perSe
 	};
 }
 
-function isolatedBackend(config: ServerConfig, context: BackendContext, perSession: (session: Session) => TransportOperator[], shutdown$: Subject<void>): Backend {
+function isolatedBackend(config: ServerConfig, context: BackendContext, perSession: PerSession, shutdown$: Subject<void>): Backend {
 	const pids = new Set<number>();
 	let sessions = 0;
 	let starts = 0;
@@ -222,7 +227,7 @@ function isolatedBackend(config: ServerConfig, context: BackendContext, perSessi
 				);
 			};
 
-			return pipeTransport(tracked, guardRequests({peerName: label(config)}), ...perSession(session));
+			return pipeTransport(tracked, guardRequests({peerName: label(config)}), ...perSession(session, label(config)));
 		},
 		status() {
 			// A session's upstream (a child, or a connection to a remote) runs for as long as the session.
@@ -254,10 +259,15 @@ Server mode: serve stdio MCP servers (and remote ones from the config file) to H
 */
 export async function runServerMode(options: CliOptions, logger: Logger = defaultLogger): Promise<number> {
 	const configs = serverConfigs(options, process.env, logger);
+	for (const config of configs) {
+		// Before anything logs a command line or a URL (an isolated server's child starts only with a session).
+		redactArguments(config.kind === 'stdio' ? config.args : [config.url]);
+	}
+
 	const log: MessageLog | undefined = options.logMessages === undefined ? undefined : messageLog(options.logMessages === '-' ? undefined : options.logMessages);
 	const shutdown$ = new Subject<void>();
-	const perSession = (session: Session): TransportOperator[] => [
-		...(options.requestTimeout > 0 ? [guardRequests({timeout: options.requestTimeout, peerName: 'the server'})] : []),
+	const perSession: PerSession = (session, peerName) => [
+		...(options.requestTimeout > 0 ? [guardRequests({timeout: options.requestTimeout, peerName})] : []),
 		...(log ? [tapMessages(log.write, {session: session.id})] : []),
 	];
 
@@ -322,7 +332,8 @@ export async function runServerMode(options: CliOptions, logger: Logger = defaul
 				for (const config of configs) {
 					const base = config.name === '' ? url : `${url}/servers/${config.name}`;
 					const what = config.kind === 'stdio' ? `\`${[config.command, ...config.args].join(' ')}\`` : config.url;
-					process.stderr.write(`Serving ${config.name === '' ? '' : `"${config.name}" (`}${what}${config.name === '' ? '' : ')'} at ${base}/mcp (Streamable HTTP) and ${base}/sse (SSE)\n`);
+					const served = config.name === '' ? what : `"${config.name}" (${what})`;
+					process.stderr.write(redact(`Serving ${served} at ${base}/mcp (Streamable HTTP) and ${base}/sse (SSE)\n`));
 				}
 
 				process.stderr.write(`Status at ${url}/status\n`);

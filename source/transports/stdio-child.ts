@@ -6,7 +6,7 @@ import {execa} from 'execa';
 import {Observable} from 'rxjs';
 import type {Message, Transport} from '../types.js';
 import {ChildExitError, SpawnError} from '../errors.js';
-import {defaultLogger, type Logger} from '../logger.js';
+import {defaultLogger, redactArguments, type Logger} from '../logger.js';
 import {
 	defaultMaxLineBytes,
 	defaultMaxQueueBytes,
@@ -162,7 +162,9 @@ export function spawnStdio(options: SpawnStdioOptions): Transport {
 		throw new TypeError(`Expected \`command\` to be a non-empty string, got \`${String(command)}\``);
 	}
 
-	const label = `child \`${commandLine(command, args)}\``;
+	// Errors name the program only: they reach clients, and the arguments may carry secrets. The log's start line has the whole command line, its secret-looking values redacted.
+	const label = `child \`${command}\``;
+	redactArguments(args);
 
 	return outgoing$ => new Observable<Message>(subscriber => {
 		if (cwd !== undefined && !(existsSync(cwd) && statSync(cwd).isDirectory())) {
@@ -195,7 +197,7 @@ export function spawnStdio(options: SpawnStdioOptions): Transport {
 
 		if (pid !== undefined) {
 			registerGroup(pid);
-			logger.debug(`${label}: started, pid ${pid}`);
+			logger.debug(`child \`${commandLine(command, args)}\`: started, pid ${pid}`);
 			options.onSpawn?.(pid);
 		}
 

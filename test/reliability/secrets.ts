@@ -171,3 +171,47 @@ test.serial('server mode: the API key, remote headers and a child\'s token never
 		stderr: proxy.stderr(), 'message log': readFileSync(log, 'utf8'), 'HTTP bodies': bodies.join('\n'), '/status': status.text,
 	}, [apiKey, childToken, remoteToken, remoteKey]);
 });
+
+test.serial('server mode: a child\'s command line is never sent to clients, and its secret-looking values never show in the log or /status', async t => {
+	const secrets = ['argv-Key-1001', 'argv-Token-1002', 'argv-Env-1003', 'argv-Bearer-1004', 'argv-Url-1005', 'argv-Query-1006'];
+	const [key, token, environmentToken, bearer, password, query] = secrets as [string, string, string, string, string, string];
+	const child = 'setTimeout(() => process.exit(1), 300)';
+	const proxy = await startServerMode(t, [
+		'--debug',
+		'--restart-delay',
+		'5s',
+		'--',
+		process.execPath,
+		'-e',
+		child,
+		'--',
+		'--api-key',
+		key,
+		`--token=${token}`,
+		`GITHUB_TOKEN=${environmentToken}`,
+		`Authorization: Bearer ${bearer}`,
+		`https://user:${password}@example.com/sse?access_token=${query}`,
+	]);
+	const failed = async () => {
+		const {body} = await proxy.status();
+		return body.servers.default.lastError !== undefined;
+	};
+
+	t.true(await eventually(failed, 15_000), 'the child failed');
+	const response = await fetch(`${proxy.base}/mcp`, {
+		method: 'POST',
+		headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream'},
+		body: JSON.stringify({
+			jsonrpc: '2.0', id: 1, method: 'initialize', params: {protocolVersion: '2025-06-18', capabilities: {}, clientInfo: {name: 'secrets', version: '1'}},
+		}),
+	});
+	const body = await response.text();
+	t.regex(body, /The server is not available: The child `.*node` exited with code 1/);
+	t.false(body.includes('--api-key'), 'the error names the program, not its arguments');
+	t.false(body.includes('setTimeout'), 'the error names the program, not its arguments');
+	const {body: statusBody} = await proxy.status();
+	const status = JSON.stringify(statusBody);
+	t.true(await proxy.logged(/started, pid/), `${proxy.stderr()}`);
+	t.regex(proxy.stderr(), /--api-key \*\*\* --token=\*\*\*/, 'the log shows where the secrets were');
+	assertNoSecret(t, {stderr: proxy.stderr(), 'HTTP body': body, '/status': status}, secrets);
+});
