@@ -101,12 +101,17 @@ export type CliOptions = {
 	apiKey: string | undefined;
 	allowUnauthenticated: boolean;
 	sessionTimeout: number;
+	/**
+	How long a client may take to complete initialization (send anything after `initialize`).
+	*/
+	handshakeTimeout: number;
 	maxBodyBytes: number;
 	maxSessions: number;
 	/**
 	Bytes of messages the listener may hold for all clients together.
 	*/
 	maxQueuedBytes: number;
+	maxSessionsPerClient: number;
 	restartDelay: number;
 	restartMaxDelay: number;
 	/**
@@ -179,9 +184,11 @@ export const meowFlags = {
 	apiKey: {type: 'string', scope: 'server'},
 	allowUnauthenticated: {type: 'boolean', scope: 'server'},
 	sessionTimeout: {type: 'string', scope: 'server'},
+	handshakeTimeout: {type: 'string', scope: 'server'},
 	maxBodyBytes: {type: 'string', scope: 'server'},
 	maxSessions: {type: 'string', scope: 'server'},
 	maxQueuedBytes: {type: 'string', scope: 'server'},
+	maxSessionsPerClient: {type: 'string', scope: 'server'},
 	restartDelay: {type: 'string', scope: 'server'},
 	restartMaxDelay: {type: 'string', scope: 'server'},
 	startupTimeout: {type: 'string', scope: 'server'},
@@ -862,9 +869,11 @@ export function resolveOptions(pre: Prepass, flags: ParsedFlags, environment: Re
 		apiKey,
 		allowUnauthenticated: flags.allowUnauthenticated === true,
 		sessionTimeout: duration('sessionTimeout', 30 * 60_000),
+		handshakeTimeout: duration('handshakeTimeout', 30_000),
 		maxBodyBytes: size('maxBodyBytes', 16 * 1024 * 1024),
 		maxSessions: integer('maxSessions', 10_000, 1, 1_000_000),
 		maxQueuedBytes: size('maxQueuedBytes', 256 * 1024 * 1024),
+		maxSessionsPerClient: integer('maxSessionsPerClient', 1000, 1, 1_000_000),
 		restartDelay: duration('restartDelay', 1000),
 		restartMaxDelay: duration('restartMaxDelay', 30_000),
 		startupTimeout: duration('startupTimeout', 60_000),
@@ -880,7 +889,7 @@ export function resolveOptions(pre: Prepass, flags: ParsedFlags, environment: Re
 		throw new UsageError('`--reconnect-max-delay` must not be shorter than `--reconnect-delay`.');
 	}
 
-	for (const [flag, value] of [['session-timeout', options.sessionTimeout], ['startup-timeout', options.startupTimeout], ['read-timeout', options.readTimeout]] as const) {
+	for (const [flag, value] of [['session-timeout', options.sessionTimeout], ['handshake-timeout', options.handshakeTimeout], ['startup-timeout', options.startupTimeout], ['read-timeout', options.readTimeout]] as const) {
 		if (value <= 0) {
 			throw new UsageError(`\`--${flag}\` must be longer than 0.`);
 		}
@@ -982,11 +991,16 @@ export const helpText = `
 	                                 (or set MCP_PROXY_API_KEY)
 	  --allow-unauthenticated        Listen on a non-loopback address without --api-key
 	  --session-timeout DURATION     Close sessions idle this long (default: 30m)
+	  --handshake-timeout DURATION   Close a session whose client sends nothing after
+	                                 initialize for this long (default: 30s)
 	  --max-body-bytes SIZE          Largest request body accepted (default: 16MiB)
 	  --max-sessions N               Most sessions open at once (default: 10000)
 	  --max-queued-bytes SIZE        Messages held for slow clients, all sessions
 	                                 together; past it the oldest notifications of
 	                                 the slowest are dropped (default: 256MiB)
+	  --max-sessions-per-client N    Most sessions open at once from one client
+	                                 address (default: 1000); clients behind one
+	                                 reverse proxy or NAT share its address
 	  --read-timeout DURATION        Time a client has to send a whole request; its
 	                                 headers must come within 30s at most (default: 2m)
 	  --restart-delay DURATION       First delay before restarting a server that

@@ -185,6 +185,8 @@ test('durations and sizes take units', t => {
 	t.is(parse(['--request-timeout', '30', 'cmd']).requestTimeout, 30_000);
 	t.like(parse(['--read-timeout', '10s', '--startup-timeout', '500ms', 'cmd']), {readTimeout: 10_000, startupTimeout: 500});
 	t.like(parse(['cmd']), {readTimeout: 120_000, startupTimeout: 60_000});
+	t.like(parse(['--handshake-timeout', '5s', '--max-sessions-per-client', '20', 'cmd']), {handshakeTimeout: 5000, maxSessionsPerClient: 20});
+	t.like(parse(['cmd']), {handshakeTimeout: 30_000, maxSessionsPerClient: 1000});
 });
 
 test('OAuth client credentials together, with a scope', t => {
@@ -281,6 +283,8 @@ const usageErrors: Array<[string[], RegExp]> = [
 	[['--read-timeout', '0', 'cmd'], /`--read-timeout` must be longer than 0/],
 	[['--startup-timeout', '0s', 'cmd'], /`--startup-timeout` must be longer than 0/],
 	[['--session-timeout', '0', 'cmd'], /`--session-timeout` must be longer than 0/],
+	[['--handshake-timeout', '0', 'cmd'], /`--handshake-timeout` must be longer than 0/],
+	[['--max-sessions-per-client', '0', 'cmd'], /`--max-sessions-per-client`/],
 	[['--verify-ssl', 'maybe', 'https://x.test'], /`--verify-ssl` expects true, false or the path of a CA bundle/],
 	[['--named-server', 'bad/name', 'cmd'], /may contain only letters/],
 	[['--named-server', 'a', 'echo "unterminated'], /Unterminated double quote/],

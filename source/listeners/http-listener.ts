@@ -95,6 +95,12 @@ export type HttpListenerOptions = {
 	*/
 	maxSessions?: number;
 	/**
+	How many sessions one client address may have open at once; more get 429. Clients behind one reverse proxy or NAT share its address, so they share this budget. When a limit is reached, the oldest half-open session of that address (or of any, for `maxSessions`) that waits for nothing makes room first.
+
+	@default 1000
+	*/
+	maxSessionsPerClient?: number;
+	/**
 	Milliseconds of client inactivity after which a session without an open stream is ended.
 
 	@default 1800000 (30 minutes)
@@ -106,6 +112,12 @@ export type HttpListenerOptions = {
 	@default 268435456 (256 MiB)
 	*/
 	maxQueuedBytes?: number;
+	/**
+	Milliseconds a half-open session (its client sent `initialize` and nothing after it, not even `notifications/initialized`; a legacy SSE stream that never posted) may stay quiet, after its last request or the answer to it, before it is ended. An `initialize` answered with an error ends its session at once.
+
+	@default 30000
+	*/
+	handshakeTimeout?: number;
 	/**
 	How many SSE events each Streamable HTTP session keeps for resumption with `Last-Event-ID` (at most 8 MiB of them).
 
@@ -156,14 +168,14 @@ function validateNumbers(options: HttpListenerOptions): void {
 		throw new TypeError(`Expected \`port\` to be an integer between 0 and 65535, got \`${String(port)}\``);
 	}
 
-	for (const name of ['maxBodyBytes', 'maxSessions', 'maxQueuedBytes', 'eventStoreLimit'] as const) {
+	for (const name of ['maxBodyBytes', 'maxSessions', 'maxSessionsPerClient', 'maxQueuedBytes', 'eventStoreLimit'] as const) {
 		const value = options[name];
 		if (value !== undefined && (!Number.isInteger(value) || value < (name === 'eventStoreLimit' ? 0 : 1))) {
 			throw new TypeError(`Expected \`${name}\` to be a ${name === 'eventStoreLimit' ? 'non-negative' : 'positive'} integer, got \`${String(value)}\``);
 		}
 	}
 
-	for (const name of ['sessionTimeout', 'readTimeout'] as const) {
+	for (const name of ['sessionTimeout', 'handshakeTimeout', 'readTimeout'] as const) {
 		const value = options[name];
 		if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value) || value <= 0)) {
 			throw new TypeError(`Expected \`${name}\` to be a positive number of milliseconds, got \`${String(value)}\``);
@@ -246,7 +258,7 @@ Serve MCP over HTTP: Streamable HTTP (`/mcp`) and legacy SSE (`/sse` + `/message
 
 Subscribing starts the server; unsubscribing closes it and ends every session. A bind error (`EADDRINUSE`, `EACCES`) errors the observable with a message naming the address. Nothing is printed: `onListening` gives the address.
 
-Secure by default: Origin checked on every request (403), Host checked on loopback binds (403), CORS only with `allowOrigins`, optional API key (401), bounded bodies (413) and sessions (503), unknown sessions 404.
+Secure by default: Origin checked on every request (403), Host checked on loopback binds (403), CORS only with `allowOrigins`, optional API key (401), bounded bodies (413) and sessions (503 in all, 429 per client address; half-open ones reaped within `handshakeTimeout`), unknown sessions 404.
 
 @example
 ```
@@ -269,7 +281,9 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 		maxBodyBytes = 16 * 1024 * 1024,
 		maxSessions = 10_000,
 		maxQueuedBytes = 256 * 1024 * 1024,
+		maxSessionsPerClient = 1000,
 		sessionTimeout = 30 * 60 * 1000,
+		handshakeTimeout = 30_000,
 		eventStoreLimit = 1000,
 		keepAliveInterval = 20_000,
 		readTimeout = 120_000,
@@ -285,8 +299,10 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 
 	return new Observable<Session>(subscriber => {
 		const keepAlive = new KeepAlive(keepAliveInterval);
-		const table = new SessionTable({maxSessions, sessionTimeout, logger});
 		const budget = new QueueBudget({limit: maxQueuedBytes, logger});
+		const table = new SessionTable({
+			maxSessions, maxSessionsPerClient, sessionTimeout, handshakeTimeout, logger,
+		});
 		const context: FaceContext = {
 			table,
 			keepAlive,

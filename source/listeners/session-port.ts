@@ -1,9 +1,12 @@
 import {Observable, type Subscriber, type Subscription} from 'rxjs';
-import type {Message, Transport} from '../types.js';
+import type {
+	Message, RequestId, Response, Transport,
+} from '../types.js';
 import {LimitError} from '../errors.js';
 import type {Payload} from './payload.js';
 import type {BudgetHolder, QueueBudget} from './queue-budget.js';
 import type {SseStream, StreamOwner} from './sse-writer.js';
+import {isErrorResponse, isRequest, isResponse} from '../message.js';
 
 /**
 A client session accepted by the HTTP listener.
@@ -28,7 +31,10 @@ export type Session = {
 	transport: Transport;
 };
 
-export type SessionEndReason = 'deleted' | 'client-closed' | 'backend-ended' | 'unsubscribed' | 'idle' | 'listener-closed' | 'answered' | 'overloaded';
+/**
+Why a session ended. `refused`: the backend answered its `initialize` with an error. `uninitialized`: its client did not complete initialization in time, or its half-open session made room for another. `overloaded`: it held more than the queue budget in messages that cannot be shed.
+*/
+export type SessionEndReason = 'deleted' | 'client-closed' | 'backend-ended' | 'unsubscribed' | 'idle' | 'listener-closed' | 'answered' | 'refused' | 'uninitialized' | 'overloaded';
 
 /**
 How many client messages may wait for the session's transport to be subscribed.
@@ -46,6 +52,14 @@ export abstract class SessionPort implements StreamOwner, BudgetHolder {
 	lastActivity = Date.now();
 	ended = false;
 	/**
+	The client's address, which the table counts sessions by.
+	*/
+	client = '';
+	/**
+	Whether the client completed initialization: it sent something after its `initialize` (`notifications/initialized`, as the protocol asks, or any other message). A stateless request has nothing to complete. Until then the session is half-open, and the table ends it soon if the client goes quiet.
+	*/
+	initialized: boolean;
+	/**
 	Called once when the session ends, so the table forgets it.
 	*/
 	onEnd: ((port: SessionPort, reason: SessionEndReason) => void) | undefined;
@@ -59,6 +73,8 @@ export abstract class SessionPort implements StreamOwner, BudgetHolder {
 	protected readonly streams = new Set<SseStream>();
 	protected readonly budget: QueueBudget | undefined;
 
+	private initializeId: RequestId | undefined;
+
 	private subscriber: Subscriber<Message> | undefined;
 	private waiting: Message[] | undefined = [];
 	private subscribed = false;
@@ -68,6 +84,7 @@ export abstract class SessionPort implements StreamOwner, BudgetHolder {
 		const {stateless, budget} = options;
 		this.budget = budget;
 		budget?.add(this);
+		this.initialized = stateless;
 		this.session = {
 			id,
 			server,
@@ -88,9 +105,16 @@ export abstract class SessionPort implements StreamOwner, BudgetHolder {
 				this.subscriber = subscriber;
 				this.outgoing = outgoing$.subscribe({
 					next: message => {
-						if (!this.ended) {
-							this.route(message);
+						if (this.ended) {
+							return;
 						}
+
+						if (this.initialized || !isResponse(message)) {
+							this.route(message);
+							return;
+						}
+
+						this.routeHandshake(message);
 					},
 					error: () => {
 						this.end('backend-ended');
@@ -163,11 +187,24 @@ export abstract class SessionPort implements StreamOwner, BudgetHolder {
 	abstract get busy(): boolean;
 
 	/**
+	Whether a request of the client's still waits for its answer, with the client there to take it: a half-open session doing so is not abandoned (a shared server may take a while to start).
+	*/
+	abstract get awaitingAnswer(): boolean;
+
+	/**
 	Hand a message from the HTTP client to the backend. Throws a `LimitError` when too many wait for the transport to be subscribed.
 	*/
 	receive(message: Message): void {
 		if (this.ended) {
 			return;
+		}
+
+		if (!this.initialized) {
+			if (isRequest(message) && message.method === 'initialize') {
+				this.initializeId = message.id;
+			} else {
+				this.initialized = true;
+			}
 		}
 
 		if (this.waiting) {
@@ -218,4 +255,15 @@ export abstract class SessionPort implements StreamOwner, BudgetHolder {
 	Close the face's streams; pending requests get an error where someone still listens.
 	*/
 	protected abstract close(reason: SessionEndReason): void;
+
+	/**
+	A response before the client completed initialization: the answer to its `initialize` starts the time it has to complete it, and a refusal ends the session at once (nothing can be done in it).
+	*/
+	private routeHandshake(message: Response): void {
+		this.lastActivity = Date.now();
+		this.route(message);
+		if (this.initializeId !== undefined && message.id === this.initializeId && isErrorResponse(message)) {
+			this.end('refused');
+		}
+	}
 }

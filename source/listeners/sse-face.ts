@@ -17,6 +17,7 @@ import {Payload} from './payload.js';
 import type {QueueBudget} from './queue-budget.js';
 import {queryParameter} from './routes.js';
 import {SessionPort, type SessionEndReason} from './session-port.js';
+import {clientAddress} from './session-table.js';
 import {type KeepAlive, SseStream} from './sse-writer.js';
 import {duplicateId, type FaceContext} from './streamable-http-face.js';
 
@@ -40,6 +41,10 @@ class SseSession extends SessionPort {
 
 	get busy(): boolean {
 		return this.stream.isOpen;
+	}
+
+	get awaitingAnswer(): boolean {
+		return this.pending.size > 0;
 	}
 
 	isPending(id: RequestId): boolean {
@@ -112,14 +117,16 @@ export class SseFace {
 		}
 
 		const {context} = this;
-		if (context.table.full) {
-			sendRpcError(response, 503, 'Too many sessions; try again later', {code: errorCodes.overloaded, headers: {'Retry-After': '5'}});
+		const client = clientAddress(request);
+		const refusal = context.table.admit(client);
+		if (refusal) {
+			sendRpcError(response, refusal.status, refusal.message, {code: errorCodes.overloaded, headers: {'Retry-After': '5'}});
 			return;
 		}
 
 		const port = new SseSession(context.table.newId(), server, response, context);
 		port.stream.send(messagesPath(server, port.session.id), {event: 'endpoint'});
-		context.table.add(port);
+		context.table.add(port, client);
 		context.emit(port.session);
 	}
 

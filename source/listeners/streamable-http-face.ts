@@ -12,8 +12,8 @@ import {
 	sendRpcError,
 } from './http-io.js';
 import type {Session} from './session-port.js';
-import type {SessionTable} from './session-table.js';
 import type {QueueBudget} from './queue-budget.js';
+import {clientAddress, type SessionTable} from './session-table.js';
 import type {KeepAlive} from './sse-writer.js';
 import {StreamableSession} from './streamable-session.js';
 
@@ -282,8 +282,10 @@ export class StreamableHttpFace {
 				return;
 			}
 
-			if (context.table.full) {
-				sendRpcError(response, 503, 'Too many sessions; try again later', {code: errorCodes.overloaded, headers: {'Retry-After': '5'}});
+			const client = clientAddress(request);
+			const refusal = context.table.admit(client);
+			if (refusal) {
+				sendRpcError(response, refusal.status, refusal.message, {code: errorCodes.overloaded, headers: {'Retry-After': '5'}});
 				return;
 			}
 
@@ -297,7 +299,7 @@ export class StreamableHttpFace {
 				eventStoreBytes: context.eventStoreBytes,
 				budget: context.budget,
 			});
-			context.table.add(session);
+			context.table.add(session, client);
 			context.emit(session.session);
 		}
 

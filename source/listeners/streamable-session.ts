@@ -72,6 +72,8 @@ const closeReasons: Record<SessionEndReason, string> = {
 	'listener-closed': 'The proxy is shutting down',
 	answered: 'The request was answered',
 	overloaded: 'The session was closed: its client did not read what it was sent (--max-queued-bytes)',
+	refused: 'The server refused to initialize the session',
+	uninitialized: 'The client did not complete initialization in time',
 };
 
 /**
@@ -116,6 +118,10 @@ export class StreamableSession extends SessionPort {
 			return true;
 		}
 
+		return this.exchanges.some(exchange => isAttached(exchange));
+	}
+
+	get awaitingAnswer(): boolean {
 		return this.exchanges.some(exchange => isAttached(exchange));
 	}
 

@@ -1,4 +1,5 @@
 import {mkdtempSync, writeFileSync} from 'node:fs';
+import {request as httpRequest} from 'node:http';
 import {connect, type Socket} from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -165,10 +166,17 @@ test.serial('thousands of sessions opened and abandoned: bounded by --max-sessio
 	const statuses = new Map<string, number>();
 	let most = 0;
 	const open = async () => {
-		const {status, text} = await post(`${proxy.base}/mcp`, initializeBody);
+		const response = await fetch(`${proxy.base}/mcp`, {method: 'POST', headers: postHeaders, body: initializeBody});
+		const {status} = response;
+		const text = await response.text();
 		// A refusal must say why.
 		const key = status === 503 && text.includes('Too many sessions') ? '503 Too many sessions' : String(status);
 		statuses.set(key, (statuses.get(key) ?? 0) + 1);
+		const id = response.headers.get('mcp-session-id');
+		if (status === 200 && id !== null) {
+			// Complete: a half-open session would only make room for the next.
+			await post(`${proxy.base}/mcp`, JSON.stringify({jsonrpc: '2.0', method: 'notifications/initialized'}), {'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18'});
+		}
 	};
 
 	// 1000 Streamable HTTP sessions, 25 at a time, never used again.
@@ -364,4 +372,67 @@ test.serial('hostile named-server config files: every bad value is a usage error
 	const cliName = await execa(process.execPath, [cli, '--port', '0', '--named-server', '..', 'node x.js'], {reject: false, timeout: 10_000});
 	t.is(cliName.exitCode, 2);
 	t.regex(cliName.stderr, /`--named-server` name `\.\.` may not be \. or \.\./);
+});
+
+/**
+POST `body` to `/mcp` from the local address `from` (127.0.0.x are all this machine, and distinct clients to the proxy).
+*/
+async function postFrom(port: number, from: string, body: string, headers: Record<string, string> = {}): Promise<{status: number; text: string; session: string | undefined}> {
+	return new Promise((resolve, reject) => {
+		const request = httpRequest({
+			host: '127.0.0.1', port, localAddress: from, method: 'POST', path: '/mcp', headers: {...postHeaders, ...headers}, timeout: 10_000, agent: false,
+		}, response => {
+			let text = '';
+			response.setEncoding('utf8');
+			response.on('data', (chunk: string) => {
+				text += chunk;
+			});
+			response.on('end', () => {
+				resolve({status: response.statusCode!, text, session: response.headers['mcp-session-id'] as string | undefined});
+			});
+		});
+		request.on('timeout', () => {
+			request.destroy(new Error('timed out'));
+		});
+		request.on('error', reject);
+		request.end(body);
+	});
+}
+
+test.serial('one client cannot lock the others out: --max-sessions-per-client bounds an address (429), half-open sessions make room and go after --handshake-timeout', async t => {
+	const proxy = await startServerMode(t, ['--max-sessions-per-client', '5', '--handshake-timeout', '1s', '--', process.execPath, faultyServer]);
+	const port = Number(new URL(proxy.base).port);
+	const sessions = async () => {
+		const {body} = await proxy.status();
+		return body.servers.default.sessions as number;
+	};
+
+	// A loop of initialize from one address, never another word: each is accepted (the oldest half-open session makes room), never more than 5 are held, and they go soon.
+	const looped: number[] = [];
+	for (let index = 0; index < 30; index++) {
+		// eslint-disable-next-line no-await-in-loop
+		const {status} = await postFrom(port, '127.0.0.2', initializeBody);
+		looped.push(status);
+	}
+
+	t.deepEqual(new Set(looped), new Set([200]));
+	t.true(await sessions() <= 5);
+	t.true(await eventually(async () => await sessions() === 0, 15_000), 'half-open sessions end after --handshake-timeout');
+	// Complete sessions from one address: five, then 429 naming the flag.
+	const initialized = JSON.stringify({jsonrpc: '2.0', method: 'notifications/initialized'});
+	const answers: Array<{status: number; text: string}> = [];
+	for (let index = 0; index < 6; index++) {
+		// eslint-disable-next-line no-await-in-loop
+		const answer = await postFrom(port, '127.0.0.2', initializeBody);
+		answers.push(answer);
+		if (answer.session !== undefined) {
+			// eslint-disable-next-line no-await-in-loop
+			await postFrom(port, '127.0.0.2', initialized, {'mcp-session-id': answer.session, 'mcp-protocol-version': '2025-06-18'});
+		}
+	}
+
+	t.deepEqual(answers.map(answer => answer.status), [200, 200, 200, 200, 200, 429]);
+	t.regex(answers.at(-1)!.text, /Too many sessions from one client address: it has 5 open, the limit per address \(--max-sessions-per-client\)/);
+	// Everyone else is served.
+	await assertHealthy(t, proxy, 'another client');
 });
