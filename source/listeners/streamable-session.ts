@@ -2,11 +2,13 @@ import type {OutgoingHttpHeaders, ServerResponse} from 'node:http';
 import type {
 	Message, Request, RequestId, Response,
 } from '../types.js';
-import {errorCodes} from '../errors.js';
+import {errorCodes, LimitError} from '../errors.js';
 import {IdMap} from '../id-map.js';
 import {type JsonPieces, jsonText, serializeJson} from '../long-strings.js';
 import type {Logger} from '../logger.js';
-import {errorResponse, isResponse, progressTokenOf} from '../message.js';
+import {
+	cancelledNotification, errorResponse, isResponse, progressTokenOf,
+} from '../message.js';
 import {EventStore, parseEventId} from './event-store.js';
 import {sendJson} from './http-io.js';
 import {Payload} from './payload.js';
@@ -39,6 +41,10 @@ type Exchange = {
 	readonly stream: number;
 	remaining: number;
 	readonly batch: boolean;
+	/**
+	The requests it carries.
+	*/
+	readonly requests: readonly Request[];
 	state: 'waiting' | 'sse' | 'done';
 	/**
 	The HTTP response while still undecided (JSON or SSE); `undefined` once the client left.
@@ -141,6 +147,7 @@ export class StreamableSession extends SessionPort {
 			stream: ++this.streamCounter,
 			remaining: requests.length,
 			batch,
+			requests,
 			state: 'waiting',
 			response,
 			sse: undefined,
@@ -168,6 +175,8 @@ export class StreamableSession extends SessionPort {
 			this.lastActivity = Date.now();
 			if (this.session.stateless) {
 				this.end('client-closed');
+			} else {
+				this.abandon(exchange);
 			}
 		}
 	}
@@ -339,6 +348,28 @@ export class StreamableSession extends SessionPort {
 
 	private payloadOf(message: Message): Payload {
 		return this.options.budget?.payloadOf(message) ?? new Payload(serializeJson(message), 'id' in message ? 'request' : 'notification');
+	}
+
+	/**
+	An answer nobody can receive any more: its client left before it began, so no event id was given out to resume it from. Its requests are cancelled at the backend, as if the client had sent `notifications/cancelled` (closing the stream is cancellation in the protocol's 2026 revision), so that nothing waits for them: not the backend, not the proxy's tables. `initialize` is never cancelled; the session's handshake timeout deals with it.
+	*/
+	private abandon(exchange: Exchange): void {
+		for (const request of exchange.requests) {
+			const record = this.pending.get(request.id);
+			if (record?.exchange !== exchange || record.initialize) {
+				continue;
+			}
+
+			this.options.logger.debug(`Session ${this.session.id}: the client left before the answer to request ${JSON.stringify(request.id)} began; cancelling it`);
+			this.cancel(request.id);
+			try {
+				this.receive(cancelledNotification(request.id, 'The client closed its connection before the answer came'));
+			} catch (error) {
+				if (!(error instanceof LimitError)) {
+					throw error;
+				}
+			}
+		}
 	}
 
 	private routeResponse(message: Response): void {
