@@ -41,10 +41,6 @@ type Exchange = {
 	readonly stream: number;
 	remaining: number;
 	readonly batch: boolean;
-	/**
-	The requests it carries.
-	*/
-	readonly requests: readonly Request[];
 	state: 'waiting' | 'sse' | 'done';
 	/**
 	The HTTP response while still undecided (JSON or SSE); `undefined` once the client left.
@@ -147,7 +143,6 @@ export class StreamableSession extends SessionPort {
 			stream: ++this.streamCounter,
 			remaining: requests.length,
 			batch,
-			requests,
 			state: 'waiting',
 			response,
 			sse: undefined,
@@ -354,16 +349,16 @@ export class StreamableSession extends SessionPort {
 	An answer nobody can receive any more: its client left before it began, so no event id was given out to resume it from. Its requests are cancelled at the backend, as if the client had sent `notifications/cancelled` (closing the stream is cancellation in the protocol's 2026 revision), so that nothing waits for them: not the backend, not the proxy's tables. `initialize` is never cancelled; the session's handshake timeout deals with it.
 	*/
 	private abandon(exchange: Exchange): void {
-		for (const request of exchange.requests) {
-			const record = this.pending.get(request.id);
-			if (record?.exchange !== exchange || record.initialize) {
+		// Rare (a client left): a walk over the pending requests, rather than a list kept for every exchange.
+		for (const [id, record] of this.pending.entries()) {
+			if (record.exchange !== exchange || record.initialize) {
 				continue;
 			}
 
-			this.options.logger.debug(`Session ${this.session.id}: the client left before the answer to request ${JSON.stringify(request.id)} began; cancelling it`);
-			this.cancel(request.id);
+			this.options.logger.debug(`Session ${this.session.id}: the client left before the answer to request ${JSON.stringify(id)} began; cancelling it`);
+			this.cancel(id);
 			try {
-				this.receive(cancelledNotification(request.id, 'The client closed its connection before the answer came'));
+				this.receive(cancelledNotification(id, 'The client closed its connection before the answer came'));
 			} catch (error) {
 				if (!(error instanceof LimitError)) {
 					throw error;

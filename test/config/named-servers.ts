@@ -112,7 +112,7 @@ test('__proto__ and constructor are plain names: as a server or a variable they 
 	const data = JSON.parse('{"mcpServers": {"__proto__": {"command": "node", "env": {"__proto__": "x", "constructor": "y"}}, "constructor": {"url": "http://127.0.0.1:9/mcp", "headers": {"__proto__": "z"}}}}') as unknown;
 	const servers = parse(data);
 	t.deepEqual(servers.map(server => server.name), ['__proto__', 'constructor']);
-	const [stdio, remote] = servers as [{env: Record<string, string>}, {headers: Array<[string, string]>}];
+	const [stdio, remote] = servers as unknown as [{env: Record<string, string>}, {headers: Array<[string, string]>}];
 	t.true(Object.hasOwn(stdio.env, '__proto__'));
 	t.deepEqual(Object.entries(stdio.env), [['__proto__', 'x'], ['constructor', 'y']]);
 	t.deepEqual(remote.headers, [['__proto__', 'z']]);
