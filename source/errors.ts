@@ -117,6 +117,30 @@ export class LimitError extends McpProxyError {
 }
 
 /**
+A message over the proxy's size limit (`--max-message-bytes`): a remote's body or event that grew past it while it arrived. The request it answers is answered with this error's message and code instead.
+*/
+export class MessageTooLargeError extends LimitError {
+	override name = 'MessageTooLargeError';
+	override readonly rpcCode: number = errorCodes.messageTooLarge;
+	/**
+	The limit, in bytes.
+	*/
+	readonly limit: number;
+
+	constructor(message: string, limit: number, options?: ErrorOptions) {
+		super(message, options);
+		this.limit = limit;
+	}
+}
+
+/**
+How a message over the limit is described: `what` ("The remote server's answer to `tools/call`") and the limit, with the flag that raises it.
+*/
+export function tooLargeMessage(what: string, limit: number, bytes?: number): string {
+	return `${what}${bytes === undefined ? '' : ` (${bytes} bytes)`} exceeds the proxy's limit of ${limit} bytes (raise it with --max-message-bytes)`;
+}
+
+/**
 A request got no answer in time.
 */
 export class TimeoutError extends McpProxyError {

@@ -20,6 +20,7 @@ export {
 	HttpError,
 	ProtocolError,
 	LimitError,
+	MessageTooLargeError,
 	TimeoutError,
 	AuthError,
 	SignInError,

@@ -208,7 +208,7 @@ Answer 413 and close the connection, so the rest of an oversized body is never r
 */
 export function sendTooLarge(response: ServerResponse, limit: number): void {
 	response.shouldKeepAlive = false;
-	sendRpcError(response, 413, `The request body is larger than ${limit} bytes`, {code: -32_600, headers: {connection: 'close'}});
+	sendRpcError(response, 413, `The request body is larger than ${limit} bytes, the proxy's limit (raise it with --max-body-bytes)`, {code: -32_600, headers: {connection: 'close'}});
 	response.once('finish', () => {
 		// Give the client a moment to read the answer before the socket goes.
 		response.socket?.end();

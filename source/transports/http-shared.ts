@@ -1,17 +1,21 @@
+import {Buffer} from 'node:buffer';
 import type {Dispatcher} from 'undici';
 import {
 	lowerCaseHeaders, withAuth, type AuthProvider, type FetchLike,
 } from '../auth/auth-provider.js';
-import {describeError, errorCodes} from '../errors.js';
+import {
+	describeError, errorCodes, MessageTooLargeError, tooLargeMessage,
+} from '../errors.js';
 import type {Logger} from '../logger.js';
 import {IdMap} from '../id-map.js';
 import {
-	errorResponse, isNotification, isRequest, toMessages,
+	errorResponse, isNotification, isRequest, sniffMessage, toMessages,
 } from '../message.js';
 import type {
 	ErrorResponse, Message, Request, RequestId,
 } from '../types.js';
 import {transportFetch} from './http-agent.js';
+import type {OversizeEvent} from './sse-reader.js';
 
 /**
 Options shared by the HTTP client transports.
@@ -178,6 +182,52 @@ export async function readStart(response: Response, maxBytes = 2048): Promise<st
 }
 
 /**
+Read a whole body as UTF-8 text, counting its bytes as they arrive, whatever its `Content-Length` says or whether it has one (a chunked body, a compressed one): a body over `maxBytes` is not read further but cancelled, and the promise rejects with a `MessageTooLargeError` that names `what` ("The remote server's answer to `tools/call`"), the limit and the flag. A declared length over the limit is refused without reading.
+*/
+export async function readLimitedText(response: Response, maxBytes: number, what: string): Promise<string> {
+	const declared = Number(response.headers.get('content-length'));
+	if (declared > maxBytes) {
+		void response.body?.cancel();
+		throw new MessageTooLargeError(tooLargeMessage(what, maxBytes, declared), maxBytes);
+	}
+
+	const reader = response.body?.getReader();
+	if (!reader) {
+		return '';
+	}
+
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	let done = false;
+	try {
+		for (;;) {
+			// eslint-disable-next-line no-await-in-loop
+			const result = await reader.read();
+			if (result.done) {
+				done = true;
+				break;
+			}
+
+			size += result.value.length;
+			if (size > maxBytes) {
+				throw new MessageTooLargeError(tooLargeMessage(what, maxBytes), maxBytes);
+			}
+
+			chunks.push(result.value);
+		}
+	} finally {
+		if (!done) {
+			reader.cancel().catch(() => undefined);
+		}
+	}
+
+	const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+	const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+	// As `Response.text()` does, a byte order mark is not part of the text.
+	return text.startsWith('\uFEFF') ? text.slice(1) : text;
+}
+
+/**
 A short, single-line preview of a body for an error message: HTML tags and runs of white space removed.
 */
 export function previewText(text: string, maxLength = 200): string {
@@ -207,6 +257,23 @@ export function httpErrorReply({id, method}: {id: RequestId; method: string}, {s
 	const code = status === 502 || status === 503 || status === 504 ? errorCodes.upstreamUnavailable : errorCodes.internalError;
 	const preview = previewText(body);
 	return errorResponse(id, code, `The remote server answered \`${method}\` with HTTP ${status}${statusText ? ` ${statusText}` : ''}${preview ? `: ${preview}` : ''}`);
+}
+
+/**
+An event over the limit that a long-lived stream (a GET stream, a legacy SSE session) skipped: the line to log, and the error answer it is owed when its id can be told from its first or last characters, for the remote (one of its requests) or for the client (a response to one of the client's).
+*/
+export function oversizeEventReply(event: OversizeEvent, limit: number, origin: string): {log: string; toRemote?: ErrorResponse; toClient?: ErrorResponse} {
+	const log = `${tooLargeMessage(`An event on ${origin}`, limit)}; it was skipped. It began ${previewText(event.head, 120)}`;
+	const sniffed = sniffMessage(event.head, event.tail);
+	if (sniffed?.kind === 'request') {
+		return {log, toRemote: errorResponse(sniffed.id, errorCodes.messageTooLarge, tooLargeMessage('The request', limit))};
+	}
+
+	if (sniffed) {
+		return {log, toClient: errorResponse(sniffed.id, errorCodes.messageTooLarge, tooLargeMessage('The remote server\'s answer', limit))};
+	}
+
+	return {log};
 }
 
 /**

@@ -1,7 +1,9 @@
 import type {Readable, Writable} from 'node:stream';
 import type {Observable, Subscriber, Subscription} from 'rxjs';
 import type {Message} from '../types.js';
-import {errorCodes, LimitError, TransportError} from '../errors.js';
+import {
+	errorCodes, LimitError, tooLargeMessage, TransportError,
+} from '../errors.js';
 import type {Logger} from '../logger.js';
 import {
 	checkMessage,
@@ -297,9 +299,9 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 				const sniffed = sniffMessage(line.head, line.tail);
 				logger.error(`${label}: skipped a message of ${line.bytes} bytes, over the limit of ${options.maxLineBytes} bytes (raise it with --max-message-bytes); it began ${preview(line.head)}`);
 				if (sniffed?.kind === 'request') {
-					replyToSender(errorResponse(sniffed.id, errorCodes.messageTooLarge, `Request of ${line.bytes} bytes exceeds the proxy's limit of ${options.maxLineBytes} bytes`));
+					replyToSender(errorResponse(sniffed.id, errorCodes.messageTooLarge, tooLargeMessage(`Request of ${line.bytes} bytes`, options.maxLineBytes)));
 				} else if (sniffed) {
-					subscriber.next(errorResponse(sniffed.id, errorCodes.messageTooLarge, `Response of ${line.bytes} bytes exceeds the proxy's limit of ${options.maxLineBytes} bytes`));
+					subscriber.next(errorResponse(sniffed.id, errorCodes.messageTooLarge, tooLargeMessage(`Response of ${line.bytes} bytes`, options.maxLineBytes)));
 				}
 
 				continue;

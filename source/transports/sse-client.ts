@@ -26,6 +26,7 @@ import {
 	httpErrorReply,
 	isAbort,
 	isConnectFailure,
+	oversizeEventReply,
 	parseMessages,
 	previewText,
 	readStart,
@@ -36,7 +37,7 @@ import {
 	RequestAborts,
 } from './http-shared.js';
 import {isWithinOrigin} from './redirects.js';
-import {readEventStream} from './sse-reader.js';
+import {readEventStream, type OversizeEvent} from './sse-reader.js';
 
 export type SseClientOptions = HttpClientOptions & {
 	/**
@@ -274,6 +275,19 @@ export function sseClient(options: SseClientOptions): Transport {
 			}
 		};
 
+		/**
+		An event over the limit, skipped: the request of the remote's or the answer it was is answered with an error, when its id can be told.
+		*/
+		const onOversize = (event: OversizeEvent) => {
+			const {log, toRemote, toClient} = oversizeEventReply(event, maxMessageBytes, 'the SSE stream');
+			logger.error(log);
+			if (toRemote) {
+				send(toRemote);
+			} else if (toClient && !ended) {
+				subscriber.next(toClient);
+			}
+		};
+
 		const connect = async () => {
 			let response: Response;
 			try {
@@ -318,7 +332,8 @@ export function sseClient(options: SseClientOptions): Transport {
 			}, endpointTimeout);
 			try {
 				await readEventStream(response.body, {
-					maxEventLength: maxMessageBytes,
+					maxEventBytes: maxMessageBytes,
+					onOversize,
 					onEvent(event) {
 						if (ended) {
 							return;

@@ -7,6 +7,7 @@ import {
 	ConnectError,
 	errorCodes,
 	RedirectError,
+	MessageTooLargeError,
 	SessionExpiredError,
 	TransportError,
 	UnsupportedTransportError,
@@ -31,6 +32,8 @@ import {
 	isConnectFailure,
 	parseMessages,
 	previewText,
+	oversizeEventReply,
+	readLimitedText,
 	readStart,
 	sleep,
 	staticHeadersOf,
@@ -38,7 +41,7 @@ import {
 	Refusal,
 	RequestAborts,
 } from './http-shared.js';
-import {readEventStream} from './sse-reader.js';
+import {readEventStream, type OversizeEvent} from './sse-reader.js';
 
 export type StreamableHttpClientOptions = HttpClientOptions & {
 	/**
@@ -227,7 +230,20 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 		};
 
 		/**
-		Read an SSE stream to its end. Returns what resuming it needs.
+		An event over the limit on the GET stream, skipped: the request of the remote's or the answer it was is answered with an error, when its id can be told.
+		*/
+		const onOversize = (event: OversizeEvent) => {
+			const {log, toRemote, toClient} = oversizeEventReply(event, maxMessageBytes, 'the GET stream');
+			logger.error(log);
+			if (toRemote) {
+				track(post(toRemote), true);
+			} else if (toClient) {
+				receive(toClient);
+			}
+		};
+
+		/**
+		Read an SSE stream to its end. Returns what resuming it needs. An event over the limit ends a response stream (`state.error` is a `MessageTooLargeError`); the GET stream skips it.
 		*/
 		const readStream = async (body: ReadableStream<Uint8Array>, origin: string, pendingId?: RequestId, method?: string) => {
 			const state = {
@@ -235,7 +251,8 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			};
 			try {
 				await readEventStream(body, {
-					maxEventLength: maxMessageBytes,
+					maxEventBytes: maxMessageBytes,
+					...(pendingId === undefined ? {onOversize} : {}),
 					onEvent(event) {
 						state.events++;
 						if (event.id !== undefined) {
@@ -346,6 +363,11 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 					return true;
 				}
 
+				if (state.error instanceof MessageTooLargeError) {
+					answerFailed(id, method, `${state.error.message} (on the resumed stream of \`${method}\`)`, errorCodes.messageTooLarge);
+					return true;
+				}
+
 				cursor = state.lastEventId ?? cursor;
 				wait = state.retry ?? wait;
 			}
@@ -388,6 +410,12 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 				return;
 			}
 
+			if (state.error instanceof MessageTooLargeError) {
+				// Not resumed: the server would send the same event again.
+				answerFailed(id, method, `${state.error.message} (on the response stream of \`${method}\`)`, errorCodes.messageTooLarge);
+				return;
+			}
+
 			if (state.lastEventId !== undefined && await resume(request, state.lastEventId, state.retry, requestSignal)) {
 				return;
 			}
@@ -400,18 +428,13 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 
 		const onJson = async (request: Request, response: Response, requestSignal: AbortSignal) => {
 			const {id, method} = request;
-			const length = Number(response.headers.get('content-length'));
-			if (length > maxMessageBytes) {
-				void response.body?.cancel();
-				answerFailed(id, method, `The remote server's answer to \`${method}\` is ${length} bytes, over the limit of ${maxMessageBytes}`, errorCodes.messageTooLarge);
-				return;
-			}
-
 			let text: string;
 			try {
-				text = await response.text();
+				text = await readLimitedText(response, maxMessageBytes, `The remote server's answer to \`${method}\``);
 			} catch (error) {
-				if (!requestSignal.aborted) {
+				if (error instanceof MessageTooLargeError) {
+					answerFailed(id, method, error.message, errorCodes.messageTooLarge);
+				} else if (!requestSignal.aborted) {
 					answerFailed(id, method, `Reading the remote server's answer to \`${method}\` failed: ${describeFetchError(error)}`);
 				}
 

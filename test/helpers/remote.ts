@@ -32,6 +32,7 @@ export type RemoteStats = {
 	sessions: number;
 	lastHeaders: Record<string, string>;
 	roots: string[] | string | undefined;
+	endlessBytes: number;
 };
 
 /**

@@ -221,6 +221,20 @@ for (const [mode, expected] of [
 	});
 }
 
+for (const [mode, kind] of [['endless-json', 'a chunked JSON answer'], ['endless-event', 'an SSE event']] as const) {
+	test.serial(`${kind} of the remote that grows past --max-message-bytes is not buffered: the call gets -32003 naming the limit and the flag, and the proxy keeps serving`, async t => {
+		const {urls} = await startRemoteProcess(t);
+		const {client, stderr} = await connectThroughProxy(t, urls.mcp, {args: ['--max-message-bytes', '1MiB']});
+		const error = await t.throwsAsync(client.callTool({name: 'misbehave', arguments: {mode, bytes: 300 * 1024 * 1024}}));
+		t.regex(error.message, /-32003.*exceeds the proxy's limit of 1048576 bytes \(raise it with --max-message-bytes\)/);
+		t.is(text(await client.callTool({name: 'echo', arguments: {text: 'still serving'}})), 'still serving');
+		// The proxy stopped reading at the limit: the remote could write little more than what fills the socket buffers, not 300 MiB.
+		const {endlessBytes} = await remoteStats(urls);
+		t.true(endlessBytes < 64 * 1024 * 1024, `the remote wrote ${endlessBytes} bytes`);
+		t.true(await eventually(() => stderr().includes('exceeds the proxy\'s limit of 1048576 bytes')), `${stderr()}`);
+	});
+}
+
 test.serial('requests written just before standard input ends are still answered (echo REQUESTS | mcp-proxy URL), then the session is deleted', async t => {
 	const {urls} = await startRemoteProcess(t);
 	const call = {

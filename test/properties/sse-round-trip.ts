@@ -4,7 +4,8 @@ import test from 'ava';
 import fc from 'fast-check';
 import {formatEventId, parseEventId} from '../../source/listeners/event-store.js';
 import {KeepAlive, SseStream} from '../../source/listeners/sse-writer.js';
-import {readEventStream, type EventSourceMessage} from '../../source/transports/sse-reader.js';
+import {MessageTooLargeError} from '../../source/errors.js';
+import {readEventStream, type EventSourceMessage, type OversizeEvent} from '../../source/transports/sse-reader.js';
 import {chunk} from '../helpers/chunk.js';
 
 /**
@@ -119,6 +120,95 @@ test('a stream cut anywhere delivers a prefix of the events, each whole: never p
 		});
 		const events = items.filter(item => item.kind === 'event').map(item => item.data);
 		t.deepEqual(received, events.slice(0, received.length));
+	}), {numRuns: 300});
+});
+
+/**
+Events around a byte limit: each names itself at its start and end (`<N>…</N>`), its filler one-, two- or four-byte characters, a few of them over the limit by far (so that the reader must skip them as they arrive) or by a little (so that only their bytes, not their characters, are over); any line ending; comments between.
+*/
+const limit = 100;
+const sized = fc.tuple(
+	fc.array(fc.record({
+		size: fc.oneof(fc.nat(90), fc.integer({min: 90, max: 200}), fc.integer({min: 1200, max: 4000})),
+		filler: fc.constantFrom('a', 'é', '😀'),
+		lines: fc.integer({min: 1, max: 3}),
+		named: fc.boolean(),
+		comment: fc.boolean(),
+	}), {maxLength: 12}),
+	fc.constantFrom('\n', '\r\n', '\r'),
+);
+
+function writeSized(events: Array<{size: number; filler: string; lines: number; named: boolean; comment: boolean}>, eol: string): {bytes: Uint8Array; data: string[]} {
+	let text = '';
+	const data: string[] = [];
+	for (const [index, event] of events.entries()) {
+		const body = event.filler.repeat(Math.ceil(event.size / Buffer.byteLength(event.filler)));
+		const value = `<${index}>${body}</${index}>`;
+		data.push(value);
+		if (event.comment) {
+			text += `: keep-alive${eol}${eol}`;
+		}
+
+		if (event.named) {
+			text += `event: message${eol}`;
+		}
+
+		// The data split over lines: joined again with \n by the parser.
+		const characters = [...value];
+		const parts: string[] = [];
+		const step = Math.ceil(characters.length / event.lines);
+		for (let at = 0; at < characters.length; at += step) {
+			parts.push(characters.slice(at, at + step).join(''));
+		}
+
+		data[index] = parts.join('\n');
+		text += parts.map(part => `data: ${part}${eol}`).join('') + eol;
+	}
+
+	// A CR at the very end may start a CRLF: the parser waits for what follows it.
+	return {bytes: Buffer.from(eol === '\r' ? `${text}\n` : text, 'utf8'), data};
+}
+
+test('events over the byte limit are skipped as they arrive, reported with their start and end, and never disturb the others, over any chunking and line ending', async t => {
+	await fc.assert(fc.asyncProperty(sized, fc.array(fc.nat(), {maxLength: 30}), async ([events, eol], cuts) => {
+		const {bytes, data} = writeSized(events, eol);
+		const received: string[] = [];
+		const skipped: OversizeEvent[] = [];
+		await readEventStream(streamOf(chunk(bytes, cuts)), {
+			maxEventBytes: limit,
+			onEvent(event) {
+				received.push(event.data);
+			},
+			onOversize(event) {
+				skipped.push(event);
+			},
+		});
+		const small = data.filter(value => Buffer.byteLength(value) <= limit);
+		const large = data.map((value, index) => ({value, index})).filter(({value}) => Buffer.byteLength(value) > limit);
+		t.deepEqual(received, small);
+		t.is(skipped.length, large.length);
+		for (const [at, {index}] of large.entries()) {
+			t.true(skipped[at]!.head.includes(`<${index}>`), `the head of event ${index}: ${skipped[at]!.head.slice(0, 80)}`);
+			t.true(skipped[at]!.tail.includes(`</${index}>`), `the tail of event ${index}: ${skipped[at]!.tail.slice(-80)}`);
+		}
+	}), {numRuns: 300});
+});
+
+test('without onOversize, the first event over the byte limit ends the stream with a MessageTooLargeError, after the events before it', async t => {
+	await fc.assert(fc.asyncProperty(sized, fc.array(fc.nat(), {maxLength: 30}), async ([events, eol], cuts) => {
+		const {bytes, data} = writeSized(events, eol);
+		const received: string[] = [];
+		const first = data.findIndex(value => Buffer.byteLength(value) > limit);
+		const reading = readEventStream(streamOf(chunk(bytes, cuts)), {
+			maxEventBytes: limit,
+			onEvent(event) {
+				received.push(event.data);
+			},
+		});
+		const outcome = await reading.then(() => undefined, (error: unknown) => error);
+		t.deepEqual(received, first === -1 ? data : data.slice(0, first));
+		t.is(outcome instanceof MessageTooLargeError, first !== -1);
+		t.true(outcome === undefined || (outcome as Error).message.includes('exceeds the proxy\'s limit of 100 bytes (raise it with --max-message-bytes)'));
 	}), {numRuns: 300});
 });
 

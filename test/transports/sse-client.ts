@@ -148,3 +148,60 @@ test('concurrent POSTs whose connection is refused are all listed as unsent; one
 	t.regex(error.message, /ECONNREFUSED/);
 	t.deepEqual(unsentIds(error), [1, 2, 3, 4, 5]);
 });
+
+test('an event over maxMessageBytes is skipped, not buffered: the request it answers gets -32003, and the session carries on', async t => {
+	let stream: http.ServerResponse | undefined;
+	const url = await rawServer(t, (request, response) => {
+		if (request.method === 'GET') {
+			stream = response;
+			response.writeHead(200, {'content-type': 'text/event-stream'});
+			response.write('event: endpoint\ndata: /messages\n\n');
+			return;
+		}
+
+		let body = '';
+		request.on('data', (chunk: Uint8Array) => {
+			body += String(chunk);
+		});
+		request.on('end', () => {
+			response.writeHead(202).end();
+			const {id} = JSON.parse(body) as {id: number};
+			if (id === 5) {
+				// An answer of 3 MiB, its id last as the SDK writes it, 64 KiB at a time.
+				stream!.write('event: message\ndata: {"result":{"padding":"');
+				const chunk = 'x'.repeat(64 * 1024);
+				for (let index = 0; index < 48; index++) {
+					stream!.write(chunk);
+				}
+
+				stream!.write('"},"jsonrpc":"2.0","id":5}\n\n');
+			} else {
+				stream!.write(`event: message\ndata: {"jsonrpc":"2.0","id":${id},"result":{}}\n\n`);
+			}
+		});
+	});
+	const outgoing = new Subject<Message>();
+	const received: Message[] = [];
+	let failed: unknown;
+	const subscription = sseClient({url, maxMessageBytes: 1024 * 1024, logger: quiet})(outgoing).subscribe({
+		next(message) {
+			received.push(message);
+		},
+		error(error: unknown) {
+			failed = error;
+		},
+	});
+	t.teardown(() => {
+		subscription.unsubscribe();
+	});
+	outgoing.next({jsonrpc: '2.0', id: 5, method: 'tools/call'});
+	t.true(await eventually(() => received.length === 1));
+	const [answer] = received as unknown as [{id: number; error: {code: number; message: string}}];
+	t.is(answer.id, 5);
+	t.is(answer.error.code, -32_003);
+	t.regex(answer.error.message, /exceeds the proxy's limit of 1048576 bytes \(raise it with --max-message-bytes\)/);
+	outgoing.next({jsonrpc: '2.0', id: 6, method: 'ping'});
+	t.true(await eventually(() => received.length === 2));
+	t.deepEqual(received[1], {jsonrpc: '2.0', id: 6, result: {}});
+	t.is(failed, undefined);
+});

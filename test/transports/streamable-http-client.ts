@@ -140,6 +140,20 @@ for (const [mode, expected] of [
 	});
 }
 
+for (const [mode, kind] of [['endless-json', 'a chunked JSON answer'], ['endless-event', 'an event of a response stream']] as const) {
+	test(`${kind} that grows past maxMessageBytes is not read further: its request gets -32003 naming the limit and the flag, and the transport carries on`, async t => {
+		const {client, remote, logged, errors} = await setup(t, {}, {maxMessageBytes: 1024 * 1024});
+		// Read whole, as before, this answer would take 300 MiB, and the string made of it as much again.
+		const error = await t.throwsAsync(client.callTool({name: 'misbehave', arguments: {mode, bytes: 300 * 1024 * 1024}}));
+		t.regex(error.message, /-32003.*exceeds the proxy's limit of 1048576 bytes \(raise it with --max-message-bytes\)/);
+		t.true(logged.some(line => line.includes('exceeds the proxy\'s limit')), 'the log says so');
+		t.is(text(await client.callTool({name: 'echo', arguments: {text: 'after'}})), 'after');
+		// The client stopped reading at the limit: the remote could write little more than what fills the socket buffers.
+		t.true(remote.stats.endlessBytes < 64 * 1024 * 1024, `the remote wrote ${remote.stats.endlessBytes} bytes`);
+		t.deepEqual(errors, []);
+	});
+}
+
 test('a session the server forgot ends the transport with a SessionExpiredError', async t => {
 	const {remote, client, errors} = await setup(t);
 	await fetch(`${remote.urls.admin}/expire-sessions`, {method: 'POST'});
@@ -325,4 +339,77 @@ test('closing the transport ends the HTTP exchanges of requests still waiting fo
 	t.false(held.some(exchange => exchange.closed));
 	subscription.unsubscribe();
 	t.true(await eventually(() => held.every(exchange => exchange.closed)), 'the waiting requests\' connections are closed');
+});
+
+test('an event over maxMessageBytes on the GET stream is skipped, not buffered: the remote\'s request it was gets -32003, and the stream carries on', async t => {
+	const posted: Array<Record<string, unknown>> = [];
+	const server = http.createServer((request, response) => {
+		if (request.method === 'GET') {
+			response.writeHead(200, {'content-type': 'text/event-stream'});
+			// A request of the server's of 3 MiB, its id last as the SDK writes it, 64 KiB at a time; then a notification.
+			response.write('event: message\ndata: {"method":"sampling/createMessage","params":{"padding":"');
+			const chunk = 'x'.repeat(64 * 1024);
+			for (let index = 0; index < 48; index++) {
+				response.write(chunk);
+			}
+
+			response.write('"},"jsonrpc":"2.0","id":77}\n\n');
+			response.write('event: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"after"}}\n\n');
+			return;
+		}
+
+		let body = '';
+		request.on('data', (chunk: Uint8Array) => {
+			body += String(chunk);
+		});
+		request.on('end', () => {
+			if (request.method !== 'POST') {
+				response.writeHead(200).end();
+				return;
+			}
+
+			const message = JSON.parse(body) as Record<string, unknown>;
+			if (message['method'] === 'initialize') {
+				response.writeHead(200, {'content-type': 'application/json', 'mcp-session-id': 'big'}).end(JSON.stringify({
+					jsonrpc: '2.0', id: message['id'], result: {protocolVersion: '2025-06-18', capabilities: {}, serverInfo: {name: 'big', version: '1'}},
+				}));
+				return;
+			}
+
+			posted.push(message);
+			response.writeHead(202).end();
+		});
+	});
+	const base = await serveOnLoopback(t, server);
+	const logged: string[] = [];
+	const outgoing = new Subject<Message>();
+	const received: Message[] = [];
+	const subscription = streamableHttpClient({
+		url: `${base}/mcp`,
+		maxMessageBytes: 1024 * 1024,
+		logger: createLogger({
+			write(line) {
+				logged.push(line);
+			},
+		}),
+	})(outgoing).subscribe(message => {
+		received.push(message);
+	});
+	t.teardown(() => {
+		subscription.unsubscribe();
+	});
+	outgoing.next({
+		jsonrpc: '2.0', id: 0, method: 'initialize', params: {protocolVersion: '2025-06-18', capabilities: {}, clientInfo: {name: 'x', version: '1'}},
+	});
+	t.true(await eventually(() => received.length === 1));
+	outgoing.next({jsonrpc: '2.0', method: 'notifications/initialized'});
+	t.true(await eventually(() => received.some(message => 'method' in message && message.method === 'notifications/message')), 'the event after the large one arrives');
+	t.false(received.some(message => 'method' in message && message.method === 'sampling/createMessage'));
+	t.true(await eventually(() => posted.some(message => message['id'] === 77)));
+	const answer = posted.find(message => message['id'] === 77) as {error: {code: number; message: string}};
+	t.is(answer.error.code, -32_003);
+	t.regex(answer.error.message, /exceeds the proxy's limit of 1048576 bytes \(raise it with --max-message-bytes\)/);
+	const log = logged.join('');
+	t.regex(log, /An event on the GET stream exceeds the proxy's limit of 1048576 bytes \(raise it with --max-message-bytes\); it was skipped\./);
+	t.regex(log, /It began event: message data: {"method":"sampling\/createMessage"/);
 });
