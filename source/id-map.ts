@@ -117,3 +117,14 @@ export class IdMap<K, V> {
 		return this.map === undefined ? [...this.valueList] : [...this.map.values()];
 	}
 }
+
+/**
+Add `id` to a set that keeps at most `limit` entries, forgetting the oldest: the recent ids of requests that ended without their answer (cancelled, timed out), whose late answer is expected and dropped quietly.
+*/
+export function rememberId<K>(set: Set<K>, id: K, limit: number): void {
+	if (set.size >= limit) {
+		set.delete(set.values().next().value!);
+	}
+
+	set.add(id);
+}

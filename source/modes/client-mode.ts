@@ -170,7 +170,7 @@ export async function runClientMode(options: CliOptions, environment: NodeJS.Pro
 			maxQueuedMessages: options.maxQueuedMessages,
 			logger,
 		}),
-		guardRequests({timeout: options.requestTimeout, peerName: 'the remote server'}),
+		guardRequests({timeout: options.requestTimeout, peerName: 'the remote server', logger}),
 		...(log
 			? [tapMessages(entry => {
 				log.write(entry);

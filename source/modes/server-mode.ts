@@ -227,7 +227,7 @@ function isolatedBackend(config: ServerConfig, context: BackendContext, perSessi
 				);
 			};
 
-			return pipeTransport(tracked, guardRequests({peerName: label(config)}), ...perSession(session, label(config)));
+			return pipeTransport(tracked, guardRequests({peerName: label(config), logger: context.logger}), ...perSession(session, label(config)));
 		},
 		status() {
 			// A session's upstream (a child, or a connection to a remote) runs for as long as the session.
@@ -267,7 +267,7 @@ export async function runServerMode(options: CliOptions, logger: Logger = defaul
 	const log: MessageLog | undefined = options.logMessages === undefined ? undefined : messageLog(options.logMessages === '-' ? undefined : options.logMessages);
 	const shutdown$ = new Subject<void>();
 	const perSession: PerSession = (session, peerName) => [
-		...(options.requestTimeout > 0 ? [guardRequests({timeout: options.requestTimeout, peerName})] : []),
+		...(options.requestTimeout > 0 ? [guardRequests({timeout: options.requestTimeout, peerName, logger})] : []),
 		...(log ? [tapMessages(log.write, {session: session.id})] : []),
 	];
 

@@ -6,7 +6,8 @@ import {
 } from 'rxjs';
 import type {Message, RequestId, TransportOperator} from '../types.js';
 import {describeError, errorCodes, McpProxyError} from '../errors.js';
-import {IdMap} from '../id-map.js';
+import {IdMap, rememberId} from '../id-map.js';
+import {defaultLogger, type Logger} from '../logger.js';
 import {
 	cancelledNotification,
 	errorResponse,
@@ -39,6 +40,10 @@ export type GuardRequestsOptions = {
 	@default asyncScheduler
 	*/
 	scheduler?: SchedulerLike;
+	/**
+	Where dropped answers are reported (at warning level).
+	*/
+	logger?: Logger;
 };
 
 type Pending = {
@@ -48,9 +53,15 @@ type Pending = {
 };
 
 const maxRemembered = 10_000;
+/**
+How many of the peer's requests may wait for the client's answer; beyond that, the oldest is forgotten (its answer, if it ever comes, is dropped).
+*/
+const maxPeerRequests = 100_000;
 
 /**
-Make sure every request sent through a transport gets exactly one response. When the transport ends (its peer closed, crashed or could not be reached), each request still waiting is answered with a JSON-RPC error naming the cause, before the end propagates. With a `timeout`, a request that waits too long is answered with a timeout error and cancelled upstream; its late response, if one comes, is dropped.
+Make sure every request sent through a transport gets exactly one response, in both directions. When the transport ends (its peer closed, crashed or could not be reached), each request still waiting is answered with a JSON-RPC error naming the cause, before the end propagates. With a `timeout`, a request that waits too long is answered with a timeout error and cancelled upstream; its late response, if one comes, is dropped.
+
+Answers nobody waits for are dropped and logged at warning level with their id: one from the peer to a request the client never sent or that was answered already (a second answer), and one from the client to a request the peer never sent or that the client answered already. Late answers are not warned about: the peer's answer to a request the client cancelled or that timed out is dropped, and the client's answer to a request the peer cancelled is passed on (for the peer to ignore).
 
 @example
 ```
@@ -63,6 +74,7 @@ export function guardRequests(options: GuardRequestsOptions = {}): TransportOper
 		resetTimeoutOnProgress = true,
 		peerName = 'the server',
 		scheduler = asyncScheduler,
+		logger = defaultLogger,
 	} = options;
 	if (!Number.isFinite(timeout) || timeout < 0) {
 		throw new TypeError(`Expected \`timeout\` to be a number of milliseconds ≥ 0, got \`${timeout}\``);
@@ -72,6 +84,12 @@ export function guardRequests(options: GuardRequestsOptions = {}): TransportOper
 		const pending = new IdMap<RequestId, Pending>();
 		const tokens = new IdMap<string | number, RequestId>();
 		const expired = new Set<RequestId>();
+		/**
+		The peer's requests waiting for the client's answer, and those the peer cancelled since (their late answer may still come).
+		*/
+		const peerRequests = new Set<RequestId>();
+		const peerCancelled = new Set<RequestId>();
+		let warnedFull = false;
 		let injectInto: ((message: Message) => void) | undefined;
 		let sweep: Subscription | undefined;
 
@@ -104,11 +122,7 @@ export function guardRequests(options: GuardRequestsOptions = {}): TransportOper
 					// A snapshot: an entry answered meanwhile is gone from `pending`.
 					if (entry.deadline <= now && pending.get(id) === entry) {
 						forget(id);
-						if (expired.size >= maxRemembered) {
-							expired.delete(expired.values().next().value!);
-						}
-
-						expired.add(id);
+						rememberId(expired, id, maxRemembered);
 						subscriber.next(errorResponse(id, errorCodes.requestTimeout, `Request timed out: ${peerName} did not answer \`${entry.method}\` within ${timeout} ms`));
 						injectInto?.(cancelledNotification(id, 'Request timed out in the proxy'));
 					}
@@ -116,6 +130,51 @@ export function guardRequests(options: GuardRequestsOptions = {}): TransportOper
 
 				scheduleSweep();
 			}, Math.max(0, next - scheduler.now()));
+		};
+
+		/**
+		Whether an answer of the client's is owed to the peer: not to a request the peer never sent, nor a second answer.
+		*/
+		const owedToPeer = (id: RequestId | undefined) => {
+			if (id !== undefined && id !== null && (peerRequests.delete(id) || peerCancelled.delete(id))) {
+				return true;
+			}
+
+			logger.warning(`Dropped an answer from the client to request ${JSON.stringify(id)}: ${peerName} sent no such request, or it was answered already`);
+			return false;
+		};
+
+		/**
+		Whether an answer of the peer's is owed to the client (a request's first answer), else why it is dropped.
+		*/
+		const owedToClient = (message: Message & {id?: RequestId}) => {
+			const {id} = message;
+			if (id !== undefined && id !== null && forget(id) !== undefined) {
+				return true;
+			}
+
+			if (id === undefined || id === null || !expired.delete(id)) {
+				const error = 'error' in message ? ` (an error: ${(message.error as {message?: unknown}).message as string})` : '';
+				logger.warning(`Dropped an answer from ${peerName} to request ${JSON.stringify(id)}${error}: the client sent no such request, or it was answered already`);
+			}
+
+			return false;
+		};
+
+		const onPeerRequestsChange = (message: Message) => {
+			if (isRequest(message)) {
+				if (peerRequests.size >= maxPeerRequests && !warnedFull) {
+					warnedFull = true;
+					logger.warning(`${maxPeerRequests} requests of ${peerName} wait for the client's answer; the oldest are forgotten (their answers will be dropped)`);
+				}
+
+				rememberId(peerRequests, message.id, maxPeerRequests);
+			} else if (isNotification(message)) {
+				const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
+				if (requestId !== undefined && peerRequests.delete(requestId)) {
+					rememberId(peerCancelled, requestId, maxRemembered);
+				}
+			}
 		};
 
 		const settleAll = (reason: string, code: number) => {
@@ -147,8 +206,10 @@ export function guardRequests(options: GuardRequestsOptions = {}): TransportOper
 						const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
 						if (requestId !== undefined && forget(requestId)) {
 							// The server should not answer a cancelled request; if it does, drop the answer.
-							expired.add(requestId);
+							rememberId(expired, requestId, maxRemembered);
 						}
+					} else if (isResponse(message) && !owedToPeer(message.id)) {
+						return;
 					}
 
 					inner.next(message);
@@ -170,10 +231,11 @@ export function guardRequests(options: GuardRequestsOptions = {}): TransportOper
 		const subscription = transport(upstream$).subscribe({
 			next(message) {
 				if (isResponse(message)) {
-					const {id} = message;
-					if (id !== undefined && forget(id) === undefined && expired.delete(id)) {
+					if (!owedToClient(message)) {
 						return;
 					}
+				} else if (isRequest(message) || (peerRequests.size > 0 && isNotification(message) && message.method === 'notifications/cancelled')) {
+					onPeerRequestsChange(message);
 				} else if (resetTimeoutOnProgress && timeout > 0 && isNotification(message) && message.method === 'notifications/progress') {
 					const token = (message.params as {progressToken?: string | number} | undefined)?.progressToken;
 					const id = token === undefined ? undefined : tokens.get(token);

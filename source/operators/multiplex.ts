@@ -16,7 +16,7 @@ import type {
 import {
 	describeError, errorCodes, TimeoutError, TransportError,
 } from '../errors.js';
-import {IdMap} from '../id-map.js';
+import {IdMap, rememberId} from '../id-map.js';
 import {defaultLogger, type Logger} from '../logger.js';
 import {
 	cancelledNotification,
@@ -154,6 +154,11 @@ type HeldServerRequest = {
 	timer: Subscription;
 };
 
+/**
+How many ids of requests that ended without their answer are remembered, so that their late answers are told from strays.
+*/
+const maxRetired = 10_000;
+
 const logLevelRanks = new Map<string, number>([
 	['debug', 0],
 	['info', 1],
@@ -224,6 +229,11 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 	const serverRequests = new Map<number, ServerRequest>();
 	const serverRequestsByUpstream = new Map<RequestId, number>();
 	const internal = new Map<string, (response: Response) => void>();
+	/**
+	Recent ids of requests that ended without their answer, upstream ids (cancelled, their session closed) and proxy ids of server requests (cancelled by the upstream, or the upstream restarted): their late answers are dropped quietly; any other unknown answer is a stray or a second answer, and is logged as such.
+	*/
+	const retiredRequests = new Set<number>();
+	const retiredServerRequests = new Set<number>();
 	let queue: Array<{session: SessionState; message: Request}> = [];
 	let held: HeldServerRequest[] = [];
 	let warnedAmbiguous = false;
@@ -365,6 +375,7 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 
 				session.inFlight.delete(requestId!);
 				requests.delete(upstreamId);
+				rememberId(retiredRequests, upstreamId, maxRetired);
 				sendUpstream({...notification, params: {...parametersOf(notification), requestId: upstreamId}});
 				requestLeft(upstreamId);
 				return;
@@ -382,7 +393,12 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 		const id = response.id as number;
 		const entry = serverRequests.get(id);
 		if (entry?.session !== session) {
-			logger.debug(`${name}: dropped a response from session ${session.id} to an unknown request ${JSON.stringify(id)}`);
+			if (retiredServerRequests.delete(id)) {
+				logger.debug(`${name}: dropped the late answer of session ${session.id} to request ${JSON.stringify(id)}, which the server cancelled`);
+			} else {
+				logger.warning(`${name}: dropped an answer from session ${session.id} to request ${JSON.stringify(id)}: the server sent it no such request, or it was answered already`);
+			}
+
 			return;
 		}
 
@@ -573,6 +589,7 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 					serverRequests.delete(proxyId!);
 					serverRequestsByUpstream.delete(entry.upstreamId);
 					entry.session.serverRequests.delete(proxyId!);
+					rememberId(retiredServerRequests, proxyId!, maxRetired);
 					deliver(entry.session, {...notification, params: {...parameters, requestId: proxyId}});
 				}
 
@@ -610,7 +627,12 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 
 		const entry = typeof id === 'number' ? requests.get(id) : undefined;
 		if (!entry) {
-			logger.debug(`${name}: dropped a response to an unknown or cancelled request ${JSON.stringify(id)}`);
+			if (typeof id === 'number' && retiredRequests.delete(id)) {
+				logger.debug(`${name}: dropped the late answer to request ${id}, cancelled or of a closed session`);
+			} else {
+				logger.warning(`${name}: dropped an answer to request ${JSON.stringify(id)}: no such request was sent to it, or it was answered already`);
+			}
+
 			return;
 		}
 
@@ -641,8 +663,9 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 			deliver(entry.session, errorResponse(entry.originalId, errorCodes.connectionClosed, `${reason} (while handling \`${entry.method}\`); ${next}`));
 		}
 
-		for (const entry of serverRequests.values()) {
+		for (const [proxyId, entry] of serverRequests) {
 			entry.session.serverRequests.clear();
+			rememberId(retiredServerRequests, proxyId, maxRetired);
 		}
 
 		serverRequests.clear();
@@ -846,6 +869,7 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 			for (const upstreamId of state_.inFlight.values()) {
 				oldestUnanswered = Math.min(oldestUnanswered ?? upstreamId, upstreamId);
 				requests.delete(upstreamId);
+				rememberId(retiredRequests, upstreamId, maxRetired);
 				sendUpstream(cancelledNotification(upstreamId, 'The client session closed'));
 			}
 

@@ -474,9 +474,13 @@ export class StdioPeer {
 	private readonly deadline: number;
 	private readonly stdoutLines: string[] = [];
 
-	constructor(args: string[], ledger: Ledger, options: {env?: Record<string, string>; deadline?: number} = {}) {
+	/**
+	@param options.answerTwice Answer each request of the proxy twice (a buggy client): the proxy must pass on only the first.
+	*/
+	constructor(args: string[], ledger: Ledger, options: {env?: Record<string, string>; deadline?: number; answerTwice?: boolean} = {}) {
 		this.ledger = ledger;
 		this.deadline = options.deadline ?? 20_000;
+		const answers = options.answerTwice ? 2 : 1;
 		this.child = execa(process.execPath, [cli, ...args], {
 			stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, env: options.env,
 		});
@@ -488,9 +492,11 @@ export class StdioPeer {
 			this.stdoutLines.push(line);
 			const message = JSON.parse(line) as Record<string, unknown>;
 			if ('method' in message && 'id' in message) {
-				this.write(message['method'] === 'ping'
-					? {jsonrpc: '2.0', id: message['id'], result: {}}
-					: {jsonrpc: '2.0', id: message['id'], error: {code: -32_601, message: 'Not supported by the accounting peer'}});
+				for (let count = 0; count < answers; count++) {
+					this.write(message['method'] === 'ping'
+						? {jsonrpc: '2.0', id: message['id'], result: {}}
+						: {jsonrpc: '2.0', id: message['id'], error: {code: -32_601, message: 'Not supported by the accounting peer'}});
+				}
 			} else if ('id' in message) {
 				this.ledger.receive(message);
 			}

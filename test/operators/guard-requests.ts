@@ -1,6 +1,7 @@
 import test from 'ava';
 import {Observable} from 'rxjs';
 import {guardRequests} from '../../source/operators/guard-requests.js';
+import {createLogger} from '../../source/logger.js';
 import type {Message, Transport} from '../../source/types.js';
 import {testScheduler} from '../helpers/marbles.js';
 
@@ -93,4 +94,51 @@ test('responses and other messages pass untouched', t => {
 		const replies = cold<Message>('-u-x-', {u: unknown, x: result(7)});
 		expectObservable(guardRequests({timeout: 100})(server(replies, []))(requests)).toBe('-u-x-', {u: unknown, x: result(7)});
 	});
+});
+
+test('answers the client is not waiting for are dropped and logged with their id: a stray, a second answer; a late one after a cancellation quietly', t => {
+	const logged: string[] = [];
+	const logger = createLogger({
+		level: 'debug',
+		write(line) {
+			logged.push(line);
+		},
+	});
+	const scheduler = testScheduler(t);
+	scheduler.run(({cold, hot, expectObservable}) => {
+		const cancel: Message = {jsonrpc: '2.0', method: 'notifications/cancelled', params: {requestId: 2}};
+		const stray: Message = {jsonrpc: '2.0', id: 'never-sent', result: {}};
+		const requests = hot<Message>('ab-c----', {a: request(1), b: request(2), c: cancel});
+		const replies = cold<Message>('--s-xxy-', {s: stray, x: result(1), y: result(2)});
+		expectObservable(guardRequests({logger})(server(replies, []))(requests)).toBe('----x---', {x: result(1)});
+	});
+	const warnings = logged.filter(line => line.startsWith('[W'));
+	t.is(warnings.length, 2, `${logged.join('')}`);
+	t.regex(warnings[0]!, /Dropped an answer from the server to request "never-sent": the client sent no such request, or it was answered already/);
+	t.regex(warnings[1]!, /Dropped an answer from the server to request 1: /);
+});
+
+test('answers of the client to requests of the peer are passed on once: one to a request never sent, or a second one, is dropped and logged; one after the peer cancelled passes quietly', t => {
+	const logged: string[] = [];
+	const logger = createLogger({
+		level: 'debug',
+		write(line) {
+			logged.push(line);
+		},
+	});
+	const scheduler = testScheduler(t);
+	const sent: Message[] = [];
+	scheduler.run(({cold, hot, expectObservable}) => {
+		const peerRequest = (id: number): Message => ({jsonrpc: '2.0', id, method: 'roots/list'});
+		const peerCancel: Message = {jsonrpc: '2.0', method: 'notifications/cancelled', params: {requestId: 21}};
+		// The peer asks 20 and 21, then cancels 21; the client answers 20 twice, 99 (never asked) and 21 late.
+		const replies = cold<Message>('ab-c-----', {a: peerRequest(20), b: peerRequest(21), c: peerCancel});
+		const answers = hot<Message>('-----xxyz', {x: result(20), y: result(99), z: result(21)});
+		expectObservable(guardRequests({logger})(server(replies, sent))(answers)).toBe('ab-c-----', {a: peerRequest(20), b: peerRequest(21), c: peerCancel});
+	});
+	t.deepEqual(sent, [result(20), result(21)]);
+	const warnings = logged.filter(line => line.startsWith('[W'));
+	t.is(warnings.length, 2, `${logged.join('')}`);
+	t.regex(warnings[0]!, /Dropped an answer from the client to request 20: the server sent no such request, or it was answered already/);
+	t.regex(warnings[1]!, /Dropped an answer from the client to request 99: /);
 });

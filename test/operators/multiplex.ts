@@ -371,6 +371,43 @@ test('a client\'s cancellation is forwarded with the upstream id, and a late ans
 	t.deepEqual(a.received, []);
 });
 
+test('answers nobody waits for are dropped and logged at warning level with their id, in both directions; a late answer to a cancelled request quietly', t => {
+	const lines: string[] = [];
+	const {upstream, client} = setup({
+		logger: createLogger({
+			level: 'debug',
+			write(line) {
+				lines.push(line);
+			},
+		}),
+	});
+	const a = client('a');
+	a.send(initialize(1, {roots: {}}));
+	a.send({id: 'answered', method: 'tools/call', params: {}});
+	a.send({id: 'cancelled', method: 'tools/call', params: {}});
+	const [answered, cancelled] = upstream.sentWith('tools/call');
+	a.send({method: 'notifications/cancelled', params: {requestId: 'cancelled'}});
+	upstream.emit({jsonrpc: '2.0', id: answered!['id'], result: {}});
+	upstream.emit({jsonrpc: '2.0', id: answered!['id'], result: {}});
+	upstream.emit({jsonrpc: '2.0', id: cancelled!['id'], result: {}});
+	upstream.emit({jsonrpc: '2.0', id: 'never-sent', result: {}});
+	t.deepEqual(a.received.filter(message => message['id'] !== 1), [{jsonrpc: '2.0', id: 'answered', result: {}}]);
+	// The client answers a request of the upstream's twice, and one never sent.
+	upstream.emit({jsonrpc: '2.0', id: 'r1', method: 'roots/list'});
+	const asked = a.received.find(message => message['method'] === 'roots/list');
+	a.send({id: asked!['id'], result: {roots: []}});
+	a.send({id: asked!['id'], result: {roots: []}});
+	a.send({id: 999, result: {}});
+	t.is(upstream.sent.filter(message => message['id'] === 'r1').length, 1);
+	const warnings = lines.filter(line => line.startsWith('[W'));
+	t.is(warnings.length, 4, `${lines.join('')}`);
+	t.regex(warnings[0]!, new RegExp(`dropped an answer to request ${String(answered!['id'])}: no such request was sent to it, or it was answered already`));
+	t.regex(warnings[1]!, /dropped an answer to request "never-sent"/);
+	t.regex(warnings[2]!, new RegExp(`dropped an answer from session a to request ${String(asked!['id'])}: the server sent it no such request, or it was answered already`));
+	t.regex(warnings[3]!, /dropped an answer from session a to request 999/);
+	t.regex(lines.join(''), new RegExp(String.raw`\[D [^\]]*\] the server: dropped the late answer to request ${String(cancelled!['id'])}, cancelled or of a closed session`));
+});
+
 test('when a session closes, its requests in flight are cancelled upstream and its pending server requests are refused', t => {
 	const {upstream, client, mux} = setup();
 	const a = client('a');

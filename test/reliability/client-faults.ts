@@ -21,12 +21,12 @@ const settleBound = 20_000;
 
 const textOf = (answer: Answer | undefined) => (answer?.result as {content?: Array<{text?: string}>} | undefined)?.content?.[0]?.text;
 
-async function setup(t: ExecutionContext, extraArguments: string[] = []) {
+async function setup(t: ExecutionContext, extraArguments: string[] = [], peerOptions: {answerTwice?: boolean} = {}) {
 	const remote = await startRemoteProcess(t);
 	const faults = await startFaultProxy({target: remote.urls.url});
 	t.teardown(async () => faults.close());
 	const ledger = new Ledger();
-	const peer = new StdioPeer([`${faults.url}/mcp`, '--reconnect-delay', '100ms', '--reconnect-max-delay', '500ms', '--request-timeout', '3s', ...extraArguments], ledger);
+	const peer = new StdioPeer([`${faults.url}/mcp`, '--reconnect-delay', '100ms', '--reconnect-max-delay', '500ms', '--request-timeout', '3s', ...extraArguments], ledger, peerOptions);
 	t.teardown(() => {
 		peer.kill();
 	});
@@ -93,6 +93,33 @@ for (const mode of ['stall', 'stall-body'] as const) {
 		assertAccounted(t, await ledger.settle(settleBound, causes));
 	});
 }
+
+test.serial('a remote and a client that answer requests never sent, and answer twice: each request answered once, nothing else delivered, every drop logged', async t => {
+	const {faults, ledger, peer} = await setup(t, [], {answerTwice: true});
+	faults.setFault('stray', {match: '"name":"echo"'});
+	const ids = Array.from({length: 8}, (_, index) => echo(peer, `call ${index}`));
+	const answers = await Promise.all(ids.map(async id => ledger.wait(id, settleBound)));
+	t.deepEqual(answers.map(answer => textOf(answer)), ids.map((_, index) => `call ${index}`));
+	t.is(faults.stats.byMode.stray, 8, 'the remote answered each call with a stray and twice');
+	// The client answers a request the remote never sent, and each request the remote sends twice (\`sample\` sends one).
+	peer.write({jsonrpc: '2.0', id: 'never-asked', result: {}});
+	const sampled = await peer.call('tools/call', {name: 'sample', arguments: {prompt: 'p'}});
+	t.truthy(sampled, 'the call that made the remote ask the client is answered');
+	assertAccounted(t, await ledger.settle(settleBound, causes));
+	// The log lines come on another pipe than the answers.
+	const drops = [
+		/\[W [^\]]*] Dropped an answer from the remote server to request "stray-\d+": the client sent no such request, or it was answered already/,
+		/\[W [^\]]*] Dropped an answer from the remote server to request "c-\d+": /,
+		/\[W [^\]]*] Dropped an answer from the client to request "never-asked": the remote server sent no such request, or it was answered already/,
+		/\[W [^\]]*] Dropped an answer from the client to request \d+: /,
+	];
+	t.true(await eventually(() => drops.every(pattern => pattern.test(peer.stderr))), `${peer.stderr}`);
+	// What reached the remote: one answer to its request, nothing to the one it never sent.
+	t.false('never-asked' in faults.stats.answers);
+	const counts = Object.values(faults.stats.answers);
+	t.true(counts.length > 0 && counts.every(count => count === 1), `${JSON.stringify(faults.stats.answers)}`);
+	t.true(peer.stdout.every(line => typeof JSON.parse(line) === 'object'), 'standard output carries only messages');
+});
 
 test.serial('the remote killed with calls in flight and restarted on its port: every call answered, then served again', async t => {
 	const {remote, ledger, peer} = await setup(t);

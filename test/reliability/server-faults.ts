@@ -248,6 +248,20 @@ test.serial('clients that vanish mid-stream: the proxy cancels or finishes their
 	t.like(await defaultServer(proxy), {state: 'running', restarts: 0});
 });
 
+for (const isolated of [false, true]) {
+	test.serial(`${isolated ? 'isolated' : 'multiplexed'}: a child that answers a request never sent, and answers twice: each call answered once on both faces, every drop logged`, async t => {
+		const proxy = await startServerMode(t, [...(isolated ? ['--isolate-sessions'] : []), '--', process.execPath, faultyServer]);
+		const ledger = new Ledger();
+		const peers = await connectPeers(proxy, ledger, {http: 2, sse: 2});
+		t.teardown(async () => Promise.all(peers.map(async peer => peer.close())));
+		const answers = await Promise.all(peers.flatMap((peer, index) => [1, 2, 3].map(async round => call(peer, 'twice', {text: `${index}.${round}`}))));
+		t.deepEqual(answers.map(answer => textOf(answer)), peers.flatMap((_, index) => [1, 2, 3].map(round => `${index}.${round}`)));
+		assertAccounted(t, await ledger.settle(settleBound, causes));
+		t.true(await proxy.logged(/\[W [^\]]*] .*[Dd]ropped an answer .*to request "stray"/), `${proxy.stderr()}`);
+		t.true(await proxy.logged(/\[W [^\]]*] .*[Dd]ropped an answer .*to request (?!"stray")("[^"]+"|\d+)/), 'the second answers are logged too');
+	});
+}
+
 test.serial('isolated: a session\'s child SIGKILLed mid-call; its calls are answered, its session ends (404 after), other sessions carry on, a new one works', async t => {
 	const proxy = await startServerMode(t, ['--isolate-sessions', '--request-timeout', '8s', '--', process.execPath, faultyServer]);
 	const ledger = new Ledger();
