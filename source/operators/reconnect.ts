@@ -101,6 +101,14 @@ type Connection = {
 	Requests we sent on the client's behalf (restored subscriptions, log level): their answers are not the client's.
 	*/
 	ownRequests: Set<RequestId>;
+	/**
+	This connection was made at once, without the backoff, because the remote forgot the last session.
+	*/
+	quick: boolean;
+	/**
+	The remote has answered a client request on this connection: its session was of use.
+	*/
+	answered: boolean;
 };
 
 type Queued = {
@@ -165,6 +173,7 @@ export function reconnect(options: ReconnectOptions = {}): TransportOperator {
 		let logLevel: Request | undefined;
 		const staleRemoteRequests = new Set<RequestId>();
 		let clientDone = false;
+		let quickNext = false;
 
 		const backoff = () => {
 			const nominal = Math.min(maxDelay, initialDelay * (2 ** Math.min(failures, 30)));
@@ -352,7 +361,10 @@ export function reconnect(options: ReconnectOptions = {}): TransportOperator {
 				}
 
 				if (id !== undefined && id !== null) {
-					connection.inFlight.delete(id);
+					if (connection.inFlight.delete(id)) {
+						connection.answered = true;
+					}
+
 					if (id === clientInitializeId) {
 						clientInitializeId = undefined;
 						initialized = 'result' in message;
@@ -399,6 +411,42 @@ export function reconnect(options: ReconnectOptions = {}): TransportOperator {
 			return requeued;
 		};
 
+		/**
+		Log a lost connection and count it; requests held since before a failed attempt are answered. Returns whether to make a new session at once: the remote forgot the session but is up (it answered 404), unless this session was itself made at once and forgotten before it was of any use (a remote that refuses every session), which is a failed attempt.
+		*/
+		function reportLoss(connection: Connection, error: unknown, cause: string, unreachable: string): boolean {
+			const forgotten = connection.up && error instanceof SessionExpiredError;
+			const atOnce = forgotten && (!connection.quick || connection.answered);
+			if (atOnce) {
+				logger.warning(`Lost the session with the remote server (${cause}); initializing a new one at once`);
+			} else if (forgotten) {
+				failures++;
+				logger.warning(`The remote server forgot the new session too (${cause}); reconnecting after a delay`);
+			} else if (connection.up) {
+				logger.warning(`Lost the connection to the remote server (${cause}); reconnecting`);
+			} else {
+				failures++;
+				const kept: Queued[] = [];
+				for (const entry of queue) {
+					// Requests that arrived before this attempt began have had their chance.
+					if (isRequest(entry.message) && entry.mark < attempts) {
+						subscriber.next(errorResponse(entry.message.id, errorCodes.upstreamUnavailable, unreachable));
+					} else {
+						kept.push(entry);
+					}
+				}
+
+				queue = kept;
+				if (attempts === 1) {
+					logger.error(`Cannot connect to the remote server (${cause}); the proxy keeps trying`);
+				} else {
+					logger.warning(`Reconnection attempt ${attempts - 1} failed (${cause})`);
+				}
+			}
+
+			return atOnce;
+		}
+
 		function lost(connection: Connection, error: unknown) {
 			if (connection !== current) {
 				return;
@@ -428,28 +476,7 @@ export function reconnect(options: ReconnectOptions = {}): TransportOperator {
 			const unreachable = `The remote server is unreachable (${cause}); the proxy keeps trying to reconnect`;
 			const requeued = settleInFlight(connection, error, cause, unreachable);
 			queue = [...requeued, ...queue];
-			if (connection.up) {
-				logger.warning(`Lost the connection to the remote server (${cause}); reconnecting`);
-			} else {
-				failures++;
-				const kept: Queued[] = [];
-				for (const entry of queue) {
-					// Requests that arrived before this attempt began have had their chance.
-					if (isRequest(entry.message) && entry.mark < attempts) {
-						subscriber.next(errorResponse(entry.message.id, errorCodes.upstreamUnavailable, unreachable));
-					} else {
-						kept.push(entry);
-					}
-				}
-
-				queue = kept;
-				if (attempts === 1) {
-					logger.error(`Cannot connect to the remote server (${cause}); the proxy keeps trying`);
-				} else {
-					logger.warning(`Reconnection attempt ${attempts - 1} failed (${cause})`);
-				}
-			}
-
+			const atOnce = reportLoss(connection, error, cause, unreachable);
 			if (subscriber.closed) {
 				return;
 			}
@@ -464,7 +491,8 @@ export function reconnect(options: ReconnectOptions = {}): TransportOperator {
 				return;
 			}
 
-			schedule(backoff());
+			quickNext = atOnce;
+			schedule(atOnce ? 0 : backoff());
 			if (queue.some(entry => isRequest(entry.message))) {
 				hurry();
 			}
@@ -482,7 +510,10 @@ export function reconnect(options: ReconnectOptions = {}): TransportOperator {
 				inFlight: new Map(),
 				remoteRequests: new Set(),
 				ownRequests: new Set(),
+				quick: quickNext,
+				answered: false,
 			};
+			quickNext = false;
 			current = connection;
 			const input$ = new Observable<Message>(input => {
 				connection.input = input;

@@ -170,6 +170,18 @@ test.serial('a session the remote expired is re-initialized transparently', asyn
 	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'c'}})), 'c');
 });
 
+test.serial('a session the remote forgot (404: it is up) is re-initialized at once, not after the reconnect delay meant for a remote that is down', async t => {
+	const {urls} = await startRemoteProcess(t);
+	// A reconnect delay no test would wait for: the new session must not wait for it.
+	const {client, stderr} = await connectThroughProxy(t, urls.mcp, {args: ['--reconnect-delay', '10m', '--reconnect-max-delay', '10m']});
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'a'}})), 'a');
+	await admin(urls, 'expire-sessions');
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'b'}})), 'b');
+	t.regex(stderr(), /Lost the session with the remote server \(The remote server no longer knows session .* \(HTTP 404\)\); initializing a new one at once/);
+	const {initializeRequests} = await remoteStats(urls);
+	t.is(initializeRequests, 2);
+});
+
 test.serial('concurrent requests refused with 404 for an expired session are all sent again in the new session, each once', async t => {
 	const {urls} = await startRemoteProcess(t);
 	const gateway = await startGateway(t, urls.url);

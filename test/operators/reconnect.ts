@@ -52,6 +52,10 @@ type Plan = {
 	Send this request to the client right away.
 	*/
 	ask?: Message;
+	/**
+	Answer `initialize` only.
+	*/
+	silent?: boolean;
 };
 
 type Sent = {connection: number; time: number; message: Message};
@@ -68,7 +72,7 @@ function fakeRemote(plans: Plan[], sent: Sent[], scheduler: SchedulerLike): Tran
 			sent.push({connection, time: scheduler.now(), message});
 		}), share());
 		const replies$ = input$.pipe(mergeMap(message => {
-			if (!isRequest(message)) {
+			if (!isRequest(message) || (plan.silent && message.method !== 'initialize')) {
 				return EMPTY;
 			}
 
@@ -208,12 +212,45 @@ test('requests that certainly never left (ConnectError.unsent) are sent again af
 	]);
 });
 
-test('a session the remote forgot (SessionExpiredError) and a stream the remote ended (completion) both lead to a new session', t => {
-	for (const plan of [{endAt: 5, error: new SessionExpiredError('HTTP 404')}, {endAt: 5}] satisfies Plan[]) {
-		const result = run(t, [plan, {}], [...handshake, [20, call(7)]]);
-		t.deepEqual(summary(result.received).slice(-1), ['21 #7 result {"connection":1}']);
-		t.deepEqual(sentSummary(result.sent.filter(({connection}) => connection === 1)), ['1@15 #mcp-proxy-reconnect-1 initialize', '1@16 notifications/initialized', '1@20 #7 tools/call']);
-	}
+test('a stream the remote ended (completion) leads to a new session after the backoff', t => {
+	const result = run(t, [{endAt: 5}, {}], [...handshake, [20, call(7)]]);
+	t.deepEqual(summary(result.received).slice(-1), ['21 #7 result {"connection":1}']);
+	t.deepEqual(sentSummary(result.sent.filter(({connection}) => connection === 1)), ['1@15 #mcp-proxy-reconnect-1 initialize', '1@16 notifications/initialized', '1@20 #7 tools/call']);
+});
+
+test('a session the remote forgot (SessionExpiredError: it answered 404, so it is up) is re-initialized at once, without the backoff; the request it refused is sent in the new session', t => {
+	const result = run(t, [
+		{endAt: 5, error: new SessionExpiredError('HTTP 404', [call(7)]), replyAfter: 3},
+		{},
+	], [...handshake, [4, call(7)]]);
+	// Lost at 5, re-initialized at 5 (not at 15, after initialDelay), the refused request sent again once the new session is up.
+	t.deepEqual(sentSummary(result.sent), [
+		'0@0 #0 initialize',
+		'0@2 notifications/initialized',
+		'0@4 #7 tools/call',
+		'1@5 #mcp-proxy-reconnect-1 initialize',
+		'1@6 notifications/initialized',
+		'1@6 #7 tools/call',
+	]);
+	t.deepEqual(summary(result.received).slice(-2), ['6 notifications/tools/list_changed', '7 #7 result {"connection":1}']);
+	t.true(result.logged.some(line => line.includes('Lost the session with the remote server (HTTP 404); initializing a new one at once')));
+});
+
+test('when the session made at once is refused too, the backoff applies: no tight loop against a server that forgets or refuses every session', t => {
+	const forgotten = (unsent: Message[] = []) => new SessionExpiredError('HTTP 404', unsent);
+	// The new session comes up at 6 and, at 8, forgets the request sent again before answering anything: a failed attempt, so the next one waits as after any failed attempt with a request held (initialDelay).
+	const forgetting = run(t, [
+		{endAt: 5, error: forgotten([call(7)]), replyAfter: 3},
+		{endAt: 3, error: forgotten([call(7)]), silent: true},
+		{},
+	], [...handshake, [4, call(7)]], {}, 200);
+	const attempts = (result: Run) => result.sent.filter(({message}) => isRequest(message) && message.method === 'initialize').map(({time}) => time);
+	t.deepEqual(attempts(forgetting), [0, 5, 18]);
+	t.deepEqual(summary(forgetting.received).slice(-1), ['20 #7 result {"connection":2}']);
+	t.true(forgetting.logged.some(line => line.includes('The remote server forgot the new session too (HTTP 404); reconnecting after a delay')));
+	// A server that refuses the new session outright: the delays grow as for any failed attempt.
+	const refusing = run(t, [{endAt: 5, error: forgotten()}, {refuseInitialize: true}], [...handshake], {}, 200);
+	t.deepEqual(attempts(refusing).slice(0, 5), [0, 5, 26, 67, 108]);
 });
 
 test('while the remote stays down, held requests are answered when an attempt that began after them fails; the delay grows to the maximum', t => {
