@@ -1,3 +1,4 @@
+import {setMaxListeners} from 'node:events';
 import {Observable} from 'rxjs';
 import type {
 	Message, Request, RequestId, Transport,
@@ -32,6 +33,7 @@ import {
 	readStart,
 	sleep,
 	staticHeadersOf,
+	AnswerLane,
 	type HttpClientOptions,
 	Refusal,
 	RequestAborts,
@@ -78,6 +80,8 @@ export function sseClient(options: SseClientOptions): Transport {
 	return outgoing$ => new Observable<Message>(subscriber => {
 		const controller = new AbortController();
 		const {signal} = controller;
+		// Every exchange of a notification or an answer listens to it until its body is done (the answer lane keeps them few), with the GET stream and the waits: not a leak.
+		setMaxListeners(0, signal);
 		let endpoint: URL | undefined;
 		let held: Message[] = [];
 		let ended = false;
@@ -202,6 +206,24 @@ export function sseClient(options: SseClientOptions): Transport {
 			}
 		};
 
+		/**
+		POST a message, remembered until done so that closing lets it finish.
+		*/
+		const tracked = async (message: Message): Promise<void> => {
+			const promise = post(message).catch((error: unknown) => {
+				fail(error instanceof Error ? error : new Error(String(error)));
+			}).finally(() => {
+				postsInFlight.delete(promise);
+			});
+			postsInFlight.add(promise);
+			return promise;
+		};
+
+		/**
+		Notifications and answers take turns, so that the client's requests always find a connection.
+		*/
+		const answers = new AnswerLane(tracked, logger);
+
 		const send = (message: Message) => {
 			if (ended) {
 				return;
@@ -218,12 +240,12 @@ export function sseClient(options: SseClientOptions): Transport {
 				return;
 			}
 
-			const promise = post(message).catch((error: unknown) => {
-				fail(error instanceof Error ? error : new Error(String(error)));
-			}).finally(() => {
-				postsInFlight.delete(promise);
-			});
-			postsInFlight.add(promise);
+			if (isRequest(message)) {
+				void tracked(message);
+			} else {
+				answers.send(message);
+			}
+
 			if (isNotification(message) && message.method === 'notifications/cancelled') {
 				const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
 				if (requestId !== undefined) {
@@ -371,7 +393,7 @@ export function sseClient(options: SseClientOptions): Transport {
 			},
 			complete() {
 				void (async () => {
-					await Promise.race([Promise.all(postsInFlight), sleep(closeTimeout, signal)]);
+					await Promise.race([Promise.all([answers.idle(), ...postsInFlight]), sleep(closeTimeout, signal)]);
 					if (!ended) {
 						ended = true;
 						controller.abort();
@@ -387,6 +409,7 @@ export function sseClient(options: SseClientOptions): Transport {
 
 		return () => {
 			ended = true;
+			answers.clear();
 			refusal?.cancel();
 			subscription.unsubscribe();
 			controller.abort();

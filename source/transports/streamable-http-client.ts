@@ -1,3 +1,4 @@
+import {setMaxListeners} from 'node:events';
 import {Observable} from 'rxjs';
 import type {
 	Message, Request, RequestId, Transport,
@@ -37,6 +38,7 @@ import {
 	readStart,
 	sleep,
 	staticHeadersOf,
+	AnswerLane,
 	type HttpClientOptions,
 	Refusal,
 	RequestAborts,
@@ -104,6 +106,8 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 	return outgoing$ => new Observable<Message>(subscriber => {
 		const controller = new AbortController();
 		const {signal} = controller;
+		// Every exchange of a notification or an answer listens to it until its body is done (the answer lane keeps them few), with the GET stream and the waits: not a leak.
+		setMaxListeners(0, signal);
 		let sessionId: string | undefined;
 		let protocolVersion: string | undefined;
 		let ended = false;
@@ -236,7 +240,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			const {log, toRemote, toClient} = oversizeEventReply(event, maxMessageBytes, 'the GET stream');
 			logger.error(log);
 			if (toRemote) {
-				track(post(toRemote), true);
+				answers.send(toRemote);
 			} else if (toClient) {
 				receive(toClient);
 			}
@@ -521,7 +525,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 		/**
 		Watch a POST. Those of notifications and responses are remembered until done, so closing lets them finish.
 		*/
-		const track = (promise: Promise<void>, remember: boolean) => {
+		const track = async (promise: Promise<void>, remember: boolean): Promise<void> => {
 			const tracked = promise.catch((error: unknown) => {
 				fail(error instanceof Error ? error : new Error(String(error)));
 			}).finally(() => {
@@ -530,7 +534,14 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			if (remember) {
 				postsInFlight.add(tracked);
 			}
+
+			return tracked;
 		};
+
+		/**
+		Notifications and answers take turns, so that the client's requests always find a connection.
+		*/
+		const answers = new AnswerLane(async message => track(post(message), true), logger);
 
 		/**
 		The standalone GET stream: server-initiated requests and notifications.
@@ -648,7 +659,12 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 				held = [];
 			}
 
-			track(post(message), !isRequest(message));
+			if (isRequest(message)) {
+				void track(post(message), false);
+			} else {
+				answers.send(message);
+			}
+
 			if (isNotification(message) && message.method === 'notifications/cancelled') {
 				// The server was told; the request's own exchange is of no use any more.
 				const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
@@ -682,7 +698,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 				void (async () => {
 					// Let the last notifications and responses go out, briefly.
 					const deadline = sleep(closeTimeout, signal);
-					await Promise.race([Promise.all(postsInFlight), deadline]);
+					await Promise.race([Promise.all([answers.idle(), ...postsInFlight]), deadline]);
 					if (ended) {
 						return;
 					}
@@ -702,6 +718,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 
 		return () => {
 			ended = true;
+			answers.clear();
 			refusal?.cancel();
 			subscription.unsubscribe();
 			controller.abort();

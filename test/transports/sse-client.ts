@@ -5,6 +5,7 @@ import {ElicitRequestSchema} from '@modelcontextprotocol/sdk/types.js';
 import {firstValueFrom, Subject, toArray} from 'rxjs';
 import {startRemoteServer} from '../../fixtures/remote-server.js';
 import {sseClient} from '../../source/transports/sse-client.js';
+import {httpAgent} from '../../source/transports/http-agent.js';
 import {toSdkTransport} from '../../source/transports/sdk-transport.js';
 import {ConnectError, HttpError, SessionExpiredError} from '../../source/errors.js';
 import {createLogger} from '../../source/logger.js';
@@ -204,4 +205,68 @@ test('an event over maxMessageBytes is skipped, not buffered: the request it ans
 	t.true(await eventually(() => received.length === 2));
 	t.deepEqual(received[1], {jsonrpc: '2.0', id: 6, result: {}});
 	t.is(failed, undefined);
+});
+
+test('a flood of requests from the remote, each answered with a POST, does not hold back the client\'s own requests', async t => {
+	const flood = 2000;
+	let answers = 0;
+	let answersWhenCalled: number | undefined;
+	let stream: http.ServerResponse | undefined;
+	const url = await rawServer(t, (request, response) => {
+		if (request.method === 'GET') {
+			stream = response;
+			response.writeHead(200, {'content-type': 'text/event-stream'});
+			let events = 'event: endpoint\ndata: /messages\n\n';
+			for (let id = 1; id <= flood; id++) {
+				events += `event: message\ndata: {"jsonrpc":"2.0","id":${id},"method":"roots/list"}\n\n`;
+			}
+
+			response.write(events);
+			return;
+		}
+
+		let body = '';
+		request.on('data', (chunk: Uint8Array) => {
+			body += String(chunk);
+		});
+		request.on('end', () => {
+			const message = JSON.parse(body) as {id?: number | string; method?: string};
+			if (message.method === 'tools/call') {
+				answersWhenCalled = answers;
+				response.writeHead(202).end();
+				stream!.write(`event: message\ndata: ${JSON.stringify({jsonrpc: '2.0', id: message.id, result: {content: []}})}\n\n`);
+				return;
+			}
+
+			// An answer: each takes a while, so that they pile up.
+			answers++;
+			setTimeout(() => {
+				response.writeHead(202).end();
+			}, 10);
+		});
+	});
+	// A pool of its own (64 connections to the origin, as every pool by default), not shared with the other tests.
+	const dispatcher = httpAgent();
+	t.teardown(async () => dispatcher.destroy());
+	const outgoing = new Subject<Message>();
+	const received: Message[] = [];
+	const subscription = sseClient({url, dispatcher, logger: quiet})(outgoing).subscribe(message => {
+		received.push(message);
+		if ('method' in message && 'id' in message && message.method === 'roots/list') {
+			// The client answers each at once; once it has answered them all, it calls a tool.
+			outgoing.next({jsonrpc: '2.0', id: message.id, result: {roots: []}});
+			if (message.id === flood) {
+				outgoing.next({
+					jsonrpc: '2.0', id: 'call', method: 'tools/call', params: {name: 'echo', arguments: {}},
+				});
+			}
+		}
+	});
+	t.teardown(() => {
+		subscription.unsubscribe();
+	});
+	t.true(await eventually(() => received.some(message => 'id' in message && message.id === 'call'), 30_000), 'the call is answered');
+	// It reached the server while most answers still waited for their turn, not behind all of them.
+	t.true(answersWhenCalled! < flood / 2, `${answersWhenCalled} of ${flood} answers had reached the server before the call`);
+	t.true(await eventually(() => answers === flood, 30_000), `${answers} of ${flood} answers reached the server`);
 });

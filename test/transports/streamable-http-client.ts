@@ -13,6 +13,7 @@ import {
 } from 'rxjs';
 import {startRemoteServer, type RemoteServerOptions} from '../../fixtures/remote-server.js';
 import {streamableHttpClient, type StreamableHttpClientOptions} from '../../source/transports/streamable-http-client.js';
+import {httpAgent} from '../../source/transports/http-agent.js';
 import {toSdkTransport} from '../../source/transports/sdk-transport.js';
 import {ConnectError, SessionExpiredError} from '../../source/errors.js';
 import {createLogger} from '../../source/logger.js';
@@ -412,4 +413,92 @@ test('an event over maxMessageBytes on the GET stream is skipped, not buffered: 
 	const log = logged.join('');
 	t.regex(log, /An event on the GET stream exceeds the proxy's limit of 1048576 bytes \(raise it with --max-message-bytes\); it was skipped\./);
 	t.regex(log, /It began event: message data: {"method":"sampling\/createMessage"/);
+});
+
+test('a flood of requests from the remote, each answered with a POST, does not hold back the client\'s own requests', async t => {
+	const flood = 2000;
+	let answers = 0;
+	let answersWhenCalled: number | undefined;
+	const server = http.createServer((request, response) => {
+		if (request.method === 'GET') {
+			response.writeHead(200, {'content-type': 'text/event-stream'});
+			let events = '';
+			for (let id = 1; id <= flood; id++) {
+				events += `event: message\ndata: {"jsonrpc":"2.0","id":${id},"method":"roots/list"}\n\n`;
+			}
+
+			response.write(events);
+			return;
+		}
+
+		let body = '';
+		request.on('data', (chunk: Uint8Array) => {
+			body += String(chunk);
+		});
+		request.on('end', () => {
+			if (request.method !== 'POST') {
+				response.writeHead(200).end();
+				return;
+			}
+
+			const message = JSON.parse(body) as {id?: number | string; method?: string};
+			switch (message.method) {
+				case 'initialize': {
+					response.writeHead(200, {'content-type': 'application/json', 'mcp-session-id': 'flood'}).end(JSON.stringify({
+						jsonrpc: '2.0', id: message.id, result: {protocolVersion: '2025-06-18', capabilities: {}, serverInfo: {name: 'flood', version: '1'}},
+					}));
+					break;
+				}
+
+				case 'tools/call': {
+					answersWhenCalled = answers;
+					response.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({jsonrpc: '2.0', id: message.id, result: {content: []}}));
+					break;
+				}
+
+				case undefined: {
+					// An answer: each takes a while, so that they pile up.
+					answers++;
+					setTimeout(() => {
+						response.writeHead(202).end();
+					}, 10);
+					break;
+				}
+
+				default: {
+					response.writeHead(202).end();
+				}
+			}
+		});
+	});
+	const base = await serveOnLoopback(t, server);
+	// A pool of its own (64 connections to the origin, as every pool by default), not shared with the other tests.
+	const dispatcher = httpAgent();
+	t.teardown(async () => dispatcher.destroy());
+	const outgoing = new Subject<Message>();
+	const received: Message[] = [];
+	const subscription = streamableHttpClient({url: `${base}/mcp`, dispatcher, logger: createLogger({level: 'silent'})})(outgoing).subscribe(message => {
+		received.push(message);
+		if ('method' in message && 'id' in message && message.method === 'roots/list') {
+			// The client answers each at once; once it has answered them all, it calls a tool.
+			outgoing.next({jsonrpc: '2.0', id: message.id, result: {roots: []}});
+			if (message.id === flood) {
+				outgoing.next({
+					jsonrpc: '2.0', id: 'call', method: 'tools/call', params: {name: 'echo', arguments: {}},
+				});
+			}
+		}
+	});
+	t.teardown(() => {
+		subscription.unsubscribe();
+	});
+	outgoing.next({
+		jsonrpc: '2.0', id: 0, method: 'initialize', params: {protocolVersion: '2025-06-18', capabilities: {roots: {}}, clientInfo: {name: 'x', version: '1'}},
+	});
+	t.true(await eventually(() => received.length === 1));
+	outgoing.next({jsonrpc: '2.0', method: 'notifications/initialized'});
+	t.true(await eventually(() => received.some(message => 'id' in message && message.id === 'call'), 30_000), 'the call is answered');
+	// It reached the server while most answers still waited for their turn, not behind all of them.
+	t.true(answersWhenCalled! < flood / 2, `${answersWhenCalled} of ${flood} answers had reached the server before the call`);
+	t.true(await eventually(() => answers === flood, 30_000), `${answers} of ${flood} answers reached the server`);
 });
