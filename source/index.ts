@@ -78,7 +78,7 @@ export {sseClient, type SseClientOptions} from './transports/sse-client.js';
 export {remote, type RemoteOptions, type RemoteTransportKind} from './transports/remote.js';
 export type {HttpClientOptions} from './transports/http-shared.js';
 export {httpAgent, type HttpAgentOptions} from './transports/http-agent.js';
-export {readEventStream, type ReadEventStreamOptions} from './transports/sse-reader.js';
+export {readEventStream, type OversizeEvent, type ReadEventStreamOptions} from './transports/sse-reader.js';
 export {reconnect, type ReconnectOptions} from './operators/reconnect.js';
 export {
 	withAuth,

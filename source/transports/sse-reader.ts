@@ -44,7 +44,12 @@ function afterLastBlankLine(text: string): string {
 		return '';
 	}
 
-	const at = Math.max(text.lastIndexOf('\n\n'), text.lastIndexOf('\n\r'), text.lastIndexOf('\r\r'));
+	let at = text.lastIndexOf('\n\n');
+	// Blank lines made with a CR are looked for only when a CR follows the last LF LF (most streams have none).
+	if (text.includes('\r', at === -1 ? 0 : at + 2)) {
+		at = Math.max(at, text.lastIndexOf('\n\r'), text.lastIndexOf('\r\r'));
+	}
+
 	// None: the blank line straddled two chunks.
 	return at === -1 ? text : text.slice(at + 2);
 }
