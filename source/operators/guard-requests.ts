@@ -169,6 +169,8 @@ export function guardRequests(options: GuardRequestsOptions = {}): TransportOper
 				}
 
 				rememberId(peerRequests, message.id, maxPeerRequests);
+				// An id the peer takes again (a new session after a reconnection starts over) is no longer a cancelled one.
+				peerCancelled.delete(message.id);
 			} else if (isNotification(message)) {
 				const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
 				if (requestId !== undefined && peerRequests.delete(requestId)) {
