@@ -128,3 +128,11 @@ export function rememberId<K>(set: Set<K>, id: K, limit: number): void {
 
 	set.add(id);
 }
+
+/**
+An id as a log line shows it: its JSON text, cut short (a peer may send an id of megabytes).
+*/
+export function shownId(id: unknown): string {
+	const text = JSON.stringify(id) ?? String(id);
+	return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}

@@ -6,7 +6,7 @@ import {
 } from 'rxjs';
 import type {Message, RequestId, TransportOperator} from '../types.js';
 import {describeError, errorCodes, McpProxyError} from '../errors.js';
-import {IdMap, rememberId} from '../id-map.js';
+import {IdMap, rememberId, shownId} from '../id-map.js';
 import {defaultLogger, type Logger} from '../logger.js';
 import {
 	cancelledNotification,
@@ -140,7 +140,7 @@ export function guardRequests(options: GuardRequestsOptions = {}): TransportOper
 				return true;
 			}
 
-			logger.warning(`Dropped an answer from the client to request ${JSON.stringify(id)}: ${peerName} sent no such request, or it was answered already`);
+			logger.warning(`Dropped an answer from the client to request ${shownId(id)}: ${peerName} sent no such request, or it was answered already`);
 			return false;
 		};
 
@@ -154,8 +154,8 @@ export function guardRequests(options: GuardRequestsOptions = {}): TransportOper
 			}
 
 			if (id === undefined || id === null || !expired.delete(id)) {
-				const error = 'error' in message ? ` (an error: ${(message.error as {message?: unknown}).message as string})` : '';
-				logger.warning(`Dropped an answer from ${peerName} to request ${JSON.stringify(id)}${error}: the client sent no such request, or it was answered already`);
+				const error = 'error' in message ? ` (an error: ${String((message.error as {message?: unknown}).message).slice(0, 200)})` : '';
+				logger.warning(`Dropped an answer from ${peerName} to request ${shownId(id)}${error}: the client sent no such request, or it was answered already`);
 			}
 
 			return false;

@@ -16,7 +16,7 @@ import type {
 import {
 	describeError, errorCodes, TimeoutError, TransportError,
 } from '../errors.js';
-import {IdMap, rememberId} from '../id-map.js';
+import {IdMap, rememberId, shownId} from '../id-map.js';
 import {defaultLogger, type Logger} from '../logger.js';
 import {
 	cancelledNotification,
@@ -396,7 +396,7 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 			if (retiredServerRequests.delete(id)) {
 				logger.debug(`${name}: dropped the late answer of session ${session.id} to request ${JSON.stringify(id)}, which the server cancelled`);
 			} else {
-				logger.warning(`${name}: dropped an answer from session ${session.id} to request ${JSON.stringify(id)}: the server sent it no such request, or it was answered already`);
+				logger.warning(`${name}: dropped an answer from session ${session.id} to request ${shownId(id)}: the server sent it no such request, or it was answered already`);
 			}
 
 			return;
@@ -630,7 +630,7 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 			if (typeof id === 'number' && retiredRequests.delete(id)) {
 				logger.debug(`${name}: dropped the late answer to request ${id}, cancelled or of a closed session`);
 			} else {
-				logger.warning(`${name}: dropped an answer to request ${JSON.stringify(id)}: no such request was sent to it, or it was answered already`);
+				logger.warning(`${name}: dropped an answer to request ${shownId(id)}: no such request was sent to it, or it was answered already`);
 			}
 
 			return;
