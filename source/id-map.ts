@@ -1,3 +1,5 @@
+import {stringifyJson} from './exact-numbers.js';
+
 /**
 How many entries an `IdMap` keeps in its arrays before it moves them to a `Map`.
 */
@@ -133,6 +135,6 @@ export function rememberId<K>(set: Set<K>, id: K, limit: number): void {
 An id as a log line shows it: its JSON text, cut short (a peer may send an id of megabytes).
 */
 export function shownId(id: unknown): string {
-	const text = JSON.stringify(id) ?? String(id);
+	const text = stringifyJson(id) ?? String(id);
 	return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }

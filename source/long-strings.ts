@@ -1,5 +1,6 @@
 import {Buffer, isUtf8} from 'node:buffer';
 import {randomBytes} from 'node:crypto';
+import {parseJson, restoreNumbers} from './exact-numbers.js';
 
 /*
 Long strings of a JSON line, kept as the bytes they arrived in.
@@ -293,7 +294,7 @@ Parse a skeleton. Returns the value (the stand-ins still in place, for checks th
 */
 export function parseSkeleton({skeleton, spans}: SkeletonLine): {value: unknown; attach: () => void} {
 	const places: Array<{holder: Record<string, unknown>; key: string; span: ByteSpan}> = [];
-	const value: unknown = JSON.parse(skeleton, function (this: Record<string, unknown>, key: string, item: unknown) {
+	const value: unknown = parseJson(skeleton, function (this: Record<string, unknown>, key: string, item: unknown) {
 		if (typeof item === 'string' && item.length <= standInPrefix.length + 10 && item.startsWith(standInPrefix)) {
 			const span = spans[Number(item.slice(standInPrefix.length))];
 			// Never the top-level value: only lines that are an object or an array are cut.
@@ -371,14 +372,15 @@ export class JsonPieces {
 const encoder = new TextEncoder();
 
 /**
-`JSON.stringify(value)`, except that long strings still held as bytes stay bytes: then the text comes as `JsonPieces`.
+`JSON.stringify(value)`, except that long strings still held as bytes stay bytes (then the text comes as `JsonPieces`), and number literals a double cannot hold are written as they came.
 */
 export function serializeJson(value: unknown): string | JsonPieces {
 	serializing = true;
 	met.length = 0;
 	let text: string;
 	try {
-		text = JSON.stringify(value);
+		// Number literals a double cannot hold are written back as they came (see `exact-numbers.ts`).
+		text = restoreNumbers(JSON.stringify(value));
 	} finally {
 		serializing = false;
 	}

@@ -1,3 +1,4 @@
+import {isNumberStandIn, parseJson} from './exact-numbers.js';
 import {redact} from './logger.js';
 import type {
 	Message,
@@ -112,7 +113,8 @@ function checkShape(value: unknown): string | undefined {
 
 		if ('error' in object) {
 			const error = object['error'] as Loose | undefined;
-			if (typeof error !== 'object' || error === null || typeof error['code'] !== 'number' || typeof error['message'] !== 'string') {
+			// A code a double cannot hold is a stand-in (see `exact-numbers.ts`), forwarded as it came.
+			if (typeof error !== 'object' || error === null || (typeof error['code'] !== 'number' && !isNumberStandIn(error['code'])) || typeof error['message'] !== 'string') {
 				return '`error` lacks a numeric `code` and a string `message`';
 			}
 		}
@@ -181,12 +183,13 @@ export function progressTokenOf(message: Request): string | number | undefined {
 	return isId(token) ? token : undefined;
 }
 
-const idPattern = /"id"\s*:\s*("(?:[^"\\]|\\.){0,256}"|-?\d{1,20})/;
+// A number id: a literal of up to 400 characters, whole (what follows it is not part of a number).
+const idPattern = /"id"\s*:\s*("(?:[^"\\]|\\.){0,256}"|-?\d[\d.eE+-]{0,399}(?![\d.eE+-]))/;
 const bodyKeyPattern = /"(?:params|result|error)"\s*:/;
 /**
 A top-level `id` that ends the message, as the SDK writes responses (`{"result":…,"jsonrpc":"2.0","id":1}`): after `{` or `,`, so not inside a string (there its quotes would be escaped), and followed by the one `}` that closes the message, so not in a nested object.
 */
-const lastIdPattern = /[{,]\s*"id"\s*:\s*("(?:[^"\\]|\\.){0,256}"|-?\d{1,20})\s*}\s*$/;
+const lastIdPattern = /[{,]\s*"id"\s*:\s*("(?:[^"\\]|\\.){0,256}"|-?\d[\d.eE+-]{0,399})\s*}\s*$/;
 const firstKeyPattern = /"(method|params|result|error)"\s*:/;
 
 /**
@@ -207,7 +210,8 @@ export function sniffMessage(head: string, tail?: string): {id: RequestId; kind:
 
 	let id: RequestId;
 	try {
-		id = JSON.parse(idText) as RequestId;
+		// As the whole message would have been parsed: a number a double cannot hold becomes the same stand-in.
+		id = parseJson(idText) as RequestId;
 	} catch {
 		return undefined;
 	}

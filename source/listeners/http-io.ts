@@ -3,8 +3,9 @@ import type {IncomingMessage, ServerResponse, OutgoingHttpHeaders} from 'node:ht
 import type {RequestId} from '../types.js';
 import {errorCodes} from '../errors.js';
 import {
-	cutLongStrings, JsonPieces, longStringBytes, parseSkeleton, type SkeletonLine,
+	cutLongStrings, JsonPieces, longStringBytes, parseSkeleton, serializeJson, type SkeletonLine,
 } from '../long-strings.js';
+import {parseJson} from '../exact-numbers.js';
 
 /*
 Small helpers for plain HTTP replies and bounded request bodies, shared by the faces.
@@ -51,7 +52,7 @@ function releaseBuffer(buffer: Uint8Array): void {
 Answer with a JSON body (already serialized or not) and a `Content-Length`. `headers` are added to those two (and must not set them).
 */
 export function sendJson(response: ServerResponse, status: number, body: unknown, headers?: OutgoingHttpHeaders): void {
-	const text = typeof body === 'string' || body instanceof JsonPieces ? body : JSON.stringify(body);
+	const text = typeof body === 'string' || body instanceof JsonPieces ? body : serializeJson(body);
 	if (response.headersSent || response.destroyed) {
 		return;
 	}
@@ -244,7 +245,7 @@ export function readJsonBody(request: IncomingMessage, response: ServerResponse,
 				parsed = value;
 				textLength = result.skeleton.skeleton.length;
 			} else {
-				parsed = JSON.parse(result.text);
+				parsed = parseJson(result.text);
 				textLength = result.text.length;
 			}
 		} catch {

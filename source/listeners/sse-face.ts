@@ -1,6 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {Message, RequestId} from '../types.js';
 import {errorCodes, LimitError} from '../errors.js';
+import {stringifyJson} from '../exact-numbers.js';
 import {IdMap} from '../id-map.js';
 import {serializeJson} from '../long-strings.js';
 import {
@@ -172,7 +173,7 @@ export class SseFace {
 
 			const duplicate = duplicateId(messages.filter(message => isRequest(message)), id => port.isPending(id));
 			if (duplicate !== undefined) {
-				sendRpcError(response, 400, `Invalid Request: request id ${JSON.stringify(duplicate)} is already in use`, {code: errorCodes.invalidRequest});
+				sendRpcError(response, 400, `Invalid Request: request id ${stringifyJson(duplicate)} is already in use`, {code: errorCodes.invalidRequest});
 				return;
 			}
 

@@ -1,6 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {Message, Request, RequestId} from '../types.js';
 import {errorCodes, LimitError} from '../errors.js';
+import {stringifyJson} from '../exact-numbers.js';
 import type {Logger} from '../logger.js';
 import {isRequest, toMessages} from '../message.js';
 import {
@@ -272,7 +273,7 @@ export class StreamableHttpFace {
 
 		const duplicate = duplicateId(requests, session ? id => session!.isPending(id) : undefined);
 		if (duplicate !== undefined) {
-			sendRpcError(response, 400, `Invalid Request: request id ${JSON.stringify(duplicate)} is already in use`, {code: errorCodes.invalidRequest});
+			sendRpcError(response, 400, `Invalid Request: request id ${stringifyJson(duplicate)} is already in use`, {code: errorCodes.invalidRequest});
 			return;
 		}
 

@@ -5,6 +5,7 @@ import type {
 import {errorCodes, LimitError} from '../errors.js';
 import {IdMap} from '../id-map.js';
 import {type JsonPieces, jsonText, serializeJson} from '../long-strings.js';
+import {stringifyJson} from '../exact-numbers.js';
 import type {Logger} from '../logger.js';
 import {
 	cancelledNotification, errorResponse, isResponse, progressTokenOf,
@@ -313,7 +314,7 @@ export class StreamableSession extends SessionPort {
 		const text = closeReasons[reason];
 		for (const [id, record] of this.pending.entries()) {
 			if (isAttached(record.exchange)) {
-				this.deliverResponse(record.exchange, JSON.stringify(errorResponse(id, errorCodes.connectionClosed, text)));
+				this.deliverResponse(record.exchange, stringifyJson(errorResponse(id, errorCodes.connectionClosed, text)));
 			}
 		}
 
@@ -370,7 +371,7 @@ export class StreamableSession extends SessionPort {
 	private routeResponse(message: Response): void {
 		const record = message.id === undefined || message.id === null ? undefined : this.pending.get(message.id);
 		if (!record) {
-			this.options.logger.debug(`Session ${this.session.id}: dropped a response to unknown request ${JSON.stringify(message.id)}`);
+			this.options.logger.debug(`Session ${this.session.id}: dropped a response to unknown request ${stringifyJson(message.id)}`);
 			return;
 		}
 

@@ -1,6 +1,7 @@
 import {createWriteStream} from 'node:fs';
 import process from 'node:process';
 import {redact} from '../logger.js';
+import {stringifyJson} from '../exact-numbers.js';
 import type {TappedMessage} from './tap-messages.js';
 
 export type MessageLog = {
@@ -18,7 +19,7 @@ export function messageLog(file?: string): MessageLog {
 	if (file === undefined || file === '-') {
 		return {
 			write(entry) {
-				process.stderr.write(`${redact(JSON.stringify(entry))}\n`);
+				process.stderr.write(`${redact(stringifyJson(entry))}\n`);
 			},
 			async close() {
 				// Standard error needs no closing.
@@ -33,7 +34,7 @@ export function messageLog(file?: string): MessageLog {
 
 	return {
 		write(entry) {
-			stream.write(`${redact(JSON.stringify(entry))}\n`);
+			stream.write(`${redact(stringifyJson(entry))}\n`);
 		},
 		async close() {
 			await new Promise<void>(resolve => {

@@ -17,6 +17,7 @@ import {
 	describeError, errorCodes, TimeoutError, TransportError,
 } from '../errors.js';
 import {IdMap, rememberId, shownId} from '../id-map.js';
+import {stringifyJson} from '../exact-numbers.js';
 import {defaultLogger, type Logger} from '../logger.js';
 import {
 	cancelledNotification,
@@ -394,7 +395,7 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 		const entry = serverRequests.get(id);
 		if (entry?.session !== session) {
 			if (retiredServerRequests.delete(id)) {
-				logger.debug(`${name}: dropped the late answer of session ${session.id} to request ${JSON.stringify(id)}, which the server cancelled`);
+				logger.debug(`${name}: dropped the late answer of session ${session.id} to request ${stringifyJson(id)}, which the server cancelled`);
 			} else {
 				logger.warning(`${name}: dropped an answer from session ${session.id} to request ${shownId(id)}: the server sent it no such request, or it was answered already`);
 			}
@@ -539,7 +540,7 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 			}, ambiguousRequestTimeout),
 		};
 		held.push(entry);
-		logger.debug(`${name}: \`${request.method}\` ${JSON.stringify(request.id)} waits: several client sessions with requests in flight could have caused it`);
+		logger.debug(`${name}: \`${request.method}\` ${stringifyJson(request.id)} waits: several client sessions with requests in flight could have caused it`);
 	};
 
 	const onUpstreamRequest = (request: Request) => {

@@ -21,6 +21,7 @@ import {
 	SignInError,
 	TransportError,
 } from '../errors.js';
+import {stringifyJson} from '../exact-numbers.js';
 import {defaultLogger, type Logger} from '../logger.js';
 import {
 	cancelledNotification,
@@ -281,7 +282,7 @@ export function reconnect(options: ReconnectOptions = {}): TransportOperator {
 				initializedNotification = message;
 			} else if (isResponse(message) && message.id !== undefined && message.id !== null) {
 				if (staleRemoteRequests.delete(message.id)) {
-					logger.debug(`Dropped the client's answer to request ${JSON.stringify(message.id)} of a lost connection`);
+					logger.debug(`Dropped the client's answer to request ${stringifyJson(message.id)} of a lost connection`);
 					return;
 				}
 

@@ -6,6 +6,7 @@ import {
 import {
 	describeError, errorCodes, MessageTooLargeError, tooLargeMessage,
 } from '../errors.js';
+import {parseJson} from '../exact-numbers.js';
 import type {Logger} from '../logger.js';
 import {IdMap} from '../id-map.js';
 import {
@@ -245,7 +246,7 @@ Turn an HTTP error status for a request into its JSON-RPC error reply: the serve
 */
 export function httpErrorReply({id, method}: {id: RequestId; method: string}, {status, statusText}: {status: number; statusText: string}, body: string): ErrorResponse {
 	try {
-		const parsed = JSON.parse(body) as {error?: {code?: unknown; message?: unknown; data?: unknown}};
+		const parsed = parseJson(body) as {error?: {code?: unknown; message?: unknown; data?: unknown}};
 		const {error} = parsed;
 		if (error && typeof error.code === 'number' && typeof error.message === 'string') {
 			return errorResponse(id, error.code, `The remote server refused \`${method}\` (HTTP ${status}): ${error.message}`, error.data);
@@ -282,7 +283,7 @@ Parse a JSON body or SSE data field into messages; invalid content is reported t
 export function parseMessages(text: string, onInvalid: (reason: string) => void): Message[] {
 	let value: unknown;
 	try {
-		value = JSON.parse(text);
+		value = parseJson(text);
 	} catch (error) {
 		onInvalid(`not valid JSON (${describeError(error)})`);
 		return [];

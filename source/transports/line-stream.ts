@@ -13,6 +13,7 @@ import {
 	toMessages,
 } from '../message.js';
 import {jsonText, parseSkeleton, serializeJson} from '../long-strings.js';
+import {parseJson, stringifyJson} from '../exact-numbers.js';
 import {LineDecoder, type DecodedLine} from './line-decoder.js';
 
 export const defaultMaxLineBytes = 128 * 1024 * 1024;
@@ -51,7 +52,7 @@ export function salvageMessage(text: string): {value: unknown; skipped: number} 
 	let start = text.indexOf('{', 1);
 	for (let attempt = 0; attempt < maxSalvageAttempts && start !== -1; attempt++) {
 		try {
-			const value: unknown = JSON.parse(text.slice(start));
+			const value: unknown = parseJson(text.slice(start));
 			if (checkMessage(value, text.length - start) === undefined) {
 				return {value, skipped: start};
 			}
@@ -314,7 +315,7 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 			const text = line.kind === 'line' ? line.text : line.text();
 			let value: unknown;
 			try {
-				value = JSON.parse(text);
+				value = parseJson(text);
 			} catch {
 				const salvaged = salvageMessage(text);
 				if (salvaged) {
@@ -360,7 +361,7 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 			} catch (error) {
 				const reason = error instanceof Error ? error.message : String(error);
 				if (isRequest(message)) {
-					logger.error(`${label}: refused request ${JSON.stringify(message.id)} (${message.method}): ${reason}`);
+					logger.error(`${label}: refused request ${stringifyJson(message.id)} (${message.method}): ${reason}`);
 					subscriber.next(errorResponse(message.id, error instanceof LimitError ? errorCodes.overloaded : errorCodes.connectionClosed, `The proxy could not deliver the request: ${reason}`));
 				} else {
 					logger.error(`${label}: dropped a message: ${reason}`);

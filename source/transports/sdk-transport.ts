@@ -2,6 +2,7 @@ import type {Transport as SdkTransport} from '@modelcontextprotocol/sdk/shared/t
 import {concatMap, Observable, type Subscription} from 'rxjs';
 import type {Message, Transport} from '../types.js';
 import {TransportError} from '../errors.js';
+import {plainNumbers} from '../exact-numbers.js';
 import {defaultLogger, type Logger} from '../logger.js';
 
 /**
@@ -37,7 +38,8 @@ export function fromSdkTransport(transport: SdkTransport, options: {logger?: Log
 
 		const subscription = outgoing$.pipe(concatMap(async message => {
 			await started;
-			await transport.send(message);
+			// The SDK serializes with `JSON.stringify`: numbers a double cannot hold go as doubles, not as their stand-ins.
+			await transport.send(plainNumbers(message));
 		})).subscribe({
 			error(error: unknown) {
 				subscriber.error(error);
@@ -79,7 +81,8 @@ export function toSdkTransport(transport: Transport, options: {closeTimeout?: nu
 			ended = new Promise<void>(resolve => {
 				subscription = transport(outgoing$).subscribe({
 					next(message) {
-						sdkTransport.onmessage?.(message);
+						// SDK code expects what `JSON.parse` gives: doubles, not stand-ins (see `exact-numbers.ts`).
+						sdkTransport.onmessage?.(plainNumbers(message));
 					},
 					error(error: unknown) {
 						resolve();

@@ -15,6 +15,7 @@ import {
 } from '../errors.js';
 import {defaultLogger} from '../logger.js';
 import {jsonBody} from '../long-strings.js';
+import {stringifyJson} from '../exact-numbers.js';
 import {
 	errorResponse,
 	isNotification,
@@ -284,7 +285,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 		};
 
 		const answerFailed = (id: RequestId, method: string, message: string, code: number = errorCodes.connectionClosed) => {
-			logger.error(`\`${method}\` (id ${JSON.stringify(id)}) failed: ${message}`);
+			logger.error(`\`${method}\` (id ${stringifyJson(id)}) failed: ${message}`);
 			receive(errorResponse(id, code, message));
 		};
 
@@ -513,7 +514,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			} else if (response.status === 202) {
 				// Some servers answer later, on the GET stream.
 				void response.body?.cancel();
-				logger.debug(`The remote server accepted \`${request.method}\` (id ${JSON.stringify(request.id)}) without answering; waiting for the answer on the GET stream`);
+				logger.debug(`The remote server accepted \`${request.method}\` (id ${stringifyJson(request.id)}) without answering; waiting for the answer on the GET stream`);
 			} else {
 				const body = await readStart(response, 2048);
 				const preview = body ? `: ${previewText(body)}` : '';
