@@ -3,7 +3,7 @@ import type {
 	Message, Request, RequestId, Response,
 } from '../types.js';
 import {errorCodes, LimitError} from '../errors.js';
-import {IdMap} from '../id-map.js';
+import {IdMap, shownId} from '../id-map.js';
 import {type JsonPieces, jsonText, serializeJson} from '../long-strings.js';
 import {stringifyJson} from '../exact-numbers.js';
 import type {Logger} from '../logger.js';
@@ -356,7 +356,7 @@ export class StreamableSession extends SessionPort {
 				continue;
 			}
 
-			this.options.logger.debug(`Session ${this.session.id}: the client left before the answer to request ${JSON.stringify(id)} began; cancelling it`);
+			this.options.logger.debug(`Session ${this.session.id}: the client left before the answer to request ${shownId(id)} began; cancelling it`);
 			this.cancel(id);
 			try {
 				this.receive(cancelledNotification(id, 'The client closed its connection before the answer came'));

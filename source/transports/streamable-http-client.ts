@@ -16,6 +16,7 @@ import {
 import {defaultLogger} from '../logger.js';
 import {jsonBody} from '../long-strings.js';
 import {stringifyJson} from '../exact-numbers.js';
+import {shownId} from '../id-map.js';
 import {
 	errorResponse,
 	isNotification,
@@ -304,7 +305,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 				if (error instanceof RedirectError) {
 					// The redirect policy logged it once; the request is answered with what it says.
 					if (request) {
-						logger.debug(`\`${request.method}\` (id ${JSON.stringify(request.id)}) failed: ${error.message}`);
+						logger.debug(`\`${request.method}\` (id ${shownId(request.id)}) failed: ${error.message}`);
 						receive(errorResponse(request.id, errorCodes.internalError, error.message));
 					}
 
