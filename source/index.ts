@@ -36,7 +36,7 @@ export {
 	isErrorResponse,
 	checkMessage,
 	errorResponse,
-} from './message.js';
+} from './wire/message.js';
 export {
 	createLogger,
 	defaultLogger,
@@ -77,8 +77,8 @@ export {
 export {sseClient, type SseClientOptions} from './transports/sse-client.js';
 export {remote, type RemoteOptions, type RemoteTransportKind} from './transports/remote.js';
 export type {HttpClientOptions} from './transports/http-shared.js';
-export {httpAgent, type HttpAgentOptions} from './transports/http-agent.js';
-export {readEventStream, type OversizeEvent, type ReadEventStreamOptions} from './transports/sse-reader.js';
+export {httpAgent, type HttpAgentOptions} from './http/http-agent.js';
+export {readEventStream, type OversizeEvent, type ReadEventStreamOptions} from './wire/sse-reader.js';
 export {reconnect, type ReconnectOptions} from './operators/reconnect.js';
 export {
 	withAuth,

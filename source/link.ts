@@ -1,57 +1,6 @@
-import {Observable, Subscription, type Subscriber} from 'rxjs';
+import {Observable, Subscription} from 'rxjs';
+import {Channel} from './channel.js';
 import type {Message, Transport, TransportOperator} from './types.js';
-
-/**
-A one-subscriber pipe that holds what is pushed into it until its subscriber arrives, so a message that one side emits synchronously while the other side is still subscribing is not lost.
-*/
-class Channel {
-	readonly observable = new Observable<Message>(subscriber => {
-		if (this.subscriber) {
-			subscriber.error(new Error('A transport subscribed twice to its outgoing messages'));
-			return;
-		}
-
-		this.subscriber = subscriber;
-		const buffer = this.buffer!;
-		// Drain in order; a message pushed during the drain joins the end of the buffer.
-		for (const element of buffer) {
-			subscriber.next(element);
-		}
-
-		this.buffer = undefined;
-		if (this.completed) {
-			subscriber.complete();
-		}
-
-		return () => {
-			this.subscriber = undefined;
-			this.buffer = [];
-		};
-	});
-
-	private subscriber: Subscriber<Message> | undefined;
-	private buffer: Message[] | undefined = [];
-	private completed = false;
-
-	next(message: Message): void {
-		if (this.buffer) {
-			this.buffer.push(message);
-		} else {
-			this.subscriber?.next(message);
-		}
-	}
-
-	complete(): void {
-		if (this.completed) {
-			return;
-		}
-
-		this.completed = true;
-		if (!this.buffer) {
-			this.subscriber?.complete();
-		}
-	}
-}
 
 /**
 Connect two transports into a cycle: what one receives, the other sends.
@@ -65,8 +14,8 @@ link(processStdio(), spawnStdio({command: 'node', args: ['server.js']})).subscri
 */
 export function link(a: Transport, b: Transport): Observable<never> {
 	return new Observable<never>(subscriber => {
-		const toA = new Channel();
-		const toB = new Channel();
+		const toA = new Channel<Message>();
+		const toB = new Channel<Message>();
 		const subscription = new Subscription();
 		let doneA = false;
 		let doneB = false;

@@ -8,7 +8,7 @@ import type {OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens} from
 import {AuthError, describeError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
 import {isLoopbackHost} from '../loopback.js';
-import {fetchWith} from '../transports/http-agent.js';
+import {fetchWith} from '../http/http-agent.js';
 import type {AuthProvider, FetchLike} from './auth-provider.js';
 import {listenForCallback} from './callback-server.js';
 import {deviceAuthorization, deviceCodeGrantType} from './device-code.js';

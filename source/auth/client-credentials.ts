@@ -2,7 +2,7 @@ import {Buffer} from 'node:buffer';
 import type {KeyObject} from 'node:crypto';
 import {AuthError, describeError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
-import {fetchWith} from '../transports/http-agent.js';
+import {fetchWith} from '../http/http-agent.js';
 import type {AuthProvider, FetchLike} from './auth-provider.js';
 import {algorithmFor, clientAssertion, type JwtAlgorithm} from './jwt.js';
 

@@ -4,7 +4,7 @@ import {setTimeout as delay} from 'node:timers/promises';
 import type {OAuthClientInformationMixed, OAuthTokens} from '@modelcontextprotocol/sdk/shared/auth.js';
 import {AuthError, SignInError, describeError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
-import {fetchWith} from '../transports/http-agent.js';
+import {fetchWith} from '../http/http-agent.js';
 import type {FetchLike} from './auth-provider.js';
 
 export const deviceCodeGrantType = 'urn:ietf:params:oauth:grant-type:device_code';

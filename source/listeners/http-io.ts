@@ -4,8 +4,8 @@ import type {RequestId} from '../types.js';
 import {errorCodes} from '../errors.js';
 import {
 	cutLongStrings, JsonPieces, longStringBytes, parseSkeleton, serializeJson, type SkeletonLine,
-} from '../long-strings.js';
-import {parseJson} from '../exact-numbers.js';
+} from '../wire/long-strings.js';
+import {parseJson} from '../wire/exact-numbers.js';
 
 /*
 Small helpers for plain HTTP replies and bounded request bodies, shared by the faces.

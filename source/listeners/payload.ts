@@ -1,5 +1,5 @@
 import {Buffer} from 'node:buffer';
-import {JsonPieces} from '../long-strings.js';
+import {JsonPieces} from '../wire/long-strings.js';
 
 /*
 A message serialized once for the HTTP listener's streams and stores, shared by every one that holds it.

@@ -1,5 +1,5 @@
 import type {Logger} from '../logger.js';
-import {serializeJson} from '../long-strings.js';
+import {serializeJson} from '../wire/long-strings.js';
 import type {Message} from '../types.js';
 import {Payload, type PayloadKind} from './payload.js';
 

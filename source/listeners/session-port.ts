@@ -3,7 +3,7 @@ import type {
 	Message, RequestId, Response, Transport,
 } from '../types.js';
 import {LimitError} from '../errors.js';
-import {isErrorResponse, isRequest, isResponse} from '../message.js';
+import {isErrorResponse, isRequest, isResponse} from '../wire/message.js';
 import type {Payload} from './payload.js';
 import type {BudgetHolder, QueueBudget} from './queue-budget.js';
 import type {SseStream, StreamOwner} from './sse-writer.js';

@@ -1,12 +1,12 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {Message, RequestId} from '../types.js';
 import {errorCodes, LimitError} from '../errors.js';
-import {stringifyJson} from '../exact-numbers.js';
-import {IdMap} from '../id-map.js';
-import {serializeJson} from '../long-strings.js';
+import {stringifyJson} from '../wire/exact-numbers.js';
+import {IdMap} from '../wire/id-map.js';
+import {serializeJson} from '../wire/long-strings.js';
 import {
 	isNotification, isRequest, isResponse, toMessages,
-} from '../message.js';
+} from '../wire/message.js';
 import {
 	headerValue,
 	isJsonContentType,

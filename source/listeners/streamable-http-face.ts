@@ -1,9 +1,9 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {Message, Request, RequestId} from '../types.js';
 import {errorCodes, LimitError} from '../errors.js';
-import {stringifyJson} from '../exact-numbers.js';
+import {stringifyJson} from '../wire/exact-numbers.js';
 import type {Logger} from '../logger.js';
-import {isRequest, toMessages} from '../message.js';
+import {isRequest, toMessages} from '../wire/message.js';
 import {
 	accepts,
 	headerValue,

@@ -3,13 +3,13 @@ import type {
 	Message, Request, RequestId, Response,
 } from '../types.js';
 import {errorCodes, LimitError} from '../errors.js';
-import {IdMap, shownId} from '../id-map.js';
-import {type JsonPieces, jsonText, serializeJson} from '../long-strings.js';
-import {stringifyJson} from '../exact-numbers.js';
+import {IdMap, shownId} from '../wire/id-map.js';
+import {type JsonPieces, jsonText, serializeJson} from '../wire/long-strings.js';
+import {stringifyJson} from '../wire/exact-numbers.js';
 import type {Logger} from '../logger.js';
 import {
 	cancelledNotification, errorResponse, isResponse, progressTokenOf,
-} from '../message.js';
+} from '../wire/message.js';
 import {EventStore, parseEventId} from './event-store.js';
 import {sendJson} from './http-io.js';
 import {Payload} from './payload.js';

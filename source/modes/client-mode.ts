@@ -19,7 +19,7 @@ import {guardRequests} from '../operators/guard-requests.js';
 import {messageLog} from '../operators/message-log.js';
 import {reconnect} from '../operators/reconnect.js';
 import {tapMessages} from '../operators/tap-messages.js';
-import {fetchWith, httpAgent} from '../transports/http-agent.js';
+import {fetchWith, httpAgent} from '../http/http-agent.js';
 import {processStdio} from '../transports/process-stdio.js';
 import {remote} from '../transports/remote.js';
 import type {Transport} from '../types.js';

@@ -3,7 +3,7 @@ import {
 } from 'rxjs';
 import type {Message, TransportOperator} from '../types.js';
 import {errorCodes} from '../errors.js';
-import {errorResponse, isRequest} from '../message.js';
+import {errorResponse, isRequest} from '../wire/message.js';
 
 /**
 Close a transport gracefully when `signal$` emits: its outgoing messages complete, so it closes the way it closes when the client leaves (a child's input closes, an HTTP session is deleted), and a `guardRequests` inside answers every request still waiting. Requests that come after that are answered at once with an error naming `reason`; the transport's messages keep flowing until it has closed.

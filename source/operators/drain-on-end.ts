@@ -2,7 +2,7 @@ import {
 	asyncScheduler, Observable, Subscription, type SchedulerLike, type Subscriber,
 } from 'rxjs';
 import type {Message, RequestId, TransportOperator} from '../types.js';
-import {isNotification, isRequest, isResponse} from '../message.js';
+import {isNotification, isRequest, isResponse} from '../wire/message.js';
 
 export type DrainOnEndOptions = {
 	/**

@@ -6,7 +6,7 @@ import {
 } from 'rxjs';
 import type {Message, RequestId, TransportOperator} from '../types.js';
 import {describeError, errorCodes, McpProxyError} from '../errors.js';
-import {IdMap, rememberId, shownId} from '../id-map.js';
+import {IdMap, rememberId, shownId} from '../wire/id-map.js';
 import {defaultLogger, type Logger} from '../logger.js';
 import {
 	cancelledNotification,
@@ -15,7 +15,7 @@ import {
 	isRequest,
 	isResponse,
 	progressTokenOf,
-} from '../message.js';
+} from '../wire/message.js';
 
 export type GuardRequestsOptions = {
 	/**

@@ -1,7 +1,7 @@
 import {createWriteStream} from 'node:fs';
 import process from 'node:process';
 import {redact} from '../logger.js';
-import {stringifyJson} from '../exact-numbers.js';
+import {stringifyJson} from '../wire/exact-numbers.js';
 import type {TappedMessage} from './tap-messages.js';
 
 export type MessageLog = {

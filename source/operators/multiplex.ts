@@ -16,8 +16,8 @@ import type {
 import {
 	describeError, errorCodes, TimeoutError, TransportError,
 } from '../errors.js';
-import {IdMap, rememberId, shownId} from '../id-map.js';
-import {stringifyJson} from '../exact-numbers.js';
+import {IdMap, rememberId, shownId} from '../wire/id-map.js';
+import {stringifyJson} from '../wire/exact-numbers.js';
 import {defaultLogger, type Logger} from '../logger.js';
 import {
 	cancelledNotification,
@@ -27,7 +27,7 @@ import {
 	isRequest,
 	isResponse,
 	progressTokenOf,
-} from '../message.js';
+} from '../wire/message.js';
 import {negotiateProtocolVersion, proxyCapabilities, proxyClientInfo} from './protocol-versions.js';
 
 export type UpstreamState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';

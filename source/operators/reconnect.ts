@@ -21,7 +21,7 @@ import {
 	SignInError,
 	TransportError,
 } from '../errors.js';
-import {stringifyJson} from '../exact-numbers.js';
+import {stringifyJson} from '../wire/exact-numbers.js';
 import {defaultLogger, type Logger} from '../logger.js';
 import {
 	cancelledNotification,
@@ -29,7 +29,7 @@ import {
 	isNotification,
 	isRequest,
 	isResponse,
-} from '../message.js';
+} from '../wire/message.js';
 
 export type ReconnectOptions = {
 	/**

@@ -6,17 +6,17 @@ import {
 import {
 	describeError, errorCodes, MessageTooLargeError, tooLargeMessage,
 } from '../errors.js';
-import {parseJson} from '../exact-numbers.js';
+import {parseJson} from '../wire/exact-numbers.js';
 import type {Logger} from '../logger.js';
-import {IdMap} from '../id-map.js';
+import {IdMap} from '../wire/id-map.js';
 import {
 	errorResponse, isNotification, isRequest, sniffMessage, toMessages,
-} from '../message.js';
+} from '../wire/message.js';
 import type {
 	ErrorResponse, Message, Request, RequestId,
 } from '../types.js';
-import {transportFetch} from './http-agent.js';
-import type {OversizeEvent} from './sse-reader.js';
+import {transportFetch} from '../http/http-agent.js';
+import type {OversizeEvent} from '../wire/sse-reader.js';
 
 /**
 Options shared by the HTTP client transports.

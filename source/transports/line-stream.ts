@@ -11,10 +11,10 @@ import {
 	isRequest,
 	sniffMessage,
 	toMessages,
-} from '../message.js';
-import {jsonText, parseSkeleton, serializeJson} from '../long-strings.js';
-import {parseJson, stringifyJson} from '../exact-numbers.js';
-import {LineDecoder, type DecodedLine} from './line-decoder.js';
+} from '../wire/message.js';
+import {jsonText, parseSkeleton, serializeJson} from '../wire/long-strings.js';
+import {parseJson, stringifyJson} from '../wire/exact-numbers.js';
+import {LineDecoder, type DecodedLine} from '../wire/line-decoder.js';
 
 export const defaultMaxLineBytes = 128 * 1024 * 1024;
 export const defaultMaxQueueBytes = 256 * 1024 * 1024;

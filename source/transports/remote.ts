@@ -8,7 +8,7 @@ import {
 	UnsupportedTransportError,
 } from '../errors.js';
 import {defaultLogger} from '../logger.js';
-import {isRequest, isResponse} from '../message.js';
+import {isRequest, isResponse} from '../wire/message.js';
 import {type HttpClientOptions, checkUrl} from './http-shared.js';
 import {sseClient, type SseClientOptions} from './sse-client.js';
 import {streamableHttpClient, type StreamableHttpClientOptions} from './streamable-http-client.js';

@@ -2,7 +2,7 @@ import type {Transport as SdkTransport} from '@modelcontextprotocol/sdk/shared/t
 import {concatMap, Observable, type Subscription} from 'rxjs';
 import type {Message, Transport} from '../types.js';
 import {TransportError} from '../errors.js';
-import {plainNumbers} from '../exact-numbers.js';
+import {plainNumbers} from '../wire/exact-numbers.js';
 import {defaultLogger, type Logger} from '../logger.js';
 
 /**

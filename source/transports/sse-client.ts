@@ -14,10 +14,10 @@ import {
 	TransportError,
 } from '../errors.js';
 import {defaultLogger} from '../logger.js';
-import {jsonBody} from '../long-strings.js';
+import {jsonBody} from '../wire/long-strings.js';
 import {
 	errorResponse, isNotification, isRequest, sniffMessage,
-} from '../message.js';
+} from '../wire/message.js';
 import {
 	checkMaxBytes,
 	checkUrl,
@@ -38,8 +38,8 @@ import {
 	Refusal,
 	RequestAborts,
 } from './http-shared.js';
-import {isWithinOrigin} from './redirects.js';
-import {readEventStream, type OversizeEvent} from './sse-reader.js';
+import {isWithinOrigin} from '../http/redirects.js';
+import {readEventStream, type OversizeEvent} from '../wire/sse-reader.js';
 
 export type SseClientOptions = HttpClientOptions & {
 	/**

@@ -14,16 +14,16 @@ import {
 	UnsupportedTransportError,
 } from '../errors.js';
 import {defaultLogger} from '../logger.js';
-import {jsonBody} from '../long-strings.js';
-import {stringifyJson} from '../exact-numbers.js';
-import {shownId} from '../id-map.js';
+import {jsonBody} from '../wire/long-strings.js';
+import {stringifyJson} from '../wire/exact-numbers.js';
+import {shownId} from '../wire/id-map.js';
 import {
 	errorResponse,
 	isNotification,
 	isRequest,
 	isResponse,
 	sniffMessage,
-} from '../message.js';
+} from '../wire/message.js';
 import {
 	checkMaxBytes,
 	checkUrl,
@@ -45,7 +45,7 @@ import {
 	Refusal,
 	RequestAborts,
 } from './http-shared.js';
-import {readEventStream, type OversizeEvent} from './sse-reader.js';
+import {readEventStream, type OversizeEvent} from '../wire/sse-reader.js';
 
 export type StreamableHttpClientOptions = HttpClientOptions & {
 	/**

@@ -6,7 +6,7 @@ import {drainOnEnd} from '../../source/operators/drain-on-end.js';
 import {guardRequests} from '../../source/operators/guard-requests.js';
 import {pipeTransport} from '../../source/link.js';
 import type {Message, Transport} from '../../source/types.js';
-import {isRequest} from '../../source/message.js';
+import {isRequest} from '../../source/wire/message.js';
 import {testScheduler} from '../helpers/marbles.js';
 
 const request = (id: number): Message => ({jsonrpc: '2.0', id, method: 'tools/call'});

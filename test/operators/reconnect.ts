@@ -21,7 +21,7 @@ import {
 	UsageError,
 } from '../../source/errors.js';
 import {createLogger} from '../../source/logger.js';
-import {isRequest} from '../../source/message.js';
+import {isRequest} from '../../source/wire/message.js';
 import type {Message, Transport} from '../../source/types.js';
 import {testScheduler} from '../helpers/marbles.js';
 

@@ -1,7 +1,7 @@
 import {Buffer} from 'node:buffer';
 import test from 'ava';
 import fc from 'fast-check';
-import {LineDecoder, type DecodedLine} from '../../source/transports/line-decoder.js';
+import {LineDecoder, type DecodedLine} from '../../source/wire/line-decoder.js';
 import {chunk} from '../helpers/chunk.js';
 
 const texts = (decoded: DecodedLine[]) => decoded.map(line => (line.kind === 'oversize' ? '<oversize>' : (line.kind === 'line' ? line.text : line.text())));

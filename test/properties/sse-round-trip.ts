@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import {formatEventId, parseEventId} from '../../source/listeners/event-store.js';
 import {KeepAlive, SseStream} from '../../source/listeners/sse-writer.js';
 import {MessageTooLargeError} from '../../source/errors.js';
-import {readEventStream, type EventSourceMessage, type OversizeEvent} from '../../source/transports/sse-reader.js';
+import {readEventStream, type EventSourceMessage, type OversizeEvent} from '../../source/wire/sse-reader.js';
 import {chunk} from '../helpers/chunk.js';
 
 /**

@@ -5,7 +5,7 @@ import {ElicitRequestSchema} from '@modelcontextprotocol/sdk/types.js';
 import {firstValueFrom, Subject, toArray} from 'rxjs';
 import {startRemoteServer} from '../../fixtures/remote-server.js';
 import {sseClient} from '../../source/transports/sse-client.js';
-import {httpAgent} from '../../source/transports/http-agent.js';
+import {httpAgent} from '../../source/http/http-agent.js';
 import {toSdkTransport} from '../../source/transports/sdk-transport.js';
 import {ConnectError, HttpError, SessionExpiredError} from '../../source/errors.js';
 import {createLogger} from '../../source/logger.js';

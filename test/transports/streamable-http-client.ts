@@ -13,7 +13,7 @@ import {
 } from 'rxjs';
 import {startRemoteServer, type RemoteServerOptions} from '../../fixtures/remote-server.js';
 import {streamableHttpClient, type StreamableHttpClientOptions} from '../../source/transports/streamable-http-client.js';
-import {httpAgent} from '../../source/transports/http-agent.js';
+import {httpAgent} from '../../source/http/http-agent.js';
 import {toSdkTransport} from '../../source/transports/sdk-transport.js';
 import {ConnectError, SessionExpiredError} from '../../source/errors.js';
 import {createLogger} from '../../source/logger.js';

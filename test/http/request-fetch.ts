@@ -4,9 +4,9 @@ import {once} from 'node:events';
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import test, {type ExecutionContext} from 'ava';
-import {httpAgent} from '../../source/transports/http-agent.js';
+import {httpAgent} from '../../source/http/http-agent.js';
 import {describeFetchError, isAbort, isConnectFailure} from '../../source/transports/http-shared.js';
-import {requestFetch} from '../../source/transports/request-fetch.js';
+import {requestFetch} from '../../source/http/request-fetch.js';
 import {serveOnLoopback} from '../helpers/loopback-server.js';
 
 async function serve(t: ExecutionContext, handler: (request: IncomingMessage, response: ServerResponse, body: string) => void): Promise<string> {

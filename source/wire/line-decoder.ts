@@ -1,5 +1,5 @@
 import {Buffer} from 'node:buffer';
-import {cutLongStrings, longStringBytes, type SkeletonLine} from '../long-strings.js';
+import {cutLongStrings, longStringBytes, type SkeletonLine} from './long-strings.js';
 
 /**
 What the decoder found in the byte stream.

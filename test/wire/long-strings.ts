@@ -3,9 +3,9 @@ import test from 'ava';
 import fc from 'fast-check';
 import {
 	cutLongStrings, findLongStrings, hasControlByte, JsonPieces, jsonText, parseSkeleton, serializeJson, type SkeletonLine,
-} from '../source/long-strings.js';
-import {LineDecoder, type DecodedLine} from '../source/transports/line-decoder.js';
-import {chunk} from './helpers/chunk.js';
+} from '../../source/wire/long-strings.js';
+import {LineDecoder, type DecodedLine} from '../../source/wire/line-decoder.js';
+import {chunk} from '../helpers/chunk.js';
 
 const bytesOf = (text: string | JsonPieces): Uint8Array => {
 	if (typeof text === 'string') {

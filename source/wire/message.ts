@@ -1,5 +1,5 @@
 import {isNumberStandIn, parseJson} from './exact-numbers.js';
-import {redact} from './logger.js';
+import {redact} from '../logger.js';
 import type {
 	Message,
 	Request,
@@ -7,7 +7,7 @@ import type {
 	Response,
 	ErrorResponse,
 	RequestId,
-} from './types.js';
+} from '../types.js';
 
 /*
 Cheap structural checks, used on the hot path instead of schema validation: they look at the fields that decide routing and nothing else, so unknown fields and future methods pass untouched.

@@ -1,6 +1,6 @@
 import {Buffer} from 'node:buffer';
 import test from 'ava';
-import {LineDecoder, type DecodedLine} from '../../source/transports/line-decoder.js';
+import {LineDecoder, type DecodedLine} from '../../source/wire/line-decoder.js';
 
 const lines = (decoded: DecodedLine[]) => decoded.map(line => (line.kind === 'oversize' ? `<oversize ${line.bytes}>` : (line.kind === 'line' ? line.text : line.text())));
 

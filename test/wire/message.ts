@@ -1,7 +1,7 @@
 import test from 'ava';
 import {
 	checkMessage, maxNestingDepth, nestsDeeperThan, toMessages,
-} from '../source/message.js';
+} from '../../source/wire/message.js';
 
 const nested = (depth: number, open = '{"a":', close = '}') => JSON.parse(`${open.repeat(depth)}1${close.repeat(depth)}`) as unknown;
 

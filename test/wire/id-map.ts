@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import {IdMap} from '../source/id-map.js';
+import {IdMap} from '../../source/wire/id-map.js';
 
 test('an IdMap behaves as a Map, below and above the size where it moves its entries to one', t => {
 	const operation = fc.oneof(

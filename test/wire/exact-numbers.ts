@@ -12,15 +12,15 @@ import {
 } from 'rxjs';
 import {
 	guardNumbers, isNumberStandIn, mayHoldInexactNumbers, parseJson, plainNumbers, restoreNumbers, standInText, stringifyJson, survivesDouble,
-} from '../source/exact-numbers.js';
+} from '../../source/wire/exact-numbers.js';
 import {
 	cutLongStrings, JsonPieces, jsonBody, jsonText, parseSkeleton, serializeJson,
-} from '../source/long-strings.js';
-import {checkMessage, sniffMessage} from '../source/message.js';
-import {messageLog} from '../source/operators/message-log.js';
-import {fromSdkTransport, toSdkTransport} from '../source/transports/sdk-transport.js';
-import type {Message} from '../source/types.js';
-import {chunk} from './helpers/chunk.js';
+} from '../../source/wire/long-strings.js';
+import {checkMessage, sniffMessage} from '../../source/wire/message.js';
+import {messageLog} from '../../source/operators/message-log.js';
+import {fromSdkTransport, toSdkTransport} from '../../source/transports/sdk-transport.js';
+import type {Message} from '../../source/types.js';
+import {chunk} from '../helpers/chunk.js';
 
 /**
 A JSON number literal's exact value, in BigInt arithmetic (independent of the code under test). Zero is zero, whatever its sign.
