@@ -18,6 +18,8 @@ import {jsonBody} from '../wire/long-strings.js';
 import {
 	errorResponse, isNotification, isRequest, sniffMessage,
 } from '../wire/message.js';
+import {isWithinOrigin} from '../http/redirects.js';
+import {readEventStream, type OversizeEvent} from '../wire/sse-reader.js';
 import {
 	checkMaxBytes,
 	checkUrl,
@@ -38,8 +40,6 @@ import {
 	Refusal,
 	RequestAborts,
 } from './http-shared.js';
-import {isWithinOrigin} from '../http/redirects.js';
-import {readEventStream, type OversizeEvent} from '../wire/sse-reader.js';
 
 export type SseClientOptions = HttpClientOptions & {
 	/**

@@ -24,6 +24,7 @@ import {
 	isResponse,
 	sniffMessage,
 } from '../wire/message.js';
+import {readEventStream, type OversizeEvent} from '../wire/sse-reader.js';
 import {
 	checkMaxBytes,
 	checkUrl,
@@ -45,7 +46,6 @@ import {
 	Refusal,
 	RequestAborts,
 } from './http-shared.js';
-import {readEventStream, type OversizeEvent} from '../wire/sse-reader.js';
 
 export type StreamableHttpClientOptions = HttpClientOptions & {
 	/**
