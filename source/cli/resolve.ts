@@ -95,7 +95,7 @@ function scopeWarnings(pre: Prepass, flags: ParsedFlags, mode: CliOptions['mode'
 	}
 }
 
-const transportAliases: Readonly<Record<string, RemoteTransportKind | undefined>> = {
+const transportAliases: Readonly<Record<string, RemoteTransportKind>> = {
 	auto: 'auto',
 	sse: 'sse',
 	streamablehttp: 'streamablehttp',
@@ -105,7 +105,7 @@ const transportAliases: Readonly<Record<string, RemoteTransportKind | undefined>
 
 function resolveTransport(flags: ParsedFlags): RemoteTransportKind {
 	const value = valueOf(flags, 'transport').toLowerCase();
-	const transport = transportAliases[value];
+	const transport = Object.hasOwn(transportAliases, value) ? transportAliases[value] : undefined;
 	if (!transport) {
 		throw new UsageError(`\`--transport\` expects auto, streamablehttp or sse, got \`${value}\`.`);
 	}

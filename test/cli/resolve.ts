@@ -141,6 +141,7 @@ const usageErrors: Array<[string[], RegExp]> = [
 	[['--client-id', 'a', '--client-secret', 's', '--token-url', 'https://a.test/t', '--token-audience', 'https://a.test', 'https://x.test'], /need --client-private-key/],
 	[['--token-audience', 'https://a.test', 'https://x.test'], /`--client-key-algorithm` and `--token-audience` need --client-id, --client-private-key and --token-url/],
 	[['--transport', 'websocket', 'https://x.test'], /`--transport` expects auto, streamablehttp or sse/],
+	[['--transport', 'constructor', 'https://x.test'], /`--transport` expects auto, streamablehttp or sse, got `constructor`/],
 	[['-H', 'X-Evil', 'a\r\nInjected: 1', 'https://x.test'], /contains a line break/],
 	[['-H', 'Bad Name', 'v', 'https://x.test'], /Invalid header name/],
 	[['--header', 'novalue', 'https://x.test'], /expects "Name: value"/],
