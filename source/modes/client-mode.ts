@@ -2,7 +2,7 @@ import type {KeyObject} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import process from 'node:process';
 import {finalize, Subject} from 'rxjs';
-import type {CliOptions} from '../cli-arguments.js';
+import type {CliOptions} from '../cli/options.js';
 import {isLoopbackHost} from '../loopback.js';
 import type {AuthProvider} from '../auth/auth-provider.js';
 import {bearerToken} from '../auth/static-headers.js';

@@ -1,4 +1,4 @@
-import type {CliOptions} from '../cli-arguments.js';
+import type {CliOptions} from '../cli/options.js';
 import type {ServerConfig} from '../config/named-servers.js';
 import {pipeTransport} from '../link.js';
 import {redactNamedSecret, type Logger} from '../logger.js';

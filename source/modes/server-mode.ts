@@ -9,7 +9,7 @@ import {
 	tap,
 	type Subscription,
 } from 'rxjs';
-import type {CliOptions} from '../cli-arguments.js';
+import type {CliOptions} from '../cli/options.js';
 import {loadNamedServers, type ServerConfig} from '../config/named-servers.js';
 import {describeError, UsageError} from '../errors.js';
 import {
