@@ -66,7 +66,7 @@ type Backend = {
 /**
 A child's standard error, forwarded to ours line by line with registered secrets redacted (a server may print the token it was given), bounded when ours is not read.
 */
-function lineWriter(prefix: string): (chunk: string) => void {
+function lineWriter(prefix: string): ReturnType<typeof forwardLines> {
 	return forwardLines({prefix, transform: redact});
 }
 
