@@ -98,16 +98,21 @@ redactNamedSecret('Authorization', 'Bearer abc123'); // both `Bearer abc123` and
 ```
 */
 export function redactNamedSecret(name: string, value: string): void {
-	if (secretName.test(name)) {
+	if (secretName.test(name) && !numeric.test(value)) {
 		redactSecret(value);
 		redactSecret(value.replace(/^\S+\s+/, ''));
 	}
 }
 
 /**
-Names of command-line flags whose values are secrets: `--api-key`, `--token`, `--client-secret`, `--password`, `--auth`… (`--no-…` flags take no value).
+Names of command-line flags whose values are secrets: `--api-key`, `--apikey`, `--token`, `--client-secret`, `--password`, `--auth`, `--auth-token`… A whole part of the name must say so (`--max-tokens`, `--tokenizer`, `--author` are not secret-looking), and `--no-…` flags take no value.
 */
-const secretFlag = /key|token|secret|passw|credential|auth|cookie/i;
+const secretFlag = /(?:^|[-_.])(?:api-?key|key|token|secret|passw(?:or)?d|pass|passphrase|credentials?|auth|authorization|cookie|bearer)(?:$|[-_.])/i;
+
+/**
+A value made of digits only (a count, a port, a size) is never taken for a secret: registering it would mask that number everywhere in the log.
+*/
+const numeric = /^\d+$/;
 
 /**
 Register the secrets a command line carries (see `redactSecret`), so that logging it, or anything that quotes it, shows `***` instead: the value of a flag whose name looks secret (`--api-key VALUE`, `--token=VALUE`), a `NAME=VALUE` whose name looks secret (`docker run -e GITHUB_TOKEN=…`), a `Name: value` header whose name looks secret (`--header 'Authorization: Bearer …'`), and in a URL the password and the query values whose names look secret (`https://host/sse?token=…`). One-letter flags (`-p`) are too ambiguous to judge and are left alone.
@@ -123,8 +128,9 @@ export function redactArguments(args: readonly string[]): void {
 		if (flag) {
 			const [, name, inline] = flag as unknown as [string, string, string | undefined];
 			const next = args[index + 1];
-			if (secretFlag.test(name) && !name.startsWith('no-')) {
-				redactSecret(inline ?? (next?.startsWith('-') ? undefined : next));
+			const value = inline ?? (next?.startsWith('-') ? undefined : next);
+			if (value !== undefined && secretFlag.test(name) && !name.startsWith('no-') && !numeric.test(value)) {
+				redactSecret(value);
 			}
 
 			continue;
