@@ -1,5 +1,6 @@
 import process from 'node:process';
 import {format} from 'node:util';
+import {boundedWriter, type BoundedWriter} from './bounded-write.js';
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical' | 'silent';
 
@@ -50,7 +51,7 @@ export type Logger = {
 export type LoggerOptions = {
 	level?: LogLevel;
 	/**
-	Where lines go. Default: standard error. Never standard output, which belongs to MCP messages in client mode.
+	Where lines go. Default: standard error, holding at most 1 MiB of lines unwritten when nobody reads it (more are dropped and counted). Never standard output, which belongs to MCP messages in client mode.
 	*/
 	write?: (line: string) => void;
 	prefix?: string;
@@ -201,15 +202,40 @@ function timestamp(): string {
 	return new Date().toISOString().replace('T', ' ').slice(0, -1);
 }
 
+/**
+How many bytes of log lines may wait unwritten in our standard error (nobody reads it) before lines are dropped, and counted.
+*/
+export const maxBufferedLogBytes = 1024 * 1024;
+
+let stderrOut: BoundedWriter | undefined;
+
+/**
+Our standard error, bounded: the log never holds more than `maxBufferedLogBytes` when the pipe is not drained; one line says how many lines were dropped once it is. Shared by every logger writing there.
+*/
+function standardError(): BoundedWriter {
+	stderrOut ??= boundedWriter(process.stderr, {
+		maxBufferedBytes: maxBufferedLogBytes,
+		notice: dropped => `[W ${timestamp()}] mcp-proxy: dropped ${dropped} log line${dropped === 1 ? '' : 's'}: our standard error is not being read\n`,
+	});
+	return stderrOut;
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
 	const state = {level: options.level ?? 'info'};
+	const out = options.write ? undefined : standardError();
 	const write = options.write ?? ((line: string) => {
-		process.stderr.write(line);
+		out!.write(line);
 	});
 
 	const make = (prefix: string | undefined): Logger => {
 		const emit = (level: Exclude<LogLevel, 'silent'>, parts: unknown[]) => {
 			if (ranks[level] < ranks[state.level]) {
+				return;
+			}
+
+			if (out?.full()) {
+				// Not formatted: it would be dropped.
+				out.drop(1);
 				return;
 			}
 
