@@ -79,7 +79,7 @@ export {remote, type RemoteOptions, type RemoteTransportKind} from './transports
 export type {HttpClientOptions} from './transports/http-shared.js';
 export {httpAgent, type HttpAgentOptions} from './http/http-agent.js';
 export {readEventStream, type OversizeEvent, type ReadEventStreamOptions} from './wire/sse-reader.js';
-export {reconnect, type ReconnectOptions} from './operators/reconnect.js';
+export {reconnect, type ReconnectOptions} from './operators/reconnect/index.js';
 export {
 	withAuth,
 	combineAuth,

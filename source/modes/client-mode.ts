@@ -17,7 +17,7 @@ import {closeWhen} from '../operators/close-when.js';
 import {drainOnEnd} from '../operators/drain-on-end.js';
 import {guardRequests} from '../operators/guard-requests.js';
 import {messageLog} from '../operators/message-log.js';
-import {reconnect} from '../operators/reconnect.js';
+import {reconnect} from '../operators/reconnect/index.js';
 import {tapMessages} from '../operators/tap-messages.js';
 import {fetchWith, httpAgent} from '../http/http-agent.js';
 import {processStdio} from '../transports/process-stdio.js';
