@@ -56,7 +56,7 @@ export {
 	type MessageDirection,
 } from './operators/tap-messages.js';
 export {messageLog, type MessageLog} from './operators/message-log.js';
-export {guardRequests, type GuardRequestsOptions} from './operators/guard-requests.js';
+export {guardRequests, type GuardRequestsOptions} from './operators/guard-requests/index.js';
 export {fromSdkTransport, toSdkTransport} from './transports/sdk-transport.js';
 export {
 	httpListener,

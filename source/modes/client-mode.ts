@@ -15,7 +15,7 @@ import {link, pipeTransport} from '../link.js';
 import {defaultLogger, redactNamedSecret} from '../logger.js';
 import {closeWhen} from '../operators/close-when.js';
 import {drainOnEnd} from '../operators/drain-on-end.js';
-import {guardRequests} from '../operators/guard-requests.js';
+import {guardRequests} from '../operators/guard-requests/index.js';
 import {messageLog} from '../operators/message-log.js';
 import {reconnect} from '../operators/reconnect/index.js';
 import {tapMessages} from '../operators/tap-messages.js';
