@@ -2,6 +2,8 @@
 The reconnect machine: `step(state, event)` changes the state in place and returns what the glue must do. Pure: no subscribers, timers, clock or logger. The hot path (a message either way while the connection is open) allocates nothing but what the tables keep, and returns the shared `forward` effect.
 
 A connection goes: `connect` → `connected` → (replayed handshake answered →) open → lost (`remote-end`) → waiting → the next attempt. What a new session must be told again is the handshake's business (handshake.ts); what happens on a loss is loss.ts; when attempts happen is attempts.ts; the held messages are queue.ts.
+
+Tests: this machine and its parts (state.ts, handshake.ts, loss.ts, attempts.ts, queue.ts) in test/operators/reconnect/step.ts; the glue (glue.ts, index.ts) with marbles in test/operators/reconnect/index.ts.
 */
 import {stringifyJson} from '../../wire/exact-numbers.js';
 import {isRequest, isResponse} from '../../wire/message.js';
