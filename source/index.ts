@@ -56,7 +56,7 @@ export {
 	type MessageDirection,
 } from './operators/tap-messages.js';
 export {messageLog, type MessageLog} from './operators/message-log.js';
-export {guardRequests, type GuardRequestsOptions} from './operators/guard-requests.js';
+export {guardRequests, type GuardRequestsOptions} from './operators/guard-requests/index.js';
 export {fromSdkTransport, toSdkTransport} from './transports/sdk-transport.js';
 export {
 	httpListener,
@@ -79,7 +79,7 @@ export {remote, type RemoteOptions, type RemoteTransportKind} from './transports
 export type {HttpClientOptions} from './transports/http-shared.js';
 export {httpAgent, type HttpAgentOptions} from './http/http-agent.js';
 export {readEventStream, type OversizeEvent, type ReadEventStreamOptions} from './wire/sse-reader.js';
-export {reconnect, type ReconnectOptions} from './operators/reconnect.js';
+export {reconnect, type ReconnectOptions} from './operators/reconnect/index.js';
 export {
 	withAuth,
 	combineAuth,

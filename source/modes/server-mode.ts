@@ -17,7 +17,7 @@ import {
 } from '../logger.js';
 import {link, pipeTransport} from '../link.js';
 import {httpListener, type ListenerStats, type Session} from '../listeners/http-listener.js';
-import {guardRequests} from '../operators/guard-requests.js';
+import {guardRequests} from '../operators/guard-requests/index.js';
 import {messageLog, type MessageLog} from '../operators/message-log.js';
 import {multiplex, type Multiplexer, type UpstreamState} from '../operators/multiplex.js';
 import {tapMessages} from '../operators/tap-messages.js';

@@ -1,9 +1,9 @@
 import test from 'ava';
 import {Observable} from 'rxjs';
-import {guardRequests} from '../../source/operators/guard-requests.js';
-import {createLogger} from '../../source/logger.js';
-import type {Message, Transport} from '../../source/types.js';
-import {testScheduler} from '../helpers/marbles.js';
+import {guardRequests} from '../../../source/operators/guard-requests/index.js';
+import {createLogger} from '../../../source/logger.js';
+import type {Message, Transport} from '../../../source/types.js';
+import {testScheduler} from '../../helpers/marbles.js';
 
 const request = (id: number, method = 'tools/call', parameters?: Record<string, unknown>): Message => ({
 	jsonrpc: '2.0', id, method, ...(parameters ? {params: parameters} : {}),

@@ -12,18 +12,18 @@ import {
 	timer,
 	type SchedulerLike,
 } from 'rxjs';
-import {reconnect, type ReconnectOptions} from '../../source/operators/reconnect.js';
+import {reconnect, type ReconnectOptions} from '../../../source/operators/reconnect/index.js';
 import {
 	ConnectError,
 	SessionExpiredError,
 	SignInError,
 	TransportError,
 	UsageError,
-} from '../../source/errors.js';
-import {createLogger} from '../../source/logger.js';
-import {isRequest} from '../../source/wire/message.js';
-import type {Message, Transport} from '../../source/types.js';
-import {testScheduler} from '../helpers/marbles.js';
+} from '../../../source/errors.js';
+import {createLogger} from '../../../source/logger.js';
+import {isRequest} from '../../../source/wire/message.js';
+import type {Message, Transport} from '../../../source/types.js';
+import {testScheduler} from '../../helpers/marbles.js';
 
 const initialize: Message = {
 	jsonrpc: '2.0', id: 0, method: 'initialize', params: {protocolVersion: '2025-06-18', capabilities: {}, clientInfo: {name: 'test', version: '1'}},
