@@ -24,6 +24,8 @@ export function attempt(state: ReconnectState): ReconnectEffect[] {
 		handshakeId: replay ? ownId(state) : undefined,
 		inFlight: new Map(),
 		remoteRequests: new Set(),
+		remoteIds: id === 1 ? undefined : new Map(),
+		priorFailures: state.failures,
 		ownRequests: new Set(),
 		quick: state.quickNext,
 		answered: false,

@@ -5,8 +5,8 @@ import {errorCodes} from '../../errors.js';
 import {cancelledNotification} from '../../wire/message.js';
 import {hasHeldRequest, schedule} from './attempts.js';
 import {answerExpired} from './queue.js';
-import type {
-	Connection, Loss, Queued, ReconnectEffect, ReconnectState,
+import {
+	maxStaleRemoteRequests, type Connection, type Loss, type Queued, type ReconnectEffect, type ReconnectState,
 } from './state.js';
 
 const none: readonly ReconnectEffect[] = [];
@@ -38,6 +38,10 @@ export function lose(state: ReconnectState, connection: number, loss: Loss, now:
 
 	for (const id of lost.remoteRequests) {
 		state.staleRemoteRequests.add(id);
+		if (state.staleRemoteRequests.size > maxStaleRemoteRequests) {
+			state.staleRemoteRequests.delete(state.staleRemoteRequests.values().next().value!);
+		}
+
 		effects.push({type: 'deliver', message: cancelledNotification(id, 'The connection to the remote server was lost')});
 	}
 
@@ -99,7 +103,12 @@ Log a lost connection and count it; requests held since before a failed attempt 
 function reportLoss(state: ReconnectState, lost: Connection, loss: Loss, effects: ReconnectEffect[]): boolean {
 	const {cause} = loss;
 	const forgotten = lost.up && loss.sessionExpired;
-	const atOnce = forgotten && (!lost.quick || lost.answered);
+	// Made again at once only after a session that was of use, or one that came after no failure and was not itself made at once: a remote that forgets every session before it serves anything backs off, as the failures grow from those before the session (its answered handshake reset them).
+	const atOnce = forgotten && (lost.answered || (!lost.quick && lost.priorFailures === 0));
+	if (forgotten && !lost.answered) {
+		state.failures = Math.max(state.failures, lost.priorFailures);
+	}
+
 	if (atOnce) {
 		effects.push({type: 'log', level: 'warning', text: `Lost the session with the remote server (${cause}); initializing a new one at once`});
 	} else if (forgotten) {

@@ -32,9 +32,17 @@ export type Connection = {
 	*/
 	inFlight: Map<RequestId, Request>;
 	/**
-	Requests of the remote waiting for the client's answer.
+	Requests of the remote waiting for the client's answer, by the id the client knows them by.
 	*/
 	remoteRequests: Set<RequestId>;
+	/**
+	On every connection after the first, the remote's requests reach the client under ids of the proxy's own (see `remoteRequestId`), since a new session numbers its requests afresh (an SDK server starts at 0 again) and the client's late answer to a lost session's request must not answer the new one: the remote's id, by the id the client knows. `undefined` on the first connection, whose ids pass unchanged.
+	*/
+	remoteIds: Map<RequestId, RequestId> | undefined;
+	/**
+	The failures in a row before this connection: a session forgotten before it served anything adds to them (the remote is up but of no use).
+	*/
+	priorFailures: number;
 	/**
 	Requests we sent on the client's behalf (restored subscriptions, log level): their answers are not the client's.
 	*/
@@ -96,7 +104,7 @@ export type ReconnectState = {
 	*/
 	handshake: Handshake;
 	/**
-	Requests of the remote on a lost connection: the client's late answers to them are dropped.
+	Requests of the remote on a lost connection, by the id the client knows: the client's late answers to them are dropped. The newest `maxStaleRemoteRequests` are kept.
 	*/
 	staleRemoteRequests: Set<RequestId>;
 	/**
@@ -206,3 +214,15 @@ export type ReconnectEffect
 		| {type: 'abort'; connection: number; reason: string}
 		| {type: 'complete'}
 		| {type: 'fail'; error: unknown};
+
+/**
+How many requests of lost connections are remembered, so that the client's late answers to them are dropped quietly (older ones, if answered, reach the current connection under ids it never sent, and guardRequests drops them).
+*/
+export const maxStaleRemoteRequests = 1024;
+
+/**
+The id under which the client sees request `id` of the remote on connection `connection` (after the first): unique to the connection, so no answer crosses sessions.
+*/
+export function remoteRequestId(connection: number, id: RequestId): string {
+	return `mcp-proxy-${connection}:${typeof id === 'string' ? `s:${id}` : `n:${String(id)}`}`;
+}

@@ -7,15 +7,17 @@ Tests: this machine and its parts (state.ts, handshake.ts, loss.ts, attempts.ts,
 */
 import {stringifyJson} from '../../wire/exact-numbers.js';
 import {isRequest, isResponse} from '../../wire/message.js';
-import type {Message, Response} from '../../types.js';
+import type {
+	Message, Notification, RequestId, Response,
+} from '../../types.js';
 import {attempt, delayDrawn, ownId} from './attempts.js';
 import {
 	rememberAnswer, rememberClientMessage, replayedOpening, restore,
 } from './handshake.js';
 import {lose} from './loss.js';
 import {enqueue, sendHeld} from './queue.js';
-import type {
-	Connection, ReconnectEffect, ReconnectEvent, ReconnectState,
+import {
+	remoteRequestId, type Connection, type ReconnectEffect, type ReconnectEvent, type ReconnectState,
 } from './state.js';
 
 const none: readonly ReconnectEffect[] = [];
@@ -79,6 +81,16 @@ function fromClient(state: ReconnectState, message: Message, now: number): reado
 		}
 
 		connection?.remoteRequests.delete(message.id);
+		const original = connection?.remoteIds?.get(message.id);
+		if (original !== undefined) {
+			connection!.remoteIds!.delete(message.id);
+			return toRemote(state, {...message, id: original}, now);
+		}
+	} else if (connection?.remoteIds && isCancellation(message)) {
+		const original = connection.remoteIds.get(message.params.requestId);
+		if (original !== undefined) {
+			return toRemote(state, {...message, params: {...message.params, requestId: original}}, now);
+		}
 	}
 
 	if (state.phase !== 'open' || !connection) {
@@ -118,16 +130,57 @@ function fromRemote(state: ReconnectState, id: number, message: Message): readon
 			rememberAnswer(state.handshake, requestId, message);
 		}
 	} else if (isRequest(message)) {
+		markUp(state, connection);
+		if (connection.remoteIds) {
+			const facing = remoteRequestId(connection.id, message.id);
+			connection.remoteIds.set(facing, message.id);
+			connection.remoteRequests.add(facing);
+			return [{type: 'deliver', message: {...message, id: facing}}];
+		}
+
 		connection.remoteRequests.add(message.id);
 		state.staleRemoteRequests.delete(message.id);
+	} else if (connection.remoteIds && isCancellation(message)) {
+		markUp(state, connection);
+		const facing = remoteRequestId(connection.id, message.params.requestId);
+		if (connection.remoteIds.delete(facing)) {
+			connection.remoteRequests.delete(facing);
+			return [{type: 'deliver', message: {...message, params: {...message.params, requestId: facing}}}];
+		}
 	}
 
+	markUp(state, connection);
+	return forward;
+}
+
+function markUp(state: ReconnectState, connection: Connection): void {
 	if (!connection.up) {
 		connection.up = true;
 		state.failures = 0;
 	}
+}
 
-	return forward;
+/**
+A client message changed for the remote (an answer or a cancellation under the remote's own id): sent on the open connection, or held like any other.
+*/
+function toRemote(state: ReconnectState, message: Message, now: number): readonly ReconnectEffect[] {
+	const {connection} = state;
+	if (state.phase !== 'open' || !connection) {
+		return enqueue(state, message, now);
+	}
+
+	return [{type: 'send', connection: connection.id, message}];
+}
+
+type Cancellation = Notification & {params: {requestId: RequestId}};
+
+function isCancellation(message: Message): message is Cancellation {
+	if (!('method' in message) || message.method !== 'notifications/cancelled' || 'id' in message) {
+		return false;
+	}
+
+	const requestId = (message.params as {requestId?: unknown} | undefined)?.requestId;
+	return typeof requestId === 'string' || typeof requestId === 'number';
 }
 
 /**

@@ -310,11 +310,41 @@ test('events of a connection that is no longer current change nothing', t => {
 	t.deepEqual(summary(state), before);
 });
 
-test('a request the remote sends again after a loss is no longer stale: the client\'s answer goes through', t => {
+test('a new session\'s requests reach the client under ids of the connection: the client\'s late answer to the lost session\'s request of the same id never answers the new one', t => {
 	const state = open();
 	play(state, [remote(1, rootsRequest), ended(1, 5), {type: 'delay', delay: 10, now: 5}, ...attemptTo(2), accepted(2)]);
-	t.deepEqual(play(state, [remote(2, rootsRequest), client(result('r1'))]), [[{type: 'forward'}], [{type: 'forward'}]]);
-	t.false(state.staleRemoteRequests.has('r1'));
+	const facing = 'mcp-proxy-2:s:r1';
+	t.deepEqual(play(state, [remote(2, rootsRequest)]), [[{type: 'deliver', message: {...rootsRequest, id: facing}}]]);
+	// The late answer to the first session's r1 is dropped; the answer to the new one goes to the remote under its own id.
+	t.deepEqual(play(state, [client(result('r1')), client(result(facing, {roots: []}))]), [
+		[{type: 'log', level: 'debug', text: 'Dropped the client\'s answer to request "r1" of a lost connection'}],
+		[{type: 'send', connection: 2, message: result('r1', {roots: []})}],
+	]);
+	// A number id is kept apart from the string of its digits; the remote's cancellation names the id the client knows.
+	t.deepEqual(play(state, [remote(2, {jsonrpc: '2.0', id: 1, method: 'roots/list'}), remote(2, cancel(1))]), [
+		[{type: 'deliver', message: {jsonrpc: '2.0', id: 'mcp-proxy-2:n:1', method: 'roots/list'}}],
+		[{type: 'deliver', message: cancel('mcp-proxy-2:n:1')}],
+	]);
+	t.is(state.connection?.remoteIds?.size, 0);
+});
+
+test('a remote that forgets every new session before it serves anything backs off further each time, never alternating with attempts at once', t => {
+	const state = open();
+	play(state, [client(call(7)), remote(1, result(7))]);
+	const draws: number[] = [];
+	let now = 5;
+	let ownRequests = 1;
+	t.deepEqual(play(state, [ended(1, now, {sessionExpired: true, cause: 'HTTP 404'})])[0]!.at(-1), {type: 'start-timer', timer: 'attempt', delay: 0});
+	for (let connection = 2; connection <= 6; connection++) {
+		now += 10;
+		const effects = play(state, [...attemptTo(connection), accepted(connection, ownRequests++), client(call(connection), now), ended(connection, now + 1, {sessionExpired: true, cause: 'HTTP 404'})]).at(-1)!;
+		const draw = effects.find(effect => effect.type === 'draw-delay');
+		t.truthy(draw, `connection ${connection} is followed by a backoff, not an attempt at once`);
+		draws.push(draw?.type === 'draw-delay' ? draw.failures : -1);
+		play(state, [{type: 'delay', delay: 10, now: now + 1}]);
+	}
+
+	t.deepEqual(draws, [1, 2, 3, 4, 5]);
 });
 
 test('a client whose initialize was refused is not replayed: the next connection opens at once', t => {
