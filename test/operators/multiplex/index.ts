@@ -6,9 +6,9 @@ import {
 	VirtualTimeScheduler,
 	type Subscriber,
 } from 'rxjs';
-import {multiplex, type MultiplexOptions} from '../../source/operators/multiplex.js';
-import {createLogger} from '../../source/logger.js';
-import type {Message, Transport} from '../../source/types.js';
+import {multiplex, type MultiplexOptions} from '../../../source/operators/multiplex/index.js';
+import {createLogger} from '../../../source/logger.js';
+import type {Message, Transport} from '../../../source/types.js';
 
 const logger = createLogger({level: 'silent'});
 
@@ -299,7 +299,7 @@ test('a held server→client request is refused, not passed on, when one of its 
 });
 
 test('a held server→client request that stays ambiguous gets an error upstream after ambiguousRequestTimeout; one the upstream cancels is dropped', t => {
-	const {upstream, client, advance} = setup({ambiguousRequestTimeout: 5000});
+	const {upstream, client, advance} = setup({ambiguousRequestTimeout: 5000, settingNames: {isolateSessions: '--isolate-sessions'}});
 	const a = client('a');
 	const b = client('b');
 	a.send(initialize(1, {sampling: {}}));
