@@ -20,6 +20,8 @@ export type MultiplexOptions = {
 	*/
 	restartDelay?: number;
 	/**
+	The longest delay before a restart; a `restartDelay` above it is capped to it.
+
 	@default 30000
 	*/
 	restartMaxDelay?: number;
@@ -58,7 +60,7 @@ export type MultiplexOptions = {
 };
 
 /**
-The step's settings from the options, with their defaults. Throws a `TypeError` for restart delays the backoff cannot use.
+The step's settings from the options, with their defaults. Throws a `TypeError` for a restart delay that is not a number ≥ 0; a `restartDelay` above `restartMaxDelay` is capped to it, as it always was.
 */
 export function multiplexConfig(options: MultiplexOptions): MultiplexConfig {
 	const {
@@ -75,14 +77,14 @@ export function multiplexConfig(options: MultiplexOptions): MultiplexConfig {
 		throw new TypeError(`Expected \`restartDelay\` to be a number ≥ 0, got \`${restartDelay}\``);
 	}
 
-	if (!(restartMaxDelay >= restartDelay)) {
-		throw new TypeError(`Expected \`restartMaxDelay\` to be a number ≥ \`restartDelay\` (${restartDelay}), got \`${restartMaxDelay}\``);
+	if (!(restartMaxDelay >= 0)) {
+		throw new TypeError(`Expected \`restartMaxDelay\` to be a number ≥ 0, got \`${restartMaxDelay}\``);
 	}
 
 	return {
 		name,
 		title: name.charAt(0).toUpperCase() + name.slice(1),
-		restartDelay,
+		restartDelay: Math.min(restartDelay, restartMaxDelay),
 		restartMaxDelay,
 		stableAfter,
 		initializeTimeout,
