@@ -1,3 +1,6 @@
+/*
+Property tests of the multiplexer: whatever the interleaving of sessions' requests and the upstream's answers and progress, ids never collide and everything returns to its own session.
+*/
 import test from 'ava';
 import fc from 'fast-check';
 import {Observable, Subject, type Subscriber} from 'rxjs';
