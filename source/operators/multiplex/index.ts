@@ -16,19 +16,14 @@ import {
 	timer,
 	type Observable,
 	type Observer,
-	type SchedulerAction,
-	type Subscription,
 } from 'rxjs';
 import {Channel} from '../../channel.js';
 import {defaultLogger} from '../../logger.js';
 import type {Message, Transport} from '../../types.js';
-import type {Effect, MultiplexEvent} from './events.js';
 import {multiplexConfig, type MultiplexOptions} from './options.js';
-import {
-	createSession, createState, type SessionState, type TimerKey,
-} from './state.js';
+import {feed, type Glue} from './perform.js';
+import {createSession, createState} from './state.js';
 import {statusOf, type MultiplexStatus} from './status.js';
-import {step} from './step.js';
 
 export type {MultiplexOptions} from './options.js';
 export type {MultiplexStatus} from './status.js';
@@ -51,14 +46,6 @@ export type Multiplexer = {
 };
 
 /**
-Where a session's messages go: its output, and the signal that ends its input when the multiplexer stops.
-*/
-type SessionOutput = {
-	output: Channel<Message>;
-	end$: Subject<void>;
-};
-
-/**
 Share one upstream (a child process, a remote server) among many client sessions.
 
 - The upstream is initialized once, by the proxy, declaring every client capability; each session's `initialize` is answered from the upstream's result (the protocol version negotiated per session).
@@ -76,97 +63,29 @@ httpListener().pipe(mergeMap(session => link(session.transport, mux.session(sess
 */
 export function multiplex(upstream: Transport, options: MultiplexOptions = {}): Multiplexer {
 	const {logger = defaultLogger, scheduler = asyncScheduler} = options;
-	const state = createState(multiplexConfig(options));
-	/**
-	The current attempt's outgoing messages, while it lasts.
-	*/
-	let sink: Channel<Message> | undefined;
-	/**
-	Errors to end the current attempt early (its handshake failed).
-	*/
-	let abort: Subject<never> | undefined;
-	const outputs = new Map<SessionState, SessionOutput>();
-	const timers = new Map<TimerKey, Subscription>();
-	// Ends the wait for the next attempt when the multiplexer stops.
-	const stop$ = new Subject<void>();
-
-	const feed = (event: MultiplexEvent) => {
-		perform(step(state, event));
+	const glue: Glue = {
+		state: createState(multiplexConfig(options)),
+		logger,
+		scheduler,
+		sink: undefined,
+		abort: undefined,
+		outputs: new Map(),
+		timers: new Map(),
+		stop$: new Subject(),
 	};
-
-	function fire(this: SchedulerAction<TimerKey>, key?: TimerKey) {
-		timers.delete(key!);
-		feed({type: 'timeout', key: key!});
-	}
-
-	function perform(effects: Effect[]) {
-		for (const effect of effects) {
-			switch (effect.type) {
-				case 'deliver': {
-					outputs.get(effect.session)?.output.next(effect.message);
-					break;
-				}
-
-				case 'send': {
-					sink?.next(effect.message);
-					break;
-				}
-
-				case 'log': {
-					logger[effect.level](effect.text);
-					break;
-				}
-
-				case 'set-timer': {
-					timers.get(effect.key)?.unsubscribe();
-					timers.set(effect.key, scheduler.schedule(fire, effect.delay, effect.key));
-					break;
-				}
-
-				case 'cancel-timer': {
-					timers.get(effect.key)?.unsubscribe();
-					timers.delete(effect.key);
-					break;
-				}
-
-				case 'end-session': {
-					const ending = outputs.get(effect.session);
-					ending?.output.complete();
-					ending?.end$.next();
-					break;
-				}
-
-				case 'close-upstream': {
-					sink?.complete();
-					break;
-				}
-
-				case 'abort-upstream': {
-					const aborted = abort;
-					abort = undefined;
-					aborted?.error(effect.error);
-					break;
-				}
-
-				case 'stopped': {
-					stop$.next();
-					break;
-				}
-			}
-		}
-	}
+	const {state} = glue;
 
 	const upstreamObserver: Partial<Observer<Message>> = {
 		next(message) {
-			feed({type: 'upstream-message', message, now: scheduler.now()});
+			feed(glue, {type: 'upstream-message', message, now: scheduler.now()});
 		},
 		error(error: unknown) {
-			sink = undefined;
-			feed({type: 'upstream-ended', error, now: scheduler.now()});
+			glue.sink = undefined;
+			feed(glue, {type: 'upstream-ended', error, now: scheduler.now()});
 		},
 		complete() {
-			sink = undefined;
-			feed({type: 'upstream-ended', error: undefined, now: scheduler.now()});
+			glue.sink = undefined;
+			feed(glue, {type: 'upstream-ended', error: undefined, now: scheduler.now()});
 		},
 	};
 
@@ -174,11 +93,11 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 	const attempt$ = defer(() => {
 		const outgoing = new Channel<Message>();
 		const aborted = new Subject<never>();
-		sink = outgoing;
-		abort = aborted;
-		feed({type: 'attempt-started'});
+		glue.sink = outgoing;
+		glue.abort = aborted;
+		feed(glue, {type: 'attempt-started'});
 		if (!state.lifecycle.attached) {
-			sink = undefined;
+			glue.sink = undefined;
 			return EMPTY;
 		}
 
@@ -192,50 +111,55 @@ export function multiplex(upstream: Transport, options: MultiplexOptions = {}): 
 	);
 
 	const run$ = attempt$.pipe(
-		repeat({delay: () => state.lifecycle.stopping ? EMPTY : timer(state.lifecycle.restartDelay, scheduler).pipe(takeUntil(stop$))}),
+		repeat({delay: () => state.lifecycle.stopping ? EMPTY : timer(state.lifecycle.restartDelay, scheduler).pipe(takeUntil(glue.stop$))}),
 		finalize(() => {
-			sink = undefined;
-			feed({type: 'run-ended'});
+			glue.sink = undefined;
+			feed(glue, {type: 'run-ended'});
 		}),
 	);
 
-	const session = (id: string): Transport => outgoing$ => defer(() => {
-		const opened = createSession(id);
-		const output = new Channel<Message>();
-		const end$ = new Subject<void>();
-		outputs.set(opened, {output, end$});
-		feed({type: 'session-opened', session: opened});
-		const close = () => {
-			if (outputs.delete(opened)) {
-				feed({type: 'session-closed', session: opened});
-			}
-		};
-
-		const input$ = outgoing$.pipe(
-			tap({
-				next(message) {
-					feed({
-						type: 'client-message', session: opened, message, now: scheduler.now(),
-					});
-				},
-				error: close,
-				complete() {
-					close();
-					output.complete();
-				},
-			}),
-			ignoreElements(),
-			takeUntil(end$),
-		);
-		return merge(output.observable, input$).pipe(finalize(close));
-	});
+	const session = (id: string): Transport => outgoing$ => defer(() => sessionMessages(glue, id, outgoing$));
 
 	return {
 		session,
 		run$,
 		close() {
-			feed({type: 'close'});
+			feed(glue, {type: 'close'});
 		},
 		status: () => statusOf(state),
 	};
+}
+
+/**
+One session's messages from the multiplexer while `outgoing$` (what its client sends) lasts: its subscription and teardown are events, its messages are fed in one by one.
+*/
+function sessionMessages(glue: Glue, id: string, outgoing$: Observable<Message>): Observable<Message> {
+	const opened = createSession(id);
+	const output = new Channel<Message>();
+	const end$ = new Subject<void>();
+	glue.outputs.set(opened, {output, end$});
+	feed(glue, {type: 'session-opened', session: opened});
+	const close = () => {
+		if (glue.outputs.delete(opened)) {
+			feed(glue, {type: 'session-closed', session: opened});
+		}
+	};
+
+	const input$ = outgoing$.pipe(
+		tap({
+			next(message) {
+				feed(glue, {
+					type: 'client-message', session: opened, message, now: glue.scheduler.now(),
+				});
+			},
+			error: close,
+			complete() {
+				close();
+				output.complete();
+			},
+		}),
+		ignoreElements(),
+		takeUntil(end$),
+	);
+	return merge(output.observable, input$).pipe(finalize(close));
 }
