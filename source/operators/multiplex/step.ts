@@ -16,7 +16,7 @@ Apply `event` to `state` (in place) and return what the world must see or do, in
 @example
 ```
 const state = createState(config);
-step(state, {type: 'attempt-started', now: 0}); //=> [{type: 'set-timer', key: 'handshake', …}, {type: 'send', message: {method: 'initialize', …}}]
+step(state, {type: 'attempt-started'}); //=> [{type: 'set-timer', key: 'handshake', …}, {type: 'send', message: {method: 'initialize', …}}]
 ```
 */
 export function step(state: MultiplexState, event: MultiplexEvent): Effect[] {
