@@ -95,7 +95,7 @@ export {
 	type MultiplexOptions,
 	type MultiplexStatus,
 	type UpstreamState,
-} from './operators/multiplex.js';
+} from './operators/multiplex/index.js';
 export {
 	loadNamedServers, type ServerConfig, type StdioServerConfig, type RemoteServerConfig,
 } from './config/named-servers.js';

@@ -19,7 +19,7 @@ import {link, pipeTransport} from '../link.js';
 import {httpListener, type ListenerStats, type Session} from '../listeners/http-listener.js';
 import {guardRequests} from '../operators/guard-requests/index.js';
 import {messageLog, type MessageLog} from '../operators/message-log.js';
-import {multiplex, type Multiplexer, type UpstreamState} from '../operators/multiplex.js';
+import {multiplex, type Multiplexer, type UpstreamState} from '../operators/multiplex/index.js';
 import {tapMessages} from '../operators/tap-messages.js';
 import {forwardLines} from '../transports/stderr-forward.js';
 import {spawnStdio} from '../transports/stdio-child.js';
@@ -155,6 +155,7 @@ function multiplexedBackend(config: ServerConfig, context: BackendContext, perSe
 		restartDelay: options.restartDelay,
 		restartMaxDelay: options.restartMaxDelay,
 		initializeTimeout: options.startupTimeout,
+		settingNames: {isolateSessions: '--isolate-sessions'},
 		logger,
 	});
 	const run = mux.run$.subscribe();

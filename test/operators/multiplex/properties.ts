@@ -1,9 +1,12 @@
+/*
+Property tests of the multiplexer: whatever the interleaving of sessions' requests and the upstream's answers and progress, ids never collide and everything returns to its own session.
+*/
 import test from 'ava';
 import fc from 'fast-check';
 import {Observable, Subject, type Subscriber} from 'rxjs';
-import {multiplex} from '../../source/operators/multiplex.js';
-import {createLogger} from '../../source/logger.js';
-import type {Message, Transport} from '../../source/types.js';
+import {multiplex} from '../../../source/operators/multiplex/index.js';
+import {createLogger} from '../../../source/logger.js';
+import type {Message, Transport} from '../../../source/types.js';
 
 type Loose = Record<string, any>;
 

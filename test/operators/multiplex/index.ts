@@ -1,14 +1,24 @@
+/*
+Tests of the multiplexer through its Observable API (source/operators/multiplex/index.ts): a fake upstream and sessions, and marble tests of the glue where timing matters (restarts, close, sessions ending). The step's rules are tested without Rx in the files named after each concern.
+*/
 import test from 'ava';
 import {
+	defer,
+	filter,
+	map,
+	merge,
+	EMPTY,
 	Observable,
 	Subject,
+	tap,
 	VirtualAction,
 	VirtualTimeScheduler,
 	type Subscriber,
 } from 'rxjs';
-import {multiplex, type MultiplexOptions} from '../../source/operators/multiplex.js';
-import {createLogger} from '../../source/logger.js';
-import type {Message, Transport} from '../../source/types.js';
+import {multiplex, type MultiplexOptions} from '../../../source/operators/multiplex/index.js';
+import {createLogger} from '../../../source/logger.js';
+import type {Message, Transport} from '../../../source/types.js';
+import {testScheduler} from '../../helpers/marbles.js';
 
 const logger = createLogger({level: 'silent'});
 
@@ -299,7 +309,7 @@ test('a held server→client request is refused, not passed on, when one of its 
 });
 
 test('a held server→client request that stays ambiguous gets an error upstream after ambiguousRequestTimeout; one the upstream cancels is dropped', t => {
-	const {upstream, client, advance} = setup({ambiguousRequestTimeout: 5000});
+	const {upstream, client, advance} = setup({ambiguousRequestTimeout: 5000, settingNames: {isolateSessions: '--isolate-sessions'}});
 	const a = client('a');
 	const b = client('b');
 	a.send(initialize(1, {sampling: {}}));
@@ -502,4 +512,83 @@ test('close() closes the upstream gracefully and ends every session', t => {
 	t.true(a.completed);
 	t.true(done);
 	t.is(mux.status().state, 'stopped');
+});
+
+function answer(id: number): Message {
+	return {
+		jsonrpc: '2.0', id, result: {protocolVersion: '2025-11-25', capabilities: {}, serverInfo: {name: 'fake', version: '1'}},
+	};
+}
+
+/**
+An upstream that answers `initialize` at once and then does what `end$` does; it records the frames it was started at.
+*/
+function answeringUpstream(end$: () => Observable<never>, starts: number[], now: () => number): Transport {
+	return outgoing$ => defer(() => {
+		starts.push(now());
+		return merge(
+			outgoing$.pipe(
+				filter(message => (message as Loose)['method'] === 'initialize'),
+				map(message => answer((message as Loose)['id'] as number)),
+			),
+			end$(),
+		);
+	});
+}
+
+test('marbles: run$ starts the upstream again after each end, the delay doubling while it fails within stableAfter; close() during a wait completes run$ then', t => {
+	const scheduler = testScheduler(t);
+	const starts: number[] = [];
+	scheduler.run(({cold, expectObservable}) => {
+		const mux = multiplex(answeringUpstream(() => cold<never>('----#'), starts, () => scheduler.now()), {
+			logger, restartDelay: 10, restartMaxDelay: 40, stableAfter: 5,
+		});
+		cold('60ms a').subscribe(() => {
+			mux.close();
+		});
+		expectObservable(mux.run$).toBe('60ms |');
+	});
+	// Fails at 4 (delay 10), 18 (20), 42 (40): the next start would be at 82.
+	t.deepEqual(starts, [0, 14, 38]);
+});
+
+test('marbles: an upstream that ran stableAfter before it ended is started again after restartDelay, not a longer delay', t => {
+	const scheduler = testScheduler(t);
+	const starts: number[] = [];
+	scheduler.run(({cold, expectObservable}) => {
+		const mux = multiplex(answeringUpstream(() => cold<never>('----#'), starts, () => scheduler.now()), {
+			logger, restartDelay: 10, restartMaxDelay: 40, stableAfter: 4,
+		});
+		cold('50ms a').subscribe(() => {
+			mux.close();
+		});
+		expectObservable(mux.run$).toBe('50ms |');
+	});
+	t.deepEqual(starts, [0, 14, 28, 42]);
+});
+
+test('marbles: a session whose messages fail has its request cancelled upstream, then errors; close() fails the others\' requests in flight and completes them', t => {
+	const scheduler = testScheduler(t);
+	const starts: number[] = [];
+	const sent: Loose[] = [];
+	scheduler.run(({cold, hot, expectObservable}) => {
+		const upstream: Transport = outgoing$ => answeringUpstream(() => EMPTY, starts, () => scheduler.now())(outgoing$.pipe(tap(message => {
+			sent.push(message);
+		})));
+		const mux = multiplex(upstream, {logger});
+		mux.run$.subscribe();
+		const call: Message = {
+			jsonrpc: '2.0', id: 1, method: 'tools/call', params: {},
+		};
+		const failing = mux.session('failing')(hot<Message>('-a--#', {a: call}));
+		const staying = mux.session('staying')(hot<Message>('-a----', {a: call}));
+		cold('6ms a').subscribe(() => {
+			mux.close();
+		});
+		expectObservable(failing).toBe('----#');
+		expectObservable(staying).toBe('------(e|)', {
+			e: {jsonrpc: '2.0', id: 1, error: {code: -32_000, message: 'The server closed (while handling `tools/call`); the proxy is shutting down'}},
+		});
+	});
+	t.like(sent.filter(message => message['method'] === 'notifications/cancelled'), [{params: {requestId: 1, reason: 'The client session closed'}}]);
 });
