@@ -3,6 +3,7 @@ import type {Socket} from 'node:net';
 import {Observable} from 'rxjs';
 import {errorCodes, TransportError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
+import {settingName, type SettingNames} from '../setting-names.js';
 import {sendEmpty, sendJson, sendRpcError} from './http-io.js';
 import {QueueBudget} from './queue-budget.js';
 import {anyServer, isServerName, parseRoute} from './routes.js';
@@ -150,6 +151,10 @@ export type HttpListenerOptions = {
 	status?: () => {statusCode: number; body: unknown};
 	logger?: Logger;
 	/**
+	How messages name the setting that changes a limit they report (a 413, a 429, a warning about shed notifications): by default the option of this listener (``the `maxBodyBytes` option``); a command line passes its flags (`{maxBodyBytes: '--max-body-bytes'}`).
+	*/
+	settingNames?: SettingNames;
+	/**
 	Called once the server listens, with the address actually bound (`url` is `http://host:port`).
 	*/
 	onListening?: (address: {host: string; port: number; url: string}) => void;
@@ -194,8 +199,15 @@ function validateIdleConnectionTimeout(value: number | undefined): void {
 	}
 }
 
+function validateSettingNames(settingNames: unknown): void {
+	if (settingNames !== undefined && (typeof settingNames !== 'object' || settingNames === null || Object.values(settingNames).some(value => typeof value !== 'string'))) {
+		throw new TypeError('Expected `settingNames` to be an object of strings');
+	}
+}
+
 function validateOptions(options: HttpListenerOptions): void {
 	validateNumbers(options);
+	validateSettingNames(options.settingNames);
 	validateIdleConnectionTimeout(options.idleConnectionTimeout);
 	const {servers} = options;
 	if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
@@ -290,6 +302,7 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 		idleConnectionTimeout = 65_000,
 		status = () => ({statusCode: 200, body: {}}),
 		logger = defaultLogger,
+		settingNames,
 	} = options;
 	redactSecret(options.apiKey);
 	const serverSet = new Set(servers);
@@ -299,15 +312,17 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 
 	return new Observable<Session>(subscriber => {
 		const keepAlive = new KeepAlive(keepAliveInterval);
-		const budget = new QueueBudget({limit: maxQueuedBytes, logger});
+		const budget = new QueueBudget({limit: maxQueuedBytes, logger, settingNames});
 		const table = new SessionTable({
-			maxSessions, maxSessionsPerClient, sessionTimeout, handshakeTimeout, logger,
+			maxSessions, maxSessionsPerClient, sessionTimeout, handshakeTimeout, logger, settingNames,
 		});
 		const context: FaceContext = {
 			table,
 			keepAlive,
 			logger,
 			maxBodyBytes,
+			tooLarge: `The request body is larger than ${maxBodyBytes} bytes, the proxy's limit (raise it with ${settingName(settingNames, 'maxBodyBytes')})`,
+			overloaded: `The session was closed: its client did not read what it was sent (${settingName(settingNames, 'maxQueuedBytes')})`,
 			eventStoreLimit,
 			eventStoreBytes,
 			budget,

@@ -1,4 +1,5 @@
 import type {Logger} from '../logger.js';
+import {settingName, type SettingNames} from '../setting-names.js';
 import {serializeJson} from '../wire/long-strings.js';
 import type {Message} from '../types.js';
 import {Payload, type PayloadKind} from './payload.js';
@@ -38,6 +39,10 @@ export type QueueBudgetOptions = {
 	@default 10000
 	*/
 	logInterval?: number;
+	/**
+	How warnings name the setting that raises the limit.
+	*/
+	settingNames?: SettingNames;
 };
 
 const mebibyte = 1024 * 1024;
@@ -80,6 +85,7 @@ export class QueueBudget {
 	private readonly notifications = new WeakMap<Message, Payload>();
 	private readonly logger: Logger;
 	private readonly logInterval: number;
+	private readonly raise: string;
 	private scheduled = false;
 	private readonly unreported = new Map<string, number>();
 	private unreportedBytes = 0;
@@ -91,6 +97,7 @@ export class QueueBudget {
 		this.limit = options.limit;
 		this.logger = options.logger;
 		this.logInterval = options.logInterval ?? 10_000;
+		this.raise = `raise it with ${settingName(options.settingNames, 'maxQueuedBytes')}`;
 	}
 
 	/**
@@ -170,7 +177,7 @@ export class QueueBudget {
 			this.cutSessions++;
 			const held = `holding ${formatBytes(biggest.holder.heldBytes)} of responses and requests its client does not read`;
 			const over = `the messages queued for all clients (${formatBytes(this.queued)}) are over the limit of ${formatBytes(this.limit)}`;
-			this.logger.warning(`Session ${biggest.holder.id}: closed, ${held}, while ${over} with nothing left to shed; raise it with --max-queued-bytes`);
+			this.logger.warning(`Session ${biggest.holder.id}: closed, ${held}, while ${over} with nothing left to shed; ${this.raise}`);
 			biggest.holder.cut();
 			this.holders.delete(biggest.holder);
 		}
@@ -254,7 +261,7 @@ export class QueueBudget {
 		const total = sessions.reduce((sum, [, count]) => sum + count, 0);
 		const shown = sessions.slice(0, 5).map(([id, count]) => `${count} for session ${id}`).join(', ');
 		const more = sessions.length > 5 ? ` and ${total - sessions.slice(0, 5).reduce((sum, [, count]) => sum + count, 0)} for ${sessions.length - 5} more sessions` : '';
-		const why = `messages queued for all clients (${formatBytes(this.unreportedPeak)}) passed the limit of ${formatBytes(this.limit)}; raise it with --max-queued-bytes`;
+		const why = `messages queued for all clients (${formatBytes(this.unreportedPeak)}) passed the limit of ${formatBytes(this.limit)}; ${this.raise}`;
 		this.logger.warning(`Shed ${total} notifications and resumption copies (${formatBytes(this.unreportedBytes)}) that clients were not reading: ${shown}${more}. The ${why}`);
 		this.unreported.clear();
 		this.unreportedBytes = 0;

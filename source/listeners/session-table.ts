@@ -1,6 +1,7 @@
 import {randomUUID} from 'node:crypto';
 import type {IncomingMessage} from 'node:http';
 import type {Logger} from '../logger.js';
+import {settingName, type SettingNames} from '../setting-names.js';
 import type {SessionEndReason, SessionPort} from './session-port.js';
 
 export type SessionTableOptions = {
@@ -18,6 +19,10 @@ export type SessionTableOptions = {
 	*/
 	handshakeTimeout: number;
 	logger: Logger;
+	/**
+	How refusals name the setting that changes each limit.
+	*/
+	settingNames?: SettingNames;
 };
 
 /**
@@ -86,14 +91,14 @@ export class SessionTable {
 	Make room for one more session of `client`, ending the oldest abandoned half-open session if a limit is reached; or say why not.
 	*/
 	admit(client: string): Refusal | undefined {
-		const {maxSessions, maxSessionsPerClient} = this.options;
+		const {maxSessions, maxSessionsPerClient, settingNames} = this.options;
 		if ((this.perClient.get(client) ?? 0) >= maxSessionsPerClient && !this.evictHalfOpen(client)) {
-			const message = `Too many sessions from one client address: it has ${maxSessionsPerClient} open, the limit per address (--max-sessions-per-client)`;
+			const message = `Too many sessions from one client address: it has ${maxSessionsPerClient} open, the limit per address (${settingName(settingNames, 'maxSessionsPerClient')})`;
 			return {status: 429, message: `${message}; end unused sessions (DELETE) or try again later`};
 		}
 
 		if (this.sessions.size >= maxSessions && !this.evictHalfOpen(undefined)) {
-			return {status: 503, message: `Too many sessions: ${maxSessions} are open, the proxy's limit (--max-sessions); try again later`};
+			return {status: 503, message: `Too many sessions: ${maxSessions} are open, the proxy's limit (${settingName(settingNames, 'maxSessions')}); try again later`};
 		}
 
 		return undefined;

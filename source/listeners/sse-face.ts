@@ -156,7 +156,7 @@ export class SseFace {
 			return;
 		}
 
-		readJsonBody(request, response, context.maxBodyBytes, (parsed, textLength) => {
+		readJsonBody(request, response, {limit: context.maxBodyBytes, tooLarge: context.tooLarge}, (parsed, textLength) => {
 			let invalid: string | undefined;
 			const messages = toMessages(parsed, reason => {
 				invalid ??= reason;

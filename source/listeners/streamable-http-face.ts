@@ -23,6 +23,11 @@ export type FaceContext = {
 	keepAlive: KeepAlive;
 	logger: Logger;
 	maxBodyBytes: number;
+	/**
+	The answer to a body over `maxBodyBytes` (413), and why a session that held too much was closed: each names the setting that raises the limit.
+	*/
+	tooLarge: string;
+	overloaded: string;
 	eventStoreLimit: number;
 	eventStoreBytes: number;
 	/**
@@ -196,7 +201,7 @@ export class StreamableHttpFace {
 			}
 		}
 
-		readJsonBody(request, response, context.maxBodyBytes, (parsed, textLength) => {
+		readJsonBody(request, response, {limit: context.maxBodyBytes, tooLarge: context.tooLarge}, (parsed, textLength) => {
 			this.postMessages({
 				request, response, server, parsed, textLength, existing,
 			});
@@ -299,6 +304,7 @@ export class StreamableHttpFace {
 				eventStoreLimit: context.eventStoreLimit,
 				eventStoreBytes: context.eventStoreBytes,
 				budget: context.budget,
+				overloaded: context.overloaded,
 			});
 			context.table.add(session, client);
 			context.emit(session.session);

@@ -32,6 +32,10 @@ export type StreamableSessionOptions = {
 	The listener's budget for queued bytes, which this session's messages count in.
 	*/
 	budget?: QueueBudget;
+	/**
+	The error text for requests of a session closed for holding too much (`overloaded`); it names the setting that raises the limit.
+	*/
+	overloaded?: string;
 };
 
 /**
@@ -74,7 +78,7 @@ const closeReasons: Record<SessionEndReason, string> = {
 	idle: 'The session expired',
 	'listener-closed': 'The proxy is shutting down',
 	answered: 'The request was answered',
-	overloaded: 'The session was closed: its client did not read what it was sent (--max-queued-bytes)',
+	overloaded: 'The session was closed: its client did not read what it was sent (the `maxQueuedBytes` option)',
 	refused: 'The server refused to initialize the session',
 	uninitialized: 'The client did not complete initialization in time',
 };
@@ -311,7 +315,7 @@ export class StreamableSession extends SessionPort {
 	}
 
 	protected close(reason: SessionEndReason): void {
-		const text = closeReasons[reason];
+		const text = reason === 'overloaded' && this.options.overloaded !== undefined ? this.options.overloaded : closeReasons[reason];
 		for (const [id, record] of this.pending.entries()) {
 			if (isAttached(record.exchange)) {
 				this.deliverResponse(record.exchange, stringifyJson(errorResponse(id, errorCodes.connectionClosed, text)));
