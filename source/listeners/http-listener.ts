@@ -5,11 +5,11 @@ import {errorCodes, TransportError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
 import {settingName, type SettingNames} from '../setting-names.js';
 import {sendEmpty, sendJson, sendRpcError} from './http-io.js';
-import {QueueBudget} from './queue-budget.js';
+import {createQueueBudget} from './queue-budget/index.js';
 import {anyServer, isServerName, parseRoute} from './routes.js';
 import {createSecurity, repeatedHeader} from './security.js';
 import {SessionTable} from './session-table.js';
-import type {Session} from './session-port.js';
+import type {Session, SessionPort} from './session-port.js';
 import {SseFace} from './sse-face.js';
 import {KeepAlive} from './sse-writer.js';
 import {type FaceContext, StreamableHttpFace} from './streamable-http-face.js';
@@ -312,7 +312,15 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 
 	return new Observable<Session>(subscriber => {
 		const keepAlive = new KeepAlive(keepAliveInterval);
-		const budget = new QueueBudget({limit: maxQueuedBytes, logger, settingNames});
+		const budget = createQueueBudget<SessionPort>({
+			limit: maxQueuedBytes,
+			logger,
+			settingNames,
+			shedOne: port => port.shedOne(),
+			cut(port) {
+				port.cut();
+			},
+		});
 		const table = new SessionTable({
 			maxSessions, maxSessionsPerClient, sessionTimeout, handshakeTimeout, logger, settingNames,
 		});
@@ -487,9 +495,9 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 				sessionsByServer: table.countByServer(),
 				streams: keepAlive.count,
 				connections: sockets.size,
-				queuedBytes: budget.queued,
-				shedMessages: budget.shedMessages,
-				cutSessions: budget.cutSessions,
+				queuedBytes: budget.counts().queued,
+				shedMessages: budget.counts().shedMessages,
+				cutSessions: budget.counts().cutSessions,
 			}));
 			options.onListening?.({host, port: boundPort, url: `http://${shownHost}:${boundPort}`});
 		});

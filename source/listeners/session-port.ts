@@ -5,7 +5,7 @@ import type {
 import {LimitError} from '../errors.js';
 import {isErrorResponse, isRequest, isResponse} from '../wire/message.js';
 import type {Payload} from './payload.js';
-import type {BudgetHolder, QueueBudget} from './queue-budget.js';
+import type {BudgetHolder, QueueBudget} from './queue-budget/index.js';
 import type {SseStream, StreamOwner} from './sse-writer.js';
 
 /**
@@ -71,7 +71,7 @@ export abstract class SessionPort implements StreamOwner, BudgetHolder {
 	Its open SSE streams, oldest first (a stream ending after the session still drains).
 	*/
 	protected readonly streams = new Set<SseStream>();
-	protected readonly budget: QueueBudget | undefined;
+	protected readonly budget: QueueBudget<SessionPort> | undefined;
 
 	private initializeId: RequestId | undefined;
 
@@ -80,7 +80,7 @@ export abstract class SessionPort implements StreamOwner, BudgetHolder {
 	private subscribed = false;
 	private outgoing: Subscription | undefined;
 
-	constructor(id: string, server: string, face: Session['face'], options: {stateless: boolean; budget?: QueueBudget}) {
+	constructor(id: string, server: string, face: Session['face'], options: {stateless: boolean; budget?: QueueBudget<SessionPort>}) {
 		const {stateless, budget} = options;
 		this.budget = budget;
 		budget?.add(this);

@@ -15,7 +15,7 @@ import {
 	sendRpcError,
 } from './http-io.js';
 import {Payload} from './payload.js';
-import type {QueueBudget} from './queue-budget.js';
+import type {QueueBudget} from './queue-budget/index.js';
 import {queryParameter} from './routes.js';
 import {SessionPort, type SessionEndReason} from './session-port.js';
 import {clientAddress} from './session-table.js';
@@ -32,7 +32,7 @@ class SseSession extends SessionPort {
 	*/
 	private readonly pending = new IdMap<RequestId, true>();
 
-	constructor(id: string, server: string, response: ServerResponse, context: {keepAlive: KeepAlive; budget: QueueBudget | undefined}) {
+	constructor(id: string, server: string, response: ServerResponse, context: {keepAlive: KeepAlive; budget: QueueBudget<SessionPort> | undefined}) {
 		super(id, server, 'sse', {stateless: false, budget: context.budget});
 		this.stream = new SseStream(response, context.keepAlive, undefined, this);
 		this.stream.onClose = () => {

@@ -12,8 +12,8 @@ import {
 	sendEmpty,
 	sendRpcError,
 } from './http-io.js';
-import type {Session} from './session-port.js';
-import type {QueueBudget} from './queue-budget.js';
+import type {Session, SessionPort} from './session-port.js';
+import type {QueueBudget} from './queue-budget/index.js';
 import {clientAddress, type SessionTable} from './session-table.js';
 import type {KeepAlive} from './sse-writer.js';
 import {StreamableSession} from './streamable-session.js';
@@ -33,7 +33,7 @@ export type FaceContext = {
 	/**
 	The budget for bytes queued for all clients.
 	*/
-	budget: QueueBudget | undefined;
+	budget: QueueBudget<SessionPort> | undefined;
 	stateless: boolean;
 	/**
 	Hand a new session to the listener's subscriber.

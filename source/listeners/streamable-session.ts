@@ -13,7 +13,7 @@ import {
 import {EventStore, parseEventId} from './event-store.js';
 import {sendJson} from './http-io.js';
 import {Payload} from './payload.js';
-import type {QueueBudget} from './queue-budget.js';
+import type {QueueBudget} from './queue-budget/index.js';
 import {SessionPort, type SessionEndReason} from './session-port.js';
 import {type KeepAlive, SseStream} from './sse-writer.js';
 
@@ -31,7 +31,7 @@ export type StreamableSessionOptions = {
 	/**
 	The listener's budget for queued bytes, which this session's messages count in.
 	*/
-	budget?: QueueBudget;
+	budget?: QueueBudget<SessionPort>;
 	/**
 	The error text for requests of a session closed for holding too much (`overloaded`); it names the setting that raises the limit.
 	*/
