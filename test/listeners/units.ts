@@ -5,7 +5,7 @@ import {EventStore, parseEventId, formatEventId} from '../../source/listeners/ev
 import {Payload} from '../../source/listeners/payload.js';
 import {createSecurity} from '../../source/listeners/security.js';
 import {isLoopbackHost} from '../../source/loopback.js';
-import {isAcceptableVersion} from '../../source/listeners/streamable-http-face.js';
+import {isAcceptableVersion} from '../../source/listeners/checks/streamable.js';
 import {accepts, isJsonContentType} from '../../source/listeners/http-io.js';
 
 const served = new Set(['', 'github', 'my server']);
