@@ -1,6 +1,8 @@
-import {createServer, type IncomingMessage, type ServerResponse} from 'node:http';
+import {
+	createServer, type IncomingMessage, type Server, type ServerResponse,
+} from 'node:http';
 import type {Socket} from 'node:net';
-import {Observable} from 'rxjs';
+import {Observable, type Subscriber, type TeardownLogic} from 'rxjs';
 import {errorCodes, TransportError} from '../errors.js';
 import {defaultLogger, redactSecret} from '../logger.js';
 import {settingName} from '../setting-names.js';
@@ -89,6 +91,17 @@ httpListener({port: 8080, onListening: ({url}) => console.error(`${url}/mcp`)}).
 */
 export function httpListener(options: HttpListenerOptions = {}): Observable<Session> {
 	validateOptions(options);
+	redactSecret(options.apiKey);
+	const settings = withDefaults(options);
+	return new Observable<Session>(subscriber => serve(settings, options, subscriber));
+}
+
+type Settings = ReturnType<typeof withDefaults>;
+
+/**
+The options with their defaults, and what the listener derives from them once (served set, security, check tables, the 413 text).
+*/
+function withDefaults(options: HttpListenerOptions) {
 	const {
 		host = '127.0.0.1',
 		port = 0,
@@ -109,160 +122,200 @@ export function httpListener(options: HttpListenerOptions = {}): Observable<Sess
 		logger = defaultLogger,
 		settingNames,
 	} = options;
-	redactSecret(options.apiKey);
-	const serverSet = new Set(servers);
 	const security = createSecurity({
 		host, allowOrigins: options.allowOrigins, exposeHeaders, apiKey: options.apiKey,
 	});
-	const checks = requestChecks(security);
-	const tooLarge = `The request body is larger than ${maxBodyBytes} bytes, the proxy's limit (raise it with ${settingName(settingNames, 'maxBodyBytes')})`;
+	return {
+		host,
+		port,
+		serverSet: new Set(servers),
+		stateless,
+		maxBodyBytes,
+		maxSessions,
+		maxQueuedBytes,
+		maxSessionsPerClient,
+		sessionTimeout,
+		handshakeTimeout,
+		eventStoreLimit,
+		keepAliveInterval,
+		readTimeout,
+		idleConnectionTimeout,
+		status,
+		logger,
+		settingNames,
+		security,
+		checks: requestChecks(security),
+		tooLarge: `The request body is larger than ${maxBodyBytes} bytes, the proxy's limit (raise it with ${settingName(settingNames, 'maxBodyBytes')})`,
+	};
+}
 
-	return new Observable<Session>(subscriber => {
-		let closing = false;
-		const keepAlive = new KeepAlive(keepAliveInterval);
-		const budget = createQueueBudget<SessionRecord>({
-			limit: maxQueuedBytes, logger, settingNames, shedOne, cut: cutSession,
-		});
-		const table = createSessionTable({
-			maxSessions, maxSessionsPerClient, sessionTimeout, handshakeTimeout, settingNames, logger,
-		});
-		const runtime = createRuntime({
-			logger,
-			keepAlive,
-			budget,
-			eventStoreLimit,
-			eventStoreBytes,
-			closeReasons: closeReasons(settingNames),
-			ended(record, reason) {
-				table.ended(record as SessionRecord, reason);
-			},
-		});
-		const context: ListenerContext = {
-			stateless,
-			maxBodyBytes,
-			tooLarge,
-			logger,
-			table,
-			runtime,
-			status,
-			emit(session) {
-				subscriber.next(session);
-			},
-			closing: () => closing,
-		};
-		const sockets = new Set<Socket>();
-
-		const handle = (request: IncomingMessage, response: ServerResponse) => {
-			const facts: RequestFacts = {
-				method: request.method ?? '',
-				url: request.url,
-				headers: request.headers,
-				rawHeaders: request.rawHeaders,
-				route: parseRoute(request.url, serverSet),
-				closing,
-				stateless,
-			};
-			let refusal = firstRefusal(checks.gate, facts);
-			if (refusal === undefined && facts.method === 'OPTIONS') {
-				refusal = firstRefusal(checks.preflight, facts);
-				if (refusal === undefined) {
-					handleOptions(security, request, response);
-					return;
-				}
-			}
-
-			if (refusal === undefined) {
-				const cors = security.corsHeaders(request.headers.origin);
-				if (cors) {
-					for (const [name, value] of Object.entries(cors)) {
-						response.setHeader(name, value!);
-					}
-				}
-
-				refusal = firstRefusal(checks.access, facts);
-			}
-
-			if (refusal) {
-				sendRefusal(response, refusal, logger);
-				return;
-			}
-
-			const route = facts.route!;
-			const handlers: Readonly<Record<string, Handler>> = dispatch[route.kind];
-			handlers[facts.method]!(context, request, response, route.kind === 'status' ? '' : route.server);
-		};
-
-		const server = createServer({
-			noDelay: true,
-			keepAlive: true,
-			keepAliveTimeout: idleConnectionTimeout,
-			headersTimeout: Math.min(readTimeout, maxHeadersTimeout),
-			requestTimeout: readTimeout,
-			// How often those two are checked: by default every 30 s, which would let a slow client stay twice as long.
-			connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(Math.min(readTimeout, maxHeadersTimeout) / 4))),
-		}, (request, response) => {
-			try {
-				handle(request, response);
-			} catch (error) {
-				logger.error('The HTTP listener failed on a request:', error);
-				if (response.headersSent) {
-					response.destroy();
-				} else {
-					sendRpcError(response, 500, 'Internal error', {code: errorCodes.internalError});
-				}
-			}
-		});
-
-		server.on('connection', (socket: Socket) => {
-			sockets.add(socket);
-			socket.once('close', () => {
-				sockets.delete(socket);
-			});
-		});
-
-		let listening = false;
-		server.on('error', (error: NodeJS.ErrnoException) => {
-			if (!listening) {
-				subscriber.error(new TransportError(listenErrorMessage(host, port, error), {cause: error}));
-				return;
-			}
-
-			logger.error('The HTTP listener failed:', error.message);
-		});
-
-		server.listen(port, host, () => {
-			listening = true;
-			if (closing) {
-				// Unsubscribed while a host name was being resolved.
-				server.close();
-				return;
-			}
-
-			const address = server.address();
-			const boundPort = typeof address === 'object' && address ? address.port : port;
-			const shownHost = host.includes(':') ? `[${host}]` : host;
-			options.onStats?.(() => {
-				const {queued, shedMessages, cutSessions} = budget.counts();
-				return {
-					sessions: table.size(),
-					sessionsByServer: table.countByServer(),
-					streams: keepAlive.count,
-					connections: sockets.size,
-					queuedBytes: queued,
-					shedMessages,
-					cutSessions,
-				};
-			});
-			options.onListening?.({host, port: boundPort, url: `http://${shownHost}:${boundPort}`});
-		});
-
-		return () => {
-			closing = true;
-			table.endAll();
-			keepAlive.endAll();
-			budget.close();
-			server.close();
-			server.closeAllConnections();
-		};
+/**
+One subscription: the parts the sessions share, the server, and the teardown that ends them all.
+*/
+function serve(settings: Settings, options: HttpListenerOptions, subscriber: Subscriber<Session>): TeardownLogic {
+	const {host, port, logger, settingNames} = settings;
+	let closing = false;
+	const keepAlive = new KeepAlive(settings.keepAliveInterval);
+	const budget = createQueueBudget<SessionRecord>({
+		limit: settings.maxQueuedBytes, logger, settingNames, shedOne, cut: cutSession,
 	});
+	const table = createSessionTable({
+		maxSessions: settings.maxSessions,
+		maxSessionsPerClient: settings.maxSessionsPerClient,
+		sessionTimeout: settings.sessionTimeout,
+		handshakeTimeout: settings.handshakeTimeout,
+		settingNames,
+		logger,
+	});
+	const runtime = createRuntime({
+		logger,
+		keepAlive,
+		budget,
+		eventStoreLimit: settings.eventStoreLimit,
+		eventStoreBytes,
+		closeReasons: closeReasons(settingNames),
+		ended(record, reason) {
+			table.ended(record as SessionRecord, reason);
+		},
+	});
+	const context: ListenerContext = {
+		stateless: settings.stateless,
+		maxBodyBytes: settings.maxBodyBytes,
+		tooLarge: settings.tooLarge,
+		logger,
+		table,
+		runtime,
+		status: settings.status,
+		emit(session) {
+			subscriber.next(session);
+		},
+		closing: () => closing,
+	};
+	const sockets = new Set<Socket>();
+	const server = createHttpServer(settings, (request, response) => {
+		dispatchRequest(settings, context, request, response);
+	});
+
+	server.on('connection', (socket: Socket) => {
+		sockets.add(socket);
+		socket.once('close', () => {
+			sockets.delete(socket);
+		});
+	});
+
+	let listening = false;
+	server.on('error', (error: NodeJS.ErrnoException) => {
+		if (!listening) {
+			subscriber.error(new TransportError(listenErrorMessage(host, port, error), {cause: error}));
+			return;
+		}
+
+		logger.error('The HTTP listener failed:', error.message);
+	});
+
+	server.listen(port, host, () => {
+		listening = true;
+		if (closing) {
+			// Unsubscribed while a host name was being resolved.
+			server.close();
+			return;
+		}
+
+		const address = server.address();
+		const boundPort = typeof address === 'object' && address ? address.port : port;
+		const shownHost = host.includes(':') ? `[${host}]` : host;
+		options.onStats?.(() => {
+			const {queued, shedMessages, cutSessions} = budget.counts();
+			return {
+				sessions: table.size(),
+				sessionsByServer: table.countByServer(),
+				streams: keepAlive.count,
+				connections: sockets.size,
+				queuedBytes: queued,
+				shedMessages,
+				cutSessions,
+			};
+		});
+		options.onListening?.({host, port: boundPort, url: `http://${shownHost}:${boundPort}`});
+	});
+
+	return () => {
+		closing = true;
+		table.endAll();
+		keepAlive.endAll();
+		budget.close();
+		server.close();
+		server.closeAllConnections();
+	};
+}
+
+/**
+The `node:http` server with the listener's timeouts; a handler that throws answers 500 (or drops a response already begun).
+*/
+function createHttpServer(settings: Settings, handle: (request: IncomingMessage, response: ServerResponse) => void): Server {
+	const {readTimeout, logger} = settings;
+	return createServer({
+		noDelay: true,
+		keepAlive: true,
+		keepAliveTimeout: settings.idleConnectionTimeout,
+		headersTimeout: Math.min(readTimeout, maxHeadersTimeout),
+		requestTimeout: readTimeout,
+		// How often those two are checked: by default every 30 s, which would let a slow client stay twice as long.
+		connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(Math.min(readTimeout, maxHeadersTimeout) / 4))),
+	}, (request, response) => {
+		try {
+			handle(request, response);
+		} catch (error) {
+			logger.error('The HTTP listener failed on a request:', error);
+			if (response.headersSent) {
+				response.destroy();
+			} else {
+				sendRpcError(response, 500, 'Internal error', {code: errorCodes.internalError});
+			}
+		}
+	});
+}
+
+/**
+One request: the gate checks, a preflight answered here, CORS headers, the access checks, then the handler of its route and method.
+*/
+function dispatchRequest(settings: Settings, context: ListenerContext, request: IncomingMessage, response: ServerResponse): void {
+	const {checks, security} = settings;
+	const facts: RequestFacts = {
+		method: request.method ?? '',
+		url: request.url,
+		headers: request.headers,
+		rawHeaders: request.rawHeaders,
+		route: parseRoute(request.url, settings.serverSet),
+		closing: context.closing(),
+		stateless: settings.stateless,
+	};
+	let refusal = firstRefusal(checks.gate, facts);
+	if (refusal === undefined && facts.method === 'OPTIONS') {
+		refusal = firstRefusal(checks.preflight, facts);
+		if (refusal === undefined) {
+			handleOptions(security, request, response);
+			return;
+		}
+	}
+
+	if (refusal === undefined) {
+		const cors = security.corsHeaders(request.headers.origin);
+		if (cors) {
+			for (const [name, value] of Object.entries(cors)) {
+				response.setHeader(name, value!);
+			}
+		}
+
+		refusal = firstRefusal(checks.access, facts);
+	}
+
+	if (refusal) {
+		sendRefusal(response, refusal, settings.logger);
+		return;
+	}
+
+	const route = facts.route!;
+	const handlers: Readonly<Record<string, Handler>> = dispatch[route.kind];
+	handlers[facts.method]!(context, request, response, route.kind === 'status' ? '' : route.server);
 }
