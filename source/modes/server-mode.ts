@@ -109,6 +109,16 @@ The operators between a client session and its server: the request timeout, the 
 */
 type PerSession = (session: Session, peerName: string) => TransportOperator[];
 
+/**
+The flags behind the listener's limits, which its refusals and warnings name.
+*/
+const listenerFlags = {
+	maxBodyBytes: '--max-body-bytes',
+	maxSessions: '--max-sessions',
+	maxSessionsPerClient: '--max-sessions-per-client',
+	maxQueuedBytes: '--max-queued-bytes',
+};
+
 function label(config: ServerConfig): string {
 	return config.name === '' ? 'the server' : `server "${config.name}"`;
 }
@@ -328,6 +338,7 @@ export async function runServerMode(options: CliOptions, logger: Logger = defaul
 			readTimeout: options.readTimeout,
 			status,
 			logger,
+			settingNames: listenerFlags,
 			onStats(read) {
 				listenerStats = read;
 			},
