@@ -1,8 +1,8 @@
 import {Buffer} from 'node:buffer';
 import {rootCertificates} from 'node:tls';
 import {Agent, fetch as undiciFetch, type Dispatcher} from 'undici';
-import type {FetchLike} from '../auth/auth-provider.js';
 import {defaultLogger, type Logger} from '../logger.js';
+import type {FetchLike} from './fetch-middleware.js';
 import {followRedirects} from './redirects.js';
 import {requestFetch} from './request-fetch.js';
 

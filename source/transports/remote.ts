@@ -9,9 +9,9 @@ import {
 } from '../errors.js';
 import {defaultLogger} from '../logger.js';
 import {isRequest, isResponse} from '../wire/message.js';
-import {type HttpClientOptions, checkUrl} from './http-shared.js';
-import {sseClient, type SseClientOptions} from './sse-client.js';
-import {streamableHttpClient, type StreamableHttpClientOptions} from './streamable-http-client.js';
+import {type HttpClientOptions, checkUrl} from '../http/client-options.js';
+import {sseClient, type SseClientOptions} from './sse/index.js';
+import {streamableHttpClient, type StreamableHttpClientOptions} from './streamable-http/index.js';
 
 export type RemoteTransportKind = 'auto' | 'streamablehttp' | 'sse';
 
