@@ -14,6 +14,10 @@ import {RequestAborts} from './request-aborts.js';
 export type ClientRuntimeOptions<Timer extends string> = {
 	logger: Logger;
 	/**
+	Whether closing waits for the POSTs of requests too, not only for those of notifications and answers: where a request's POST ends with its answer status (legacy SSE), not with its answer (Streamable HTTP, where the answer may take long).
+	*/
+	closeWaitsForRequests: boolean;
+	/**
 	One message's HTTP exchange: `request` when it is a request, `signal` ending it.
 	*/
 	exchange(message: Message, request: Request | undefined, signal: AbortSignal): Promise<void>;
@@ -34,7 +38,7 @@ export class ClientRuntime<Timer extends string> {
 	*/
 	private readonly requestAborts: RequestAborts;
 	/**
-	The POSTs of notifications and answers not done yet: closing lets them finish.
+	The POSTs closing lets finish (those of notifications and answers, and of requests when `closeWaitsForRequests`).
 	*/
 	private readonly postsInFlight = new Set<Promise<void>>();
 	/**
@@ -64,7 +68,7 @@ export class ClientRuntime<Timer extends string> {
 
 			case 'post': {
 				if (effect.lane === 'request') {
-					void this.track(effect.message, false);
+					void this.track(effect.message, this.options.closeWaitsForRequests);
 				} else {
 					this.answers.send(effect.message);
 				}
@@ -101,7 +105,7 @@ export class ClientRuntime<Timer extends string> {
 	}
 
 	/**
-	Emits once the answer lane is idle and the POSTs of notifications and answers are done, or after `closeTimeout` milliseconds.
+	Emits once the answer lane is idle and the POSTs closing waits for are done, or after `closeTimeout` milliseconds.
 	*/
 	drained$(closeTimeout: number): Observable<unknown> {
 		return race(from(Promise.all([this.answers.idle(), ...this.postsInFlight])), timer(closeTimeout)).pipe(take(1));
@@ -136,7 +140,7 @@ export class ClientRuntime<Timer extends string> {
 	}
 
 	/**
-	Start the exchange of a message; those of notifications and answers are remembered until done, so closing lets them finish.
+	Start the exchange of a message; `remember` keeps it until done, so that closing lets it finish.
 	*/
 	private async track(message: Message, remember: boolean): Promise<void> {
 		const tracked = this.requestAborts.run(message, this.options.exchange).catch((error: unknown) => {

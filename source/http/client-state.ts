@@ -1,7 +1,7 @@
 /*
 What both HTTP client transports (Streamable HTTP and legacy SSE) keep per connection and decide alike, as plain data and pure functions: whether the transport has ended, how many POSTs are open, and the wind-down after the server certainly refused a message (its session gone, or no connection), with the list of messages it never processed. Nothing here performs I/O or reads a clock: decisions come back as effects for the transport's glue. The state is changed in place: it is touched for every message.
 */
-import {ConnectError, SessionExpiredError} from '../errors.js';
+import {ConnectError, SessionExpiredError, UnsupportedTransportError} from '../errors.js';
 import {isNotification, isRequest} from '../wire/message.js';
 import type {Message, RequestId} from '../types.js';
 
@@ -36,6 +36,10 @@ export type ClientState = {
 	Messages held back, not sent yet: when a refusal ends the transport, they are unsent too.
 	*/
 	held: Message[] | undefined;
+	/**
+	Whether the server's session is certainly gone (forgotten, unreachable, never made, or deleted already): nothing to clean up on the way out.
+	*/
+	sessionGone: boolean;
 };
 
 /**
@@ -63,7 +67,7 @@ export type ClientEffects = {push(...effects: ClientEffect[]): unknown};
 
 export function createClientState(): ClientState {
 	return {
-		ended: false, postsOpen: 0, refusal: undefined, held: undefined,
+		ended: false, postsOpen: 0, refusal: undefined, held: undefined, sessionGone: false,
 	};
 }
 
@@ -110,6 +114,11 @@ End the transport with `error`, once.
 export function fail(state: ClientState, error: Error, effects: ClientEffects): void {
 	if (state.ended) {
 		return;
+	}
+
+	if (error instanceof SessionExpiredError || error instanceof ConnectError || error instanceof UnsupportedTransportError) {
+		// The server forgot the session, cannot be reached, or does not speak the transport: no session to end.
+		state.sessionGone = true;
 	}
 
 	state.ended = true;

@@ -71,6 +71,7 @@ export function sseClient(options: SseClientOptions): Transport {
 			onTimer(name) {
 				dispatch(timerEvents[name]);
 			},
+			closeWaitsForRequests: true,
 		});
 		const context: SseContext = {
 			url, fetch, fixedHeaders, maxMessageBytes, logger, signal: runtime.signal, state, dispatch,

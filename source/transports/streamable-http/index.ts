@@ -109,6 +109,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			onTimer(name) {
 				dispatch(timerEvents[name]);
 			},
+			closeWaitsForRequests: false,
 		});
 		const context: ExchangeContext = {
 			url, fetch, fixedHeaders, maxMessageBytes, maxResumeAttempts, detectUnsupported, logger, signal: runtime.signal, state, dispatch,

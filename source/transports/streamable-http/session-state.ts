@@ -3,7 +3,6 @@ The Streamable HTTP client's session as a pure step: the session id and negotiat
 
 The era decides the rest: a 2025 session (`'session'`: `initialize`, `Mcp-Session-Id`, a GET stream, resumption) is the only one today. A modern upstream (MCP 2026-07-28, issue 18) has no session, no GET stream and no resumption, and its POSTs carry headers built from each message: that is a new `Era`, a branch in `receive` (no GET stream to open) and in `requestHeaders`.
 */
-import {ConnectError, SessionExpiredError, UnsupportedTransportError} from '../../errors.js';
 import {isRequest, isResponse} from '../../wire/message.js';
 import type {Message, RequestId} from '../../types.js';
 import {
@@ -41,10 +40,6 @@ export type SessionState = ClientState & {
 	Whether the held messages (`held`: held while `initialize` is answered and the GET stream opens) wait for the GET stream, not for the initialize answer.
 	*/
 	awaitingGetStream: boolean;
-	/**
-	Whether the session is deleted or certainly gone (no `DELETE` to send).
-	*/
-	sessionGone: boolean;
 };
 
 /**
@@ -125,7 +120,6 @@ export function createSessionState(options: {getStreamTimeout: number; era?: Era
 		protocolVersion: undefined,
 		initializeId: undefined,
 		awaitingGetStream: false,
-		sessionGone: false,
 	};
 }
 
@@ -216,7 +210,7 @@ function lifecycle(state: SessionState, event: LifecycleEvent, effects: SessionE
 		}
 
 		case 'failed': {
-			failSession(state, event.error, effects);
+			fail(state, event.error, effects);
 			break;
 		}
 
@@ -274,15 +268,6 @@ function takeSession(state: SessionState): {sessionId: string; protocolVersion: 
 
 	state.sessionGone = true;
 	return {sessionId: state.sessionId, protocolVersion: state.protocolVersion};
-}
-
-function failSession(state: SessionState, error: Error, effects: SessionEffect[]): void {
-	if (!state.ended && (error instanceof SessionExpiredError || error instanceof ConnectError || error instanceof UnsupportedTransportError)) {
-		// The server forgot the session, or cannot be reached: no DELETE to send.
-		state.sessionGone = true;
-	}
-
-	fail(state, error, effects);
 }
 
 function send(state: SessionState, message: Message, effects: SessionEffect[]): void {
