@@ -2,7 +2,7 @@
 The standalone GET stream of a session: the server's own requests and notifications. Opened once the session is initialized and reopened whenever it ends (with `Last-Event-ID`, after a delay from the one backoff), given up on a 405 (the server has none) or an error status that says trying again is useless; a 404 means the server forgot the session.
 */
 import {
-	defer, EMPTY, ignoreElements, type Observable, repeat, timer, using,
+	defer, EMPTY, ignoreElements, type Observable, type ObservableInput, repeat, tap, timer, using,
 } from 'rxjs';
 import {exponentialBackoff} from '../../backoff.js';
 import {describeFetchError} from '../../http/connect-errors.js';
@@ -102,11 +102,24 @@ async function openOnce(context: ExchangeContext, cursor: GetStreamCursor, signa
 }
 
 /**
+Run `open` (a stream's whole life, resolving to the delay before the next one, or `undefined` to stop) again and again, each time after the delay it gave.
+*/
+export function reopening(open: () => ObservableInput<number | undefined>): Observable<never> {
+	let next: number | undefined;
+	return defer(open).pipe(
+		tap(delay => {
+			next = delay;
+		}),
+		repeat({delay: () => (next === undefined ? EMPTY : timer(next))}),
+		ignoreElements(),
+	);
+}
+
+/**
 The GET stream for as long as it is subscribed: opened, read, reopened after each end. Everything it receives goes to the session through `context.dispatch`; unsubscribing closes it.
 */
 export function getStream(context: ExchangeContext): Observable<never> {
 	const cursor = createGetStreamCursor();
-	let next: number | undefined;
 	/**
 	An event over the limit, skipped: the request of the remote's or the answer it was is answered with an error, when its id can be told.
 	*/
@@ -120,10 +133,5 @@ export function getStream(context: ExchangeContext): Observable<never> {
 		}
 	};
 
-	return using(() => new AbortScope(context.signal), scope => defer(async () => {
-		next = await openOnce(context, cursor, (scope as AbortScope).signal, onOversize);
-	}).pipe(
-		repeat({delay: () => (next === undefined ? EMPTY : timer(next))}),
-		ignoreElements(),
-	));
+	return using(() => new AbortScope(context.signal), scope => reopening(async () => openOnce(context, cursor, (scope as AbortScope).signal, onOversize)));
 }

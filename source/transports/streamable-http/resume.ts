@@ -2,7 +2,7 @@
 Resuming a response stream that ended before its response: GET with `Last-Event-ID`, each attempt after the server's `retry:` (1 s by default), at most `maxResumeAttempts` of them, until one answers the request or cannot resume.
 */
 import {
-	asyncScheduler, concatMap, defer, first, fromEvent, lastValueFrom, NEVER, type Observable, repeat, type SchedulerLike, takeUntil, timer,
+	concatMap, defer, first, fromEvent, lastValueFrom, NEVER, type Observable, repeat, takeUntil, timer,
 } from 'rxjs';
 import {MessageTooLargeError, errorCodes} from '../../errors.js';
 import type {Request} from '../../types.js';
@@ -28,14 +28,11 @@ export type ResumeAttemptsOptions = {
 	maxAttempts: number;
 	wait: () => number;
 	stop$?: Observable<unknown>;
-	scheduler?: SchedulerLike;
 };
 
 export function resumeAttempts(attempt$: Observable<ResumeVerdict>, options: ResumeAttemptsOptions): Observable<ResumeVerdict | 'exhausted'> {
-	const {
-		maxAttempts, wait, stop$ = NEVER, scheduler = asyncScheduler,
-	} = options;
-	return defer(() => timer(wait(), scheduler).pipe(concatMap(() => attempt$))).pipe(
+	const {maxAttempts, wait, stop$ = NEVER} = options;
+	return defer(() => timer(wait()).pipe(concatMap(() => attempt$))).pipe(
 		repeat(maxAttempts),
 		takeUntil(stop$),
 		first(verdict => verdict !== 'again', 'exhausted' as const),
