@@ -1,3 +1,6 @@
+/*
+The HTTP agent the remote transports and the auth code connect through (TLS checks, extra CAs, keep-alive, a bound on connections per origin), shared by default, and the `fetch` functions built on it.
+*/
 import {Buffer} from 'node:buffer';
 import {rootCertificates} from 'node:tls';
 import {Agent, fetch as undiciFetch, type Dispatcher} from 'undici';

@@ -1,3 +1,6 @@
+/*
+A `fetch` on undici's `request` for the remote transports' own requests: cheaper per request than undici's `fetch`, and alike where the transports can tell.
+*/
 import {STATUS_CODES} from 'node:http';
 import {fetch as undiciFetch, request as undiciRequest, type Dispatcher} from 'undici';
 import {defaultLogger, type Logger} from '../logger.js';

@@ -1,3 +1,6 @@
+/*
+A remote MCP server at a URL: Streamable HTTP or legacy SSE, chosen by configuration or detected (POST `initialize`, fall back to legacy SSE on 400, 404 or 405), the choice remembered for reconnections once it is certain.
+*/
 import {
 	concat, from, Observable, Subject,
 } from 'rxjs';

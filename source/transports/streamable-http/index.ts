@@ -44,6 +44,26 @@ export type StreamableHttpClientOptions = HttpClientOptions & {
 	maxResumeAttempts?: number;
 };
 
+type DeleteTarget = Pick<ExchangeContext, 'url' | 'fetch' | 'fixedHeaders' | 'logger'> & {closeTimeout: number};
+
+/**
+End a session at the server (`DELETE`), waiting `closeTimeout` milliseconds at most; a failure is only logged.
+*/
+async function deleteSessionAt({url, fetch, fixedHeaders, logger, closeTimeout}: DeleteTarget, sessionId: string, protocolVersion: string | undefined): Promise<void> {
+	const headers: Record<string, string> = {...fixedHeaders, 'mcp-session-id': sessionId};
+	if (protocolVersion !== undefined) {
+		headers['mcp-protocol-version'] = protocolVersion;
+	}
+
+	try {
+		const response = await fetch(url, {method: 'DELETE', headers, signal: AbortSignal.timeout(closeTimeout)});
+		void response.body?.cancel();
+		logger.debug(`Deleted session ${sessionId} (HTTP ${response.status})`);
+	} catch (error) {
+		logger.debug(`Could not delete session ${sessionId}: ${describeFetchError(error)}`);
+	}
+}
+
 /**
 A client of a Streamable HTTP MCP server (revisions 2025-03-26 and later).
 
@@ -69,19 +89,8 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 	const fixedHeaders = checkedHeaders(options.headers);
 	const fetch = clientFetch(options);
 
-	const deleteSession = async (sessionId: string, protocolVersion: string | undefined) => {
-		const headers: Record<string, string> = {...fixedHeaders, 'mcp-session-id': sessionId};
-		if (protocolVersion !== undefined) {
-			headers['mcp-protocol-version'] = protocolVersion;
-		}
-
-		try {
-			const response = await fetch(url, {method: 'DELETE', headers, signal: AbortSignal.timeout(closeTimeout)});
-			void response.body?.cancel();
-			logger.debug(`Deleted session ${sessionId} (HTTP ${response.status})`);
-		} catch (error) {
-			logger.debug(`Could not delete session ${sessionId}: ${describeFetchError(error)}`);
-		}
+	const target: DeleteTarget = {
+		url, fetch, fixedHeaders, logger, closeTimeout,
 	};
 
 	return outgoing$ => new Observable<Message>(subscriber => {
@@ -129,7 +138,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 				}
 
 				case 'delete-session': {
-					void deleteSession(effect.sessionId, effect.protocolVersion);
+					void deleteSessionAt(target, effect.sessionId, effect.protocolVersion);
 					break;
 				}
 
@@ -143,7 +152,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 				case 'close': {
 					void (async () => {
 						if (effect.deleteSession) {
-							await deleteSession(effect.deleteSession.sessionId, effect.deleteSession.protocolVersion);
+							await deleteSessionAt(target, effect.deleteSession.sessionId, effect.deleteSession.protocolVersion);
 						}
 
 						runtime.abort();
