@@ -48,10 +48,18 @@ export class ClientRuntime<Timer extends string> {
 	private readonly timers = new Map<Timer, Subscription>();
 	private readonly subscriber: Subscriber<Message>;
 	private readonly options: ClientRuntimeOptions<Timer>;
+	/**
+	An exchange that threw: one function for all of them, not one per message.
+	*/
+	private readonly failed: (error: unknown) => void;
 
 	constructor(subscriber: Subscriber<Message>, options: ClientRuntimeOptions<Timer>) {
 		this.subscriber = subscriber;
 		this.options = options;
+		this.failed = error => {
+			options.onFailure(asError(error));
+		};
+
 		this.signal = this.controller.signal;
 		// Every exchange of a notification or an answer listens to it until its body is done (the answer lane keeps them few), with the streams and the waits: not a leak.
 		setMaxListeners(0, this.signal);
@@ -143,15 +151,15 @@ export class ClientRuntime<Timer extends string> {
 	Start the exchange of a message; `remember` keeps it until done, so that closing lets it finish.
 	*/
 	private async track(message: Message, remember: boolean): Promise<void> {
-		const tracked = this.requestAborts.run(message, this.options.exchange).catch((error: unknown) => {
-			this.options.onFailure(asError(error));
-		}).finally(() => {
-			this.postsInFlight.delete(tracked);
-		});
-		if (remember) {
-			this.postsInFlight.add(tracked);
+		const exchange = this.requestAborts.run(message, this.options.exchange).catch(this.failed);
+		if (!remember) {
+			return exchange;
 		}
 
+		const tracked = exchange.finally(() => {
+			this.postsInFlight.delete(tracked);
+		});
+		this.postsInFlight.add(tracked);
 		return tracked;
 	}
 }
