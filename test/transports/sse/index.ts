@@ -119,6 +119,34 @@ test('POSTs answered 404 (the session is gone) end in a SessionExpiredError that
 	t.deepEqual(unsentIds(error), [1, 2, 3, 4, 5]);
 });
 
+test('closing lets the POST of a request finish: its answer status comes before the transport ends', async t => {
+	const statuses: string[] = [];
+	let posts = 0;
+	const url = await rawServer(t, (request, response) => {
+		if (request.method === 'GET') {
+			response.writeHead(200, {'content-type': 'text/event-stream'});
+			response.write('event: endpoint\ndata: /messages\n\n');
+			return;
+		}
+
+		posts++;
+		response.on('close', () => {
+			statuses.push(response.writableFinished ? 'answered' : 'cut');
+		});
+		setTimeout(() => {
+			response.writeHead(202).end();
+		}, 300);
+	});
+	const outgoing = new Subject<Message>();
+	const result = firstValueFrom(sseClient({url, logger: quiet})(outgoing).pipe(toArray()));
+	outgoing.next({jsonrpc: '2.0', id: 1, method: 'ping'});
+	t.true(await eventually(() => posts === 1));
+	outgoing.complete();
+	t.deepEqual(await result, []);
+	t.true(await eventually(() => statuses.length === 1));
+	t.deepEqual(statuses, ['answered']);
+});
+
 test('concurrent POSTs whose connection is refused are all listed as unsent; one the server answered is not', async t => {
 	let posts = 0;
 	const server = http.createServer((request, response) => {
