@@ -73,19 +73,22 @@ export {
 export {
 	streamableHttpClient,
 	type StreamableHttpClientOptions,
-} from './transports/streamable-http-client.js';
-export {sseClient, type SseClientOptions} from './transports/sse-client.js';
+} from './transports/streamable-http/index.js';
+export {sseClient, type SseClientOptions} from './transports/sse/index.js';
 export {remote, type RemoteOptions, type RemoteTransportKind} from './transports/remote.js';
-export type {HttpClientOptions} from './transports/http-shared.js';
-export {httpAgent, type HttpAgentOptions} from './http/http-agent.js';
+export type {HttpClientOptions} from './http/client-options.js';
+export {httpAgent, transportFetch, type HttpAgentOptions} from './http/http-agent.js';
 export {readEventStream, type OversizeEvent, type ReadEventStreamOptions} from './wire/sse-reader.js';
 export {reconnect, type ReconnectOptions} from './operators/reconnect/index.js';
 export {
 	withAuth,
-	combineAuth,
+	composeFetch,
+	isInsufficientScope,
 	type AuthProvider,
 	type FetchLike,
-} from './auth/auth-provider.js';
+	type FetchMiddleware,
+} from './http/fetch-middleware.js';
+export {combineAuth} from './auth/auth-provider.js';
 export {staticHeaders, bearerToken} from './auth/static-headers.js';
 export {clientCredentials, type ClientCredentialsOptions} from './auth/client-credentials.js';
 export {readPrivateKey, type JwtAlgorithm} from './auth/jwt.js';
@@ -101,7 +104,6 @@ export {
 } from './config/named-servers.js';
 export {closeWhen} from './operators/close-when.js';
 export {drainOnEnd, type DrainOnEndOptions} from './operators/drain-on-end.js';
-export {isInsufficientScope} from './auth/auth-provider.js';
 export {authorizationCode, defaultCallbackPort, type AuthorizationCodeOptions} from './auth/authorization-code.js';
 export {
 	tokenStore, defaultAuthDirectory, authFileName, type TokenStore, type TokenStoreOptions, type StoredAuth,

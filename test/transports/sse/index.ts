@@ -3,15 +3,15 @@ import test, {type ExecutionContext} from 'ava';
 import {Client} from '@modelcontextprotocol/sdk/client/index.js';
 import {ElicitRequestSchema} from '@modelcontextprotocol/sdk/types.js';
 import {firstValueFrom, Subject, toArray} from 'rxjs';
-import {startRemoteServer} from '../../fixtures/remote-server.js';
-import {sseClient} from '../../source/transports/sse-client.js';
-import {httpAgent} from '../../source/http/http-agent.js';
-import {toSdkTransport} from '../../source/transports/sdk-transport.js';
-import {ConnectError, HttpError, SessionExpiredError} from '../../source/errors.js';
-import {createLogger} from '../../source/logger.js';
-import type {Message} from '../../source/types.js';
-import {eventually} from '../helpers/remote.js';
-import {serveOnLoopback} from '../helpers/loopback-server.js';
+import {startRemoteServer} from '../../../fixtures/remote-server.js';
+import {sseClient} from '../../../source/transports/sse/index.js';
+import {httpAgent} from '../../../source/http/http-agent.js';
+import {toSdkTransport} from '../../../source/transports/sdk-transport.js';
+import {ConnectError, HttpError, SessionExpiredError} from '../../../source/errors.js';
+import {createLogger} from '../../../source/logger.js';
+import type {Message} from '../../../source/types.js';
+import {eventually} from '../../helpers/remote.js';
+import {serveOnLoopback} from '../../helpers/loopback-server.js';
 
 const quiet = createLogger({level: 'silent'});
 const text = (result: unknown) => ((result as {content: Array<{text: string}>}).content[0]!.text);
@@ -117,6 +117,34 @@ test('POSTs answered 404 (the session is gone) end in a SessionExpiredError that
 	const error = await t.throwsAsync(result);
 	t.true(error instanceof SessionExpiredError);
 	t.deepEqual(unsentIds(error), [1, 2, 3, 4, 5]);
+});
+
+test('closing lets the POST of a request finish: its answer status comes before the transport ends', async t => {
+	const statuses: string[] = [];
+	let posts = 0;
+	const url = await rawServer(t, (request, response) => {
+		if (request.method === 'GET') {
+			response.writeHead(200, {'content-type': 'text/event-stream'});
+			response.write('event: endpoint\ndata: /messages\n\n');
+			return;
+		}
+
+		posts++;
+		response.on('close', () => {
+			statuses.push(response.writableFinished ? 'answered' : 'cut');
+		});
+		setTimeout(() => {
+			response.writeHead(202).end();
+		}, 300);
+	});
+	const outgoing = new Subject<Message>();
+	const result = firstValueFrom(sseClient({url, logger: quiet})(outgoing).pipe(toArray()));
+	outgoing.next({jsonrpc: '2.0', id: 1, method: 'ping'});
+	t.true(await eventually(() => posts === 1));
+	outgoing.complete();
+	t.deepEqual(await result, []);
+	t.true(await eventually(() => statuses.length === 1));
+	t.deepEqual(statuses, ['answered']);
 });
 
 test('concurrent POSTs whose connection is refused are all listed as unsent; one the server answered is not', async t => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import {AnswerLane, maxConcurrentAnswers, maxWaitingAnswers} from '../../source/transports/http-shared.js';
+import {AnswerLane, maxConcurrentAnswers, maxWaitingAnswers} from '../../source/http/answer-lane.js';
 import {createLogger} from '../../source/logger.js';
 import type {Message} from '../../source/types.js';
 

@@ -11,15 +11,15 @@ import {
 import {
 	firstValueFrom, Observable, Subject, toArray,
 } from 'rxjs';
-import {startRemoteServer, type RemoteServerOptions} from '../../fixtures/remote-server.js';
-import {streamableHttpClient, type StreamableHttpClientOptions} from '../../source/transports/streamable-http-client.js';
-import {httpAgent} from '../../source/http/http-agent.js';
-import {toSdkTransport} from '../../source/transports/sdk-transport.js';
-import {ConnectError, SessionExpiredError} from '../../source/errors.js';
-import {createLogger} from '../../source/logger.js';
-import type {Message, Transport} from '../../source/types.js';
-import {eventually} from '../helpers/remote.js';
-import {serveOnLoopback} from '../helpers/loopback-server.js';
+import {startRemoteServer, type RemoteServerOptions} from '../../../fixtures/remote-server.js';
+import {streamableHttpClient, type StreamableHttpClientOptions} from '../../../source/transports/streamable-http/index.js';
+import {httpAgent} from '../../../source/http/http-agent.js';
+import {toSdkTransport} from '../../../source/transports/sdk-transport.js';
+import {ConnectError, SessionExpiredError} from '../../../source/errors.js';
+import {createLogger} from '../../../source/logger.js';
+import type {Message, Transport} from '../../../source/types.js';
+import {eventually} from '../../helpers/remote.js';
+import {serveOnLoopback} from '../../helpers/loopback-server.js';
 
 async function setup(t: ExecutionContext, serverOptions: RemoteServerOptions = {}, clientOptions: Partial<StreamableHttpClientOptions> = {}) {
 	const remote = await startRemoteServer(serverOptions);
