@@ -47,7 +47,7 @@ export {
 	type LogLevel,
 	type LoggerOptions,
 } from './logger.js';
-export {spawnStdio, childEnvironment, type SpawnStdioOptions} from './transports/stdio-child.js';
+export {spawnStdio, childEnvironment, type SpawnStdioOptions} from './transports/stdio-child/index.js';
 export {processStdio, type ProcessStdioOptions} from './transports/process-stdio.js';
 export {
 	tapMessages,

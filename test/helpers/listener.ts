@@ -6,7 +6,7 @@ import {SSEClientTransport} from '@modelcontextprotocol/sdk/client/sse.js';
 import {CreateMessageRequestSchema} from '@modelcontextprotocol/sdk/types.js';
 import {mergeMap, type Subscription} from 'rxjs';
 import {link} from '../../source/link.js';
-import {spawnStdio} from '../../source/transports/stdio-child.js';
+import {spawnStdio} from '../../source/transports/stdio-child/index.js';
 import {createLogger} from '../../source/logger.js';
 import {httpListener, type HttpListenerOptions, type ListenerStats} from '../../source/listeners/http-listener.js';
 import type {Session} from '../../source/listeners/sessions/index.js';

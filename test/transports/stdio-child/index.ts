@@ -18,15 +18,15 @@ import {
 	take,
 	toArray,
 } from 'rxjs';
-import {link} from '../../source/link.js';
-import {spawnStdio} from '../../source/transports/stdio-child.js';
-import {forwardLines} from '../../source/transports/stderr-forward.js';
-import {fromSdkTransport} from '../../source/transports/sdk-transport.js';
-import {ChildExitError, SpawnError} from '../../source/errors.js';
-import {createLogger} from '../../source/logger.js';
-import type {Message} from '../../source/types.js';
-import {echoServer, fixture} from '../helpers/fixtures.js';
-import {isAlive, waitForExit} from '../helpers/processes.js';
+import {link} from '../../../source/link.js';
+import {spawnStdio} from '../../../source/transports/stdio-child/index.js';
+import {forwardLines} from '../../../source/transports/stdio-child/stderr-forward.js';
+import {fromSdkTransport} from '../../../source/transports/sdk-transport.js';
+import {ChildExitError, SpawnError} from '../../../source/errors.js';
+import {createLogger} from '../../../source/logger.js';
+import type {Message} from '../../../source/types.js';
+import {echoServer, fixture} from '../../helpers/fixtures.js';
+import {isAlive, waitForExit} from '../../helpers/processes.js';
 
 const quietLogger = createLogger({level: 'silent'});
 

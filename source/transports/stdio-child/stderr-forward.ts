@@ -1,5 +1,5 @@
 import process from 'node:process';
-import {boundedWriter, type WritableTarget} from '../bounded-write.js';
+import {boundedWriter, type WritableTarget} from '../../bounded-write.js';
 
 /*
 Forward a child's standard error to a stream of ours, line by line, without ever holding more than a bound when that stream is not read.
