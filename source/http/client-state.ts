@@ -183,3 +183,97 @@ function refusalError(end: RefusalEnd, unsent: Message[]): Error {
 		? new ConnectError(end.text, unsent, {cause: end.cause})
 		: new SessionExpiredError(end.text, unsent);
 }
+
+/**
+The events that wind down and end a client transport, alike for both:
+- `refused`, `broken`, `failed`: how the server or the connection failed (see `refuse`, `broken`, `fail`);
+- `post-started`, `post-finished`: a POST opened and closed (a refusal waits for those open);
+- `refusal-grace-elapsed`: the refusal's wait is over;
+- `outgoing-complete`: the client's messages ended: drain, then `drained` closes;
+- `unsubscribed`: the subscriber left: nothing more is done.
+*/
+export type LifecycleEvent
+	= | {type: 'refused'; end: RefusalEnd; message?: Message}
+		| {type: 'broken'; error: Error}
+		| {type: 'failed'; error: Error}
+		| {type: 'post-started'}
+		| {type: 'post-finished'}
+		| {type: 'refusal-grace-elapsed'}
+		| {type: 'outgoing-complete'}
+		| {type: 'drained'}
+		| {type: 'unsubscribed'};
+
+export type LifecycleEventType = LifecycleEvent['type'];
+
+/**
+What a transport adds to the shared lifecycle: the effect that closes it once drained, and what it does when the subscriber leaves (Streamable HTTP deletes the session in both).
+*/
+export type LifecycleHooks<State extends ClientState, Effect> = {
+	close(state: State): Effect;
+	unsubscribed?(state: State, effects: {push(effect: Effect): unknown}): void;
+};
+
+/**
+Step a lifecycle event: the wind-down and the end, the same in both transports; `drain` lets the last messages go out before `close`.
+*/
+export function lifecycle<State extends ClientState, Effect>(
+	state: State,
+	event: LifecycleEvent,
+	effects: ClientEffects & {push(...effects: Array<Effect | {type: 'drain'}>): unknown},
+	hooks: LifecycleHooks<State, Effect>,
+): void {
+	switch (event.type) {
+		case 'refused': {
+			refuse(state, event.end, event.message, effects);
+			break;
+		}
+
+		case 'broken': {
+			broken(state, event.error, effects);
+			break;
+		}
+
+		case 'failed': {
+			fail(state, event.error, effects);
+			break;
+		}
+
+		case 'post-started': {
+			state.postsOpen++;
+			break;
+		}
+
+		case 'post-finished': {
+			state.postsOpen--;
+			// A refusal waits for this POST's answer to be delivered before the transport ends.
+			settle(state, effects);
+			break;
+		}
+
+		case 'refusal-grace-elapsed': {
+			finishRefusal(state, effects);
+			break;
+		}
+
+		case 'outgoing-complete': {
+			// Let the last notifications and responses go out, briefly.
+			effects.push({type: 'drain'});
+			break;
+		}
+
+		case 'drained': {
+			if (!state.ended) {
+				state.ended = true;
+				effects.push(hooks.close(state));
+			}
+
+			break;
+		}
+
+		case 'unsubscribed': {
+			state.ended = true;
+			hooks.unsubscribed?.(state, effects);
+			break;
+		}
+	}
+}

@@ -76,7 +76,7 @@ export async function postMessage(context: SseContext, message: Message, request
 	}
 
 	// Refused or not, this POST has its status: a refusal waits for the others.
-	context.dispatch(sseEvents.postAnswered);
+	context.dispatch(sseEvents.postFinished);
 	if (!response || response.status === 404) {
 		return;
 	}

@@ -4,17 +4,15 @@ The legacy SSE client's session as a pure step: the endpoint to POST to (from th
 import {ProtocolError} from '../../errors.js';
 import type {Message} from '../../types.js';
 import {
-	broken,
 	createClientState,
 	fail,
-	finishRefusal,
 	keepUnsent,
+	lifecycle,
 	postOutgoing,
-	refuse,
-	settle,
 	type ClientEffect,
 	type ClientState,
-	type RefusalEnd,
+	type LifecycleEvent,
+	type LifecycleHooks,
 } from '../../http/client-state.js';
 import {resolveEndpoint} from './endpoint.js';
 
@@ -40,7 +38,7 @@ What the session is told:
 - `stream-opened`: the event stream is open, the endpoint event is awaited; `endpoint`: it came; `endpoint-timeout`: it did not in time;
 - `stream-ended`: the server ended the event stream;
 - `refused`, `broken`, `failed`: as for Streamable HTTP (http/client-state.ts);
-- `post-started`, `post-answered`: a POST opened, and has its answer status (or failed without one);
+- `post-started`, `post-finished`: a POST opened, and has its answer status (or failed without one);
 - `refusal-grace-elapsed`, `outgoing-complete`, `drained`, `unsubscribed`: the wind-down and the end.
 */
 export type SseEvent
@@ -50,15 +48,7 @@ export type SseEvent
 		| {type: 'endpoint'; data: string}
 		| {type: 'endpoint-timeout'}
 		| {type: 'stream-ended'}
-		| {type: 'refused'; end: RefusalEnd; message?: Message}
-		| {type: 'broken'; error: Error}
-		| {type: 'failed'; error: Error}
-		| {type: 'post-started'}
-		| {type: 'post-answered'}
-		| {type: 'refusal-grace-elapsed'}
-		| {type: 'outgoing-complete'}
-		| {type: 'drained'}
-		| {type: 'unsubscribed'};
+		| LifecycleEvent;
 
 /**
 What the session's glue does: the effects both HTTP transports share (http/client-state.ts), and
@@ -81,7 +71,7 @@ export const sseEvents = {
 	endpointTimeout: {type: 'endpoint-timeout'},
 	streamEnded: {type: 'stream-ended'},
 	postStarted: {type: 'post-started'},
-	postAnswered: {type: 'post-answered'},
+	postFinished: {type: 'post-finished'},
 	refusalGraceElapsed: {type: 'refusal-grace-elapsed'},
 	outgoingComplete: {type: 'outgoing-complete'},
 	drained: {type: 'drained'},
@@ -150,12 +140,12 @@ export function step(state: SseState, event: SseEvent): SseEffect[] {
 		case 'broken':
 		case 'failed':
 		case 'post-started':
-		case 'post-answered':
+		case 'post-finished':
 		case 'refusal-grace-elapsed':
 		case 'outgoing-complete':
 		case 'drained':
 		case 'unsubscribed': {
-			lifecycle(state, event, effects);
+			lifecycle(state, event, effects, lifecycleHooks);
 			break;
 		}
 	}
@@ -163,64 +153,12 @@ export function step(state: SseState, event: SseEvent): SseEffect[] {
 	return effects;
 }
 
-type LifecycleEvent = Exclude<SseEvent, {type: 'send' | 'receive' | 'stream-opened' | 'endpoint' | 'endpoint-timeout' | 'stream-ended'}>;
-
 /**
-The events that wind down and end the transport.
+What the legacy SSE transport adds to the shared lifecycle: closing is all (it has no session to delete).
 */
-function lifecycle(state: SseState, event: LifecycleEvent, effects: SseEffect[]): void {
-	switch (event.type) {
-		case 'refused': {
-			refuse(state, event.end, event.message, effects);
-			break;
-		}
-
-		case 'broken': {
-			broken(state, event.error, effects);
-			break;
-		}
-
-		case 'failed': {
-			fail(state, event.error, effects);
-			break;
-		}
-
-		case 'post-started': {
-			state.postsOpen++;
-			break;
-		}
-
-		case 'post-answered': {
-			state.postsOpen--;
-			settle(state, effects);
-			break;
-		}
-
-		case 'refusal-grace-elapsed': {
-			finishRefusal(state, effects);
-			break;
-		}
-
-		case 'outgoing-complete': {
-			effects.push({type: 'drain'});
-			break;
-		}
-
-		case 'drained': {
-			if (!state.ended) {
-				state.ended = true;
-				effects.push({type: 'close'});
-			}
-
-			break;
-		}
-
-		case 'unsubscribed': {
-			state.ended = true;
-			break;
-		}
-	}
-}
+const lifecycleHooks: LifecycleHooks<SseState, SseEffect> = {
+	close: () => ({type: 'close'}),
+};
 
 function send(state: SseState, message: Message, effects: SseEffect[]): void {
 	if (state.ended) {

@@ -6,16 +6,14 @@ The era decides the rest: a 2025 session (`'session'`: `initialize`, `Mcp-Sessio
 import {isRequest, isResponse} from '../../wire/message.js';
 import type {Message, RequestId} from '../../types.js';
 import {
-	broken,
 	createClientState,
-	fail,
-	finishRefusal,
 	keepUnsent,
+	lifecycle,
 	postOutgoing,
-	refuse,
-	settle,
 	type ClientEffect,
 	type ClientState,
+	type LifecycleEvent,
+	type LifecycleHooks,
 	type RefusalEnd,
 } from '../../http/client-state.js';
 
@@ -63,15 +61,7 @@ export type SessionEvent
 		| {type: 'session-assigned'; sessionId: string | undefined}
 		| {type: 'get-stream-settled'}
 		| {type: 'get-stream-timeout'}
-		| {type: 'refused'; end: RefusalEnd; message?: Message}
-		| {type: 'broken'; error: Error}
-		| {type: 'failed'; error: Error}
-		| {type: 'post-started'}
-		| {type: 'post-finished'}
-		| {type: 'refusal-grace-elapsed'}
-		| {type: 'outgoing-complete'}
-		| {type: 'drained'}
-		| {type: 'unsubscribed'};
+		| LifecycleEvent;
 
 /**
 What the session's glue does: the effects both HTTP transports share (http/client-state.ts), and
@@ -184,7 +174,7 @@ export function step(state: SessionState, event: SessionEvent): SessionEffect[] 
 		case 'outgoing-complete':
 		case 'drained':
 		case 'unsubscribed': {
-			lifecycle(state, event, effects);
+			lifecycle(state, event, effects, lifecycleHooks);
 			break;
 		}
 	}
@@ -192,71 +182,18 @@ export function step(state: SessionState, event: SessionEvent): SessionEffect[] 
 	return effects;
 }
 
-type LifecycleEvent = Exclude<SessionEvent, {type: 'send' | 'receive' | 'answer-remote' | 'session-assigned' | 'get-stream-settled' | 'get-stream-timeout'}>;
-
 /**
-The events that wind down and end the transport.
+What Streamable HTTP adds to the shared lifecycle: the session deleted on the way out, once.
 */
-function lifecycle(state: SessionState, event: LifecycleEvent, effects: SessionEffect[]): void {
-	switch (event.type) {
-		case 'refused': {
-			refuse(state, event.end, event.message, effects);
-			break;
+const lifecycleHooks: LifecycleHooks<SessionState, SessionEffect> = {
+	close: state => ({type: 'close', deleteSession: takeSession(state)}),
+	unsubscribed(state, effects) {
+		const session = takeSession(state);
+		if (session) {
+			effects.push({type: 'delete-session', ...session});
 		}
-
-		case 'broken': {
-			broken(state, event.error, effects);
-			break;
-		}
-
-		case 'failed': {
-			fail(state, event.error, effects);
-			break;
-		}
-
-		case 'post-started': {
-			state.postsOpen++;
-			break;
-		}
-
-		case 'post-finished': {
-			state.postsOpen--;
-			// A refusal waits for this POST's answer to be delivered before the transport ends.
-			settle(state, effects);
-			break;
-		}
-
-		case 'refusal-grace-elapsed': {
-			finishRefusal(state, effects);
-			break;
-		}
-
-		case 'outgoing-complete': {
-			// Let the last notifications and responses go out, briefly.
-			effects.push({type: 'drain'});
-			break;
-		}
-
-		case 'drained': {
-			if (!state.ended) {
-				state.ended = true;
-				effects.push({type: 'close', deleteSession: takeSession(state)});
-			}
-
-			break;
-		}
-
-		case 'unsubscribed': {
-			state.ended = true;
-			const session = takeSession(state);
-			if (session) {
-				effects.push({type: 'delete-session', ...session});
-			}
-
-			break;
-		}
-	}
-}
+	},
+};
 
 /**
 The session to delete on the way out, once: none when it is gone already.

@@ -91,10 +91,10 @@ test('POSTs refused with 404 end the session once every POST has its status, lis
 		sseEvents.postStarted,
 		sseEvents.postStarted,
 		{type: 'refused', end, message: ping(1)},
-		sseEvents.postAnswered,
+		sseEvents.postFinished,
 		send(ping(3)),
 		{type: 'refused', end, message: ping(2)},
-		sseEvents.postAnswered,
+		sseEvents.postFinished,
 	], state);
 	t.deepEqual(effects[2], [{type: 'start-timer', timer: 'refusal-grace', delay: 5000}]);
 	t.deepEqual(effects.slice(3, 6), [[], [], []]);
@@ -108,7 +108,7 @@ test('a connection refused for a POST is a ConnectError; a failure that may have
 	const {effects} = run([
 		{type: 'refused', end: {kind: 'connect', text: 'Cannot connect', cause: undefined}, message: ping(1)},
 		{type: 'broken', error: new TransportError('reset')},
-		sseEvents.postAnswered,
+		sseEvents.postFinished,
 	], state);
 	t.deepEqual(effects[1], []);
 	t.true(errorOf(effects[2]!) instanceof ConnectError);
