@@ -134,10 +134,10 @@ export class MessageTooLargeError extends LimitError {
 }
 
 /**
-How a message over the limit is described: `what` ("The remote server's answer to `tools/call`") and the limit, with the flag that raises it.
+How a message over the limit is described: `what` ("The remote server's answer to `tools/call`") and the limit, with the flag that raises it (`raise`: what to say instead for a limit no flag changes).
 */
-export function tooLargeMessage(what: string, limit: number, bytes?: number): string {
-	return `${what}${bytes === undefined ? '' : ` (${bytes} bytes)`} exceeds the proxy's limit of ${limit} bytes (raise it with --max-message-bytes)`;
+export function tooLargeMessage(what: string, limit: number, bytes?: number, raise = 'raise it with --max-message-bytes'): string {
+	return `${what}${bytes === undefined ? '' : ` (${bytes} bytes)`} exceeds the proxy's limit of ${limit} bytes (${raise})`;
 }
 
 /**

@@ -5,11 +5,12 @@ import {
 	auth, extractWWWAuthenticateParams, type OAuthClientProvider, type OAuthDiscoveryState,
 } from '@modelcontextprotocol/sdk/client/auth.js';
 import type {OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens} from '@modelcontextprotocol/sdk/shared/auth.js';
-import {AuthError, describeError} from '../errors.js';
+import {AuthError, MessageTooLargeError, describeError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
 import {isLoopbackHost} from '../loopback.js';
 import {fetchWith} from '../http/http-agent.js';
 import type {AuthProvider, FetchLike} from './auth-provider.js';
+import {limitAuthBodies} from './auth-bodies.js';
 import {listenForCallback} from './callback-server.js';
 import {deviceAuthorization, deviceCodeGrantType} from './device-code.js';
 import {openBrowser} from './open-browser.js';
@@ -161,9 +162,10 @@ export function authorizationCode(options: AuthorizationCodeOptions): AuthProvid
 		refreshMargin = 60_000,
 		now = Date.now,
 		logger = defaultLogger,
-		fetch = fetchWith(undefined, logger),
 	} = options;
 	validate(options);
+	// The SDK reads metadata, registrations and tokens whole (`response.json()`): through this `fetch` those reads end at `authBodyLimit`.
+	const fetch = limitAuthBodies(options.fetch ?? fetchWith(undefined, logger));
 	const configuredPort = options.callbackPort ?? defaultCallbackPort(serverUrl);
 	redactSecret(clientSecret);
 	const {host} = new URL(serverUrl);
@@ -284,7 +286,8 @@ export function authorizationCode(options: AuthorizationCodeOptions): AuthProvid
 			}
 
 			// Without authorization server metadata the server may not speak OAuth at all.
-			const hint = record?.discovery?.authorizationServerMetadata ? '' : ' (the server answered 401 and publishes no OAuth metadata; if it expects a fixed token, set API_ACCESS_TOKEN or pass -H Authorization \'Bearer TOKEN\')';
+			const noMetadata = !record?.discovery?.authorizationServerMetadata && !(error instanceof MessageTooLargeError);
+			const hint = noMetadata ? ' (the server answered 401 and publishes no OAuth metadata; if it expects a fixed token, set API_ACCESS_TOKEN or pass -H Authorization \'Bearer TOKEN\')' : '';
 			throw new AuthError(`Authorization with ${host} failed: ${describeError(error)}${hint}`, {cause: error});
 		}
 	};

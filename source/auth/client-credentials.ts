@@ -4,6 +4,7 @@ import {AuthError, describeError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
 import {fetchWith} from '../http/http-agent.js';
 import type {AuthProvider, FetchLike} from './auth-provider.js';
+import {limitAuthBodies, readAuthText} from './auth-bodies.js';
 import {algorithmFor, clientAssertion, type JwtAlgorithm} from './jwt.js';
 
 export type ClientCredentialsOptions = {
@@ -44,6 +45,8 @@ export type ClientCredentialsOptions = {
 	clientAuthentication?: 'auto' | 'basic' | 'post';
 	/**
 	The `fetch` used to reach the token endpoint (with the same TLS settings as the remote, for example).
+
+	Its answers are read within `authBodyLimit` (1 MiB).
 
 	@default fetchWith() (redirects within the origin only)
 	*/
@@ -107,8 +110,9 @@ export function clientCredentials(options: ClientCredentialsOptions): AuthProvid
 		refreshMargin = 60_000,
 		now = Date.now,
 		logger = defaultLogger,
-		fetch = fetchWith(undefined, logger),
 	} = options;
+	// A hostile or broken token endpoint cannot make us hold more than this of one answer.
+	const fetch = limitAuthBodies(options.fetch ?? fetchWith(undefined, logger));
 	let tokenUrl: URL;
 	try {
 		tokenUrl = new URL(options.tokenUrl);
@@ -148,9 +152,10 @@ export function clientCredentials(options: ClientCredentialsOptions): AuthProvid
 
 		audience = tokenUrl.href;
 		try {
-			const response = await fetch(new URL('/.well-known/oauth-authorization-server', tokenUrl), {headers: {accept: 'application/json'}});
+			const metadataUrl = new URL('/.well-known/oauth-authorization-server', tokenUrl);
+			const response = await fetch(metadataUrl, {headers: {accept: 'application/json'}});
 			if (response.ok) {
-				const metadata = await response.json() as {issuer?: unknown; token_endpoint?: unknown};
+				const metadata = JSON.parse(await readAuthText(response, metadataUrl)) as {issuer?: unknown; token_endpoint?: unknown};
 				if (typeof metadata.issuer === 'string' && metadata.token_endpoint === tokenUrl.href) {
 					audience = metadata.issuer;
 				}
@@ -158,7 +163,8 @@ export function clientCredentials(options: ClientCredentialsOptions): AuthProvid
 				await response.body?.cancel();
 			}
 		} catch (error) {
-			logger.debug(`No authorization server metadata at ${tokenUrl.origin}: ${describeError(error)}`);
+			// Metadata is optional here, but an answer over the limit is worth a word.
+			logger[error instanceof AuthError ? 'warning' : 'debug'](`No authorization server metadata at ${tokenUrl.origin}: ${describeError(error)}`);
 		}
 
 		logger.debug(`Client assertions are addressed to ${audience}`);
@@ -201,7 +207,7 @@ export function clientCredentials(options: ClientCredentialsOptions): AuthProvid
 			throw new AuthError(`Cannot reach the token endpoint ${tokenUrl.href}: ${describeError(error)}`, {cause: error});
 		}
 
-		const text = await response.text().catch(() => '');
+		const text = await readAuthText(response, tokenUrl);
 		let reply: TokenReply = {};
 		try {
 			reply = JSON.parse(text) as TokenReply;

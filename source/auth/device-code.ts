@@ -6,6 +6,7 @@ import {AuthError, SignInError, describeError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
 import {fetchWith} from '../http/http-agent.js';
 import type {FetchLike} from './auth-provider.js';
+import {limitAuthBodies, readAuthText} from './auth-bodies.js';
 
 export const deviceCodeGrantType = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -59,7 +60,7 @@ async function post(fetch: FetchLike, url: string, form: URLSearchParams, client
 		throw new AuthError(`Cannot reach ${url}: ${describeError(error)}`, {cause: error});
 	}
 
-	const text = await response.text().catch(() => '');
+	const text = await readAuthText(response, url);
 	try {
 		return {status: response.status, reply: JSON.parse(text) as Reply};
 	} catch {
@@ -101,9 +102,11 @@ const tokens = await deviceAuthorization({
 */
 export async function deviceAuthorization(options: DeviceAuthorizationOptions): Promise<OAuthTokens> {
 	const {
-		deviceAuthorizationEndpoint, tokenEndpoint, client, scope, resource, timeout = 300_000, logger = defaultLogger, fetch = fetchWith(undefined, logger),
+		deviceAuthorizationEndpoint, tokenEndpoint, client, scope, resource, timeout = 300_000, logger = defaultLogger,
 		sleep = async (ms: number) => delay(ms),
 	} = options;
+	// Each answer is read within `authBodyLimit`, whatever the server sends.
+	const fetch = limitAuthBodies(options.fetch ?? fetchWith(undefined, logger));
 	for (const [name, value] of [['deviceAuthorizationEndpoint', deviceAuthorizationEndpoint], ['tokenEndpoint', tokenEndpoint]] as const) {
 		if (!URL.canParse(value)) {
 			throw new TypeError(`Expected \`${name}\` to be a URL, got \`${String(value)}\``);

@@ -1,5 +1,5 @@
 /*
-Bodies of the remote server's answers: read whole within a byte limit, or only their start for an error message; previewed on one line; parsed into JSON-RPC messages.
+Bodies of the remote server's answers: read whole within a byte limit, or only their start for an error message; bounded for a reader we do not control (the SDK's auth helpers); previewed on one line; parsed into JSON-RPC messages.
 
 No test twin: tested through both transports against real servers (test/transports/streamable-http/index.ts, test/transports/sse/index.ts: size limits, previews) and test/properties/sse-round-trip.ts.
 */
@@ -42,11 +42,11 @@ export async function readStart(response: Response, maxBytes = 2048): Promise<st
 /**
 Read a whole body as UTF-8 text, counting its bytes as they arrive, whatever its `Content-Length` says or whether it has one (a chunked body, a compressed one): a body over `maxBytes` is not read further but cancelled, and the promise rejects with a `MessageTooLargeError` that names `what` ("The remote server's answer to `tools/call`"), the limit and the flag. A declared length over the limit is refused without reading.
 */
-export async function readLimitedText(response: Response, maxBytes: number, what: string): Promise<string> {
+export async function readLimitedText(response: Response, maxBytes: number, what: string, raise?: string): Promise<string> {
 	const declared = Number(response.headers.get('content-length'));
 	if (declared > maxBytes) {
 		void response.body?.cancel();
-		throw new MessageTooLargeError(tooLargeMessage(what, maxBytes, declared), maxBytes);
+		throw new MessageTooLargeError(tooLargeMessage(what, maxBytes, declared, raise), maxBytes);
 	}
 
 	const reader = response.body?.getReader();
@@ -68,7 +68,7 @@ export async function readLimitedText(response: Response, maxBytes: number, what
 
 			size += result.value.length;
 			if (size > maxBytes) {
-				throw new MessageTooLargeError(tooLargeMessage(what, maxBytes), maxBytes);
+				throw new MessageTooLargeError(tooLargeMessage(what, maxBytes, undefined, raise), maxBytes);
 			}
 
 			chunks.push(result.value);
@@ -83,6 +83,60 @@ export async function readLimitedText(response: Response, maxBytes: number, what
 	const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 	// As `Response.text()` does, a byte order mark is not part of the text.
 	return text.startsWith('\uFEFF') ? text.slice(1) : text;
+}
+
+/**
+`response` with a body that counts its bytes as they are read, by whoever reads it (`json()`, `text()`, a stream reader): past `maxBytes` (or at once, when the declared `Content-Length` is over it) the body errors with a `MessageTooLargeError` worded as `readLimitedText`'s, and the rest is not read but cancelled. For code that reads the bodies we fetch for it, such as the SDK's auth helpers. A response that has no body is returned as it is.
+*/
+export function limitBody(response: Response, maxBytes: number, what: string, raise?: string): Response {
+	const {body: source, status} = response;
+	// `new Response` refuses a body with these statuses, and a status outside 200–599.
+	if (!source || status < 200 || status > 599 || status === 204 || status === 205 || status === 304) {
+		return response;
+	}
+
+	const declared = Number(response.headers.get('content-length'));
+	const reader = source.getReader();
+	let size = 0;
+	const tooLarge = (bytes?: number) => new MessageTooLargeError(tooLargeMessage(what, maxBytes, bytes, raise), maxBytes);
+	const body = new ReadableStream<Uint8Array>({
+		async pull(controller) {
+			if (declared > maxBytes) {
+				reader.cancel().catch(() => undefined);
+				controller.error(tooLarge(declared));
+				return;
+			}
+
+			let result: ReadableStreamReadResult<Uint8Array>;
+			try {
+				result = await reader.read();
+			} catch (error) {
+				controller.error(error);
+				return;
+			}
+
+			if (result.done) {
+				controller.close();
+				return;
+			}
+
+			size += result.value.length;
+			if (size > maxBytes) {
+				reader.cancel().catch(() => undefined);
+				controller.error(tooLarge());
+				return;
+			}
+
+			controller.enqueue(result.value);
+		},
+		async cancel(reason) {
+			await reader.cancel(reason).catch(() => undefined);
+		},
+	}, {highWaterMark: 0});
+	const limited = new Response(body, {status, statusText: response.statusText, headers: response.headers});
+	// What a reader may look at besides the body: where the answer came from.
+	Object.defineProperties(limited, {url: {value: response.url}, redirected: {value: response.redirected}});
+	return limited;
 }
 
 /**

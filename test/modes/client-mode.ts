@@ -9,6 +9,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import {cli, fixture} from '../helpers/fixtures.js';
 import {startGateway} from '../helpers/gateway.js';
+import {hostileAuthServer, serverMost} from '../helpers/hostile-auth-server.js';
 import {waitForExit} from '../helpers/processes.js';
 import {
 	admin,
@@ -138,6 +139,20 @@ test.serial('partial OAuth flags are a usage error', async t => {
 	t.is(exitCode, 2);
 	t.regex(stderr, /missing --client-secret \(or --client-private-key\)/);
 	t.is(stdout, '');
+});
+
+test.serial('a token endpoint that sends an endless body: the client\'s initialize is answered with an error naming the limit, and the log says it', async t => {
+	const server = await hostileAuthServer(t, ['/token']);
+	const {client, transport, stderr} = await connectThroughProxy(t, `${server.url}/mcp`, {
+		args: ['--client-id', 'proxy', '--client-secret', 'oauth-secret-555', '--token-url', `${server.url}/token`],
+		connect: false,
+	});
+	const error = await t.throwsAsync(client.connect(transport));
+	const limit = /The answer from http:\/\/127\.0\.0\.1:\d+\/token exceeds the proxy's limit of 1048576 bytes \(a fixed limit for the answers of authorization servers\)/;
+	t.regex(error.message, limit);
+	t.true(await eventually(() => limit.test(stderr())));
+	t.true(server.written() < serverMost / 2, `the server wrote ${server.written()} bytes`);
+	t.false(stderr().includes('oauth-secret-555'));
 });
 
 for (const face of ['mcp', 'sse'] as const) {
