@@ -32,6 +32,28 @@ export type ClientRuntimeOptions<Timer extends string> = {
 
 export const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
+const outgoingComplete = {type: 'outgoing-complete'} as const;
+
+/**
+Feed a transport's step with the client's messages: each as `send`, their failure as `failed`, their end as `outgoing-complete`.
+*/
+export function feedOutgoing(
+	outgoing$: Observable<Message>,
+	dispatch: (event: {type: 'send'; message: Message} | {type: 'failed'; error: Error} | typeof outgoingComplete) => void,
+): Subscription {
+	return outgoing$.subscribe({
+		next(message) {
+			dispatch({type: 'send', message});
+		},
+		error(error: unknown) {
+			dispatch({type: 'failed', error: asError(error)});
+		},
+		complete() {
+			dispatch(outgoingComplete);
+		},
+	});
+}
+
 export class ClientRuntime<Timer extends string> {
 	readonly signal: AbortSignal;
 	private readonly controller = new AbortController();

@@ -206,6 +206,18 @@ export type LifecycleEvent
 export type LifecycleEventType = LifecycleEvent['type'];
 
 /**
+The lifecycle events without data, shared (the hot path allocates none for them).
+*/
+export const lifecycleEvents = {
+	postStarted: {type: 'post-started'},
+	postFinished: {type: 'post-finished'},
+	refusalGraceElapsed: {type: 'refusal-grace-elapsed'},
+	outgoingComplete: {type: 'outgoing-complete'},
+	drained: {type: 'drained'},
+	unsubscribed: {type: 'unsubscribed'},
+} as const satisfies Record<string, LifecycleEvent>;
+
+/**
 What a transport adds to the shared lifecycle: the effect that closes it once drained, and what it does when the subscriber leaves (Streamable HTTP deletes the session in both).
 */
 export type LifecycleHooks<State extends ClientState, Effect> = {

@@ -4,7 +4,7 @@ The legacy HTTP+SSE client transport: the glue between the session's pure step (
 import {Observable} from 'rxjs';
 import type {Message, Transport} from '../../types.js';
 import {defaultLogger} from '../../logger.js';
-import {asError, ClientRuntime} from '../../http/client-runtime.js';
+import {asError, ClientRuntime, feedOutgoing} from '../../http/client-runtime.js';
 import {
 	checkMaxBytes, checkUrl, clientFetch, defaultMaxMessageBytes, type HttpClientOptions,
 } from '../../http/client-options.js';
@@ -110,17 +110,7 @@ export function sseClient(options: SseClientOptions): Transport {
 			}
 		}
 
-		subscriber.add(outgoing$.subscribe({
-			next(message) {
-				dispatch({type: 'send', message});
-			},
-			error(error: unknown) {
-				dispatch({type: 'failed', error: asError(error)});
-			},
-			complete() {
-				dispatch(sseEvents.outgoingComplete);
-			},
-		}));
+		subscriber.add(feedOutgoing(outgoing$, dispatch));
 
 		runEventStream(context).catch((error: unknown) => {
 			dispatch({type: 'failed', error: asError(error)});

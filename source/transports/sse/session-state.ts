@@ -8,6 +8,7 @@ import {
 	fail,
 	keepUnsent,
 	lifecycle,
+	lifecycleEvents,
 	postOutgoing,
 	type ClientEffect,
 	type ClientState,
@@ -67,15 +68,10 @@ export type SseTimer = 'refusal-grace' | 'endpoint-wait';
 Events without data, shared (the hot path allocates none for them).
 */
 export const sseEvents = {
+	...lifecycleEvents,
 	streamOpened: {type: 'stream-opened'},
 	endpointTimeout: {type: 'endpoint-timeout'},
 	streamEnded: {type: 'stream-ended'},
-	postStarted: {type: 'post-started'},
-	postFinished: {type: 'post-finished'},
-	refusalGraceElapsed: {type: 'refusal-grace-elapsed'},
-	outgoingComplete: {type: 'outgoing-complete'},
-	drained: {type: 'drained'},
-	unsubscribed: {type: 'unsubscribed'},
 } as const satisfies Record<string, SseEvent>;
 
 /**

@@ -4,7 +4,7 @@ The Streamable HTTP client transport: the glue between the session's pure step (
 import {Observable, type Subscription} from 'rxjs';
 import type {Message, Transport} from '../../types.js';
 import {defaultLogger} from '../../logger.js';
-import {asError, ClientRuntime} from '../../http/client-runtime.js';
+import {asError, ClientRuntime, feedOutgoing} from '../../http/client-runtime.js';
 import {
 	checkMaxBytes, checkUrl, clientFetch, defaultMaxMessageBytes, type HttpClientOptions,
 } from '../../http/client-options.js';
@@ -175,17 +175,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			}
 		}
 
-		subscriber.add(outgoing$.subscribe({
-			next(message) {
-				dispatch({type: 'send', message});
-			},
-			error(error: unknown) {
-				dispatch({type: 'failed', error: asError(error)});
-			},
-			complete() {
-				dispatch(sessionEvents.outgoingComplete);
-			},
-		}));
+		subscriber.add(feedOutgoing(outgoing$, dispatch));
 
 		return () => {
 			dispatch(sessionEvents.unsubscribed);

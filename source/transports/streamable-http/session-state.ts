@@ -9,6 +9,7 @@ import {
 	createClientState,
 	keepUnsent,
 	lifecycle,
+	lifecycleEvents,
 	postOutgoing,
 	type ClientEffect,
 	type ClientState,
@@ -83,14 +84,9 @@ export type SessionTimer = 'refusal-grace' | 'get-stream-wait';
 Events without data, shared (the hot path allocates none for them).
 */
 export const sessionEvents = {
-	postStarted: {type: 'post-started'},
-	postFinished: {type: 'post-finished'},
+	...lifecycleEvents,
 	getStreamSettled: {type: 'get-stream-settled'},
 	getStreamTimeout: {type: 'get-stream-timeout'},
-	refusalGraceElapsed: {type: 'refusal-grace-elapsed'},
-	outgoingComplete: {type: 'outgoing-complete'},
-	drained: {type: 'drained'},
-	unsubscribed: {type: 'unsubscribed'},
 } as const satisfies Record<string, SessionEvent>;
 
 /**
