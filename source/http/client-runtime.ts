@@ -10,24 +10,31 @@ import {
 import type {Logger} from '../logger.js';
 import type {Message, Request} from '../types.js';
 import {AnswerLane} from './answer-lane.js';
-import type {ClientEffect} from './client-state.js';
+import {lifecycleEvents, type ClientEffect, type LifecycleEvent} from './client-state.js';
 import {RequestAborts} from './request-aborts.js';
 
-export type ClientRuntimeOptions<Timer extends string> = {
+export type ClientRuntimeOptions<Timer extends string, Event = never> = {
 	logger: Logger;
 	/**
 	Whether closing waits for the POSTs of requests too, not only for those of notifications and answers: where a request's POST ends with its answer status (legacy SSE), not with its answer (Streamable HTTP, where the answer may take long).
 	*/
 	closeWaitsForRequests: boolean;
 	/**
+	How long a `drain` waits at most for the answer lane and the POSTs closing waits for.
+	*/
+	closeTimeout: number;
+	/**
+	The event each timer feeds back when it fires. The runtime also reports an exchange that threw (a bug, not an HTTP failure) as `failed`, and the end of a drain as `drained`.
+	*/
+	timerEvents: Readonly<Record<Timer, Event>>;
+	/**
 	One message's HTTP exchange: `request` when it is a request, `signal` ending it.
 	*/
 	exchange(message: Message, request: Request | undefined, signal: AbortSignal): Promise<void>;
 	/**
-	An exchange threw (a bug, not an HTTP failure): the transport ends with it.
+	Where the runtime reports to the transport's step (see `dispatch`).
 	*/
-	onFailure(error: Error): void;
-	onTimer(timer: Timer): void;
+	dispatch(event: LifecycleEvent | Event): void;
 };
 
 export const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
@@ -54,7 +61,7 @@ export function feedOutgoing(
 	});
 }
 
-export class ClientRuntime<Timer extends string> {
+export class ClientRuntime<Timer extends string, Event = never> {
 	readonly signal: AbortSignal;
 	private readonly controller = new AbortController();
 	/**
@@ -71,17 +78,17 @@ export class ClientRuntime<Timer extends string> {
 	private readonly answers: AnswerLane;
 	private readonly timers = new Map<Timer, Subscription>();
 	private readonly subscriber: Subscriber<Message>;
-	private readonly options: ClientRuntimeOptions<Timer>;
+	private readonly options: ClientRuntimeOptions<Timer, Event>;
 	/**
 	An exchange that threw: one function for all of them, not one per message.
 	*/
 	private readonly failed: (error: unknown) => void;
 
-	constructor(subscriber: Subscriber<Message>, options: ClientRuntimeOptions<Timer>) {
+	constructor(subscriber: Subscriber<Message>, options: ClientRuntimeOptions<Timer, Event>) {
 		this.subscriber = subscriber;
 		this.options = options;
 		this.failed = error => {
-			options.onFailure(asError(error));
+			options.dispatch({type: 'failed', error: asError(error)});
 		};
 
 		this.signal = this.controller.signal;
@@ -133,6 +140,13 @@ export class ClientRuntime<Timer extends string> {
 				this.timers.delete(effect.timer);
 				break;
 			}
+
+			case 'drain': {
+				this.subscriber.add(this.drained$(this.options.closeTimeout).subscribe(() => {
+					this.options.dispatch(lifecycleEvents.drained);
+				}));
+				break;
+			}
 		}
 	}
 
@@ -167,7 +181,7 @@ export class ClientRuntime<Timer extends string> {
 		this.timers.get(name)?.unsubscribe();
 		this.timers.set(name, timer(delay).subscribe(() => {
 			this.timers.delete(name);
-			this.options.onTimer(name);
+			this.options.dispatch(this.options.timerEvents[name]);
 		}));
 	}
 

@@ -51,7 +51,8 @@ What a client transport's glue does, for both transports; `Timer` names the tran
 - `abort-request`: end the HTTP exchange of a request still open (it was cancelled);
 - `start-timer`, `cancel-timer`: a timer feeds its event back when it fires;
 - `log`: a line for the logger;
-- `error`: end the transport with this error.
+- `error`: end the transport with this error;
+- `drain`: wait for the answer lane and the POSTs closing waits for (at most the close timeout), then feed `drained`.
 */
 export type ClientEffect<Timer extends string = 'refusal-grace'>
 	= | {type: 'deliver'; message: Message}
@@ -60,7 +61,17 @@ export type ClientEffect<Timer extends string = 'refusal-grace'>
 		| {type: 'start-timer'; timer: Timer; delay: number}
 		| {type: 'cancel-timer'; timer: Timer}
 		| {type: 'log'; level: 'debug' | 'info' | 'warning' | 'error'; text: string}
-		| {type: 'error'; error: Error};
+		| {type: 'error'; error: Error}
+		| {type: 'drain'};
+
+const clientEffectTypes = new Set<string>(['deliver', 'post', 'abort-request', 'start-timer', 'cancel-timer', 'log', 'error', 'drain']);
+
+/**
+Whether an effect is one both transports share (the client runtime performs it), not one of the transport's own.
+*/
+export function isClientEffect<Timer extends string>(effect: {type: string}): effect is ClientEffect<Timer> {
+	return clientEffectTypes.has(effect.type);
+}
 
 /**
 Where the shared functions put their effects: a transport's own effect list, which also holds effects of its own.
@@ -231,7 +242,7 @@ Step a lifecycle event: the wind-down and the end, the same in both transports; 
 export function lifecycle<State extends ClientState, Effect>(
 	state: State,
 	event: LifecycleEvent,
-	effects: ClientEffects & {push(...effects: Array<Effect | {type: 'drain'}>): unknown},
+	effects: ClientEffects & {push(...effects: Effect[]): unknown},
 	hooks: LifecycleHooks<State, Effect>,
 ): void {
 	switch (event.type) {

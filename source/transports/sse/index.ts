@@ -5,6 +5,7 @@ import {Observable} from 'rxjs';
 import type {Message, Transport} from '../../types.js';
 import {defaultLogger} from '../../logger.js';
 import {asError, ClientRuntime, feedOutgoing} from '../../http/client-runtime.js';
+import {isClientEffect} from '../../http/client-state.js';
 import {
 	checkMaxBytes, checkUrl, clientFetch, defaultMaxMessageBytes, type HttpClientOptions,
 } from '../../http/client-options.js';
@@ -60,17 +61,14 @@ export function sseClient(options: SseClientOptions): Transport {
 			}
 		};
 
-		const runtime = new ClientRuntime<SseTimer>(subscriber, {
+		const runtime = new ClientRuntime<SseTimer, SseEvent>(subscriber, {
 			logger,
 			async exchange(message, request, signal) {
 				await postMessage(context, message, request, signal);
 			},
-			onFailure(error) {
-				dispatch({type: 'failed', error});
-			},
-			onTimer(name) {
-				dispatch(timerEvents[name]);
-			},
+			dispatch,
+			timerEvents,
+			closeTimeout,
 			closeWaitsForRequests: true,
 		});
 		const context: SseContext = {
@@ -78,14 +76,12 @@ export function sseClient(options: SseClientOptions): Transport {
 		};
 
 		function perform(effect: SseEffect): void {
-			switch (effect.type) {
-				case 'drain': {
-					subscriber.add(runtime.drained$(closeTimeout).subscribe(() => {
-						dispatch(sseEvents.drained);
-					}));
-					break;
-				}
+			if (isClientEffect<SseTimer>(effect)) {
+				runtime.perform(effect);
+				return;
+			}
 
+			switch (effect.type) {
 				case 'close': {
 					runtime.abort();
 					subscriber.complete();
@@ -94,17 +90,6 @@ export function sseClient(options: SseClientOptions): Transport {
 
 				case 'complete': {
 					subscriber.complete();
-					break;
-				}
-
-				case 'deliver':
-				case 'post':
-				case 'abort-request':
-				case 'start-timer':
-				case 'cancel-timer':
-				case 'log':
-				case 'error': {
-					runtime.perform(effect);
 					break;
 				}
 			}

@@ -5,6 +5,7 @@ import {Observable, type Subscription} from 'rxjs';
 import type {Message, Transport} from '../../types.js';
 import {defaultLogger} from '../../logger.js';
 import {asError, ClientRuntime, feedOutgoing} from '../../http/client-runtime.js';
+import {isClientEffect} from '../../http/client-state.js';
 import {
 	checkMaxBytes, checkUrl, clientFetch, defaultMaxMessageBytes, type HttpClientOptions,
 } from '../../http/client-options.js';
@@ -102,7 +103,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			}
 		};
 
-		const runtime = new ClientRuntime<SessionTimer>(subscriber, {
+		const runtime = new ClientRuntime<SessionTimer, SessionEvent>(subscriber, {
 			logger,
 			async exchange(message, request, signal) {
 				dispatch(sessionEvents.postStarted);
@@ -112,12 +113,9 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 					dispatch(sessionEvents.postFinished);
 				}
 			},
-			onFailure(error) {
-				dispatch({type: 'failed', error});
-			},
-			onTimer(name) {
-				dispatch(timerEvents[name]);
-			},
+			dispatch,
+			timerEvents,
+			closeTimeout,
 			closeWaitsForRequests: false,
 		});
 		const context: ExchangeContext = {
@@ -125,6 +123,11 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 		};
 
 		function perform(effect: SessionEffect): void {
+			if (isClientEffect<SessionTimer>(effect)) {
+				runtime.perform(effect);
+				return;
+			}
+
 			switch (effect.type) {
 				case 'open-get-stream': {
 					getStream$?.unsubscribe();
@@ -142,13 +145,6 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 					break;
 				}
 
-				case 'drain': {
-					subscriber.add(runtime.drained$(closeTimeout).subscribe(() => {
-						dispatch(sessionEvents.drained);
-					}));
-					break;
-				}
-
 				case 'close': {
 					void (async () => {
 						if (effect.deleteSession) {
@@ -159,17 +155,6 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 						subscriber.complete();
 					})();
 
-					break;
-				}
-
-				case 'deliver':
-				case 'post':
-				case 'abort-request':
-				case 'start-timer':
-				case 'cancel-timer':
-				case 'log':
-				case 'error': {
-					runtime.perform(effect);
 					break;
 				}
 			}
