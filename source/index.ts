@@ -56,7 +56,7 @@ export {
 	type MessageDirection,
 } from './operators/tap-messages.js';
 export {messageLog, type MessageLog} from './operators/message-log.js';
-export {guardRequests, type GuardRequestsOptions} from './operators/guard-requests.js';
+export {guardRequests, type GuardRequestsOptions} from './operators/guard-requests/index.js';
 export {fromSdkTransport, toSdkTransport} from './transports/sdk-transport.js';
 export {
 	httpListener,
@@ -73,19 +73,22 @@ export {
 export {
 	streamableHttpClient,
 	type StreamableHttpClientOptions,
-} from './transports/streamable-http-client.js';
-export {sseClient, type SseClientOptions} from './transports/sse-client.js';
+} from './transports/streamable-http/index.js';
+export {sseClient, type SseClientOptions} from './transports/sse/index.js';
 export {remote, type RemoteOptions, type RemoteTransportKind} from './transports/remote.js';
-export type {HttpClientOptions} from './transports/http-shared.js';
-export {httpAgent, type HttpAgentOptions} from './http/http-agent.js';
+export type {HttpClientOptions} from './http/client-options.js';
+export {httpAgent, transportFetch, type HttpAgentOptions} from './http/http-agent.js';
 export {readEventStream, type OversizeEvent, type ReadEventStreamOptions} from './wire/sse-reader.js';
-export {reconnect, type ReconnectOptions} from './operators/reconnect.js';
+export {reconnect, type ReconnectOptions} from './operators/reconnect/index.js';
 export {
 	withAuth,
-	combineAuth,
+	composeFetch,
+	isInsufficientScope,
 	type AuthProvider,
 	type FetchLike,
-} from './auth/auth-provider.js';
+	type FetchMiddleware,
+} from './http/fetch-middleware.js';
+export {combineAuth} from './auth/auth-provider.js';
 export {staticHeaders, bearerToken} from './auth/static-headers.js';
 export {clientCredentials, type ClientCredentialsOptions} from './auth/client-credentials.js';
 export {readPrivateKey, type JwtAlgorithm} from './auth/jwt.js';
@@ -95,13 +98,12 @@ export {
 	type MultiplexOptions,
 	type MultiplexStatus,
 	type UpstreamState,
-} from './operators/multiplex.js';
+} from './operators/multiplex/index.js';
 export {
 	loadNamedServers, type ServerConfig, type StdioServerConfig, type RemoteServerConfig,
 } from './config/named-servers.js';
 export {closeWhen} from './operators/close-when.js';
 export {drainOnEnd, type DrainOnEndOptions} from './operators/drain-on-end.js';
-export {isInsufficientScope} from './auth/auth-provider.js';
 export {authorizationCode, defaultCallbackPort, type AuthorizationCodeOptions} from './auth/authorization-code.js';
 export {
 	tokenStore, defaultAuthDirectory, authFileName, type TokenStore, type TokenStoreOptions, type StoredAuth,

@@ -1,5 +1,6 @@
 import process from 'node:process';
 import {format} from 'node:util';
+import {boundedWriter, type BoundedWriter} from './bounded-write.js';
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical' | 'silent';
 
@@ -50,7 +51,7 @@ export type Logger = {
 export type LoggerOptions = {
 	level?: LogLevel;
 	/**
-	Where lines go. Default: standard error. Never standard output, which belongs to MCP messages in client mode.
+	Where lines go. Default: standard error, holding at most 1 MiB of lines unwritten when nobody reads it (more are dropped and counted). Never standard output, which belongs to MCP messages in client mode.
 	*/
 	write?: (line: string) => void;
 	prefix?: string;
@@ -98,16 +99,21 @@ redactNamedSecret('Authorization', 'Bearer abc123'); // both `Bearer abc123` and
 ```
 */
 export function redactNamedSecret(name: string, value: string): void {
-	if (secretName.test(name)) {
+	if (secretName.test(name) && !numeric.test(value)) {
 		redactSecret(value);
 		redactSecret(value.replace(/^\S+\s+/, ''));
 	}
 }
 
 /**
-Names of command-line flags whose values are secrets: `--api-key`, `--token`, `--client-secret`, `--password`, `--auth`… (`--no-…` flags take no value).
+Names of command-line flags whose values are secrets: `--api-key`, `--apikey`, `--token`, `--client-secret`, `--password`, `--auth`, `--auth-token`… A whole part of the name must say so (`--max-tokens`, `--tokenizer`, `--author` are not secret-looking), and `--no-…` flags take no value.
 */
-const secretFlag = /key|token|secret|passw|credential|auth|cookie/i;
+const secretFlag = /(?:^|[-_.])(?:api-?key|key|token|secret|passw(?:or)?d|pass|passphrase|credentials?|auth|authorization|cookie|bearer)(?:$|[-_.])/i;
+
+/**
+A value made of digits only (a count, a port, a size) is never taken for a secret: registering it would mask that number everywhere in the log.
+*/
+const numeric = /^\d+$/;
 
 /**
 Register the secrets a command line carries (see `redactSecret`), so that logging it, or anything that quotes it, shows `***` instead: the value of a flag whose name looks secret (`--api-key VALUE`, `--token=VALUE`), a `NAME=VALUE` whose name looks secret (`docker run -e GITHUB_TOKEN=…`), a `Name: value` header whose name looks secret (`--header 'Authorization: Bearer …'`), and in a URL the password and the query values whose names look secret (`https://host/sse?token=…`). One-letter flags (`-p`) are too ambiguous to judge and are left alone.
@@ -123,8 +129,9 @@ export function redactArguments(args: readonly string[]): void {
 		if (flag) {
 			const [, name, inline] = flag as unknown as [string, string, string | undefined];
 			const next = args[index + 1];
-			if (secretFlag.test(name) && !name.startsWith('no-')) {
-				redactSecret(inline ?? (next?.startsWith('-') ? undefined : next));
+			const value = inline ?? (next?.startsWith('-') ? undefined : next);
+			if (value !== undefined && secretFlag.test(name) && !name.startsWith('no-') && !numeric.test(value)) {
+				redactSecret(value);
 			}
 
 			continue;
@@ -195,15 +202,40 @@ function timestamp(): string {
 	return new Date().toISOString().replace('T', ' ').slice(0, -1);
 }
 
+/**
+How many bytes of log lines may wait unwritten in our standard error (nobody reads it) before lines are dropped, and counted.
+*/
+export const maxBufferedLogBytes = 1024 * 1024;
+
+let stderrOut: BoundedWriter | undefined;
+
+/**
+Our standard error, bounded: the log never holds more than `maxBufferedLogBytes` when the pipe is not drained; one line says how many lines were dropped once it is. Shared by every logger writing there.
+*/
+function standardError(): BoundedWriter {
+	stderrOut ??= boundedWriter(process.stderr, {
+		maxBufferedBytes: maxBufferedLogBytes,
+		notice: dropped => `[W ${timestamp()}] mcp-proxy: dropped ${dropped} log line${dropped === 1 ? '' : 's'}: our standard error is not being read\n`,
+	});
+	return stderrOut;
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
 	const state = {level: options.level ?? 'info'};
+	const out = options.write ? undefined : standardError();
 	const write = options.write ?? ((line: string) => {
-		process.stderr.write(line);
+		out!.write(line);
 	});
 
 	const make = (prefix: string | undefined): Logger => {
 		const emit = (level: Exclude<LogLevel, 'silent'>, parts: unknown[]) => {
 			if (ranks[level] < ranks[state.level]) {
+				return;
+			}
+
+			if (out?.full()) {
+				// Not formatted: it would be dropped.
+				out.drop(1);
 				return;
 			}
 

@@ -54,12 +54,25 @@ test('a command line\'s secret-looking values are redacted: flags, NAME=value, h
 		'arg-Positional-0011',
 		'PLAIN=arg-Plain-0012',
 		'X-Trace: arg-Trace-0013',
+		'--max-tokens',
+		'40961',
+		'--tokenizer',
+		'arg-Tokenizer-0014',
+		'--author',
+		'arg-Author-0015',
+		'MAX_TOKENS=81921',
+		'--apikey',
+		'arg-Apikey-0016',
+		'--auth-token',
+		'arg-AuthToken-0017',
+		'--pass',
+		'arg-Pass-0018',
 	]);
-	for (const secret of ['arg-Key-0001', 'arg-Token-0002', 'arg-Secret-0003', 'arg-Password-0004', 'arg-Env-0005', 'arg-Bearer-0006', 'arg-Url-0007', 'arg-Query-0008']) {
+	for (const secret of ['arg-Key-0001', 'arg-Token-0002', 'arg-Secret-0003', 'arg-Password-0004', 'arg-Env-0005', 'arg-Bearer-0006', 'arg-Url-0007', 'arg-Query-0008', 'arg-Apikey-0016', 'arg-AuthToken-0017', 'arg-Pass-0018']) {
 		t.is(redact(`x ${secret} y`), 'x *** y', `${secret} is redacted`);
 	}
 
-	for (const plain of ['server.js', 'arg-Page-0009', 'arg-Port-0010', '--verbose', 'arg-Positional-0011', 'arg-Plain-0012', 'arg-Trace-0013']) {
+	for (const plain of ['server.js', 'arg-Page-0009', 'arg-Port-0010', '--verbose', 'arg-Positional-0011', 'arg-Plain-0012', 'arg-Trace-0013', '40961', 'arg-Tokenizer-0014', 'arg-Author-0015', '81921']) {
 		t.is(redact(plain), plain, `${plain} is left alone`);
 	}
 });

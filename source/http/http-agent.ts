@@ -1,8 +1,13 @@
+/*
+The HTTP agent the remote transports and the auth code connect through (TLS checks, extra CAs, keep-alive, a bound on connections per origin), shared by default, and the `fetch` functions built on it.
+
+No test twin: tested in test/http/request-fetch.ts and test/http/redirects.ts, which connect through it.
+*/
 import {Buffer} from 'node:buffer';
 import {rootCertificates} from 'node:tls';
 import {Agent, fetch as undiciFetch, type Dispatcher} from 'undici';
-import type {FetchLike} from '../auth/auth-provider.js';
 import {defaultLogger, type Logger} from '../logger.js';
+import type {FetchLike} from './fetch-middleware.js';
 import {followRedirects} from './redirects.js';
 import {requestFetch} from './request-fetch.js';
 

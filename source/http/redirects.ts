@@ -1,7 +1,8 @@
 // The redirect policy of every HTTP request the proxy makes as a client (the remote transports' and the auth code's): redirects are followed within the origin only, so no configured header, credential, session id or body ever reaches another origin.
-import {lowerCaseHeaders, type FetchLike} from '../auth/auth-provider.js';
 import {RedirectError} from '../errors.js';
 import type {Logger} from '../logger.js';
+import type {FetchLike} from './fetch-middleware.js';
+import {lowerCaseHeaders} from './headers.js';
 
 const redirectStatuses = new Set([301, 302, 303, 307, 308]);
 

@@ -1,8 +1,12 @@
+/*
+A `fetch` on undici's `request` for the remote transports' own requests: cheaper per request than undici's `fetch`, and alike where the transports can tell.
+*/
 import {STATUS_CODES} from 'node:http';
 import {fetch as undiciFetch, request as undiciRequest, type Dispatcher} from 'undici';
-import {lowerCaseHeaders, type FetchLike} from '../auth/auth-provider.js';
 import {defaultLogger, type Logger} from '../logger.js';
 import {packageVersion} from '../version.js';
+import type {FetchLike} from './fetch-middleware.js';
+import {lowerCaseHeaders} from './headers.js';
 import {followRedirects} from './redirects.js';
 
 type UndiciBody = Dispatcher.ResponseData['body'];

@@ -1,4 +1,6 @@
-import type {Payload, PayloadHolder} from './payload.js';
+import {
+	hold, release, type Holder, type Payload,
+} from './payload.js';
 
 /**
 The kind of an SSE stream of a Streamable HTTP session: `g` for a standalone GET stream, `p` for the stream that answers a POST.
@@ -30,7 +32,7 @@ export type EventStoreOptions = {
 	/**
 	Who holds the kept payloads (the session, which counts them in the queue budget).
 	*/
-	holder?: PayloadHolder;
+	holder?: Holder;
 };
 
 /**
@@ -76,7 +78,7 @@ export class EventStore {
 	private droppedThrough = 0;
 	private readonly maxEvents: number;
 	private readonly maxBytes: number;
-	private readonly holder: PayloadHolder | undefined;
+	private readonly holder: Holder | undefined;
 
 	constructor(options: EventStoreOptions) {
 		this.maxEvents = options.maxEvents;
@@ -105,7 +107,10 @@ export class EventStore {
 				stream, kind, sequence, payload, pinned: !payload.sheddable,
 			});
 			this.bytes += payload.size;
-			this.holder?.hold(payload);
+			if (this.holder) {
+				hold(this.holder, payload);
+			}
+
 			this.evict();
 		} else if (this.maxEvents > 0) {
 			this.droppedThrough = sequence;
@@ -184,12 +189,18 @@ export class EventStore {
 
 	clear(): void {
 		for (let index = this.head; index < this.events.length; index++) {
-			this.holder?.release(this.events[index]!.payload);
+			this.letGo(this.events[index]!.payload);
 		}
 
 		this.events.length = 0;
 		this.head = 0;
 		this.bytes = 0;
+	}
+
+	private letGo(payload: Payload): void {
+		if (this.holder) {
+			release(this.holder, payload);
+		}
 	}
 
 	private indexOf(sequence: number): number {
@@ -218,7 +229,7 @@ export class EventStore {
 	private drop(index: number): void {
 		const [event] = this.events.splice(index, 1);
 		this.bytes -= event!.payload.size;
-		this.holder?.release(event!.payload);
+		this.letGo(event!.payload);
 		this.droppedThrough = Math.max(this.droppedThrough, event!.sequence);
 	}
 
@@ -228,7 +239,7 @@ export class EventStore {
 			this.events[this.head] = undefined as unknown as StoredEvent;
 			this.head++;
 			this.bytes -= event.payload.size;
-			this.holder?.release(event.payload);
+			this.letGo(event.payload);
 			this.droppedThrough = Math.max(this.droppedThrough, event.sequence);
 		}
 

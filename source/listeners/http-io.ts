@@ -205,11 +205,11 @@ export function readBody(request: IncomingMessage, limit: number, callback: (res
 }
 
 /**
-Answer 413 and close the connection, so the rest of an oversized body is never read.
+Answer 413 with `message` (which names the limit and the setting that raises it) and close the connection, so the rest of an oversized body is never read.
 */
-export function sendTooLarge(response: ServerResponse, limit: number): void {
+export function sendTooLarge(response: ServerResponse, message: string): void {
 	response.shouldKeepAlive = false;
-	sendRpcError(response, 413, `The request body is larger than ${limit} bytes, the proxy's limit (raise it with --max-body-bytes)`, {code: -32_600, headers: {connection: 'close'}});
+	sendRpcError(response, 413, message, {code: -32_600, headers: {connection: 'close'}});
 	response.once('finish', () => {
 		// Give the client a moment to read the answer before the socket goes.
 		response.socket?.end();
@@ -217,20 +217,20 @@ export function sendTooLarge(response: ServerResponse, limit: number): void {
 }
 
 /**
-Read a request body and parse it as JSON. `callback` gets the parsed value and the length of its text; a body over `limit` is answered 413 and one that is not JSON 400 with a JSON-RPC parse error, and `callback` is not called. A body cut short by the client is dropped: nobody is left to answer.
+Read a request body and parse it as JSON. `callback` gets the parsed value and the length of its text; a body over `limit` is answered 413 with the message `tooLarge` and one that is not JSON 400 with a JSON-RPC parse error, and `callback` is not called. A body cut short by the client is dropped: nobody is left to answer.
 
 @example
 ```
-readJsonBody(request, response, 4 * 1024 * 1024, (parsed, textLength) => {
+readJsonBody(request, response, {limit: 4 * 1024 * 1024, tooLarge: 'The request body is larger than 4 MiB'}, (parsed, textLength) => {
 	handle(toMessages(parsed, onInvalid, textLength));
 });
 ```
 */
-export function readJsonBody(request: IncomingMessage, response: ServerResponse, limit: number, callback: (parsed: unknown, textLength: number) => void): void {
+export function readJsonBody(request: IncomingMessage, response: ServerResponse, {limit, tooLarge}: {limit: number; tooLarge: string}, callback: (parsed: unknown, textLength: number) => void): void {
 	readBody(request, limit, result => {
 		if (!result.ok) {
 			if (result.reason === 'too-large') {
-				sendTooLarge(response, limit);
+				sendTooLarge(response, tooLarge);
 			}
 
 			return;

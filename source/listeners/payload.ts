@@ -69,9 +69,38 @@ export class Payload {
 }
 
 /**
-Who holds payloads: a session, for its streams, its store and its messages waiting for a stream. Holding counts the payload in the listener's queue budget.
+What counts held payloads: the listener's queue budget.
 */
-export type PayloadHolder = {
+export type PayloadCounter = {
 	hold(payload: Payload): void;
 	release(payload: Payload): void;
+	/**
+	Forget a holder that holds nothing any more.
+	*/
+	delete(holder: Holder): void;
 };
+
+/**
+Who holds payloads for a client: a session, for its streams, its store and its messages waiting for a stream. `heldBytes` counts each payload once per place it sits; holding also counts the payload in the listener's queue budget.
+*/
+export type Holder = {
+	readonly id: string;
+	heldBytes: number;
+	readonly budget: PayloadCounter | undefined;
+};
+
+/**
+`holder` takes `payload` into one more place (a queue, a store, a socket).
+*/
+export function hold(holder: Holder, payload: Payload): void {
+	holder.heldBytes += payload.size;
+	holder.budget?.hold(payload);
+}
+
+/**
+`holder` lets go of `payload` in one place.
+*/
+export function release(holder: Holder, payload: Payload): void {
+	holder.heldBytes -= payload.size;
+	holder.budget?.release(payload);
+}

@@ -1,5 +1,5 @@
 import {createHash, timingSafeEqual} from 'node:crypto';
-import type {IncomingMessage, OutgoingHttpHeaders} from 'node:http';
+import type {IncomingHttpHeaders, OutgoingHttpHeaders} from 'node:http';
 import {isLoopbackHost} from '../loopback.js';
 
 const loopbackNames = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
@@ -86,7 +86,7 @@ export function createSecurity(options: SecurityOptions) {
 		/**
 		Whether the `Host` header names this machine, when bound to loopback. A missing header (HTTP/1.0) passes: browsers, the rebinding vector, always send one.
 		*/
-		hostAllowed(request: IncomingMessage): boolean {
+		hostAllowed(request: {readonly headers: IncomingHttpHeaders}): boolean {
 			if (!checkHost) {
 				return true;
 			}
@@ -150,7 +150,7 @@ export function createSecurity(options: SecurityOptions) {
 		/**
 		Whether the request carries the API key (`Authorization: Bearer KEY` or `X-API-Key: KEY`), compared in constant time. Always true without an `apiKey`.
 		*/
-		authorized(request: IncomingMessage): boolean {
+		authorized(request: {readonly headers: IncomingHttpHeaders}): boolean {
 			if (keyHash === undefined) {
 				return true;
 			}

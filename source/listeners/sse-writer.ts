@@ -1,5 +1,7 @@
 import type {OutgoingHttpHeaders, ServerResponse} from 'node:http';
-import type {Payload, PayloadHolder} from './payload.js';
+import {
+	hold, release, type Holder, type Payload,
+} from './payload.js';
 
 /**
 How many bytes may wait for one stream's client, in its queue and its socket's buffer, before the stream is cut as too slow. Cut streams of a Streamable HTTP session can be resumed from the event store.
@@ -25,15 +27,18 @@ type Frame = {
 };
 
 /**
-The holder of a stream's payloads: its session, which also sheds from it and cuts it.
+The holder of a stream's payloads: its session, which also sheds from the stream and cuts it. A session that ended stays in the queue budget until its last stream stops (a stream ending after its session still drains).
 */
-export type StreamOwner = PayloadHolder & {
-	addStream(stream: SseStream): void;
-	deleteStream(stream: SseStream): void;
+export type StreamOwner = Holder & {
 	/**
-	A response or request with this event-store sequence number reached the client's connection.
+	Its open streams, oldest first.
 	*/
-	written?(sequence: number): void;
+	readonly streams: Set<SseStream>;
+	readonly ended: boolean;
+	/**
+	Where the session keeps copies for resumption: a response or request written to the client's connection may be shed there from then on.
+	*/
+	readonly store?: {unpin(sequence: number): void};
 };
 
 /**
@@ -95,7 +100,7 @@ export class SseStream {
 		// Send the headers now: a client waits for them before it reads events.
 		response.flushHeaders();
 		keepAlive.add(this);
-		owner?.addStream(this);
+		owner?.streams.add(this);
 		response.once('close', () => {
 			this.stop();
 		});
@@ -195,7 +200,7 @@ export class SseStream {
 				this.frames[index] = undefined;
 				this.shedFrom = index + 1;
 				this.queuedBytes -= frame.head.length + frame.payload.size;
-				this.owner?.release(frame.payload);
+				this.letGo(frame.payload);
 				return frame;
 			}
 		}
@@ -219,8 +224,8 @@ export class SseStream {
 
 		this.frames.push({head, payload, sequence});
 		this.queuedBytes += size;
-		if (payload) {
-			this.owner?.hold(payload);
+		if (payload && this.owner) {
+			hold(this.owner, payload);
 		}
 	}
 
@@ -242,7 +247,10 @@ export class SseStream {
 			response.uncork();
 		}
 
-		this.owner?.hold(payload);
+		if (this.owner) {
+			hold(this.owner, payload);
+		}
+
 		this.writing.push(frame);
 	}
 
@@ -259,10 +267,16 @@ export class SseStream {
 		}
 
 		if (sequence > 0 && !payload!.sheddable) {
-			this.owner?.written?.(sequence);
+			this.owner?.store?.unpin(sequence);
 		}
 
-		this.owner?.release(payload!);
+		this.letGo(payload!);
+	}
+
+	private letGo(payload: Payload): void {
+		if (this.owner) {
+			release(this.owner, payload);
+		}
 	}
 
 	private flush(): void {
@@ -278,7 +292,7 @@ export class SseStream {
 				this.queuedBytes -= frame.head.length + (frame.payload?.size ?? 0);
 				this.writeFrame(frame);
 				if (frame.payload) {
-					this.owner?.release(frame.payload);
+					this.letGo(frame.payload);
 				}
 			}
 		}
@@ -311,12 +325,12 @@ export class SseStream {
 		for (let index = this.first; index < this.frames.length; index++) {
 			const payload = this.frames[index]?.payload;
 			if (payload) {
-				this.owner?.release(payload);
+				this.letGo(payload);
 			}
 		}
 
 		for (let index = this.writingFirst; index < this.writing.length; index++) {
-			this.owner?.release(this.writing[index]!.payload!);
+			this.letGo(this.writing[index]!.payload!);
 		}
 
 		this.frames = [];
@@ -324,7 +338,14 @@ export class SseStream {
 		this.queuedBytes = 0;
 		this.writing = [];
 		this.writingFirst = 0;
-		this.owner?.deleteStream(this);
+		const {owner} = this;
+		if (owner) {
+			owner.streams.delete(this);
+			if (owner.ended && owner.streams.size === 0) {
+				owner.budget?.delete(owner);
+			}
+		}
+
 		const callback = this.onClose;
 		this.onClose = undefined;
 		callback?.(this.endedByUs);

@@ -1,8 +1,8 @@
-import type {CliOptions} from '../cli-arguments.js';
+import type {CliOptions} from '../cli/options.js';
 import type {ServerConfig} from '../config/named-servers.js';
 import {pipeTransport} from '../link.js';
 import {redactNamedSecret, type Logger} from '../logger.js';
-import {reconnect} from '../operators/reconnect.js';
+import {reconnect} from '../operators/reconnect/index.js';
 import {httpAgent} from '../http/http-agent.js';
 import {remote} from '../transports/remote.js';
 import type {Transport} from '../types.js';

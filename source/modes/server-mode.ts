@@ -9,7 +9,7 @@ import {
 	tap,
 	type Subscription,
 } from 'rxjs';
-import type {CliOptions} from '../cli-arguments.js';
+import type {CliOptions} from '../cli/options.js';
 import {loadNamedServers, type ServerConfig} from '../config/named-servers.js';
 import {describeError, UsageError} from '../errors.js';
 import {
@@ -17,9 +17,9 @@ import {
 } from '../logger.js';
 import {link, pipeTransport} from '../link.js';
 import {httpListener, type ListenerStats, type Session} from '../listeners/http-listener.js';
-import {guardRequests} from '../operators/guard-requests.js';
+import {guardRequests} from '../operators/guard-requests/index.js';
 import {messageLog, type MessageLog} from '../operators/message-log.js';
-import {multiplex, type Multiplexer, type UpstreamState} from '../operators/multiplex.js';
+import {multiplex, type Multiplexer, type UpstreamState} from '../operators/multiplex/index.js';
 import {tapMessages} from '../operators/tap-messages.js';
 import {forwardLines} from '../transports/stderr-forward.js';
 import {spawnStdio} from '../transports/stdio-child.js';
@@ -66,7 +66,7 @@ type Backend = {
 /**
 A child's standard error, forwarded to ours line by line with registered secrets redacted (a server may print the token it was given), bounded when ours is not read.
 */
-function lineWriter(prefix: string): (chunk: string) => void {
+function lineWriter(prefix: string): ReturnType<typeof forwardLines> {
 	return forwardLines({prefix, transform: redact});
 }
 
@@ -108,6 +108,16 @@ export function serverConfigs(options: CliOptions, environment: Readonly<Record<
 The operators between a client session and its server: the request timeout, the message log.
 */
 type PerSession = (session: Session, peerName: string) => TransportOperator[];
+
+/**
+The flags behind the listener's limits, which its refusals and warnings name.
+*/
+const listenerFlags = {
+	maxBodyBytes: '--max-body-bytes',
+	maxSessions: '--max-sessions',
+	maxSessionsPerClient: '--max-sessions-per-client',
+	maxQueuedBytes: '--max-queued-bytes',
+};
 
 function label(config: ServerConfig): string {
 	return config.name === '' ? 'the server' : `server "${config.name}"`;
@@ -155,6 +165,7 @@ function multiplexedBackend(config: ServerConfig, context: BackendContext, perSe
 		restartDelay: options.restartDelay,
 		restartMaxDelay: options.restartMaxDelay,
 		initializeTimeout: options.startupTimeout,
+		settingNames: {isolateSessions: '--isolate-sessions'},
 		logger,
 	});
 	const run = mux.run$.subscribe();
@@ -327,6 +338,7 @@ export async function runServerMode(options: CliOptions, logger: Logger = defaul
 			readTimeout: options.readTimeout,
 			status,
 			logger,
+			settingNames: listenerFlags,
 			onStats(read) {
 				listenerStats = read;
 			},

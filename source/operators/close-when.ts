@@ -1,3 +1,6 @@
+/*
+The `closeWhen` operator: close a transport gracefully on a signal (its input completes) and answer at once, with an error, the requests that come after.
+*/
 import {
 	Observable, Subscription, take, type Subscriber,
 } from 'rxjs';

@@ -1,3 +1,6 @@
+/*
+The `drainOnEnd` operator: when the client's messages end, keep the transport open until the requests it sent are answered, within a grace period, then close it.
+*/
 import {
 	asyncScheduler, Observable, Subscription, type SchedulerLike, type Subscriber,
 } from 'rxjs';

@@ -1,3 +1,6 @@
+/*
+The message log: a sink for `tapMessages` that writes each entry as a redacted JSON line to a file or standard error. Tested with tapMessages (test/operators/tap-messages.ts).
+*/
 import {createWriteStream} from 'node:fs';
 import process from 'node:process';
 import {redact} from '../logger.js';

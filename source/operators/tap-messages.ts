@@ -1,3 +1,6 @@
+/*
+The `tapMessages` operator: show each message passing through a transport, either way, to a sink, with its time, direction and session, changing nothing.
+*/
 import {Observable, tap} from 'rxjs';
 import type {Message, TransportOperator} from '../types.js';
 

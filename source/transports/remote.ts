@@ -1,3 +1,6 @@
+/*
+A remote MCP server at a URL: Streamable HTTP or legacy SSE, chosen by configuration or detected (POST `initialize`, fall back to legacy SSE on 400, 404 or 405), the choice remembered for reconnections once it is certain.
+*/
 import {
 	concat, from, Observable, Subject,
 } from 'rxjs';
@@ -9,9 +12,9 @@ import {
 } from '../errors.js';
 import {defaultLogger} from '../logger.js';
 import {isRequest, isResponse} from '../wire/message.js';
-import {type HttpClientOptions, checkUrl} from './http-shared.js';
-import {sseClient, type SseClientOptions} from './sse-client.js';
-import {streamableHttpClient, type StreamableHttpClientOptions} from './streamable-http-client.js';
+import {type HttpClientOptions, checkUrl} from '../http/client-options.js';
+import {sseClient, type SseClientOptions} from './sse/index.js';
+import {streamableHttpClient, type StreamableHttpClientOptions} from './streamable-http/index.js';
 
 export type RemoteTransportKind = 'auto' | 'streamablehttp' | 'sse';
 

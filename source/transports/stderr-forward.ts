@@ -1,4 +1,5 @@
 import process from 'node:process';
+import {boundedWriter, type WritableTarget} from '../bounded-write.js';
 
 /*
 Forward a child's standard error to a stream of ours, line by line, without ever holding more than a bound when that stream is not read.
@@ -10,7 +11,7 @@ export type LineForwarderOptions = {
 
 	@default process.stderr
 	*/
-	target?: NodeJS.WritableStream & {readonly writableLength: number};
+	target?: WritableTarget;
 	/**
 	Put before each line (a named server's `[name] `).
 	*/
@@ -35,28 +36,6 @@ const maxPartialLength = 64 * 1024;
 export const defaultMaxStderrBytes = 1024 * 1024;
 
 /**
-Drains waited for, per target: one listener each, however many children write to it.
-*/
-const drainWaiters = new WeakMap<NodeJS.WritableStream, Set<() => void>>();
-
-function onDrain(target: NodeJS.WritableStream, callback: () => void): void {
-	let waiters = drainWaiters.get(target);
-	if (!waiters) {
-		const fresh = new Set<() => void>();
-		waiters = fresh;
-		drainWaiters.set(target, fresh);
-		target.once('drain', () => {
-			drainWaiters.delete(target);
-			for (const waiter of fresh) {
-				waiter();
-			}
-		});
-	}
-
-	waiters.add(callback);
-}
-
-/**
 A function to give a child's standard error chunks to (and `flush()` when it closes): whole lines go to `target` while it takes them. When more than `maxBufferedBytes` wait there unwritten (nobody reads our standard error), lines are dropped rather than held, and never is the child slowed (a child blocked on its standard error stops answering); once the target drains, one line says how many were dropped.
 
 @example
@@ -72,14 +51,10 @@ export function forwardLines(options: LineForwarderOptions = {}): ((chunk: strin
 		maxBufferedBytes = defaultMaxStderrBytes,
 	} = options;
 	let partial = '';
-	let dropped = 0;
-
-	const drained = () => {
-		if (dropped > 0) {
-			target.write(`${prefix}mcp-proxy: dropped ${dropped} line${dropped === 1 ? '' : 's'} of the child's standard error: our standard error is not being read\n`);
-			dropped = 0;
-		}
-	};
+	const out = boundedWriter(target, {
+		maxBufferedBytes,
+		notice: dropped => `${prefix}mcp-proxy: dropped ${dropped} line${dropped === 1 ? '' : 's'} of the child's standard error: our standard error is not being read\n`,
+	});
 
 	const forward = (chunk: string) => {
 		const lines = (partial + chunk).split('\n');
@@ -94,16 +69,12 @@ export function forwardLines(options: LineForwarderOptions = {}): ((chunk: strin
 			return;
 		}
 
-		if (target.writableLength > maxBufferedBytes) {
-			if (dropped === 0) {
-				onDrain(target, drained);
-			}
-
-			dropped += lines.length;
+		if (out.full()) {
+			out.drop(lines.length);
 			return;
 		}
 
-		target.write(transform(lines.map(line => `${prefix}${line}\n`).join('')));
+		out.write(transform(lines.map(line => `${prefix}${line}\n`).join('')));
 	};
 
 	return Object.assign(forward, {

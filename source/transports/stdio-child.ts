@@ -35,11 +35,11 @@ export type SpawnStdioOptions = {
 	*/
 	passEnvironment?: boolean;
 	/**
-	What to do with the child's standard error: forward it line by line to ours (`'inherit'`) or to a stream, drop it, or hand each chunk to a function. Forwarded lines that come while more than 1 MiB waits unwritten in our standard error (or the stream) are dropped, never held, and a line says how many once it drains: the child is never slowed. In every case the last lines are kept for the error raised if the child dies.
+	What to do with the child's standard error: forward it line by line to ours (`'inherit'`) or to a stream, drop it, or hand each chunk to a function. Forwarded lines that come while more than 1 MiB waits unwritten in our standard error (or the stream) are dropped, never held, and a line says how many once it drains: the child is never slowed. In every case the last lines are kept for the error raised if the child dies. A function gets the child's standard error in chunks; if it has a `flush` method (as `forwardLines` returns), that is called when the child's standard error ends, so a last line without a newline is not lost.
 
 	@default 'inherit'
 	*/
-	stderr?: 'inherit' | 'ignore' | ((chunk: string) => void) | Writable;
+	stderr?: 'inherit' | 'ignore' | ((chunk: string) => void) | (((chunk: string) => void) & {flush(): void}) | Writable;
 	/**
 	The longest message accepted from the child, in bytes.
 
@@ -204,6 +204,12 @@ export function spawnStdio(options: SpawnStdioOptions): Transport {
 		let forward: ((chunk: string) => void) | undefined;
 		if (typeof stderr === 'function') {
 			forward = stderr;
+			const {flush} = stderr as {flush?: unknown};
+			if (typeof flush === 'function') {
+				child.stderr?.once('end', () => {
+					flush.call(stderr);
+				});
+			}
 		} else if (stderr !== 'ignore') {
 			const lines = forwardLines(stderr === 'inherit' ? {} : {target: stderr});
 			forward = lines;

@@ -1,4 +1,3 @@
-import {isNumberStandIn, parseJson} from './exact-numbers.js';
 import {redact} from '../logger.js';
 import type {
 	Message,
@@ -8,6 +7,7 @@ import type {
 	ErrorResponse,
 	RequestId,
 } from '../types.js';
+import {isNumberStandIn, parseJson} from './exact-numbers.js';
 
 /*
 Cheap structural checks, used on the hot path instead of schema validation: they look at the fields that decide routing and nothing else, so unknown fields and future methods pass untouched.

@@ -9,7 +9,7 @@ import {link} from '../../source/link.js';
 import {spawnStdio} from '../../source/transports/stdio-child.js';
 import {createLogger} from '../../source/logger.js';
 import {httpListener, type HttpListenerOptions, type ListenerStats} from '../../source/listeners/http-listener.js';
-import type {Session} from '../../source/listeners/session-port.js';
+import type {Session} from '../../source/listeners/sessions/index.js';
 import type {Transport} from '../../source/types.js';
 import {echoServer} from './fixtures.js';
 import {waitForExit} from './processes.js';

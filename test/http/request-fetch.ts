@@ -5,7 +5,7 @@ import {createServer, type IncomingMessage, type ServerResponse} from 'node:http
 import type {AddressInfo} from 'node:net';
 import test, {type ExecutionContext} from 'ava';
 import {httpAgent} from '../../source/http/http-agent.js';
-import {describeFetchError, isAbort, isConnectFailure} from '../../source/transports/http-shared.js';
+import {describeFetchError, isAbort, isConnectFailure} from '../../source/http/connect-errors.js';
 import {requestFetch} from '../../source/http/request-fetch.js';
 import {serveOnLoopback} from '../helpers/loopback-server.js';
 

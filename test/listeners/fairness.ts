@@ -47,6 +47,8 @@ async function start(t: ExecutionContext, options: HttpListenerOptions) {
 	const port = await new Promise<number>((resolve, reject) => {
 		const subscription = httpListener({
 			logger: quietLogger,
+			// As the command line names them: the refusals below name the flag.
+			settingNames: {maxSessions: '--max-sessions', maxSessionsPerClient: '--max-sessions-per-client'},
 			...options,
 			onListening(address) {
 				resolve(address.port);

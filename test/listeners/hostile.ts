@@ -2,6 +2,7 @@ import {Buffer} from 'node:buffer';
 import {once} from 'node:events';
 import {connect} from 'node:net';
 import test from 'ava';
+import {httpListener} from '../../source/listeners/http-listener.js';
 import {
 	connectStreamable,
 	eventually,
@@ -94,6 +95,25 @@ test('oversized bodies are refused with 413, declared or streamed, and the liste
 		method: 'POST', path: '/mcp', headers: postHeaders, body: initializeBody(),
 	});
 	t.is(small.status, 200);
+});
+
+test('a refusal names the limit\'s setting: the listener\'s option by default, the name a caller gives (a CLI flag) otherwise', async t => {
+	const body = JSON.stringify({
+		jsonrpc: '2.0', id: 1, method: 'ping', params: {pad: 'x'.repeat(200)},
+	});
+	const plain = await startListener(t, {maxBodyBytes: 100});
+	const byOption = await raw(plain.port, {
+		method: 'POST', path: '/mcp', headers: postHeaders, body,
+	});
+	const named = await startListener(t, {maxBodyBytes: 100, settingNames: {maxBodyBytes: '--max-body-bytes'}});
+	const byFlag = await raw(named.port, {
+		method: 'POST', path: '/mcp', headers: postHeaders, body,
+	});
+	t.is(byOption.status, 413);
+	t.like(byOption.json(), {error: {message: 'The request body is larger than 100 bytes, the proxy\'s limit (raise it with the `maxBodyBytes` option)'}});
+	t.is(byFlag.status, 413);
+	t.like(byFlag.json(), {error: {message: 'The request body is larger than 100 bytes, the proxy\'s limit (raise it with --max-body-bytes)'}});
+	t.throws(() => httpListener({settingNames: {maxBodyBytes: 5 as unknown as string}}), {instanceOf: TypeError, message: /`settingNames`/});
 });
 
 test('sessions: missing id is 400, unknown id is 404 (never 401), garbage protocol versions are 400', async t => {

@@ -3,7 +3,7 @@ import {
 	concat, EMPTY, ignoreElements, mergeMap, of, timer,
 } from 'rxjs';
 import {closeWhen} from '../../source/operators/close-when.js';
-import {guardRequests} from '../../source/operators/guard-requests.js';
+import {guardRequests} from '../../source/operators/guard-requests/index.js';
 import {pipeTransport} from '../../source/link.js';
 import type {Message, Transport} from '../../source/types.js';
 import {testScheduler} from '../helpers/marbles.js';

@@ -3,7 +3,7 @@ import {
 	concat, ignoreElements, map, mergeMap, timer,
 } from 'rxjs';
 import {drainOnEnd} from '../../source/operators/drain-on-end.js';
-import {guardRequests} from '../../source/operators/guard-requests.js';
+import {guardRequests} from '../../source/operators/guard-requests/index.js';
 import {pipeTransport} from '../../source/link.js';
 import type {Message, Transport} from '../../source/types.js';
 import {isRequest} from '../../source/wire/message.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import {Observable, Subject, type Subscriber} from 'rxjs';
-import {guardRequests} from '../../source/operators/guard-requests.js';
+import {guardRequests} from '../../source/operators/guard-requests/index.js';
 import {createLogger} from '../../source/logger.js';
 import type {Message, RequestId, Transport} from '../../source/types.js';
 

@@ -20,6 +20,7 @@ import {
 } from 'rxjs';
 import {link} from '../../source/link.js';
 import {spawnStdio} from '../../source/transports/stdio-child.js';
+import {forwardLines} from '../../source/transports/stderr-forward.js';
 import {fromSdkTransport} from '../../source/transports/sdk-transport.js';
 import {ChildExitError, SpawnError} from '../../source/errors.js';
 import {createLogger} from '../../source/logger.js';
@@ -236,3 +237,28 @@ test('standard error forwarded to a stream nobody reads: about 1 MiB is held, th
 	t.true(dropped > 0, 'a line counts the dropped ones');
 	t.is(forwarded + dropped, lines);
 });
+
+test('a function sink with a flush gets the last line of standard error that has no newline', async t => {
+	const received: string[] = [];
+	const script = String.raw`process.stderr.write('first\nlast words without a newline'); console.log('{"jsonrpc":"2.0","method":"done"}');`;
+	const messages = await lastValueFrom(spawnStdio({
+		command: process.execPath, args: ['-e', script], stderr: forwardLines({target: collect(received)}), logger: quietLogger,
+	})(NEVER).pipe(toArray()));
+	t.is(messages.length, 1);
+	for (let index = 0; index < 100 && !received.join('').includes('last words'); index++) {
+		// eslint-disable-next-line no-await-in-loop
+		await delay(20);
+	}
+
+	t.is(received.join(''), 'first\nlast words without a newline\n');
+});
+
+function collect(received: string[]): Writable {
+	return new Writable({
+		decodeStrings: false,
+		write(chunk: string, _encoding, callback) {
+			received.push(chunk);
+			callback();
+		},
+	});
+}

@@ -1,0 +1,13 @@
+import type {SettingNames} from '../setting-names.js';
+import {flags, kebab, type FlagName} from './flags.js';
+
+/*
+The command line's setting names: what a library message calls the setting behind an option when the CLI runs it. The modes pass these down as `settingNames`, so "raise it with the `maxMessageBytes` option" reads "raise it with --max-message-bytes" to a CLI user; nothing below the CLI spells a flag.
+*/
+
+/**
+Every flag by the library option of the same name: `{maxMessageBytes: '--max-message-bytes', isolateSessions: '--isolate-sessions', …}`. Derived from the flag table, so a new flag is named here as soon as it has a row.
+*/
+export const cliSettingNames: SettingNames = Object.fromEntries((Object.keys(flags) as FlagName[])
+	.filter(name => flags[name].kind !== 'action')
+	.map(name => [name, `--${kebab(name)}`]));

@@ -1,0 +1,79 @@
+/*
+The options every HTTP client transport takes (Streamable HTTP, legacy SSE, `remote`), their checks, and the `fetch` they make of them.
+
+No test twin: tested through the option checks of the Streamable HTTP transport (test/transports/streamable-http/index.ts), which both transports share.
+*/
+import type {Dispatcher} from 'undici';
+import type {Logger} from '../logger.js';
+import {
+	composeFetch, withAuth, type AuthProvider, type FetchLike,
+} from './fetch-middleware.js';
+import {transportFetch} from './http-agent.js';
+
+/**
+Options shared by the HTTP client transports.
+*/
+export type HttpClientOptions = {
+	/**
+	The remote server's endpoint: `https://host/mcp` for Streamable HTTP, `https://host/sse` for legacy SSE.
+	*/
+	url: string | URL;
+	/**
+	Extra headers on every request.
+	*/
+	headers?: Readonly<Record<string, string>>;
+	/**
+	Credentials: headers asked before each request, and one retry after a 401. A shorthand for `fetch: composeFetch(fetch, withAuth(auth))`.
+	*/
+	auth?: AuthProvider;
+	/**
+	The connection pool (see `httpAgent`): TLS settings and keep-alive. Ignored when `fetch` is given.
+
+	@default a shared `httpAgent()`
+	*/
+	dispatcher?: Dispatcher;
+	/**
+	Replace the HTTP client altogether, or give it middleware (`composeFetch(transportFetch(dispatcher), withAuth(provider))`). A `fetch` of your own follows redirects its own way: the proxy's policy (within the origin only) holds for `transportFetch`.
+	*/
+	fetch?: FetchLike;
+	/**
+	The largest message accepted from the remote, in bytes.
+
+	@default 134217728 (128 MiB)
+	*/
+	maxMessageBytes?: number;
+	logger?: Logger;
+};
+
+export const defaultMaxMessageBytes = 128 * 1024 * 1024;
+
+export function checkUrl(url: string | URL): URL {
+	let parsed: URL;
+	try {
+		parsed = new URL(url);
+	} catch {
+		throw new TypeError(`Expected \`url\` to be an http or https URL, got \`${String(url)}\``);
+	}
+
+	if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+		throw new TypeError(`Expected \`url\` to be an http or https URL, got \`${parsed.href}\``);
+	}
+
+	return parsed;
+}
+
+export function checkMaxBytes(value: number): number {
+	if (!Number.isSafeInteger(value) || value < 1) {
+		throw new TypeError(`Expected \`maxMessageBytes\` to be a positive integer, got \`${value}\``);
+	}
+
+	return value;
+}
+
+/**
+The `fetch` a transport uses: the given one or one through the dispatcher, with the `auth` shorthand's middleware when given.
+*/
+export function clientFetch(options: HttpClientOptions): FetchLike {
+	const base = options.fetch ?? transportFetch(options.dispatcher, options.logger);
+	return options.auth ? composeFetch(base, withAuth(options.auth)) : base;
+}

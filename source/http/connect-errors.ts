@@ -1,0 +1,61 @@
+/*
+What a failed `fetch` means: whether it never reached the server (so the request certainly was not processed), whether it was an abort, and a readable reason (undici's "fetch failed" says nothing, its cause does).
+
+No test twin: tested in test/http/request-fetch.ts (a refused connection the transports recognise) and test/reliability/client-faults.ts.
+*/
+import {describeError} from '../errors.js';
+
+const connectCodes = new Set([
+	'ECONNREFUSED',
+	'ENOTFOUND',
+	'EAI_AGAIN',
+	'EHOSTUNREACH',
+	'ENETUNREACH',
+	'EADDRNOTAVAIL',
+	'UND_ERR_CONNECT_TIMEOUT',
+	'DEPTH_ZERO_SELF_SIGNED_CERT',
+	'SELF_SIGNED_CERT_IN_CHAIN',
+	'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+	'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+	'CERT_HAS_EXPIRED',
+	'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function errorCode(error: unknown): string | undefined {
+	let current: unknown = error;
+	for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+		const {code} = current as NodeJS.ErrnoException;
+		if (typeof code === 'string' && code !== '') {
+			return code;
+		}
+
+		current = current instanceof AggregateError && current.errors.length > 0 ? current.errors[0] as unknown : current.cause;
+	}
+
+	return undefined;
+}
+
+/**
+Whether a failed `fetch` never reached the server (refused, unknown host, TLS refused…), so the request certainly was not processed.
+*/
+export function isConnectFailure(error: unknown): boolean {
+	const code = errorCode(error);
+	return code !== undefined && connectCodes.has(code);
+}
+
+/**
+A readable reason for a failed `fetch`: undici's "fetch failed" says nothing, its cause does.
+*/
+export function describeFetchError(error: unknown): string {
+	const code = errorCode(error);
+	let text = describeError(error).replace(/^fetch failed: /, '');
+	if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN' || code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY') {
+		text += ' (trust its CA with --verify-ssl CA_PATH, or turn verification off with --no-verify-ssl)';
+	}
+
+	return text;
+}
+
+export function isAbort(error: unknown): boolean {
+	return error instanceof Error && (error.name === 'AbortError' || (error as NodeJS.ErrnoException).code === 'ABORT_ERR');
+}

@@ -1,0 +1,149 @@
+import type {IncomingMessage, ServerResponse} from 'node:http';
+import {LimitError} from '../../errors.js';
+import type {Message, Request, RequestId} from '../../types.js';
+import {isRequest, toMessages} from '../../wire/message.js';
+import {notTakingMessages} from '../checks/common.js';
+import {
+	postChecks, postHeadChecks, type PostFacts, type PostHeadFacts, type RequestEra,
+} from '../checks/streamable.js';
+import type {ListenerContext} from '../context.js';
+import {headerValue, readJsonBody, sendEmpty} from '../http-io.js';
+import {firstRefusal, sendRefusal} from '../refusal.js';
+import {clientAddress} from '../session-table/index.js';
+import {endSession, openStreamable} from '../sessions/index.js';
+import {receive} from '../sessions/record.js';
+import {cancel, openExchange} from '../sessions/streamable/exchange.js';
+import type {StreamableRecord} from '../sessions/streamable/state.js';
+import {streamableSessionOf} from './session-of.js';
+
+/*
+POST `/mcp`: the client's messages. Its headers are checked before the body is read, its body after (`checks/streamable.ts`); then a request without a session opens one (`initialize`, or any request of a stateless server), its requests become an exchange that its response will answer, and its messages go to the backend. Notifications and responses alone are answered 202.
+*/
+
+export function handlePost(context: ListenerContext, request: IncomingMessage, response: ServerResponse, server: string): void {
+	const sessionId = context.stateless ? undefined : headerValue(request, 'mcp-session-id');
+	const head: PostHeadFacts = {sessionId, session: streamableSessionOf(context, sessionId, server), contentType: headerValue(request, 'content-type')};
+	const refusal = firstRefusal(postHeadChecks, head);
+	if (refusal) {
+		sendRefusal(response, refusal, context.logger);
+		return;
+	}
+
+	readJsonBody(request, response, {limit: context.maxBodyBytes, tooLarge: context.tooLarge}, (parsed, textLength) => {
+		take(context, {
+			request, response, server, head, parsed, textLength,
+		});
+	});
+}
+
+/**
+The era of a POST's messages (see `RequestEra`): where the protocol's 2026 revision will be told apart, by the envelope in `_meta` and the `MCP-Protocol-Version` header.
+*/
+function classify(_messages: readonly Message[], _request: IncomingMessage): RequestEra {
+	return '2025';
+}
+
+type Post = {
+	request: IncomingMessage;
+	response: ServerResponse;
+	server: string;
+	head: PostHeadFacts;
+	parsed: unknown;
+	textLength: number;
+};
+
+function postFacts(context: ListenerContext, {request, head, parsed, textLength}: Post): PostFacts {
+	let invalid: string | undefined;
+	const messages = toMessages(parsed, reason => {
+		invalid ??= reason;
+	}, textLength);
+	const requests: Request[] = [];
+	let initialize = false;
+	for (const message of messages) {
+		if (isRequest(message)) {
+			requests.push(message);
+			initialize ||= message.method === 'initialize';
+		}
+	}
+
+	return {
+		...head,
+		era: classify(messages, request),
+		stateless: context.stateless,
+		closing: context.closing(),
+		invalid,
+		messages,
+		requests,
+		batch: Array.isArray(parsed),
+		initialize,
+		accept: requests.length > 0 ? headerValue(request, 'accept') : undefined,
+		versionHeader: headerValue(request, 'mcp-protocol-version'),
+	};
+}
+
+function take(context: ListenerContext, post: Post): void {
+	const {request, response} = post;
+	const facts = postFacts(context, post);
+	const refusal = firstRefusal(postChecks, facts);
+	if (refusal) {
+		sendRefusal(response, refusal, context.logger);
+		return;
+	}
+
+	const session = facts.session ?? open(context, request, response, post.server);
+	if (!session) {
+		return;
+	}
+
+	context.table.touch(session);
+	if (facts.requests.length > 0) {
+		openExchange(session, response, facts.requests, facts.batch);
+	}
+
+	try {
+		for (const message of facts.messages) {
+			if ('method' in message && message.method === 'notifications/cancelled' && !('id' in message)) {
+				const requestId = (message.params as {requestId?: RequestId} | undefined)?.requestId;
+				if (requestId !== undefined) {
+					cancel(session, requestId);
+				}
+			}
+
+			receive(session, message);
+		}
+	} catch (error) {
+		if (!(error instanceof LimitError)) {
+			throw error;
+		}
+
+		context.logger.warning(error.message);
+		// The backend does not take messages: this session cannot go on.
+		endSession(session, 'unsubscribed');
+		sendRefusal(response, notTakingMessages, context.logger);
+		return;
+	}
+
+	if (facts.requests.length === 0) {
+		sendEmpty(response, 202, context.stateless ? undefined : session.headers);
+		if (context.stateless) {
+			endSession(session, 'answered');
+		}
+	}
+}
+
+/**
+A new session for a POST that named none, if the session table has room for its client (else the refusal is sent).
+*/
+function open(context: ListenerContext, request: IncomingMessage, response: ServerResponse, server: string): StreamableRecord | undefined {
+	const client = clientAddress(request);
+	const refusal = context.table.admit(client);
+	if (refusal) {
+		sendRefusal(response, refusal, context.logger);
+		return undefined;
+	}
+
+	const session = openStreamable(context.runtime, context.table.newId(), server, context.stateless);
+	context.table.add(session, client);
+	context.emit(session.session);
+	return session;
+}

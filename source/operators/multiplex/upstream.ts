@@ -1,0 +1,103 @@
+/*
+What the upstream sends, routed: an answer goes back to the one session whose request it is (with that session's id), or to the lifecycle when it answers the proxy's own request; progress goes to the session by its token; list-changed and log notifications go to every session (logs filtered by each session's level), `resources/updated` to its subscribers; its requests go to server-requests.ts. A response is never broadcast.
+*/
+import type {Message, Notification, Response} from '../../types.js';
+import {shownId} from '../../wire/id-map.js';
+import {
+	isErrorResponse, isNotification, isRequest, isResponse,
+} from '../../wire/message.js';
+import {
+	broadcast, deliver, log, parametersOf, type Effect,
+} from './events.js';
+import {handshakeAnswered} from './lifecycle.js';
+import {requestLeft, serverRequestCancelled, upstreamRequest} from './server-requests.js';
+import {logLevelRanks} from './sessions.js';
+import type {MultiplexState} from './state.js';
+
+export function upstreamMessage(state: MultiplexState, out: Effect[], message: Message, now: number): void {
+	if (isResponse(message)) {
+		upstreamResponse(state, out, message, now);
+	} else if (isRequest(message)) {
+		upstreamRequest(state, out, message);
+	} else if (isNotification(message)) {
+		upstreamNotification(state, out, message);
+	}
+}
+
+function upstreamResponse(state: MultiplexState, out: Effect[], response: Response, now: number): void {
+	const {id} = response;
+	if (typeof id === 'string') {
+		const kind = state.internal.get(id);
+		if (kind !== undefined) {
+			state.internal.delete(id);
+			if (kind === 'handshake') {
+				handshakeAnswered(state, out, response, now);
+			}
+
+			// The answers to the proxy's other requests (restoring a log level or a subscription, unsubscribing) change nothing.
+			return;
+		}
+	}
+
+	const entry = typeof id === 'number' ? state.requests.get(id) : undefined;
+	if (!entry) {
+		if (typeof id === 'number' && state.retiredRequests.delete(id)) {
+			log(out, 'debug', `${state.config.name}: dropped the late answer to request ${id}, cancelled or of a closed session`);
+		} else {
+			log(out, 'warning', `${state.config.name}: dropped an answer to request ${shownId(id)}: no such request was sent to it, or it was answered already`);
+		}
+
+		return;
+	}
+
+	state.requests.delete(id as number);
+	entry.session.inFlight.delete(entry.originalId);
+	deliver(out, entry.session, {...response, id: entry.originalId});
+	// A failed call may have given up on a server request it sent without cancelling it: it proves nothing.
+	requestLeft(state, out, isErrorResponse(response) ? id as number : undefined);
+}
+
+function upstreamNotification(state: MultiplexState, out: Effect[], notification: Notification): void {
+	const parameters = parametersOf(notification);
+	switch (notification.method) {
+		case 'notifications/progress': {
+			const entry = state.requests.get(parameters['progressToken'] as number);
+			if (entry?.originalToken !== undefined) {
+				deliver(out, entry.session, {...notification, params: {...parameters, progressToken: entry.originalToken}});
+			}
+
+			return;
+		}
+
+		case 'notifications/cancelled': {
+			serverRequestCancelled(state, out, notification);
+			return;
+		}
+
+		case 'notifications/resources/updated': {
+			const {uri} = parameters;
+			for (const session of state.sessions.values()) {
+				if (session.ready && typeof uri === 'string' && session.subscriptions.has(uri)) {
+					deliver(out, session, notification);
+				}
+			}
+
+			return;
+		}
+
+		case 'notifications/message': {
+			const rank = logLevelRanks.get(parameters['level'] as string) ?? 0;
+			for (const session of state.sessions.values()) {
+				if (session.ready && (session.logLevel === undefined || rank >= session.logLevel)) {
+					deliver(out, session, notification);
+				}
+			}
+
+			return;
+		}
+
+		default: {
+			broadcast(state, out, notification);
+		}
+	}
+}

@@ -1,0 +1,22 @@
+/*
+What the I/O parts of the legacy SSE client (the POSTs and the event stream) share: the configuration, the session state to read (never to change: they report through `dispatch`).
+
+No test twin: tested through the parts that use it (test/transports/sse/index.ts).
+*/
+import type {Logger} from '../../logger.js';
+import type {FetchLike} from '../../http/fetch-middleware.js';
+import type {SseEvent, SseState} from './session-state.js';
+
+export type SseContext = {
+	readonly url: URL;
+	readonly fetch: FetchLike;
+	readonly fixedHeaders: Readonly<Record<string, string>>;
+	readonly maxMessageBytes: number;
+	readonly logger: Logger;
+	/**
+	The transport's signal: aborted when it ends.
+	*/
+	readonly signal: AbortSignal;
+	readonly state: Readonly<SseState>;
+	dispatch(event: SseEvent): void;
+};

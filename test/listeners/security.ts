@@ -1,0 +1,46 @@
+import type {IncomingMessage} from 'node:http';
+import test from 'ava';
+import {createSecurity} from '../../source/listeners/security.js';
+import {isLoopbackHost} from '../../source/loopback.js';
+
+/*
+The listener's security settings: Host (DNS rebinding) on loopback binds, Origin, CORS headers and the API key.
+*/
+
+const fakeRequest = (headers: Record<string, string>) => ({headers}) as unknown as IncomingMessage;
+
+test('security: Host, Origin, CORS and the API key', t => {
+	const security = createSecurity({host: '127.0.0.1', exposeHeaders: ['Mcp-Session-Id'], apiKey: 'k3y-value'});
+	t.true(security.hostAllowed(fakeRequest({host: 'localhost:8080'})));
+	t.true(security.hostAllowed(fakeRequest({host: '[::1]:80'})));
+	t.true(security.hostAllowed(fakeRequest({})));
+	t.false(security.hostAllowed(fakeRequest({host: 'localhost.evil.example'})));
+	t.false(security.hostAllowed(fakeRequest({host: '127.0.0.1.nip.io'})));
+	t.true(security.originAllowed(undefined));
+	t.true(security.originAllowed('http://localhost:5173'));
+	t.false(security.originAllowed('http://localhost.evil.example'));
+	t.false(security.originAllowed('file://'));
+	t.false(security.originAllowed('null'));
+	t.is(security.corsHeaders('http://localhost:5173'), undefined, 'CORS only with allowOrigins');
+	t.true(security.authorized(fakeRequest({authorization: 'Bearer k3y-value'})));
+	t.true(security.authorized(fakeRequest({'x-api-key': 'k3y-value'})));
+	t.false(security.authorized(fakeRequest({authorization: 'Bearer k3y-valuE'})));
+	t.false(security.authorized(fakeRequest({})));
+
+	const open = createSecurity({host: '0.0.0.0', allowOrigins: ['https://app.example/'], exposeHeaders: ['Mcp-Session-Id']});
+	t.true(open.hostAllowed(fakeRequest({host: 'anything.example'})), 'no Host check off loopback');
+	t.true(open.originAllowed('https://APP.example'));
+	t.false(open.originAllowed('https://app.example.evil'));
+	t.like(open.corsHeaders('https://app.example'), {'Access-Control-Allow-Origin': 'https://app.example'});
+	t.true(open.authorized(fakeRequest({})));
+	t.true(isLoopbackHost('::1'));
+	t.true(isLoopbackHost('127.0.0.2'));
+	t.false(isLoopbackHost('0.0.0.0'));
+	for (const host of ['localhost', 'LOCALHOST', 'app.localhost', '127.0.0.1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '[::ffff:127.1.2.3]']) {
+		t.true(isLoopbackHost(host), `not loopback: ${host}`);
+	}
+
+	for (const host of ['127.0.0.1.evil.example', 'localhost.evil.example', '::', '128.0.0.1', '::ffff:10.0.0.1', '']) {
+		t.false(isLoopbackHost(host), `loopback: ${host}`);
+	}
+});
