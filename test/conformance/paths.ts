@@ -13,6 +13,12 @@ export const cli = path.join(root, 'distribution', 'cli.js');
 export const conformanceServer = path.join(root, 'fixtures', 'conformance-server.js');
 export const conformanceClient = path.join(root, 'fixtures', 'conformance-client.js');
 export const conformanceSuite = path.join(nodeModules, '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
+/**
+The 2026-07-28 run: the suite 0.2.0-alpha.12, installed beside 0.1.16 under the npm alias `conformance-2026`, and its SDK v2 fixture and client driver.
+*/
+export const conformanceSuite2026 = path.join(nodeModules, 'conformance-2026', 'dist', 'index.js');
+export const conformanceServer2026 = path.join(root, 'fixtures', 'conformance-server-2026.js');
+export const conformanceClient2026 = path.join(root, 'fixtures', 'conformance-client-2026.js');
 export const inspectorCli = path.join(nodeModules, '@modelcontextprotocol', 'inspector-cli', 'build', 'cli.js');
 
 /**

@@ -1,5 +1,7 @@
 // The conformance run: the official MCP conformance suite and a third-party client (inspector-cli) against the fixture and, once enabled, the proxy.
 //   npm run test:conformance                                  the enabled targets (targets.ts)
+//   npm run test:conformance-2026                             the 2026-07-28 targets (suite 0.2.0-alpha.12, `--requirements 2026-07-28`): the enabled ones
+//                                                             scored, the pending ones (the proxy, issue 18) run and reported but not scored
 //   npm run test:conformance -- --target server/proxy-chain   chosen targets, enabled or pending (repeatable)
 //   npm run test:conformance -- --all                         every target
 // Prints one line per scenario, the failures in full, and a closing `N passed, N failed` line; exits 1 on any failure.
@@ -12,14 +14,18 @@ import {inspectorChecks, type InspectorCheck} from './inspector.js';
 import {cli, conformanceServer, node22} from './paths.js';
 import {startFixtureHttp, startServerTarget, type RunningTarget} from './spawn-target.js';
 import {
-	listServerScenarios, runClientScenario, runServerSuite, suiteVersion, type ScenarioResult,
+	listServerScenarios, listServerScenarios2026, runClientScenario, runServerSuite, suiteVersion, type ScenarioResult, type SuiteEra,
 } from './suite.js';
 import {
-	allTargets, clientScenarios, clientSignInScenarios, enabledTargets, pendingTargets, type ClientTargetName, type InspectorTargetName, type ServerTargetName, type TargetName,
+	allTargets, clientScenarios, clientScenarios2026, clientSignInScenarios, enabledTargets, enabledTargets2026, is2026Target, pendingTargets, pendingTargets2026,
+	type ClientTargetName, type InspectorTargetName, type ServerTargetName, type TargetName,
 } from './targets.js';
 
-const {values} = parseArgs({options: {target: {type: 'string', multiple: true}, all: {type: 'boolean', default: false}}});
-const chosen = values.all ? allTargets : (values.target ?? enabledTargets);
+const {values} = parseArgs({options: {target: {type: 'string', multiple: true}, all: {type: 'boolean', default: false}, 2026: {type: 'boolean', default: false}}});
+const defaultTargets = values['2026'] ? [...enabledTargets2026, ...pendingTargets2026] : enabledTargets;
+const chosen = values.all ? allTargets : (values.target ?? defaultTargets);
+// Pending 2026 targets run without `--target` are expected to fail until the proxy speaks the era: reported per scenario, never in the exit code.
+const reportOnly = new Set<string>(values.target ? [] : pendingTargets2026);
 for (const name of chosen) {
 	if (!allTargets.includes(name as TargetName)) {
 		throw new TypeError(`Unknown target \`${name}\`; targets: ${allTargets.join(', ')}`);
@@ -30,9 +36,10 @@ const say = (line: string) => {
 	process.stdout.write(`${line}\n`);
 };
 
-let passed = 0;
-let failed = 0;
-const failureReports: string[] = [];
+type Tally = {passed: number; failed: number; reports: string[]};
+const scored: Tally = {passed: 0, failed: 0, reports: []};
+const unscoredTally: Tally = {passed: 0, failed: 0, reports: []};
+let tally = scored;
 const running = new Set<RunningTarget>();
 
 function describe(result: ScenarioResult): string {
@@ -45,15 +52,15 @@ function describe(result: ScenarioResult): string {
 
 function record(label: string, ok: boolean, detail: string, report?: string) {
 	if (ok) {
-		passed++;
+		tally.passed++;
 	} else {
-		failed++;
+		tally.failed++;
 		if (report) {
-			failureReports.push(`--- ${label} ---\n${report}`);
+			tally.reports.push(`--- ${label} ---\n${report}`);
 		}
 	}
 
-	say(`${ok ? '✔' : '✘'} ${label}${detail ? ` (${detail})` : ''}`);
+	say(`${ok ? '✔' : '✘'} ${label}${detail ? ` (${detail})` : ''}${tally === scored ? '' : ' [pending, not scored]'}`);
 }
 
 async function withTarget<T>(start: () => Promise<RunningTarget>, use: (target: RunningTarget) => Promise<T>): Promise<T> {
@@ -67,19 +74,26 @@ async function withTarget<T>(start: () => Promise<RunningTarget>, use: (target: 
 	}
 }
 
-async function runServerTarget(name: ServerTargetName, scenarios: string[]) {
+async function runServerTarget(name: ServerTargetName, scenarios: string[], era: SuiteEra) {
 	const started = Date.now();
 	try {
 		await withTarget(async () => startServerTarget(name), async target => {
-			const {results, exitCode, output} = await runServerSuite(target.url, scenarios);
+			const {
+				results, unscored, exitCode, output,
+			} = await runServerSuite(target.url, scenarios, era);
 			for (const result of results) {
 				record(`${name} ${result.scenario}`, result.failed === 0, describe(result), result.failures.join('\n'));
+			}
+
+			if (unscored.length > 0) {
+				// The 2026 requirements also run extension and pending scenarios, which the suite reports but never scores.
+				say(`  ${name} not scored: ${unscored.map(result => `${result.failed === 0 ? '✔' : '✘'} ${result.scenario} (${result.passed}/${result.passed + result.failed})`).join(', ')}`);
 			}
 
 			if (exitCode !== 0 && results.every(result => result.failed === 0)) {
 				record(`${name} suite exit code`, false, `exit ${String(exitCode)}`, output);
 			} else if (results.some(result => result.failed > 0)) {
-				failureReports.push(`--- ${name}: the suite's output ---\n${output}\n--- ${name}: the target's stderr ---\n${target.stderr()}`);
+				tally.reports.push(`--- ${name}: the suite's output ---\n${output}\n--- ${name}: the target's stderr ---\n${target.stderr()}`);
 			}
 		});
 	} catch (error) {
@@ -91,10 +105,12 @@ async function runServerTarget(name: ServerTargetName, scenarios: string[]) {
 
 async function runClientTarget(name: ClientTargetName) {
 	const started = Date.now();
-	for (const scenario of [...clientScenarios, ...clientSignInScenarios]) {
+	const era: SuiteEra = is2026Target(name) ? '2026' : '2025';
+	const scenarios = era === '2026' ? clientScenarios2026 : [...clientScenarios, ...clientSignInScenarios];
+	for (const scenario of scenarios) {
 		try {
 			// eslint-disable-next-line no-await-in-loop
-			const result = await runClientScenario(scenario, {viaProxy: name === 'client/via-proxy'});
+			const result = await runClientScenario(scenario, {viaProxy: name.endsWith('/via-proxy'), era});
 			// Like the suite, a client scenario with a WARNING check fails.
 			const ok = result.failed === 0 && result.warnings === 0;
 			record(`${name} ${scenario}`, ok, describe(result), `${[...result.failures, ...result.warningMessages].join('\n')}\n\nsuite output:\n${result.output}`);
@@ -161,13 +177,21 @@ if (chosen.some(name => name.includes('proxy')) && !existsSync(cli)) {
 }
 
 const {stdout: node22Version} = await execa(node22(), ['--version']);
-say(`conformance suite ${await suiteVersion()} on Node ${node22Version} (${node22()}); targets: ${chosen.join(', ')}${values.target ?? values.all ? '' : ` (pending: ${pendingTargets.join(', ')})`}`);
-const serverScenarios = await listServerScenarios();
+const eras = [...new Set(chosen.map((name): SuiteEra => (is2026Target(name as TargetName) ? '2026' : '2025')))];
+const versions = await Promise.all(eras.map(async era => suiteVersion(era)));
+const pendingNote = values.target !== undefined || values.all || values['2026'] ? '' : ` (pending: ${pendingTargets.join(', ') || 'none'})`;
+say(`conformance suite ${versions.join(' and ')} on Node ${node22Version} (${node22()}); targets: ${chosen.join(', ')}${pendingNote}`);
+const serverScenarios: Record<SuiteEra, string[] | undefined> = {
+	2025: chosen.some(name => name.startsWith('server/')) ? await listServerScenarios() : undefined,
+	2026: chosen.some(name => name.startsWith('server-2026/')) ? await listServerScenarios2026() : undefined,
+};
 for (const name of chosen) {
-	if (name.startsWith('server/')) {
+	tally = reportOnly.has(name) ? unscoredTally : scored;
+	if (name.startsWith('server')) {
+		const era: SuiteEra = is2026Target(name as TargetName) ? '2026' : '2025';
 		// eslint-disable-next-line no-await-in-loop
-		await runServerTarget(name as ServerTargetName, serverScenarios);
-	} else if (name.startsWith('client/')) {
+		await runServerTarget(name as ServerTargetName, serverScenarios[era]!, era);
+	} else if (name.startsWith('client')) {
 		// eslint-disable-next-line no-await-in-loop
 		await runClientTarget(name as ClientTargetName);
 	} else {
@@ -176,10 +200,18 @@ for (const name of chosen) {
 	}
 }
 
-for (const report of failureReports) {
+for (const report of unscoredTally.reports) {
+	process.stderr.write(`\n[pending, not scored] ${report}\n`);
+}
+
+for (const report of scored.reports) {
 	process.stderr.write(`\n${report}\n`);
 }
 
 say(`conformance: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-say(`${passed} passed, ${failed} failed`);
-process.exitCode = failed > 0 ? 1 : 0;
+if (unscoredTally.passed + unscoredTally.failed > 0) {
+	say(`pending targets (${chosen.filter(name => reportOnly.has(name)).join(', ')}), not scored: ${unscoredTally.passed} passed, ${unscoredTally.failed} failed`);
+}
+
+say(`${scored.passed} passed, ${scored.failed} failed`);
+process.exitCode = scored.failed > 0 ? 1 : 0;

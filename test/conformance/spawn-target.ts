@@ -1,7 +1,9 @@
 import process from 'node:process';
 import {setTimeout as delay} from 'node:timers/promises';
 import {execa, type ResultPromise} from 'execa';
-import {cli, conformanceServer, root} from './paths.js';
+import {
+	cli, conformanceServer, conformanceServer2026, root,
+} from './paths.js';
 import type {ServerTargetName} from './targets.js';
 
 /**
@@ -115,7 +117,37 @@ export async function startFixtureHttp(): Promise<RunningTarget> {
 }
 
 /**
-Start one server target of `targets.ts`. The chain starts the fixture's HTTP face first and stops it with the proxy.
+The 2026-07-28 conformance fixture (SDK v2) over Streamable HTTP, no proxy: both eras, or 2026-07-28 only.
+*/
+export async function startFixture2026Http({modernOnly = false} = {}): Promise<RunningTarget> {
+	return spawnTarget(process.execPath, [conformanceServer2026, '--http', '--port', '0', ...(modernOnly ? ['--modern-only'] : [])]);
+}
+
+/**
+Server mode whose child is client mode pointed at a fixture's HTTP face; the fixture starts first and stops with the proxy.
+*/
+async function startChain(startFixture: () => Promise<RunningTarget>): Promise<RunningTarget> {
+	const fixture = await startFixture();
+	try {
+		const proxy = await spawnTarget(process.execPath, [cli, '--port', '0', '--', process.execPath, cli, fixture.url], {ignoreUrls: [fixture.url]});
+		return {
+			...proxy,
+			stderr: () => `${proxy.stderr()}\n--- fixture (behind client mode) ---\n${fixture.stderr()}`,
+			async stop() {
+				await proxy.stop();
+				await fixture.stop();
+			},
+		};
+	} catch (error) {
+		await fixture.stop();
+		throw error;
+	}
+}
+
+const serverMode = async (flags: string[], child: string[]) => spawnTarget(process.execPath, [cli, '--port', '0', ...flags, '--', process.execPath, ...child]);
+
+/**
+Start one server target of `targets.ts`. The chains start the fixture's HTTP face first and stop it with the proxy.
 */
 export async function startServerTarget(name: ServerTargetName): Promise<RunningTarget> {
 	switch (name) {
@@ -124,29 +156,43 @@ export async function startServerTarget(name: ServerTargetName): Promise<Running
 		}
 
 		case 'server/proxy-multiplexed': {
-			return spawnTarget(process.execPath, [cli, '--port', '0', '--', process.execPath, conformanceServer]);
+			return serverMode([], [conformanceServer]);
 		}
 
 		case 'server/proxy-isolated': {
-			return spawnTarget(process.execPath, [cli, '--port', '0', '--isolate-sessions', '--', process.execPath, conformanceServer]);
+			return serverMode(['--isolate-sessions'], [conformanceServer]);
 		}
 
 		case 'server/proxy-chain': {
-			const fixture = await startFixtureHttp();
-			try {
-				const proxy = await spawnTarget(process.execPath, [cli, '--port', '0', '--', process.execPath, cli, fixture.url], {ignoreUrls: [fixture.url]});
-				return {
-					...proxy,
-					stderr: () => `${proxy.stderr()}\n--- fixture (behind client mode) ---\n${fixture.stderr()}`,
-					async stop() {
-						await proxy.stop();
-						await fixture.stop();
-					},
-				};
-			} catch (error) {
-				await fixture.stop();
-				throw error;
-			}
+			return startChain(startFixtureHttp);
+		}
+
+		case 'server-2026/direct': {
+			return startFixture2026Http();
+		}
+
+		case 'server-2026/direct-modern-only': {
+			return startFixture2026Http({modernOnly: true});
+		}
+
+		case 'server-2026/proxy-multiplexed': {
+			return serverMode([], [conformanceServer2026]);
+		}
+
+		case 'server-2026/proxy-modern-child': {
+			return serverMode([], [conformanceServer2026, '--modern-only']);
+		}
+
+		case 'server-2026/proxy-isolated': {
+			return serverMode(['--isolate-sessions'], [conformanceServer2026]);
+		}
+
+		case 'server-2026/proxy-stateless': {
+			return serverMode(['--stateless'], [conformanceServer2026]);
+		}
+
+		case 'server-2026/proxy-chain': {
+			return startChain(startFixture2026Http);
 		}
 	}
 }

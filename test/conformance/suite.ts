@@ -1,3 +1,4 @@
+import {existsSync} from 'node:fs';
 import {
 	mkdtemp, readdir, readFile, rm,
 } from 'node:fs/promises';
@@ -6,7 +7,7 @@ import path from 'node:path';
 import process from 'node:process';
 import {execa} from 'execa';
 import {
-	conformanceClient, conformanceSuite, node22, root,
+	conformanceClient, conformanceClient2026, conformanceSuite, conformanceSuite2026, node22, root,
 } from './paths.js';
 
 /**
@@ -41,8 +42,15 @@ function summarize(scenario: string, checks: Check[]): ScenarioResult {
 	};
 }
 
-async function runSuite(arguments_: string[], timeoutMs: number) {
-	return execa(node22(), [conformanceSuite, ...arguments_], {
+/**
+Which suite runs: 0.1.16 (`--suite all`, the 2025 wire) or 0.2.0-alpha.12 with the 2026-07-28 requirements.
+*/
+export type SuiteEra = '2025' | '2026';
+
+const suites: Record<SuiteEra, string> = {2025: conformanceSuite, 2026: conformanceSuite2026};
+
+async function runSuite(arguments_: string[], timeoutMs: number, era: SuiteEra = '2025') {
+	return execa(node22(), [suites[era], ...arguments_], {
 		cwd: root, reject: false, timeout: timeoutMs, all: true,
 	});
 }
@@ -50,8 +58,8 @@ async function runSuite(arguments_: string[], timeoutMs: number) {
 /**
 The installed suite's version, from its package.json.
 */
-export async function suiteVersion(): Promise<string> {
-	const manifest = JSON.parse(await readFile(path.join(path.dirname(conformanceSuite), '..', 'package.json'), 'utf8')) as {version: string};
+export async function suiteVersion(era: SuiteEra = '2025'): Promise<string> {
+	const manifest = JSON.parse(await readFile(path.join(path.dirname(suites[era]), '..', 'package.json'), 'utf8')) as {version: string};
 	return manifest.version;
 }
 
@@ -67,25 +75,57 @@ export async function listServerScenarios(): Promise<string[]> {
 	return [...stdout.matchAll(/^\s+- (\S+)/gm)].map(match => match[1]!);
 }
 
+/**
+The server scenarios the 2026-07-28 requirements score (`conformance list --requirements 2026-07-28`, its "Server scenarios" block; the client block and the never-scored ones follow it).
+*/
+export async function listServerScenarios2026(): Promise<string[]> {
+	const {stdout, exitCode} = await runSuite(['list', '--requirements', '2026-07-28'], 30_000, '2026');
+	const block = /^Server scenarios.*\n((?:\s+- \S+\n)+)/m.exec(`${stdout}\n`)?.[1];
+	if (exitCode !== 0 || !block) {
+		throw new Error(`conformance list --requirements 2026-07-28 printed no server scenarios (exit ${String(exitCode)}):\n${stdout}`);
+	}
+
+	return [...block.matchAll(/^\s+- (\S+)/gm)].map(match => match[1]!);
+}
+
 const serverResultDirectory = /^server-(.+)-\d{4}(?:-\d{2}){2}T(?:\d{2}-){3}\d{3}Z$/;
 
 /**
-Run `conformance server --url URL --suite all` and read every scenario's checks. A scenario in `expected` without results counts as failed.
+Every scenario's checks. A scenario that threw (the suite's `Failed to run scenario NAME: …`, e.g. a 400 where it expected a result) leaves its folder without checks.json: it counts as one failure, with the suite's line as the reason.
 */
-export async function runServerSuite(url: string, expected: string[]): Promise<{results: ScenarioResult[]; exitCode: number | undefined; output: string}> {
+async function readServerResults(outputDirectory: string, output: string): Promise<Map<string, ScenarioResult>> {
+	const results = new Map<string, ScenarioResult>();
+	for (const entry of await readdir(outputDirectory)) {
+		const scenario = serverResultDirectory.exec(entry)?.[1];
+		const checksFile = path.join(outputDirectory, entry, 'checks.json');
+		if (scenario && existsSync(checksFile)) {
+			// eslint-disable-next-line no-await-in-loop
+			results.set(scenario, summarize(scenario, JSON.parse(await readFile(checksFile, 'utf8')) as Check[]));
+		} else if (scenario) {
+			const why = output.split('\n').find(line => line.startsWith(`Failed to run scenario ${scenario}:`)) ?? 'the suite wrote no checks.json for it';
+			results.set(scenario, {
+				scenario, passed: 0, failed: 1, warnings: 0, failures: [why], warningMessages: [],
+			});
+		}
+	}
+
+	return results;
+}
+
+/**
+Run `conformance server --url URL --suite all` (0.1.16), or with `era: '2026'` `--requirements 2026-07-28` (0.2.0-alpha.12), and read every scenario's checks. `results` follows `expected` (a scenario there without results counts as failed); `unscored` holds the scenarios the suite ran besides them (2026: the extension and pending ones it reports but never scores).
+*/
+export async function runServerSuite(url: string, expected: string[], era: SuiteEra = '2025'): Promise<{
+	results: ScenarioResult[];
+	unscored: ScenarioResult[];
+	exitCode: number | undefined;
+	output: string;
+}> {
 	const outputDirectory = await mkdtemp(path.join(os.tmpdir(), 'conformance-server-'));
 	try {
-		const run = await runSuite(['server', '--url', url, '--suite', 'all', '--output-dir', outputDirectory], 240_000);
-		const results = new Map<string, ScenarioResult>();
-		for (const entry of await readdir(outputDirectory)) {
-			const scenario = serverResultDirectory.exec(entry)?.[1];
-			if (scenario) {
-				// eslint-disable-next-line no-await-in-loop
-				const checks = JSON.parse(await readFile(path.join(outputDirectory, entry, 'checks.json'), 'utf8')) as Check[];
-				results.set(scenario, summarize(scenario, checks));
-			}
-		}
-
+		const selection = era === '2026' ? ['--requirements', '2026-07-28'] : ['--suite', 'all'];
+		const run = await runSuite(['server', '--url', url, ...selection, '--output-dir', outputDirectory], 240_000, era);
+		const results = await readServerResults(outputDirectory, String(run.all));
 		for (const scenario of expected) {
 			if (!results.has(scenario)) {
 				const why = `no results: the suite did not run it (exit ${String(run.exitCode)}${run.timedOut ? ', timed out' : ''})`;
@@ -95,7 +135,12 @@ export async function runServerSuite(url: string, expected: string[]): Promise<{
 			}
 		}
 
-		return {results: expected.map(scenario => results.get(scenario)!), exitCode: run.exitCode, output: String(run.all)};
+		return {
+			results: expected.map(scenario => results.get(scenario)!),
+			unscored: [...results.values()].filter(result => !expected.includes(result.scenario)),
+			exitCode: run.exitCode,
+			output: String(run.all),
+		};
 	} finally {
 		await rm(outputDirectory, {recursive: true, force: true});
 	}
@@ -112,20 +157,22 @@ async function findChecks(directory: string): Promise<string | undefined> {
 }
 
 /**
-Run one client scenario with the driver (`fixtures/conformance-client.js`), directly or through client mode. It passes when the suite says so: no FAILURE and no WARNING check, the driver exited 0 in time.
+Run one client scenario with the driver (`fixtures/conformance-client.js`; with `era: '2026'` the suite 0.2.0-alpha.12 at `--spec-version 2026-07-28` and `fixtures/conformance-client-2026.js`), directly or through client mode. It passes when the suite says so: no FAILURE and no WARNING check, the driver exited 0 in time.
 */
-export async function runClientScenario(scenario: string, {viaProxy}: {viaProxy: boolean}): Promise<ScenarioResult & {output: string}> {
+export async function runClientScenario(scenario: string, {viaProxy, era = '2025'}: {viaProxy: boolean; era?: SuiteEra}): Promise<ScenarioResult & {output: string}> {
+	const driver = era === '2026' ? conformanceClient2026 : conformanceClient;
 	// The suite splits `--command` on spaces and runs it through a shell, appending the scenario URL.
-	for (const part of [process.execPath, conformanceClient]) {
+	for (const part of [process.execPath, driver]) {
 		if (/\s/.test(part)) {
 			throw new Error(`The conformance suite cannot run a command whose path contains spaces: ${part}`);
 		}
 	}
 
-	const command = [process.execPath, conformanceClient, ...(viaProxy ? ['--via-proxy'] : [])].join(' ');
+	const command = [process.execPath, driver, ...(viaProxy ? ['--via-proxy'] : [])].join(' ');
 	const outputDirectory = await mkdtemp(path.join(os.tmpdir(), 'conformance-client-'));
 	try {
-		const run = await runSuite(['client', '--command', command, '--scenario', scenario, '--timeout', '30000', '--output-dir', outputDirectory], 90_000);
+		const wire = era === '2026' ? ['--spec-version', '2026-07-28'] : [];
+		const run = await runSuite(['client', '--command', command, '--scenario', scenario, ...wire, '--timeout', '30000', '--output-dir', outputDirectory], 90_000, era);
 		const checksFile = await findChecks(outputDirectory);
 		const checks = checksFile ? JSON.parse(await readFile(checksFile, 'utf8')) as Check[] : [];
 		const result = summarize(scenario, checks);

@@ -2,6 +2,8 @@
 Which conformance runs `npm run test:conformance` (and so `npm test` and CI) performs.
 
 To enable a target, move its name from `pendingTargets` to `enabledTargets`: that is the whole edit. A pending target can still be run by name: `npm run test:conformance -- --target server/proxy-multiplexed`.
+
+The 2026-07-28 targets (`server-2026/…`, `client-2026/…`: the suite 0.2.0-alpha.12, `--requirements 2026-07-28`) are opt-in for now: `npm run test:conformance-2026` runs `enabledTargets2026` (scored) and `pendingTargets2026` (reported per scenario, not scored). To make them part of `npm test`, add their names to `enabledTargets`.
 */
 
 export const serverTargets = {
@@ -45,12 +47,71 @@ export const inspectorTargets = {
 	'inspector/proxy': 'inspector-cli --cli http://proxy/mcp | http://proxy/sse | node distribution/cli.js http://fixture/mcp',
 } as const;
 
-export type ServerTargetName = keyof typeof serverTargets;
-export type ClientTargetName = keyof typeof clientTargets;
+/**
+The 2026-07-28 server scenarios (the suite 0.2.0-alpha.12, `server --requirements 2026-07-28`: 37 scored) against the SDK v2 fixture and, once the proxy speaks the era (issue 18), against the proxy in front of it.
+*/
+export const server2026Targets = {
+	/**
+	The SDK v2 fixture over Streamable HTTP, both eras (2026 requests to createMcpHandler, 2025 traffic to sessions), no proxy: the baseline (37 of 37).
+	*/
+	'server-2026/direct': 'node fixtures/conformance-server-2026.js --http',
+	/**
+	The same fixture serving 2026-07-28 only (2025 requests get -32022).
+	*/
+	'server-2026/direct-modern-only': 'node fixtures/conformance-server-2026.js --http --modern-only',
+	/**
+	Server mode, one shared child that serves both eras (serveStdio).
+	*/
+	'server-2026/proxy-multiplexed': 'node distribution/cli.js --port 0 -- node fixtures/conformance-server-2026.js',
+	/**
+	Server mode, one shared child that speaks 2026-07-28 only (refuses `initialize`).
+	*/
+	'server-2026/proxy-modern-child': 'node distribution/cli.js --port 0 -- node fixtures/conformance-server-2026.js --modern-only',
+	/**
+	Server mode, one child per session.
+	*/
+	'server-2026/proxy-isolated': 'node distribution/cli.js --port 0 --isolate-sessions -- node fixtures/conformance-server-2026.js',
+	/**
+	Server mode without sessions.
+	*/
+	'server-2026/proxy-stateless': 'node distribution/cli.js --port 0 --stateless -- node fixtures/conformance-server-2026.js',
+	/**
+	Two hops: server mode whose child is client mode, which talks Streamable HTTP to the fixture's own HTTP face (both eras).
+	*/
+	'server-2026/proxy-chain': 'node distribution/cli.js --port 0 -- node distribution/cli.js http://127.0.0.1:FIXTURE/mcp',
+} as const;
+
+/**
+The 2026-07-28 client scenarios (`clientScenarios2026`, at `--spec-version 2026-07-28`) with the SDK v2 driver.
+*/
+export const client2026Targets = {
+	/**
+	The driver's SDK v2 client talks HTTP to the scenario server itself: the baseline (7 of 7).
+	*/
+	'client-2026/direct': 'conformance client --command "node fixtures/conformance-client-2026.js" --spec-version 2026-07-28',
+	/**
+	The driver's SDK v2 client talks stdio to client mode (`node distribution/cli.js URL`), which talks to the scenario server.
+	*/
+	'client-2026/via-proxy': 'conformance client --command "node fixtures/conformance-client-2026.js --via-proxy" --spec-version 2026-07-28',
+} as const;
+
+export type ServerTargetName = keyof typeof serverTargets | keyof typeof server2026Targets;
+export type ClientTargetName = keyof typeof clientTargets | keyof typeof client2026Targets;
 export type InspectorTargetName = keyof typeof inspectorTargets;
 export type TargetName = ServerTargetName | ClientTargetName | InspectorTargetName;
 
-export const allTargets = [...Object.keys(serverTargets), ...Object.keys(clientTargets), ...Object.keys(inspectorTargets)] as TargetName[];
+export const allTargets = [
+	...Object.keys(serverTargets),
+	...Object.keys(clientTargets),
+	...Object.keys(inspectorTargets),
+	...Object.keys(server2026Targets),
+	...Object.keys(client2026Targets),
+] as TargetName[];
+
+/**
+Whether a target runs the 2026-07-28 requirements (suite 0.2.0-alpha.12) rather than 0.1.16.
+*/
+export const is2026Target = (name: TargetName): boolean => name.startsWith('server-2026/') || name.startsWith('client-2026/');
 
 /**
 Run by `npm run test:conformance`.
@@ -70,6 +131,27 @@ export const enabledTargets: TargetName[] = [
 Targets that exist but are not run by default.
 */
 export const pendingTargets: TargetName[] = [];
+
+/**
+Scored by `npm run test:conformance-2026`: the SDK v2 fixture and driver directly, the baseline the proxy targets are measured against.
+*/
+export const enabledTargets2026: TargetName[] = [
+	'server-2026/direct',
+	'server-2026/direct-modern-only',
+	'client-2026/direct',
+];
+
+/**
+2026-07-28 targets that wait for the proxy to speak the era (issue 18): `npm run test:conformance-2026` runs them and reports each scenario without scoring it; named, one counts like any other: `npm run test:conformance -- --target server-2026/proxy-multiplexed`.
+*/
+export const pendingTargets2026: TargetName[] = [
+	'server-2026/proxy-multiplexed',
+	'server-2026/proxy-modern-child',
+	'server-2026/proxy-isolated',
+	'server-2026/proxy-stateless',
+	'server-2026/proxy-chain',
+	'client-2026/via-proxy',
+];
 
 /**
 The suite's client authorization scenarios (`conformance list --client`, 0.1.16) that client mode passes with its browser sign-in: discovery variants, CIMD, scope selection, step-up and its retry limit, token endpoint authentication, pre-registration, the 2025-03-26 fallbacks, a resource mismatch refused, and the draft offline_access ones. Through the proxy the driver signs in with a scripted browser (`fixtures/scripted-browser.js`); in the direct target its own in-memory SDK provider reads the authorization server's redirect. Not here: `auth/cross-app-access-complete-flow` (an enterprise extension the proxy does not implement).
@@ -105,4 +187,17 @@ export const clientScenarios = [
 	'sse-retry',
 	'auth/client-credentials-basic',
 	'auth/client-credentials-jwt',
+] as const;
+
+/**
+The client scenarios the 2026-07-28 requirements score that need no authorization (`conformance list --requirements 2026-07-28`, 0.2.0-alpha.12; the 25 `auth/*` ones are left for client mode's sign-in to take on).
+*/
+export const clientScenarios2026 = [
+	'tools_call',
+	'request-metadata',
+	'sep-2322-client-request-state',
+	'http-standard-headers',
+	'http-custom-headers',
+	'http-invalid-tool-headers',
+	'json-schema-ref-no-deref',
 ] as const;
