@@ -69,11 +69,20 @@ export class Payload {
 }
 
 /**
+What the queue budget counts: a payload, or bytes held for a client elsewhere (a JSON answer in its connection's buffer, responses collected for a batch). `holders` counts the places that hold it; its `size` counts once while it is above 0.
+*/
+export type Counted = {
+	readonly size: number;
+	readonly sheddable: boolean;
+	holders: number;
+};
+
+/**
 What counts held payloads: the listener's queue budget.
 */
 export type PayloadCounter = {
-	hold(payload: Payload): void;
-	release(payload: Payload): void;
+	hold(payload: Counted): void;
+	release(payload: Counted): void;
 	/**
 	Forget a holder that holds nothing any more.
 	*/
@@ -92,7 +101,7 @@ export type Holder = {
 /**
 `holder` takes `payload` into one more place (a queue, a store, a socket).
 */
-export function hold(holder: Holder, payload: Payload): void {
+export function hold(holder: Holder, payload: Counted): void {
 	holder.heldBytes += payload.size;
 	holder.budget?.hold(payload);
 }
@@ -100,7 +109,7 @@ export function hold(holder: Holder, payload: Payload): void {
 /**
 `holder` lets go of `payload` in one place.
 */
-export function release(holder: Holder, payload: Payload): void {
+export function release(holder: Holder, payload: Counted): void {
 	holder.heldBytes -= payload.size;
 	holder.budget?.release(payload);
 }

@@ -39,6 +39,10 @@ export type StreamOwner = Holder & {
 	Where the session keeps copies for resumption: a response or request written to the client's connection may be shed there from then on.
 	*/
 	readonly store?: {unpin(sequence: number): void};
+	/**
+	JSON answers waiting for their connection: they too keep an ended session in the budget.
+	*/
+	readonly answers?: ReadonlySet<unknown>;
 };
 
 /**
@@ -341,7 +345,7 @@ export class SseStream {
 		const {owner} = this;
 		if (owner) {
 			owner.streams.delete(this);
-			if (owner.ended && owner.streams.size === 0) {
+			if (owner.ended && owner.streams.size === 0 && (owner.answers?.size ?? 0) === 0) {
 				owner.budget?.delete(owner);
 			}
 		}

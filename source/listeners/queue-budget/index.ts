@@ -2,7 +2,7 @@ import type {Logger} from '../../logger.js';
 import {settingName, type SettingNames} from '../../setting-names.js';
 import type {Message} from '../../types.js';
 import {serializeJson} from '../../wire/long-strings.js';
-import {Payload, type PayloadKind} from '../payload.js';
+import {Payload, type Counted, type PayloadKind} from '../payload.js';
 import {
 	countHold,
 	countRelease,
@@ -57,8 +57,8 @@ export type QueueBudget<H extends BudgetHolder = BudgetHolder> = {
 	payloadOf(message: Message): Payload;
 	add(holder: H): void;
 	delete(holder: H): void;
-	hold(payload: Payload): void;
-	release(payload: Payload): void;
+	hold(payload: Counted): void;
+	release(payload: Counted): void;
 	/**
 	Bytes held now, notifications shed and sessions closed so far.
 	*/

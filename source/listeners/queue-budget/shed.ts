@@ -1,4 +1,4 @@
-import type {Payload} from '../payload.js';
+import type {Counted} from '../payload.js';
 
 /*
 The queue budget's state and its decisions, pure: the count of bytes held for clients, whose notifications are shed and which session is closed when the count passes the limit, and the text and timing of the warning about them. The state is changed in place; nothing here sheds, closes, logs or reads a clock: the glue (`index.ts`) does what a decision says and reports back.
@@ -58,7 +58,7 @@ export function createBudgetState<H extends BudgetHolder>(limit: number, raise: 
 /**
 Count a payload taken by one more holder: its bytes count once, with the first. Returns whether the count went over the limit with it.
 */
-export function countHold(state: BudgetState, payload: Payload): boolean {
+export function countHold(state: BudgetState, payload: Counted): boolean {
 	if (payload.holders++ === 0) {
 		state.queued += payload.size;
 		return state.queued > state.limit;
@@ -70,7 +70,7 @@ export function countHold(state: BudgetState, payload: Payload): boolean {
 /**
 Count a payload let go by one holder: its bytes leave the count with the last.
 */
-export function countRelease(state: BudgetState, payload: Payload): void {
+export function countRelease(state: BudgetState, payload: Counted): void {
 	if (--payload.holders === 0) {
 		state.queued -= payload.size;
 	}

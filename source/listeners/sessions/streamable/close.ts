@@ -4,7 +4,7 @@ import {errorResponse} from '../../../wire/message.js';
 import {release} from '../../payload.js';
 import {SseStream} from '../../sse-writer.js';
 import {endWith, type SessionEndReason} from '../record.js';
-import {deliverAnswer} from './exchange.js';
+import {deliverAnswer, releaseCollected} from './exchange.js';
 import {answered} from './route.js';
 import {isAttached, type StreamableRecord} from './state.js';
 
@@ -28,6 +28,7 @@ function closeStreamable(record: StreamableRecord, reason: SessionEndReason): vo
 	}
 
 	for (const exchange of record.exchanges) {
+		releaseCollected(exchange);
 		exchange.sse?.end();
 		if (exchange.phase === 'waiting' && exchange.response) {
 			// Nothing owed any more (cancelled requests): an empty stream.
