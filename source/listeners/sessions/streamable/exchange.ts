@@ -213,6 +213,7 @@ function writeExchange(exchange: Exchange, payload: Payload): void {
 function waitForStream(record: StreamableRecord, payload: Payload): void {
 	record.waitingForStream.push(payload);
 	record.waitingBytes += payload.size;
+	payload.queuedBy = record.id;
 	hold(record, payload);
 	while (waitingOverflows(record)) {
 		const dropped = record.waitingForStream.shift()!;
