@@ -102,12 +102,13 @@ export class EventStore {
 	*/
 	append(kind: StreamKind, stream: number, payload: Payload): string {
 		const sequence = ++this.sequence;
-		if (this.maxEvents > 0 && payload.size <= this.maxBytes) {
+		if (this.maxEvents > 0 && payload.size <= this.maxBytes && !payload.shed) {
 			this.events.push({
 				stream, kind, sequence, payload, pinned: !payload.sheddable,
 			});
 			this.bytes += payload.size;
 			if (this.holder) {
+				payload.queuedBy ??= this.holder.id;
 				hold(this.holder, payload);
 			}
 
@@ -126,7 +127,10 @@ export class EventStore {
 		const result: Array<{id: string; payload: Payload; sequence: number}> = [];
 		for (let index = this.head; index < this.events.length; index++) {
 			const event = this.events[index]!;
-			if (event.stream === key.stream && event.kind === key.kind && event.sequence > key.sequence) {
+			if (event.payload.shed) {
+				// Shed by the queue budget: the replay goes without it.
+				this.droppedThrough = Math.max(this.droppedThrough, event.sequence);
+			} else if (event.stream === key.stream && event.kind === key.kind && event.sequence > key.sequence) {
 				result.push({id: formatEventId(event.kind, event.stream, event.sequence), payload: event.payload, sequence: event.sequence});
 			}
 		}
@@ -157,16 +161,14 @@ export class EventStore {
 	}
 
 	/**
-	Drop the oldest notification kept, else the oldest copy of a response or request already written to the client's connection (the queue budget sheds it). Returns its size, 0 when there is none.
+	Drop the oldest copy of a response or request already written to the client's connection (the queue budget sheds it, once no notification is left to shed: those it sheds itself). Returns its size, 0 when there is none.
 	*/
 	shedOldest(): number {
-		for (const notification of [true, false]) {
-			for (let index = this.head; index < this.events.length; index++) {
-				const {payload, pinned} = this.events[index]!;
-				if (payload.size > 0 && (notification ? payload.sheddable : !pinned)) {
-					this.drop(index);
-					return payload.size;
-				}
+		for (let index = this.head; index < this.events.length; index++) {
+			const {payload, pinned} = this.events[index]!;
+			if (payload.size > 0 && !payload.sheddable && !pinned) {
+				this.drop(index);
+				return payload.size;
 			}
 		}
 

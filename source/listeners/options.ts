@@ -86,7 +86,7 @@ export type HttpListenerOptions = {
 	*/
 	maxSessions?: number;
 	/**
-	How many sessions one client address may have open at once; more get 429. Clients behind one reverse proxy or NAT share its address, so they share this budget. When a limit is reached, the oldest half-open session of that address (or of any, for `maxSessions`) that waits for nothing makes room first.
+	How many sessions one client address may have open at once; more get 429. Clients behind one reverse proxy or NAT share its address, so they share this budget. When a limit is reached, the oldest half-open session of that address (or of any, for `maxSessions`) that waits for nothing makes room first; at this limit, failing that, the address's least recently active idle session does (its client gets 404 and initializes again).
 
 	@default 1000
 	*/

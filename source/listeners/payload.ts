@@ -26,19 +26,32 @@ stream.sendPayload(payload, {id: 'g1-1'});
 */
 export class Payload {
 	/**
-	The JSON text of a short message.
+	The JSON text of a short message; `undefined` once shed.
 	*/
-	readonly text: string | undefined;
+	text: string | undefined;
 	/**
-	The UTF-8 bytes of a long message.
+	The UTF-8 bytes of a long message; `undefined` once shed.
 	*/
-	readonly bytes: Uint8Array | undefined;
+	bytes: Uint8Array | undefined;
 	/**
 	Bytes it holds in memory (UTF-8 length; for a short text, its length in UTF-16 units).
 	*/
 	readonly size: number;
 	readonly kind: PayloadKind;
 	holders = 0;
+	/**
+	Shed by the queue budget: every queue and store that still holds it skips it and lets go of it when it comes to it; its text or bytes are gone already.
+	*/
+	shed = false;
+	/**
+	A held notification's neighbours in the queue budget's list of what may be shed, oldest first.
+	*/
+	older: Payload | undefined = undefined;
+	newer: Payload | undefined = undefined;
+	/**
+	The session that last had to queue it for its client (a slow stream, no stream at all), or that keeps it for resumption: the warning about shed notifications names it.
+	*/
+	queuedBy: string | undefined = undefined;
 
 	constructor(json: string | JsonPieces, kind: PayloadKind) {
 		this.kind = kind;
@@ -69,19 +82,33 @@ export class Payload {
 }
 
 /**
+What the queue budget counts: a payload, or bytes held for a client elsewhere (a JSON answer in its connection's buffer, responses collected for a batch). `holders` counts the places that hold it; its `size` counts once while it is above 0.
+*/
+export type Counted = {
+	readonly size: number;
+	readonly sheddable: boolean;
+	holders: number;
+	readonly shed?: boolean;
+};
+
+/**
 What counts held payloads: the listener's queue budget.
 */
 export type PayloadCounter = {
-	hold(payload: Payload): void;
-	release(payload: Payload): void;
+	hold(payload: Counted): void;
+	release(payload: Counted): void;
 	/**
 	Forget a holder that holds nothing any more.
 	*/
 	delete(holder: Holder): void;
+	/**
+	How many payloads were shed so far: a queue need look for shed ones only when it changed.
+	*/
+	shedSoFar(): number;
 };
 
 /**
-Who holds payloads for a client: a session, for its streams, its store and its messages waiting for a stream. `heldBytes` counts each payload once per place it sits; holding also counts the payload in the listener's queue budget.
+Who holds payloads for a client: a session, for its streams, its store and its messages waiting for a stream. `heldBytes` counts each payload that may not be shed as a notification (responses, requests, JSON answers) once per place it sits; holding also counts the payload in the listener's queue budget.
 */
 export type Holder = {
 	readonly id: string;
@@ -92,15 +119,21 @@ export type Holder = {
 /**
 `holder` takes `payload` into one more place (a queue, a store, a socket).
 */
-export function hold(holder: Holder, payload: Payload): void {
-	holder.heldBytes += payload.size;
+export function hold(holder: Holder, payload: Counted): void {
+	if (!payload.sheddable) {
+		holder.heldBytes += payload.size;
+	}
+
 	holder.budget?.hold(payload);
 }
 
 /**
 `holder` lets go of `payload` in one place.
 */
-export function release(holder: Holder, payload: Payload): void {
-	holder.heldBytes -= payload.size;
+export function release(holder: Holder, payload: Counted): void {
+	if (!payload.sheddable) {
+		holder.heldBytes -= payload.size;
+	}
+
 	holder.budget?.release(payload);
 }

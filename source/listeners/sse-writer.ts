@@ -39,6 +39,10 @@ export type StreamOwner = Holder & {
 	Where the session keeps copies for resumption: a response or request written to the client's connection may be shed there from then on.
 	*/
 	readonly store?: {unpin(sequence: number): void};
+	/**
+	JSON answers waiting for their connection: they too keep an ended session in the budget.
+	*/
+	readonly answers?: ReadonlySet<unknown>;
 };
 
 /**
@@ -75,6 +79,10 @@ export class SseStream {
 	*/
 	private shedFrom = 0;
 	private queuedBytes = 0;
+	/**
+	The budget's count of shed payloads when the queue was last cleared of them.
+	*/
+	private purgedAt = 0;
 	/**
 	Events handed to the socket, whose write has not finished (their payloads held until then), oldest first.
 	*/
@@ -131,7 +139,7 @@ export class SseStream {
 	Write an event carrying a message, with an optional `id` (and its `sequence` in the session's event store) and `event` name.
 	*/
 	sendPayload(payload: Payload, options: {id?: string; event?: string; sequence?: number} = {}): void {
-		if (this.open && !this.ending) {
+		if (this.open && !this.ending && !payload.shed) {
 			this.push(eventHead(options.id, options.event), payload, options.sequence ?? 0);
 		}
 	}
@@ -196,7 +204,7 @@ export class SseStream {
 	shedOldest(): Frame | undefined {
 		for (let index = Math.max(this.shedFrom, this.first); index < this.frames.length; index++) {
 			const frame = this.frames[index];
-			if (frame?.payload?.sheddable) {
+			if (frame?.payload?.sheddable && !frame.payload.shed) {
 				this.frames[index] = undefined;
 				this.shedFrom = index + 1;
 				this.queuedBytes -= frame.head.length + frame.payload.size;
@@ -216,7 +224,7 @@ export class SseStream {
 		}
 
 		const size = head.length + (payload?.size ?? 0);
-		if (this.queuedBytes + size + this.response.writableLength > maxBufferedBytes) {
+		if (this.queuedBytes + size + this.response.writableLength > maxBufferedBytes && !(this.purgeShed() && this.queuedBytes + size + this.response.writableLength <= maxBufferedBytes)) {
 			// The client does not read: cut it rather than buffer without bound.
 			this.destroy();
 			return;
@@ -225,8 +233,36 @@ export class SseStream {
 		this.frames.push({head, payload, sequence});
 		this.queuedBytes += size;
 		if (payload && this.owner) {
+			payload.queuedBy = this.owner.id;
 			hold(this.owner, payload);
 		}
+	}
+
+	/**
+	Take the notifications the queue budget shed out of the queue, if it shed any since the last time. Returns whether it did (the queue may be smaller now).
+	*/
+	private purgeShed(): boolean {
+		const shed = this.owner?.budget?.shedSoFar() ?? 0;
+		if (shed === this.purgedAt) {
+			return false;
+		}
+
+		this.purgedAt = shed;
+		const kept: Array<Frame | undefined> = [];
+		for (let index = this.first; index < this.frames.length; index++) {
+			const frame = this.frames[index];
+			if (frame?.payload?.shed) {
+				this.queuedBytes -= frame.head.length + frame.payload.size;
+				this.letGo(frame.payload);
+			} else if (frame) {
+				kept.push(frame);
+			}
+		}
+
+		this.frames = kept;
+		this.first = 0;
+		this.shedFrom = 0;
+		return true;
 	}
 
 	private writeFrame(frame: Frame): void {
@@ -290,7 +326,10 @@ export class SseStream {
 			frames[this.first++] = undefined;
 			if (frame) {
 				this.queuedBytes -= frame.head.length + (frame.payload?.size ?? 0);
-				this.writeFrame(frame);
+				if (!frame.payload?.shed) {
+					this.writeFrame(frame);
+				}
+
 				if (frame.payload) {
 					this.letGo(frame.payload);
 				}
@@ -341,7 +380,7 @@ export class SseStream {
 		const {owner} = this;
 		if (owner) {
 			owner.streams.delete(this);
-			if (owner.ended && owner.streams.size === 0) {
+			if (owner.ended && owner.streams.size === 0 && (owner.answers?.size ?? 0) === 0) {
 				owner.budget?.delete(owner);
 			}
 		}

@@ -69,7 +69,7 @@ const agent = new Agent({keepAlive: false});
 type Answer = {status: number; headers: Record<string, string | string[] | undefined>; text: string};
 
 /**
-One request from the local address `from`; a GET of an SSE stream resolves at its first event and is left open (`close` ends it). Bounded: 10 s.
+One request from the local address `from`; a GET of an SSE stream resolves once its headers arrive and is left open (`close` ends it). Bounded: 10 s.
 */
 async function send(port: number, from: string, options: {method?: string; path?: string; headers?: Record<string, string>; body?: string}): Promise<Answer & {close: () => void}> {
 	return new Promise((resolve, reject) => {
@@ -94,11 +94,12 @@ async function send(port: number, from: string, options: {method?: string; path?
 				});
 			};
 
+			if (String(response.headers['content-type']).startsWith('text/event-stream') && options.method === 'GET') {
+				done();
+			}
+
 			response.on('data', (chunk: Uint8Array) => {
 				chunks.push(chunk);
-				if (String(response.headers['content-type']).startsWith('text/event-stream') && options.method === 'GET') {
-					done();
-				}
 			});
 			response.on('end', done);
 			response.on('error', reject);
@@ -130,15 +131,25 @@ async function open(port: number, from: string, {halfOpen = false, name = 'fair'
 	return {...answer, id};
 }
 
+/**
+Open the GET stream of session `id`: the session is in use while it is open (closed in teardown).
+*/
+async function openStream(t: ExecutionContext, port: number, from: string, id: string): Promise<number> {
+	const stream = await send(port, from, {method: 'GET', headers: {accept: 'text/event-stream', 'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18'}});
+	t.teardown(stream.close);
+	return stream.status;
+}
+
 async function ping(port: number, from: string, id: string): Promise<number> {
 	const answer = await send(port, from, {headers: {...postHeaders, 'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18'}, body: JSON.stringify({jsonrpc: '2.0', id: 9, method: 'ping'})});
 	return answer.status;
 }
 
-test('one client address holds at most maxSessionsPerClient sessions (429 naming the flag, with Retry-After); another address is not affected', async t => {
+test('one client address holds at most maxSessionsPerClient sessions (429 naming the flag, with Retry-After) while all are in use; another address is not affected', async t => {
 	const {port, stats} = await start(t, {maxSessionsPerClient: 3});
 	const mine = await Promise.all([1, 2, 3].map(async () => open(port, '127.0.0.1')));
 	t.deepEqual(mine.map(answer => answer.status), [200, 200, 200]);
+	t.deepEqual(await Promise.all(mine.map(async answer => openStream(t, port, '127.0.0.1', answer.id!))), [200, 200, 200], 'each has its GET stream open');
 	const refused = await open(port, '127.0.0.1');
 	t.is(refused.status, 429);
 	t.is(refused.headers['retry-after'], '5');
@@ -155,6 +166,25 @@ test('one client address holds at most maxSessionsPerClient sessions (429 naming
 	const again = await open(port, '127.0.0.1');
 	t.is(again.status, 200);
 	t.is(await ping(port, '127.0.0.1', mine[1]!.id!), 200, 'sessions in use were never taken');
+});
+
+test('an address at its limit with completed sessions it does not use: the least recently active idle one makes room (its client gets 404, initializes again), sessions in use are kept', async t => {
+	const {port, stats} = await start(t, {maxSessionsPerClient: 3});
+	const first = await open(port, '127.0.0.1');
+	const second = await open(port, '127.0.0.1');
+	const third = await open(port, '127.0.0.1');
+	t.is(await openStream(t, port, '127.0.0.1', second.id!), 200);
+	const newcomer = await open(port, '127.0.0.1');
+	t.is(newcomer.status, 200, 'not locked out by its own idle sessions');
+	t.is(stats().sessions, 3);
+	t.is(await ping(port, '127.0.0.1', first.id!), 404, 'the least recently active idle session made room');
+	t.is(await ping(port, '127.0.0.1', second.id!), 200, 'a session with an open stream is never taken');
+	const again = await open(port, '127.0.0.1');
+	t.is(again.status, 200, 'the evicted client initializes again');
+	t.is(await ping(port, '127.0.0.1', third.id!), 404, 'the next least recently active idle session made room');
+	t.is(await ping(port, '127.0.0.1', newcomer.id!), 200);
+	t.is(await ping(port, '127.0.0.1', again.id!), 200);
+	t.is(stats().sessions, 3);
 });
 
 test('a loop of initialize that never completes cannot lock anyone out: the oldest half-open session makes room, sessions in use are kept', async t => {

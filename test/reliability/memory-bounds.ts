@@ -113,6 +113,66 @@ test('a session holding more unread responses than the whole budget is closed; t
 	t.is(textOf(await client.callTool({name: 'echo', arguments: {text: 'others go on'}})), 'others go on');
 });
 
+/**
+A raw POST of `tools/call big` (`bytes` characters, answered as JSON: no progress token) in `session`.
+*/
+function bigCall(port: number, session: string, id: number, bytes: number): string {
+	const body = JSON.stringify({
+		jsonrpc: '2.0', id, method: 'tools/call', params: {name: 'big', arguments: {bytes, blocks: 1}},
+	});
+	const accept = `Content-Type: ${postHeaders['content-type']}\r\nAccept: ${postHeaders.accept}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
+	return `POST /mcp HTTP/1.1\r\n${headers(port, session, accept)}${body}`;
+}
+
+test('JSON answers nobody reads count in the budget: a session holding more of them than the limit is closed, their connections cut', async t => {
+	t.timeout(120_000);
+	const proxy = await startServerMode(t, ['--max-queued-bytes', '8MiB', '--', process.execPath, echoServer]);
+	const port = Number(new URL(proxy.base).port);
+	const session = await rawSession(`${proxy.base}/mcp`);
+	// Six answers of 4 MiB, each on a connection that never reads: 24 MiB against a budget of 8.
+	for (let index = 0; index < 6; index++) {
+		stalledConnection(t, port, bigCall(port, session, 10 + index, 4 * mebibyte));
+	}
+
+	const closed = new RegExp(String.raw`Session ${session}: closed, holding [\d.]+ MiB of responses and requests its client does not read`);
+	t.true(await proxy.logged(closed, 30_000), 'the session holding the unread answers is closed, and logged');
+	const {body} = await proxy.status();
+	const queued = body.queued as Queued;
+	t.true(queued.closedSessions >= 1, 'counted as closed');
+	t.true(queued.bytes <= 8 * mebibyte, `${queued.bytes} bytes queued after the cut`);
+	const client = await proxy.connect('/mcp');
+	t.is(textOf(await client.callTool({name: 'echo', arguments: {text: 'others go on'}})), 'others go on');
+});
+
+test('JSON answers waiting on one connection (pipelined requests) stay within the limit of a stream: past 64 MiB the connection is closed', async t => {
+	t.timeout(120_000);
+	const proxy = await startServerMode(t, ['--', process.execPath, echoServer]);
+	const port = Number(new URL(proxy.base).port);
+	const session = await rawSession(`${proxy.base}/mcp`);
+	// Twenty pipelined calls answered with 4 MiB each, on one connection that does not read: 80 MiB.
+	const requests = Array.from({length: 20}, (_, index) => bigCall(port, session, 100 + index, 4 * mebibyte)).join('');
+	const socket = stalledConnection(t, port, requests);
+	const peak = await peakQueued(proxy, delay(8000), 160);
+	t.true(peak > 0, 'the answers waiting for the connection are counted');
+	t.true(peak <= 68 * mebibyte, `queued bytes peaked at ${peak}`);
+	// Now read what came: the connection was closed before the last answers.
+	let received = 0;
+	const ended = new Promise<void>(resolve => {
+		socket.on('data', (chunk: Uint8Array) => {
+			received += chunk.length;
+		});
+		socket.once('close', () => {
+			resolve();
+		});
+	});
+	socket.resume();
+	await Promise.race([ended, delay(30_000)]);
+	t.true(socket.destroyed, 'the proxy closed the connection');
+	t.true(received < 20 * 4 * mebibyte, `${received} bytes arrived, not all 80 MiB`);
+	const {body} = await proxy.status();
+	t.is((body.queued as Queued).bytes, 0, 'nothing is held for it any more');
+});
+
 test('a child flooding standard error while ours is not read: the proxy holds at most about 1 MiB of it, the child is not slowed, and a line counts what was dropped', async t => {
 	t.timeout(120_000);
 	const proxy = await startServerMode(t, ['--', process.execPath, echoServer]);

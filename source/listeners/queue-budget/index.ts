@@ -2,7 +2,7 @@ import type {Logger} from '../../logger.js';
 import {settingName, type SettingNames} from '../../setting-names.js';
 import type {Message} from '../../types.js';
 import {serializeJson} from '../../wire/long-strings.js';
-import {Payload, type PayloadKind} from '../payload.js';
+import {Payload, type Counted, type PayloadKind} from '../payload.js';
 import {
 	countHold,
 	countRelease,
@@ -38,7 +38,7 @@ export type QueueBudgetOptions<H extends BudgetHolder> = {
 	*/
 	settingNames?: SettingNames;
 	/**
-	Let go of a holder's oldest notification, everywhere it holds it. Returns the notification's size, 0 when it holds none that may be shed.
+	Let go of a holder's oldest copy kept for resumption of a response or request already written (notifications are shed by the budget itself). Returns its size, 0 when it holds none.
 	*/
 	shedOne: (holder: H) => number;
 	/**
@@ -57,8 +57,12 @@ export type QueueBudget<H extends BudgetHolder = BudgetHolder> = {
 	payloadOf(message: Message): Payload;
 	add(holder: H): void;
 	delete(holder: H): void;
-	hold(payload: Payload): void;
-	release(payload: Payload): void;
+	hold(payload: Counted): void;
+	release(payload: Counted): void;
+	/**
+	How many notifications were shed so far.
+	*/
+	shedSoFar(): number;
 	/**
 	Bytes held now, notifications shed and sessions closed so far.
 	*/
@@ -74,7 +78,7 @@ export type QueueBudget<H extends BudgetHolder = BudgetHolder> = {
 };
 
 /**
-Count the bytes of every payload held by the sessions of a listener (once per payload, however many hold it), and keep them within `limit`: when a hold takes the count over the limit, at the end of the current task the session holding the most sheds its oldest notification, again and again (always from the session holding the most), until the count is 1/16 below the limit; responses and server→client requests are never shed. If that is not enough, the session holding the most is closed. Shed notifications are reported in one warning per `logInterval`, counted per session.
+Count the bytes of every payload held by the sessions of a listener (once per payload, however many hold it), and keep them within `limit`: when a hold takes the count over the limit, at the end of the current task the oldest notification held anywhere is shed, everywhere at once (O(1) each, however many sessions hold a broadcast), again and again until the count is 1/16 below the limit; then copies kept for resumption of what was written, from the session holding the most; responses and server→client requests not yet written are never shed. If that is not enough, the session holding the most is closed. Shed notifications are reported in one warning per `logInterval`, counted per session.
 
 @example
 ```
@@ -138,7 +142,7 @@ export function createQueueBudget<H extends BudgetHolder>(options: QueueBudgetOp
 			}
 
 			let payload = notifications.get(message);
-			if (payload === undefined) {
+			if (payload === undefined || payload.shed) {
 				payload = new Payload(serializeJson(message), kind);
 				notifications.set(message, payload);
 			}
@@ -161,6 +165,7 @@ export function createQueueBudget<H extends BudgetHolder>(options: QueueBudgetOp
 		release(payload) {
 			countRelease(state, payload);
 		},
+		shedSoFar: () => state.shedMessages,
 		counts: () => ({queued: state.queued, shedMessages: state.shedMessages, cutSessions: state.cutSessions}),
 		enforce,
 		close() {

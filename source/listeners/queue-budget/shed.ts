@@ -1,11 +1,11 @@
-import type {Payload} from '../payload.js';
+import type {Counted, Payload} from '../payload.js';
 
 /*
-The queue budget's state and its decisions, pure: the count of bytes held for clients, whose notifications are shed and which session is closed when the count passes the limit, and the text and timing of the warning about them. The state is changed in place; nothing here sheds, closes, logs or reads a clock: the glue (`index.ts`) does what a decision says and reports back.
+The queue budget's state and its decisions, pure: the count of bytes held for clients, which notifications are shed (the oldest held anywhere first: a list of them in the order they were first held, so that shedding one is O(1) however many sessions hold it), whose resumption copies go next and which session is closed when the count passes the limit, and the text and timing of the warning about them. The state is changed in place; a shed notification is only marked (every queue that holds it skips it and lets go of it when it comes to it); nothing here drops a copy, closes, logs or reads a clock: the glue (`index.ts`) does what a decision says and reports back.
 */
 
 /**
-A session as the budget sees it: the bytes of the payloads it holds, each counted once per place it sits (a stream's queue, its store…).
+A session as the budget sees it: the bytes of the payloads it holds that are not notifications (responses, requests, JSON answers), each counted once per place it sits (a stream's queue, its store…).
 */
 export type BudgetHolder = {
 	readonly id: string;
@@ -29,6 +29,11 @@ export type BudgetState<H extends BudgetHolder = BudgetHolder> = {
 	cutSessions: number;
 	readonly holders: Set<H>;
 	/**
+	The notifications held now, oldest first (linked through the payloads themselves).
+	*/
+	oldest: Payload | undefined;
+	newest: Payload | undefined;
+	/**
 	Notifications shed and not yet reported, by session id; their bytes, and the highest count seen meanwhile.
 	*/
 	readonly unreported: Map<string, number>;
@@ -48,6 +53,8 @@ export function createBudgetState<H extends BudgetHolder>(limit: number, raise: 
 		shedMessages: 0,
 		cutSessions: 0,
 		holders: new Set(),
+		oldest: undefined,
+		newest: undefined,
 		unreported: new Map(),
 		unreportedBytes: 0,
 		unreportedPeak: 0,
@@ -58,9 +65,13 @@ export function createBudgetState<H extends BudgetHolder>(limit: number, raise: 
 /**
 Count a payload taken by one more holder: its bytes count once, with the first. Returns whether the count went over the limit with it.
 */
-export function countHold(state: BudgetState, payload: Payload): boolean {
-	if (payload.holders++ === 0) {
+export function countHold(state: BudgetState, payload: Counted): boolean {
+	if (payload.holders++ === 0 && !payload.shed) {
 		state.queued += payload.size;
+		if (listed(payload)) {
+			link(state, payload as Payload);
+		}
+
 		return state.queued > state.limit;
 	}
 
@@ -70,10 +81,71 @@ export function countHold(state: BudgetState, payload: Payload): boolean {
 /**
 Count a payload let go by one holder: its bytes leave the count with the last.
 */
-export function countRelease(state: BudgetState, payload: Payload): void {
-	if (--payload.holders === 0) {
+export function countRelease(state: BudgetState, payload: Counted): void {
+	if (--payload.holders === 0 && !payload.shed) {
 		state.queued -= payload.size;
+		if (listed(payload)) {
+			unlink(state, payload as Payload);
+		}
 	}
+}
+
+/**
+Whether a held payload is in the list of what may be shed: a notification with something in it (an empty one, such as the event that primes a stream, frees nothing and may be shared by every session).
+*/
+function listed(payload: Counted): boolean {
+	return payload.sheddable && payload.size > 0;
+}
+
+function link(state: BudgetState, payload: Payload): void {
+	payload.older = state.newest;
+	payload.newer = undefined;
+	if (state.newest === undefined) {
+		state.oldest = payload;
+	} else {
+		state.newest.newer = payload;
+	}
+
+	state.newest = payload;
+}
+
+function unlink(state: BudgetState, payload: Payload): void {
+	const {older, newer} = payload;
+	if (older === undefined) {
+		state.oldest = newer;
+	} else {
+		older.newer = newer;
+	}
+
+	if (newer === undefined) {
+		state.newest = older;
+	} else {
+		newer.older = older;
+	}
+
+	payload.older = undefined;
+	payload.newer = undefined;
+}
+
+/**
+Shed the oldest notification held anywhere: it leaves the count and the list, its text or bytes are let go, and every holder skips it from now on (O(1), however many hold it). Returns its size, 0 when no notification is held.
+*/
+export function shedOldestNotification(state: BudgetState): number {
+	const payload = state.oldest;
+	if (payload === undefined) {
+		return 0;
+	}
+
+	unlink(state, payload);
+	payload.shed = true;
+	payload.text = undefined;
+	payload.bytes = undefined;
+	state.queued -= payload.size;
+	state.shedMessages++;
+	state.unreportedBytes += payload.size;
+	const id = payload.queuedBy ?? 'unknown';
+	state.unreported.set(id, (state.unreported.get(id) ?? 0) + 1);
+	return payload.size;
 }
 
 const noHolders: ReadonlySet<never> = new Set();
@@ -104,11 +176,11 @@ export function biggest<H extends BudgetHolder>(holders: Iterable<H>, skip: Read
 }
 
 /**
-One run of bringing the count back within the limit: notifications are shed down to `target` (1/16 below the limit), always from the holder holding the most, down to the next biggest before looking again; then, while still over the limit, the holder holding the most is closed.
+One run of bringing the count back within the limit, down to `target` (1/16 below the limit): the oldest notifications held anywhere are shed first (a broadcast is one message everywhere); then resumption copies of what was written, always from the holder holding the most, down to the next biggest before looking again; then, while still over the limit, the holder holding the most is closed.
 */
 export type Enforcement<H extends BudgetHolder> = {
 	readonly target: number;
-	phase: 'shed' | 'cut';
+	phase: 'notifications' | 'shed' | 'cut';
 	/**
 	Holders with nothing left to shed.
 	*/
@@ -137,7 +209,7 @@ export function startEnforcement<H extends BudgetHolder>(state: BudgetState<H>):
 	state.unreportedPeak = Math.max(state.unreportedPeak, state.queued);
 	return {
 		target: state.limit - Math.floor(state.limit / 16),
-		phase: 'shed',
+		phase: 'notifications',
 		exhausted: new Set(),
 		holder: undefined,
 		runnerUp: 0,
@@ -147,9 +219,17 @@ export function startEnforcement<H extends BudgetHolder>(state: BudgetState<H>):
 }
 
 /**
-What to do next in a run: shed one notification of a holder (report its size with `noteShed`), close a holder (it leaves the budget at once), or nothing more.
+What to do next in a run: shed notifications (done here: no move), shed one resumption copy of a holder (report its size with `noteShed`), close a holder (it leaves the budget at once), or nothing more.
 */
 export function nextMove<H extends BudgetHolder>(state: BudgetState<H>, run: Enforcement<H>): Move<H> {
+	while (run.phase === 'notifications') {
+		if (state.queued <= run.target || state.oldest === undefined) {
+			run.phase = 'shed';
+		} else {
+			shedOldestNotification(state);
+		}
+	}
+
 	while (run.phase === 'shed') {
 		const {holder} = run;
 		if (holder !== undefined) {
@@ -186,7 +266,7 @@ export function nextMove<H extends BudgetHolder>(state: BudgetState<H>, run: Enf
 }
 
 /**
-The holder of the last `shed` move let go of a notification of `size` bytes, or had none left (0).
+The holder of the last `shed` move let go of a resumption copy of `size` bytes, or had none left (0).
 */
 export function noteShed<H extends BudgetHolder>(state: BudgetState<H>, run: Enforcement<H>, size: number): void {
 	if (size === 0) {

@@ -7,7 +7,7 @@ import type {SessionEndReason} from '../sessions/record.js';
 /*
 The session table as a pure step: the live sessions of a listener by id, counted in all and per client address, and the decisions about them: whether a new session may open (making room by ending the oldest half-open session that waits for nothing), which sessions a reap ends (idle, or half-open for too long, at the `now` the event gives), when the reap timer runs. `step(state, event)` changes the state in place and returns effects; the glue (`index.ts`) ends sessions, logs and keeps the timer.
 
-A session is half-open until its client sends something after `initialize`. When a limit is reached, the oldest half-open session that waits for nothing makes room for the new one (of the same address, for the per-address limit), the way a TCP stack drops its oldest half-open connections under a SYN flood: a client that loops on `initialize` can then never lock others out, while sessions in use are never taken.
+A session is half-open until its client sends something after `initialize`. When a limit is reached, the oldest half-open session that waits for nothing makes room for the new one (of the same address, for the per-address limit; failing that, at the per-address limit, the address's least recently active idle session), the way a TCP stack drops its oldest half-open connections under a SYN flood: a client that loops on `initialize` can then never lock others out, while sessions in use are never taken.
 */
 
 export type TableLimits = {
@@ -123,7 +123,7 @@ export function countByServer(state: TableState): Record<string, number> {
 function admit(state: TableState, client: string): readonly TableEffect[] {
 	const {maxSessions, maxSessionsPerClient, settingNames} = state.limits;
 	const effects: TableEffect[] = [];
-	if ((state.perClient.get(client) ?? 0) >= maxSessionsPerClient && !evictHalfOpen(state, client, effects)) {
+	if ((state.perClient.get(client) ?? 0) >= maxSessionsPerClient && !evictHalfOpen(state, client, effects) && !evictIdle(state, client, effects)) {
 		const message = `Too many sessions from one client address: it has ${maxSessionsPerClient} open, the limit per address (${settingName(settingNames, 'maxSessionsPerClient')})`;
 		effects.push(refuse(429, `${message}; end unused sessions (DELETE) or try again later`));
 	} else if (state.sessions.size >= maxSessions && !evictHalfOpen(state, undefined, effects)) {
@@ -205,6 +205,28 @@ function evictHalfOpen(state: TableState, client: string | undefined, effects: T
 	}
 
 	return false;
+}
+
+/**
+End the least recently active idle session of `client` (no open stream, no request waiting for its answer): at the per-address limit, a client that holds many finished sessions it no longer uses makes room for its own new one (or another local client's), rather than locking them out until the session timeout. Its client gets 404 on its next request and initializes again, as the protocol asks. Returns whether one was ended. Linear in the table's sessions, and only at the per-address limit.
+*/
+function evictIdle(state: TableState, client: string, effects: TableEffect[]): boolean {
+	let oldest: SessionRecord | undefined;
+	for (const session of state.sessions.values()) {
+		if (session.client === client && !session.ended && !isBusy(session) && (oldest === undefined || session.lastActivity < oldest.lastActivity)) {
+			oldest = session;
+		}
+	}
+
+	if (oldest === undefined) {
+		return false;
+	}
+
+	const why = `Session ${oldest.id} was the least recently active idle session of its client address, which is at its limit of sessions; ending it to make room for a new one`;
+	end(state, {
+		type: 'end', session: oldest, reason: 'idle', why,
+	}, effects);
+	return true;
 }
 
 /**

@@ -3,6 +3,7 @@ import {
 	defer, EMPTY, finalize, throwError, using, type Observable, type Observer,
 } from 'rxjs';
 import {settingName, type SettingNames} from '../../setting-names.js';
+import {dropAnswers} from '../json-answer.js';
 import type {Message} from '../../types.js';
 import {isErrorResponse, isResponse} from '../../wire/message.js';
 import type {SessionRecord} from './facts.js';
@@ -87,12 +88,19 @@ export function shedOne(record: SessionRecord): number {
 }
 
 /**
-Close the session because it holds more than the queue budget allows: its streams are cut (the client sees the connection drop, and a resumption finds no session), then it ends.
+Close the session because it holds more than the queue budget allows: its streams are cut, and so are the connections of its JSON answers still waiting to be read or written (the client sees the connection drop, and a resumption finds no session), then it ends.
 */
 export function cutSession(record: SessionRecord): void {
 	for (const stream of record.streams) {
 		stream.onClose = undefined;
 		stream.destroy();
+	}
+
+	dropAnswers(record);
+	if (record.kind === 'streamable') {
+		for (const exchange of record.exchanges) {
+			exchange.response?.destroy();
+		}
 	}
 
 	endSession(record, 'overloaded');

@@ -4,6 +4,7 @@ import type {Logger} from '../../logger.js';
 import type {Message, RequestId, Transport} from '../../types.js';
 import {isRequest} from '../../wire/message.js';
 import type {QueueBudget} from '../queue-budget/index.js';
+import type {HeldAnswer} from '../json-answer.js';
 import type {KeepAlive, SseStream, StreamOwner} from '../sse-writer.js';
 
 /*
@@ -84,6 +85,10 @@ export type SessionBase = StreamOwner & {
 	initializeId: RequestId | undefined;
 	readonly streams: Set<SseStream>;
 	/**
+	JSON answers written and still waiting for their connection (see `json-answer.ts`).
+	*/
+	readonly answers: Set<HeldAnswer>;
+	/**
 	The client's messages to the backend, held until the transport is subscribed.
 	*/
 	channel: Channel<Message>;
@@ -116,6 +121,7 @@ export function baseRecord(runtime: SessionRuntime, session: Session): SessionBa
 		initialized: session.stateless,
 		initializeId: undefined,
 		streams: new Set(),
+		answers: new Set(),
 		channel: new Channel<Message>(),
 		subscribed: false,
 		waiting: 0,
@@ -157,7 +163,7 @@ export function receive(record: SessionBase, message: Message): void {
 }
 
 /**
-End a session: `close` (its face's) closes its streams and answers what waits, then the budget and the table forget it (a stream still draining keeps it in the budget until it stops), and the client's messages complete, so the backend closes gracefully. Nothing happens the second time.
+End a session: `close` (its face's) closes its streams and answers what waits, then the budget and the table forget it (a stream still draining, or an answer waiting for its connection, keeps it in the budget until it is gone), and the client's messages complete, so the backend closes gracefully. Nothing happens the second time.
 */
 export function endWith<R extends SessionBase>(record: R, reason: SessionEndReason, close: (record: R, reason: SessionEndReason) => void): void {
 	if (record.ended) {
@@ -166,7 +172,7 @@ export function endWith<R extends SessionBase>(record: R, reason: SessionEndReas
 
 	record.ended = true;
 	close(record, reason);
-	if (record.streams.size === 0) {
+	if (record.streams.size === 0 && record.answers.size === 0) {
 		record.budget?.delete(record);
 	}
 

@@ -8,19 +8,20 @@ import {
 	nextMove,
 	noteShed,
 	reportWait,
+	shedOldestNotification,
 	startEnforcement,
 	takeReport,
 	type BudgetState,
 } from '../../../source/listeners/queue-budget/shed.js';
 
 /*
-The queue budget's decisions as tables: holders with what they could shed (notification sizes, oldest first) and what they hold that cannot be shed; the moves a run makes, and the state after. No sessions, no sockets: the driver below does what the glue does with each move.
+The queue budget's decisions as tables: notifications held by sessions (a broadcast by many), holders with the resumption copies they could let go of (sizes, oldest first) and what they hold that cannot be shed; what a run sheds, the moves it makes, and the state after. No sessions, no sockets: the driver below does what the glue does with each move.
 */
 
-type FakeHolder = {id: string; heldBytes: number; notifications: number[]};
+type FakeHolder = {id: string; heldBytes: number; copies: number[]};
 
-function holder(id: string, notifications: number[], pinned = 0): FakeHolder {
-	return {id, heldBytes: notifications.reduce((sum, size) => sum + size, pinned), notifications};
+function holder(id: string, copies: number[], pinned = 0): FakeHolder {
+	return {id, heldBytes: copies.reduce((sum, size) => sum + size, pinned), copies};
 }
 
 function stateWith(limit: number, holders: FakeHolder[]): BudgetState<FakeHolder> {
@@ -34,18 +35,31 @@ function stateWith(limit: number, holders: FakeHolder[]): BudgetState<FakeHolder
 }
 
 /**
-Run the decisions to the end as the glue does: a shed lets go of the oldest notification (its bytes leave the count), a cut drops everything the holder held.
+A notification of `size` characters, held by `holders` (queued by the last of them).
 */
-function enforce(state: BudgetState<FakeHolder>): string[] {
+function notification(state: BudgetState<FakeHolder>, size: number, holders: FakeHolder[]): Payload {
+	const payload = new Payload('n'.repeat(size), 'notification');
+	for (const each of holders) {
+		payload.queuedBy = each.id;
+		countHold(state, payload);
+	}
+
+	return payload;
+}
+
+/**
+Run the decisions to the end as the glue does: a shed lets go of the holder's oldest resumption copy (its bytes leave the count), a cut drops everything the holder held. At most `maxMoves` moves.
+*/
+function enforce(state: BudgetState<FakeHolder>, maxMoves = 10_000): string[] {
 	const moves: string[] = [];
 	const run = startEnforcement(state);
 	if (!run) {
 		return moves;
 	}
 
-	for (let move = nextMove(state, run); move.type !== 'done'; move = nextMove(state, run)) {
+	for (let move = nextMove(state, run); move.type !== 'done' && moves.length < maxMoves; move = nextMove(state, run)) {
 		if (move.type === 'shed') {
-			const size = move.holder.notifications.shift() ?? 0;
+			const size = move.holder.copies.shift() ?? 0;
 			move.holder.heldBytes -= size;
 			state.queued -= size;
 			moves.push(`shed ${move.holder.id} ${size}`);
@@ -65,33 +79,39 @@ test('within the limit: no run, nothing shed', t => {
 	t.deepEqual(enforce(state), []);
 });
 
-test('over the limit: the holder holding the most sheds its oldest, down to the next biggest, until 1/16 below the limit', t => {
-	// Limit 1600, target 1500; 1900 queued.
-	const a = holder('a', [100, 100, 100, 100, 100, 100, 100, 100, 100, 100]);
-	const b = holder('b', [300, 300, 300]);
+test('over the limit: the oldest notifications held anywhere are shed first, a broadcast once for all its holders, until 1/16 below the limit', t => {
+	// Limit 1600, target 1500.
+	const a = holder('a', [300]);
+	const b = holder('b', []);
 	const state = stateWith(1600, [a, b]);
-	t.deepEqual(enforce(state), [
-		// A holds 1000, b 900: a sheds down to 900 and goes on while it holds at least as much as b.
-		'shed a 100',
-		'shed a 100',
-		// 1700 queued, a and b hold 800 and 900: b now holds the most.
-		'shed b 300',
-		// 1400 queued: below the target.
-	]);
+	const first = notification(state, 400, [a, b]);
+	const second = notification(state, 500, [b]);
+	const third = notification(state, 600, [a, b]);
+	// 300 + 400 + 500 + 600 = 1800 queued.
+	t.is(state.queued, 1800);
+	t.deepEqual(enforce(state), [], 'no move for the glue: notifications are shed in the step');
+	t.true(first.shed, 'the oldest went');
+	t.is(first.text, undefined, 'its text is let go at once, whoever still holds it');
+	t.false(second.shed || third.shed, '1400 queued: below the target');
 	t.is(state.queued, 1400);
-	t.is(state.shedMessages, 3);
-	t.deepEqual([...state.unreported], [['a', 2], ['b', 1]]);
-	t.is(state.unreportedBytes, 500);
-	t.is(state.unreportedPeak, 1900);
-	t.is(state.cutSessions, 0);
+	t.is(state.shedMessages, 1);
+	t.deepEqual([...state.unreported], [['b', 1]], 'counted for the session that last queued it');
+	t.is(state.unreportedBytes, 400);
+	// Its holders let go of it when they come to it: counted once already, never again.
+	countRelease(state, first);
+	countRelease(state, first);
+	t.is(state.queued, 1400);
+	t.is(state.oldest, second);
 });
 
-test('a holder with nothing left to shed is passed over; past the limit with nothing to shed, the holder holding the most is closed', t => {
-	// Responses only (cannot be shed): 3 KiB; notifications of another: 500.
+test('notifications first, then resumption copies from the holder holding the most; past the limit with nothing to shed, the holder holding the most is closed', t => {
+	// Responses only (cannot be shed): 3 KiB; resumption copies of another: 500.
 	const stuck = holder('stuck', [], 3072);
 	const chatty = holder('chatty', [250, 250]);
 	const state = stateWith(2048, [stuck, chatty]);
+	const note = notification(state, 100, [chatty]);
 	const moves = enforce(state);
+	t.true(note.shed);
 	t.deepEqual(moves.slice(0, 4), ['shed stuck 0', 'shed chatty 250', 'shed chatty 250', 'shed chatty 0']);
 	t.is(moves.length, 5);
 	t.is(moves[4], 'cut stuck: Session stuck: closed, holding 3 KiB of responses and requests its client does not read, '
@@ -100,6 +120,7 @@ test('a holder with nothing left to shed is passed over; past the limit with not
 	t.false(state.holders.has(stuck), 'a closed holder leaves the budget at once');
 	t.true(state.holders.has(chatty));
 	t.is(state.queued, 0);
+	t.is(state.shedMessages, 3);
 });
 
 test('a holder holding nothing is never closed, even over the limit', t => {
@@ -109,6 +130,57 @@ test('a holder holding nothing is never closed, even over the limit', t => {
 	state.queued = 500;
 	t.deepEqual(enforce(state), ['shed empty 0']);
 	t.is(state.cutSessions, 0);
+});
+
+test('1000 sessions holding the same broadcasts: shedding takes a bounded number of steps per notification, never a pass over the sessions per shed', t => {
+	const sessions = Array.from({length: 1000}, (_, index) => holder(`s${index}`, []));
+	let visits = 0;
+	// Counts every look at a session.
+	const counted = new (class extends Set<FakeHolder> {
+		override * [Symbol.iterator](): SetIterator<FakeHolder> {
+			for (const each of super[Symbol.iterator]()) {
+				visits++;
+				yield each;
+			}
+		}
+	})();
+	const state = createBudgetState<FakeHolder>(100 * 1024, 'raise it with --max-queued-bytes');
+	(state as {holders: Set<FakeHolder>}).holders = counted;
+	for (const each of sessions) {
+		counted.add(each);
+	}
+
+	const broadcasts: Payload[] = [];
+	for (let index = 0; index < 200; index++) {
+		const payload = new Payload('b'.repeat(1024), 'notification');
+		for (const each of sessions) {
+			payload.queuedBy = each.id;
+			countHold(state, payload);
+			// As sessions counted them before notifications left the per-session counts.
+			each.heldBytes += payload.size;
+		}
+
+		broadcasts.push(payload);
+	}
+
+	t.is(state.queued, 200 * 1024, 'a broadcast counts once');
+	const moves = enforce(state, 20_000);
+	t.true(moves.length + visits <= 2000, `${moves.length} moves and ${visits} looks at sessions to shed ${state.shedMessages} notifications`);
+	t.true(state.queued <= (100 * 1024) - (100 * 1024 / 16), 'back below the target');
+	// 200 KiB queued, the target 96000 bytes: 107 of 1 KiB go.
+	t.is(broadcasts.filter(payload => payload.shed).length, 107, 'the oldest, once each, for every session at once');
+	t.deepEqual(broadcasts.slice(0, 107).map(payload => payload.shed), Array.from({length: 107}, () => true));
+});
+
+test('shedOldestNotification: 0 when no notification is held; an empty one (the event priming a stream, shared by every session) is never listed', t => {
+	const state = createBudgetState(10, '');
+	const priming = new Payload('', 'notification');
+	countHold(state, priming);
+	t.is(state.oldest, undefined);
+	t.is(shedOldestNotification(state), 0);
+	t.false(priming.shed);
+	countRelease(state, priming);
+	t.is(state.queued, 0);
 });
 
 test('biggest: the holder holding the most and the runner-up, skipping some', t => {

@@ -96,8 +96,17 @@ test('admit: an address at its limit makes room by ending its oldest half-open s
 	t.is(state.perClient.get('x'), 1);
 });
 
-test('admit: an address at its limit with nothing to evict is refused 429, naming the limit and its setting', t => {
-	const state = tableWith([[initialized(streamable('a')), 'x'], [initialized(legacy('b')), 'x']], {...limits, settingNames: {maxSessionsPerClient: '--max-sessions-per-client'}});
+/**
+A completed session in use: its GET stream is open.
+*/
+function streaming(id: string): SessionRecord {
+	const record = initialized(streamable(id));
+	record.standalone = {sse: handle('sse'), stream: 1};
+	return record;
+}
+
+test('admit: an address at its limit with nothing to evict (every session in use) is refused 429, naming the limit and its setting', t => {
+	const state = tableWith([[streaming('a'), 'x'], [initialized(legacy('b')), 'x']], {...limits, settingNames: {maxSessionsPerClient: '--max-sessions-per-client'}});
 	const effects = step(state, {type: 'admit', client: 'x'});
 	const refusal = 'refuse 429: Too many sessions from one client address: it has 2 open, the limit per address (--max-sessions-per-client)';
 	t.deepEqual(show(effects), [`${refusal}; end unused sessions (DELETE) or try again later`]);
@@ -112,10 +121,35 @@ test('admit: the whole table full makes room with the oldest half-open session o
 	t.deepEqual(show(step(state, {type: 'admit', client: 'w'})), ['refuse 503: Too many sessions: 3 are open, the proxy\'s limit (the `maxSessions` option); try again later']);
 });
 
+test('admit: an address at its limit with no half-open session ends its least recently active idle one; sessions in use and other addresses\' are kept', t => {
+	const used = streaming('used');
+	const older = initialized(streamable('older'));
+	const newer = initialized(streamable('newer'));
+	const waiting = initialized(streamable('waiting'));
+	registerExchange(waiting, handle('response'), [{jsonrpc: '2.0', id: 1, method: 'tools/call'}], false);
+	const elsewhere = initialized(streamable('elsewhere'));
+	const state = tableWith([[used, 'x'], [newer, 'x'], [older, 'x'], [waiting, 'x'], [elsewhere, 'y']], {...limits, maxSessions: 10, maxSessionsPerClient: 4});
+	step(state, {type: 'touch', session: newer, now: 50});
+	step(state, {type: 'touch', session: older, now: 20});
+	step(state, {type: 'touch', session: elsewhere, now: 1});
+	const effects = step(state, {type: 'admit', client: 'x'});
+	t.deepEqual(show(effects), ['end older (idle)', 'forgotten older (idle), 4 left'], 'the least recently active idle session of that address');
+	t.regex((effects[0] as TableEffect & {type: 'end'}).why!, /least recently active idle session of its client address/);
+	t.is(state.perClient.get('x'), 3);
+	step(state, {type: 'add', session: initialized(streamable('new')), client: 'x'});
+	t.deepEqual(show(step(state, {type: 'admit', client: 'x'})), ['end newer (idle)', 'forgotten newer (idle), 4 left']);
+	step(state, {type: 'touch', session: state.sessions.get('new')!, now: 60});
+	step(state, {type: 'add', session: initialized(streamable('newest')), client: 'x'});
+	step(state, {type: 'touch', session: state.sessions.get('newest')!, now: 70});
+	t.deepEqual(show(step(state, {type: 'admit', client: 'x'})), ['end new (idle)', 'forgotten new (idle), 4 left']);
+	t.true(state.sessions.has('used') && state.sessions.has('waiting') && state.sessions.has('elsewhere'), 'a session with a stream, one waiting for an answer, another address\'s: never taken');
+});
+
 test('admit: a half-open session seen initialized since is no longer a candidate', t => {
 	const late = streamable('late');
-	const state = tableWith([[late, 'x'], [initialized(streamable('b')), 'x']]);
+	const state = tableWith([[late, 'x'], [streaming('b'), 'x']]);
 	late.initialized = true;
+	late.standalone = {sse: handle('sse'), stream: 1};
 	const refusal = 'refuse 429: Too many sessions from one client address: it has 2 open, the limit per address (the `maxSessionsPerClient` option)';
 	t.deepEqual(show(step(state, {type: 'admit', client: 'x'})), [`${refusal}; end unused sessions (DELETE) or try again later`]);
 	t.is(state.halfOpen.size, 0, 'and it left the half-open list');

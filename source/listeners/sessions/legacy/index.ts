@@ -60,8 +60,8 @@ function closeLegacy(record: LegacyRecord): void {
 }
 
 /**
-Let go of the oldest notification waiting in the stream's queue. Returns its size, 0 when none waits.
+A legacy session keeps nothing for resumption, and its notifications the queue budget sheds itself: nothing to let go of here (0).
 */
-export function shedLegacy(record: LegacyRecord): number {
-	return record.stream.shedOldest()?.payload!.size ?? 0;
+export function shedLegacy(_record: LegacyRecord): number {
+	return 0;
 }

@@ -4,7 +4,7 @@ import {errorResponse} from '../../../wire/message.js';
 import {release} from '../../payload.js';
 import {SseStream} from '../../sse-writer.js';
 import {endWith, type SessionEndReason} from '../record.js';
-import {deliverAnswer} from './exchange.js';
+import {deliverAnswer, releaseCollected} from './exchange.js';
 import {answered} from './route.js';
 import {isAttached, type StreamableRecord} from './state.js';
 
@@ -28,6 +28,7 @@ function closeStreamable(record: StreamableRecord, reason: SessionEndReason): vo
 	}
 
 	for (const exchange of record.exchanges) {
+		releaseCollected(exchange);
 		exchange.sse?.end();
 		if (exchange.phase === 'waiting' && exchange.response) {
 			// Nothing owed any more (cancelled requests): an empty stream.
@@ -52,24 +53,8 @@ function closeStreamable(record: StreamableRecord, reason: SessionEndReason): vo
 }
 
 /**
-Let go of the session's oldest notification wherever it holds it: waiting for a stream, in a stream's queue (its copy for resumption goes too: the client never saw it), else in the event store. Returns its size, 0 when it holds none.
+Let go of the session's oldest copy kept for resumption of a response or request already written (notifications the queue budget sheds itself, everywhere at once). Returns its size, 0 when it holds none.
 */
 export function shedStreamable(record: StreamableRecord): number {
-	const waiting = record.waitingForStream.findIndex(payload => payload.sheddable);
-	if (waiting !== -1) {
-		const [payload] = record.waitingForStream.splice(waiting, 1);
-		record.waitingBytes -= payload!.size;
-		release(record, payload!);
-		return payload!.size;
-	}
-
-	for (const stream of record.streams) {
-		const frame = stream.shedOldest();
-		if (frame) {
-			record.store.remove(frame.sequence);
-			return frame.payload!.size;
-		}
-	}
-
 	return record.store.shedOldest();
 }

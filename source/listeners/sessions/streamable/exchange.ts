@@ -5,8 +5,9 @@ import {shownId} from '../../../wire/id-map.js';
 import {jsonText, serializeJson, type JsonPieces} from '../../../wire/long-strings.js';
 import {cancelledNotification, isResponse} from '../../../wire/message.js';
 import {sendJson} from '../../http-io.js';
+import {holdAnswer} from '../../json-answer.js';
 import {
-	hold, Payload, release,
+	hold, Payload, release, type Counted,
 } from '../../payload.js';
 import {SseStream} from '../../sse-writer.js';
 import {receive, touch} from '../record.js';
@@ -85,6 +86,8 @@ export function deliverAnswer(delivery: Delivery, data: string | JsonPieces): vo
 		delivery.exchange.collected.push(data);
 		if (delivery.finish) {
 			finishExchange(delivery.exchange);
+		} else {
+			holdCollected(delivery.exchange, typeof data === 'string' ? data.length : data.maxByteLength());
 		}
 	} else if (delivery.type === 'exchange') {
 		writeExchange(delivery.exchange, new Payload(data, 'response'));
@@ -135,19 +138,43 @@ An exchange owes nothing more: its answer is sent (JSON, or an empty stream when
 */
 export function finishExchange(exchange: Exchange): void {
 	const {record} = exchange;
+	releaseCollected(exchange);
 	const {response, collected, sse} = retireExchange(exchange);
 	if (response) {
 		if (collected.length === 0) {
 			new SseStream(response, record.runtime.keepAlive, record.headers).end();
 		} else {
 			// The one place the status of a JSON answer is chosen (the 2026 revision maps some errors to 4xx).
-			sendJson(response, 200, exchange.batch ? `[${collected.map(data => jsonText(data)).join(',')}]` : collected[0]!, record.headers);
+			const size = sendJson(response, 200, exchange.batch ? `[${collected.map(data => jsonText(data)).join(',')}]` : collected[0]!, record.headers);
+			// Counted in the queue budget until the client has read it.
+			holdAnswer(record, response, size);
 		}
 	}
 
 	sse?.end();
 	if (record.stateless) {
 		record.runtime.end(record, 'answered');
+	}
+}
+
+/**
+A batch's answers wait for the rest of it: the session holds their bytes (one count, grown with each).
+*/
+function holdCollected(exchange: Exchange, size: number): void {
+	const {record} = exchange;
+	const next: Counted = {size: (exchange.collectedHold?.size ?? 0) + size, sheddable: false, holders: 0};
+	releaseCollected(exchange);
+	hold(record, next);
+	exchange.collectedHold = next;
+}
+
+/**
+What an exchange collected leaves the queue budget (it is sent, becomes SSE, or goes with its session).
+*/
+export function releaseCollected(exchange: Exchange): void {
+	if (exchange.collectedHold !== undefined) {
+		release(exchange.record, exchange.collectedHold);
+		exchange.collectedHold = undefined;
 	}
 }
 
@@ -158,6 +185,7 @@ function payloadOf(record: StreamableRecord, message: Message): Payload {
 function writeRelated(exchange: Exchange, upgrade: boolean, payload: Payload): void {
 	if (upgrade) {
 		const {response, collected} = exchange;
+		releaseCollected(exchange);
 		exchange.response = undefined;
 		attachExchange(exchange, new SseStream(response!, exchange.record.runtime.keepAlive, exchange.record.headers, exchange.record));
 		exchange.collected = [];
@@ -185,6 +213,7 @@ function writeExchange(exchange: Exchange, payload: Payload): void {
 function waitForStream(record: StreamableRecord, payload: Payload): void {
 	record.waitingForStream.push(payload);
 	record.waitingBytes += payload.size;
+	payload.queuedBy = record.id;
 	hold(record, payload);
 	while (waitingOverflows(record)) {
 		const dropped = record.waitingForStream.shift()!;

@@ -51,6 +51,7 @@ export function registerExchange(record: StreamableRecord, response: ServerRespo
 		response,
 		sse: undefined,
 		collected: [],
+		collectedHold: undefined,
 	};
 	for (const request of requests) {
 		const pending: PendingRequest = {exchange, token: progressTokenOf(request), initialize: request.method === 'initialize'};

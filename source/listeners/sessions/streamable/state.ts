@@ -3,7 +3,7 @@ import type {RequestId} from '../../../types.js';
 import {IdMap} from '../../../wire/id-map.js';
 import type {JsonPieces} from '../../../wire/long-strings.js';
 import {EventStore} from '../../event-store.js';
-import type {Payload} from '../../payload.js';
+import type {Counted, Payload} from '../../payload.js';
 import type {SseStream} from '../../sse-writer.js';
 import {baseRecord, type SessionBase, type SessionRuntime} from '../record.js';
 
@@ -38,6 +38,10 @@ export type Exchange = {
 	Serialized responses collected while undecided (a batch answers with an array).
 	*/
 	collected: Array<string | JsonPieces>;
+	/**
+	The bytes of `collected` while they wait for the rest of a batch, held by the session in the queue budget.
+	*/
+	collectedHold: Counted | undefined;
 };
 
 export type PendingRequest = {
