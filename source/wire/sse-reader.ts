@@ -59,107 +59,119 @@ function lastCharacters(previous: string, text: string, count: number): string {
 }
 
 /**
-Read a `text/event-stream` body to its end, handing each event to `onEvent`. Resolves when the server ends the stream; rejects when reading fails (the connection broke, it was aborted) or an event is too large (unless `onOversize` takes those). An event cut off by the end of the stream is not delivered.
-
-@example
-```
-const response = await fetch(url, {headers: {accept: 'text/event-stream'}});
-await readEventStream(response.body!, {onEvent: event => console.log(event.data)});
-```
+An event-stream parser that holds at most `maxEventBytes` of an event: an event over it is skipped up to its end (its start and end kept for `onOversize`), or fails the stream (`failure`) without `onOversize`.
 */
-export async function readEventStream(body: ReadableStream<Uint8Array>, options: ReadEventStreamOptions): Promise<void> {
-	const {onEvent, onRetry, maxEventBytes, onOversize} = options;
-	let failure: Error | undefined;
-	let overflowed = false;
-	let dispatched = false;
-	let pendingCr = false;
+class BoundedParser {
 	/**
-	The first characters of the event being read, kept only while they are few.
+	Set when an event was too large and nobody takes those: the stream fails with it.
 	*/
-	let head = '';
+	failure: Error | undefined;
 	/**
 	An event over the limit being skipped up to the blank line that ends it.
 	*/
-	let skipping: {head: string; tail: string; last: string} | undefined;
+	skipping: {head: string; tail: string; last: string} | undefined;
+	private overflowed = false;
+	private dispatched = false;
+	private pendingCr = false;
+	/**
+	The first characters of the event being read, kept only while they are few.
+	*/
+	private head = '';
+	private readonly parser: ReturnType<typeof createParser>;
+	private readonly options: ReadEventStreamOptions & {maxEventBytes: number};
 
-	const oversize = (event: OversizeEvent) => {
-		if (onOversize) {
-			onOversize(event);
-		} else {
-			failure ??= new MessageTooLargeError(tooLargeMessage('An event from the remote server', maxEventBytes!), maxEventBytes!);
-		}
-	};
-
-	const parser = createParser({
-		onEvent: maxEventBytes === undefined
-			? onEvent
-			: event => {
-				dispatched = true;
+	constructor(options: ReadEventStreamOptions & {maxEventBytes: number}) {
+		this.options = options;
+		const {onEvent, onRetry, maxEventBytes} = options;
+		this.parser = createParser({
+			onEvent: event => {
+				this.dispatched = true;
 				const {data} = event;
-				if (failure) {
+				if (this.failure) {
 					return;
 				}
 
 				// Each UTF-16 unit takes at most three bytes: most events are measured without counting.
 				if (data.length * 3 > maxEventBytes && Buffer.byteLength(data) > maxEventBytes) {
-					oversize({head: data.slice(0, headCharacters), tail: data.slice(-tailCharacters)});
+					this.oversize({head: data.slice(0, headCharacters), tail: data.slice(-tailCharacters)});
 					return;
 				}
 
 				onEvent(event);
 			},
-		onRetry,
-		maxBufferSize: maxEventBytes === undefined ? undefined : maxEventBytes + framingSlack,
-		onError(error) {
-			if (error.type === 'max-buffer-size-exceeded') {
-				overflowed = true;
-			}
-		},
-	});
+			onRetry,
+			maxBufferSize: maxEventBytes + framingSlack,
+			onError: error => {
+				if (error.type === 'max-buffer-size-exceeded') {
+					this.overflowed = true;
+				}
+			},
+		});
+	}
+
+	/**
+	Feed a decoded chunk: skipped while an oversize event lasts, parsed after it.
+	*/
+	write(chunk: string): void {
+		const text = this.skipping ? this.skip(chunk, this.skipping) : chunk;
+		if (text !== undefined && !this.failure) {
+			this.feed(text);
+		}
+	}
+
+	private oversize(event: OversizeEvent): void {
+		if (this.options.onOversize) {
+			this.options.onOversize(event);
+		} else {
+			this.failure ??= new MessageTooLargeError(tooLargeMessage('An event from the remote server', this.options.maxEventBytes), this.options.maxEventBytes);
+		}
+	}
 
 	/**
 	Feed text to the parser, keeping the start of the event in progress; an event that grows past the limit starts being skipped.
 	*/
-	const feed = (text: string) => {
-		dispatched = false;
-		if (pendingCr && text !== '' && !text.startsWith('\n')) {
+	private feed(text: string): void {
+		const {parser} = this;
+		this.dispatched = false;
+		if (this.pendingCr && text !== '' && !text.startsWith('\n')) {
 			// A CR that ended the last chunk is a line end of its own: told so now, an event it completes is not counted with the next one.
 			parser.feed('\n');
 		}
 
 		if (text !== '') {
-			pendingCr = text.endsWith('\r');
+			this.pendingCr = text.endsWith('\r');
 		}
 
 		parser.feed(text);
-		if (dispatched) {
+		if (this.dispatched) {
 			const start = afterLastBlankLine(text);
-			head = start.length > headCharacters ? start.slice(0, headCharacters) : start;
-		} else if (head.length < headCharacters) {
-			head = (head + text.slice(0, headCharacters)).slice(0, headCharacters);
+			this.head = start.length > headCharacters ? start.slice(0, headCharacters) : start;
+		} else if (this.head.length < headCharacters) {
+			this.head = (this.head + text.slice(0, headCharacters)).slice(0, headCharacters);
 		}
 
-		if (overflowed) {
-			overflowed = false;
+		if (this.overflowed) {
+			this.overflowed = false;
 			const ending = text.slice(-2);
+			const {onOversize} = this.options;
 			if (onOversize && (ending === '\n\n' || ending === '\n\r' || ending === '\r\r')) {
 				// Its blank line came, but the parser waits to see whether a CR starts a CRLF.
-				oversize({head, tail: lastCharacters('', text, tailCharacters)});
+				this.oversize({head: this.head, tail: lastCharacters('', text, tailCharacters)});
 				parser.reset();
-				head = '';
+				this.head = '';
 			} else if (onOversize) {
-				skipping = {head, tail: lastCharacters('', text, tailCharacters), last: text.slice(-1)};
-				head = '';
+				this.skipping = {head: this.head, tail: lastCharacters('', text, tailCharacters), last: text.slice(-1)};
+				this.head = '';
 			} else {
-				oversize({head, tail: ''});
+				this.oversize({head: this.head, tail: ''});
 			}
 		}
-	};
+	}
 
 	/**
 	Skip the oversize event's text up to its end; returns what follows it, if it ended.
 	*/
-	const skip = (text: string, state: NonNullable<typeof skipping>): string | undefined => {
+	private skip(text: string, state: NonNullable<BoundedParser['skipping']>): string | undefined {
 		const joined = state.last + text;
 		const match = blankLine.exec(joined);
 		if (!match) {
@@ -169,13 +181,27 @@ export async function readEventStream(body: ReadableStream<Uint8Array>, options:
 		}
 
 		const end = match.index - state.last.length;
-		skipping = undefined;
-		pendingCr = false;
-		oversize({head: state.head, tail: lastCharacters(state.tail, text.slice(0, Math.max(0, end)), tailCharacters)});
-		parser.reset();
+		this.skipping = undefined;
+		this.pendingCr = false;
+		this.oversize({head: state.head, tail: lastCharacters(state.tail, text.slice(0, Math.max(0, end)), tailCharacters)});
+		this.parser.reset();
 		return text.slice(end + 2);
-	};
+	}
+}
 
+/**
+Read a `text/event-stream` body to its end, handing each event to `onEvent`. Resolves when the server ends the stream; rejects when reading fails (the connection broke, it was aborted) or an event is too large (unless `onOversize` takes those). An event cut off by the end of the stream is not delivered.
+
+@example
+```
+const response = await fetch(url, {headers: {accept: 'text/event-stream'}});
+await readEventStream(response.body!, {onEvent: event => console.log(event.data)});
+```
+*/
+export async function readEventStream(body: ReadableStream<Uint8Array>, options: ReadEventStreamOptions): Promise<void> {
+	const {maxEventBytes} = options;
+	const unbounded = maxEventBytes === undefined ? createParser({onEvent: options.onEvent, onRetry: options.onRetry}) : undefined;
+	const bounded = maxEventBytes === undefined ? undefined : new BoundedParser({...options, maxEventBytes});
 	const decoder = new TextDecoder();
 	const reader = body.getReader();
 	try {
@@ -186,22 +212,14 @@ export async function readEventStream(body: ReadableStream<Uint8Array>, options:
 				return;
 			}
 
-			let text: string | undefined = decoder.decode(value, {stream: true});
-			if (maxEventBytes === undefined) {
-				parser.feed(text);
-				continue;
-			}
-
-			if (skipping) {
-				text = skip(text, skipping);
-			}
-
-			if (text !== undefined && !failure) {
-				feed(text);
-			}
-
-			if (failure) {
-				throw failure;
+			const text = decoder.decode(value, {stream: true});
+			if (bounded) {
+				bounded.write(text);
+				if (bounded.failure) {
+					throw bounded.failure;
+				}
+			} else {
+				unbounded!.feed(text);
 			}
 		}
 	} finally {
