@@ -36,11 +36,27 @@ function errorCode(error: unknown): string | undefined {
 }
 
 /**
-Whether a failed `fetch` never reached the server (refused, unknown host, TLS refused…), so the request certainly was not processed.
+Whether an error in the chain failed in the `connect` system call: the connection never opened (a reset during the handshake, as a closing listener's backlog gets, or a timeout), so no byte of the request was written.
+*/
+function failedToConnect(error: unknown): boolean {
+	let current: unknown = error;
+	for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+		if ((current as NodeJS.ErrnoException).syscall === 'connect') {
+			return true;
+		}
+
+		current = current instanceof AggregateError && current.errors.length > 0 ? current.errors[0] as unknown : current.cause;
+	}
+
+	return false;
+}
+
+/**
+Whether a failed `fetch` never reached the server (refused, unknown host, TLS refused, reset or timed out while connecting…), so the request certainly was not processed.
 */
 export function isConnectFailure(error: unknown): boolean {
 	const code = errorCode(error);
-	return code !== undefined && connectCodes.has(code);
+	return (code !== undefined && connectCodes.has(code)) || failedToConnect(error);
 }
 
 /**

@@ -164,3 +164,11 @@ test('an abort, before the answer or while its body streams, rejects with the si
 	const at = await t.throwsAsync(fetchOf()(`${base}/stream`, {signal: already.signal}), {any: true});
 	t.is(at, already.signal.reason);
 });
+
+test('a connection reset or timed out while connecting is a connect failure (no byte was sent); one reset after it opened is not', t => {
+	const fetchFailed = (code: string, syscall: string) => new TypeError('fetch failed', {cause: Object.assign(new Error(`${syscall} ${code} 127.0.0.1:9`), {code, syscall})});
+	t.true(isConnectFailure(fetchFailed('ECONNRESET', 'connect')));
+	t.true(isConnectFailure(fetchFailed('ETIMEDOUT', 'connect')));
+	t.false(isConnectFailure(fetchFailed('ECONNRESET', 'read')));
+	t.false(isConnectFailure(new TypeError('fetch failed', {cause: Object.assign(new Error('other side closed'), {code: 'UND_ERR_SOCKET'})})));
+});

@@ -247,10 +247,6 @@ async function refuseCalls(t: ExecutionContext, remote: Awaited<ReturnType<typeo
 	await new Promise(resolve => {
 		setTimeout(resolve, 200);
 	});
-	// The server closed its idle connections at once; their ends are read in the event loop's poll phase, which follows the timers phase: a loop busy past 200 ms would otherwise run the line below first, and a POST would go on a closed keep-alive connection (ECONNRESET, not a refusal).
-	await new Promise(resolve => {
-		setImmediate(resolve);
-	});
 	for (const message of calls) {
 		outgoing.next(message);
 	}
