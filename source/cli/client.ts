@@ -20,7 +20,7 @@ import {runMode} from './run-mode.js';
 import {processSignals, shutdown, type ShutdownEvent} from './shutdown.js';
 
 /*
-The command in client mode: our standard input and output linked to the remote server at the URL, with the credentials and TLS the flags ask for, and the process around the mode — SIGINT/SIGTERM close the session gracefully, a second one or a passed shutdown deadline exits 1. Also `--sign-in` and `--reset-sign-in`.
+The command in client mode: our standard input and output linked to the remote server at the URL, with the credentials and TLS the flags ask for, and the process around the mode — SIGINT/SIGTERM close the session gracefully, a second one or a passed shutdown deadline exits 1. Also `--sign-in` and `--reset-sign-in`. Tested through the built bin by test/modes/client-mode.ts, test/modes/client-sign-in.ts and test/reliability/client-faults.ts.
 */
 
 /**

@@ -5,7 +5,7 @@ import {describeError} from '../errors.js';
 import type {Logger} from '../logger.js';
 
 /*
-A mode run as a process: subscribe it along with the codes the shutdown forces, and resolve with the exit code. The mode is unsubscribed (cleaned up) once the code is known.
+A mode run as a process: subscribe it along with the codes the shutdown forces, and resolve with the exit code. The mode is unsubscribed (cleaned up) once the code is known. Tested through the built bin by the mode tests (test/modes/, test/reliability/shutdown.ts), which check every exit code.
 */
 
 /**

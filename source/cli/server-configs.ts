@@ -4,7 +4,7 @@ import {redactArguments, redactNamedSecret, type Logger} from '../logger.js';
 import type {CliOptions} from './options.js';
 
 /*
-The servers the command line asks server mode to run: the default one (the command after the flags) and the named ones (from --named-server-config, or else --named-server), and the secrets they carry, registered for redaction before anything logs them.
+The servers the command line asks server mode to run: the default one (the command after the flags) and the named ones (from --named-server-config, or else --named-server), and the secrets they carry, registered for redaction before anything logs them. Tested through the built bin by test/modes/server-mode.ts (named servers) and test/reliability/secrets.ts (redaction).
 */
 
 /**

@@ -11,7 +11,7 @@ import {cliSettingNames} from './setting-names.js';
 import {processSignals, shutdown, type ShutdownEvent} from './shutdown.js';
 
 /*
-The command in server mode: the servers and settings from the flags, the lines saying where each server is served, and the process around the mode — SIGINT/SIGTERM stop it gracefully (a second one exits 1), and after the shutdown deadline whatever is left is cut and the exit is 0.
+The command in server mode: the servers and settings from the flags, the lines saying where each server is served, and the process around the mode — SIGINT/SIGTERM stop it gracefully (a second one exits 1), and after the shutdown deadline whatever is left is cut and the exit is 0. Tested through the built bin by test/modes/server-mode.ts and test/reliability/shutdown.ts.
 */
 
 /**

@@ -15,7 +15,7 @@ import type {Transport, TransportOperator} from '../types.js';
 import type {remoteUpstream as remoteUpstreamType} from './remote-upstream.js';
 
 /*
-Server mode's backends: for each configured server, how a client session reaches it — one shared (multiplexed) upstream restarted when it fails, or an upstream of its own per session (isolated) — and the counts its `/status` entry shows.
+Server mode's backends: for each configured server, how a client session reaches it — one shared (multiplexed) upstream restarted when it fails, or an upstream of its own per session (isolated) — and the counts its `/status` entry shows. Tested with server mode (test/modes/server-mode.ts, test/reliability/server-faults.ts).
 */
 
 export type ServerStatus = {

@@ -7,7 +7,7 @@ import {remote} from '../transports/remote.js';
 import type {Transport} from '../types.js';
 
 /*
-The upstream of a remote server from the config file: its own connection pool, its headers, and, when asked, reconnection. Server mode imports this module only when the configuration names a remote server, so a proxy of stdio servers never loads the HTTP client stack (undici and the SSE and auth code).
+The upstream of a remote server from the config file: its own connection pool, its headers, and, when asked, reconnection. Server mode imports this module only when the configuration names a remote server, so a proxy of stdio servers never loads the HTTP client stack (undici and the SSE and auth code). Tested with server mode (test/modes/server-mode.ts: a legacy SSE remote from the config).
 */
 
 export type RemoteUpstreamOptions = {

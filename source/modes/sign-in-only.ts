@@ -5,7 +5,7 @@ import {defaultLogger, type Logger} from '../logger.js';
 import {packageVersion} from '../version.js';
 
 /*
-Sign-in-only mode: sign in to a remote server (when it asks for it) without serving MCP, so a user can sign in from a terminal before a client that would time out during a long sign-in starts the proxy.
+Sign-in-only mode: sign in to a remote server (when it asks for it) without serving MCP, so a user can sign in from a terminal before a client that would time out during a long sign-in starts the proxy. Tested through the built bin by test/modes/client-sign-in.ts.
 */
 
 export type SignInOnlyOptions = {
