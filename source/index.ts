@@ -111,3 +111,6 @@ export {
 export {listenForCallback, type CallbackOptions, type CallbackServer} from './auth/callback-server.js';
 export {openBrowser, systemBrowserCommand, type OpenBrowserOptions} from './auth/open-browser.js';
 export {deviceAuthorization, deviceCodeGrantType, type DeviceAuthorizationOptions} from './auth/device-code.js';
+export {clientMode, type ClientModeOptions} from './modes/client-mode.js';
+export {serverMode, type ServerModeOptions} from './modes/server-mode.js';
+export {signInOnly, type SignInOnlyOptions} from './modes/sign-in-only.js';

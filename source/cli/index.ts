@@ -66,11 +66,11 @@ async function run(argv: readonly string[]): Promise<never> {
 	setUpLogging(options);
 	let exitCode: number;
 	if (options.mode === 'client') {
-		const {runClientMode} = await import('../modes/client-mode.js');
-		exitCode = await runClientMode(options);
+		const {runClient} = await import('./client.js');
+		exitCode = await runClient(options);
 	} else {
-		const {runServerMode} = await import('../modes/server-mode.js');
-		exitCode = await runServerMode(options);
+		const {runServer} = await import('./server.js');
+		exitCode = await runServer(options);
 	}
 
 	// The mode has finished its own shutdown; nothing left (a child still exiting, an idle socket) may keep us alive.

@@ -18,7 +18,7 @@ import {handleSseMessage} from './handlers/sse-message.js';
 import {handleSseStream} from './handlers/sse-stream.js';
 import {handleStatus} from './handlers/status.js';
 import {sendRpcError} from './http-io.js';
-import {validateOptions, type HttpListenerOptions} from './options.js';
+import {defaultMaxQueuedBytes, validateOptions, type HttpListenerOptions} from './options.js';
 import {createQueueBudget} from './queue-budget/index.js';
 import {firstRefusal, sendRefusal} from './refusal.js';
 import {parseRoute} from './routes.js';
@@ -110,7 +110,7 @@ function withDefaults(options: HttpListenerOptions) {
 		exposeHeaders = ['Mcp-Session-Id'],
 		maxBodyBytes = 16 * 1024 * 1024,
 		maxSessions = 10_000,
-		maxQueuedBytes = 256 * 1024 * 1024,
+		maxQueuedBytes = defaultMaxQueuedBytes,
 		maxSessionsPerClient = 1000,
 		sessionTimeout = 30 * 60 * 1000,
 		handshakeTimeout = 30_000,

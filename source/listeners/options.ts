@@ -34,6 +34,11 @@ export type ListenerStats = {
 	cutSessions: number;
 };
 
+/**
+The default of `maxQueuedBytes`: 256 MiB.
+*/
+export const defaultMaxQueuedBytes = 256 * 1024 * 1024;
+
 export type HttpListenerOptions = {
 	/**
 	The address to bind. On a loopback address, requests must name localhost in their `Host` header (DNS rebinding protection).

@@ -1,307 +1,124 @@
-import process from 'node:process';
 import {
-	EMPTY,
 	catchError,
+	defer,
+	EMPTY,
 	finalize,
+	from,
 	mergeMap,
+	NEVER,
+	Observable,
 	Subject,
-	takeUntil,
-	tap,
-	type Subscription,
+	take,
 } from 'rxjs';
-import type {CliOptions} from '../cli/options.js';
-import {loadNamedServers, type ServerConfig} from '../config/named-servers.js';
-import {describeError, UsageError} from '../errors.js';
-import {
-	defaultLogger, redact, redactArguments, redactNamedSecret, type Logger,
-} from '../logger.js';
-import {link, pipeTransport} from '../link.js';
-import {httpListener, type ListenerStats, type Session} from '../listeners/http-listener.js';
+import type {ServerConfig} from '../config/named-servers.js';
+import {describeError} from '../errors.js';
+import {link} from '../link.js';
+import {httpListener, type HttpListenerOptions, type ListenerStats} from '../listeners/http-listener.js';
+import {defaultMaxQueuedBytes} from '../listeners/options.js';
+import {defaultLogger, type Logger} from '../logger.js';
 import {guardRequests} from '../operators/guard-requests/index.js';
-import {messageLog, type MessageLog} from '../operators/message-log.js';
-import {multiplex, type Multiplexer, type UpstreamState} from '../operators/multiplex/index.js';
-import {tapMessages} from '../operators/tap-messages.js';
-import {forwardLines} from '../transports/stdio-child/stderr-forward.js';
-import {spawnStdio} from '../transports/stdio-child/index.js';
-import type {Transport, TransportOperator} from '../types.js';
+import {tapMessages, type TappedMessage} from '../operators/tap-messages.js';
+import type {SettingNames} from '../setting-names.js';
 import {packageVersion} from '../version.js';
+import {
+	isolatedBackend, multiplexedBackend, type Backend, type BackendContext,
+} from './backends.js';
 import type {remoteUpstream as remoteUpstreamType} from './remote-upstream.js';
 
-type ServerStatus = {
+/*
+Server mode as wiring: the HTTP listener's sessions linked to their servers' backends, the `/status` document, and a graceful stop that lets the links and the shared servers finish. It decides no policy (where the configs come from, signals, deadlines, exit codes, the startup lines are the caller's: the CLI's are in source/cli/server.ts).
+*/
+
+export type ServerModeOptions = {
 	/**
-	`idle` (isolated mode): no session, so no child, and the last child did not fail to start.
+	The servers to serve: the default one is named `''` (at `/mcp` and `/sse`), the others at `/servers/NAME/…`.
 	*/
-	state: UpstreamState | 'idle';
-	pid: number | undefined;
+	servers: readonly ServerConfig[];
 	/**
-	Multiplexed: how many times the shared child was started again. Isolated: always 0 (a child is never restarted; its session ends with it).
+	The listener's address, limits and security (its `servers`, `status`, `logger` and `settingNames` are this mode's).
 	*/
-	restarts: number;
+	listener?: Omit<HttpListenerOptions, 'servers' | 'status' | 'logger' | 'settingNames' | 'onStats'>;
 	/**
-	Isolated: the children started so far, one per session.
+	Give each session a server of its own (a child, or a connection to a remote) instead of one shared server for all; not with a stateless listener.
+
+	@default false
 	*/
-	childrenStarted?: number;
-	sessions: number;
+	isolateSessions?: boolean;
 	/**
-	Requests sent to a shared server and not answered yet.
+	Children get our whole environment, not only the default set.
 	*/
-	inFlight?: number;
-	lastActivity: string | undefined;
-	lastError?: string;
-	mode: 'multiplexed' | 'isolated';
-	kind: ServerConfig['kind'];
+	passEnvironment?: boolean;
+	maxMessageBytes?: number;
+	/**
+	Milliseconds a request to a server may take before it is answered with an error; 0: no limit.
+
+	@default 0
+	*/
+	requestTimeout?: number;
+	/**
+	A shared server's restart backoff, and how long it may take to answer the proxy's `initialize`.
+	*/
+	restartDelay?: number;
+	restartMaxDelay?: number;
+	startupTimeout?: number;
+	/**
+	Sees every message of every session both ways (a message log).
+	*/
+	onMessage?: (entry: TappedMessage) => void;
+	/**
+	When this emits, stop: close every session's own server and every shared one, wait for the links and the shared servers to end, then complete.
+
+	@default NEVER
+	*/
+	stop?: Observable<unknown>;
+	/**
+	Applied to a child's standard error lines and to the errors `/status` shows (hide secrets a server may print).
+
+	@default text => text
+	*/
+	redact?: (text: string) => string;
+	/**
+	How messages name the settings they suggest (`{maxBodyBytes: '--max-body-bytes'}` for a command line).
+	*/
+	settingNames?: SettingNames;
+	logger?: Logger;
 };
 
-type Backend = {
-	config: ServerConfig;
-	run?: Subscription;
-	/**
-	The transport a new client session talks to.
-	*/
-	connect(session: Session): Transport;
-	status(): ServerStatus;
-	close(): void;
-};
+type Loaded = {remoteUpstream: typeof remoteUpstreamType | undefined};
 
-/**
-A child's standard error, forwarded to ours line by line with registered secrets redacted (a server may print the token it was given), bounded when ours is not read.
-*/
-function lineWriter(prefix: string): ReturnType<typeof forwardLines> {
-	return forwardLines({prefix, transform: redact});
-}
-
-/**
-The servers to run: the default one (the command on the command line) and the named ones (from --named-server-config, or else --named-server).
-*/
-export function serverConfigs(options: CliOptions, environment: Readonly<Record<string, string | undefined>>, logger: Logger): ServerConfig[] {
-	const configs: ServerConfig[] = [];
-	if (options.command !== undefined) {
-		configs.push({
-			kind: 'stdio', name: '', command: options.command, args: options.args, env: options.env, cwd: options.cwd,
-		});
-	}
-
-	if (options.namedServerConfig === undefined) {
-		for (const server of options.namedServers) {
-			configs.push({
-				kind: 'stdio', name: server.name, command: server.command, args: server.args, env: {}, cwd: undefined,
-			});
-		}
-	} else {
-		if (options.namedServers.length > 0) {
-			logger.warning('--named-server is ignored when --named-server-config is given (as in the Python mcp-proxy).');
-		}
-
-		configs.push(...loadNamedServers(options.namedServerConfig, environment, message => {
-			logger.warning(message);
-		}));
-	}
-
-	if (configs.length === 0) {
-		throw new UsageError('No server to run: the configuration has no enabled server and no command was given.');
-	}
-
-	return configs;
-}
-
-/**
-The operators between a client session and its server: the request timeout, the message log.
-*/
-type PerSession = (session: Session, peerName: string) => TransportOperator[];
-
-/**
-The flags behind the listener's limits, which its refusals and warnings name.
-*/
-const listenerFlags = {
-	maxBodyBytes: '--max-body-bytes',
-	maxSessions: '--max-sessions',
-	maxSessionsPerClient: '--max-sessions-per-client',
-	maxQueuedBytes: '--max-queued-bytes',
-};
-
-function label(config: ServerConfig): string {
-	return config.name === '' ? 'the server' : `server "${config.name}"`;
-}
-
-/**
-What every backend of a run needs: the options, its server's logger, and the remote upstream factory (loaded only when a remote server is configured).
-*/
-type BackendContext = {
-	options: CliOptions;
-	logger: Logger;
-	remoteUpstream: typeof remoteUpstreamType | undefined;
-};
-
-function makeUpstream(config: ServerConfig, {options, logger, remoteUpstream}: BackendContext, onSpawn: (pid: number) => void): () => Transport {
-	if (config.kind === 'remote') {
-		return remoteUpstream!(config, options, logger);
-	}
-
-	for (const [name, value] of Object.entries(config.env)) {
-		redactNamedSecret(name, value);
-	}
-
-	return () => spawnStdio({
-		command: config.command,
-		args: config.args,
-		env: config.env,
-		cwd: config.cwd,
-		passEnvironment: options.passEnvironment,
-		maxLineBytes: options.maxMessageBytes,
-		stderr: lineWriter(config.name === '' ? '' : `[${config.name}] `),
-		logger,
-		onSpawn,
-	});
-}
-
-function multiplexedBackend(config: ServerConfig, context: BackendContext, perSession: PerSession): Backend {
-	const {options, logger} = context;
-	let pid: number | undefined;
-	const upstream = makeUpstream(config, context, value => {
-		pid = value;
-	});
-	const mux: Multiplexer = multiplex(upstream(), {
-		name: label(config),
-		restartDelay: options.restartDelay,
-		restartMaxDelay: options.restartMaxDelay,
-		initializeTimeout: options.startupTimeout,
-		settingNames: {isolateSessions: '--isolate-sessions'},
-		logger,
-	});
-	const run = mux.run$.subscribe();
-	return {
-		config,
-		run,
-		connect: session => pipeTransport(mux.session(session.id), ...perSession(session, label(config))),
-		status() {
-			const status = mux.status();
-			return {
-				state: status.state,
-				pid: status.state === 'running' ? pid : undefined,
-				restarts: status.restarts,
-				sessions: status.sessions,
-				inFlight: status.inFlight,
-				lastActivity: status.lastActivity,
-				...(status.lastError ? {lastError: redact(status.lastError)} : {}),
-				mode: 'multiplexed',
-				kind: config.kind,
-			};
-		},
-		close() {
-			mux.close();
-		},
-	};
-}
-
-function isolatedBackend(config: ServerConfig, context: BackendContext, perSession: PerSession, shutdown$: Subject<void>): Backend {
-	const pids = new Set<number>();
-	let sessions = 0;
-	let starts = 0;
-	// Whether the newest child to end or speak failed before it said anything: its command is broken, until one works.
-	let lastStartFailed = false;
-	let lastError: string | undefined;
-	let lastActivity: number | undefined;
-	return {
-		config,
-		connect(session) {
-			let pid: number | undefined;
-			let spoke = false;
-			const upstream = makeUpstream(config, context, value => {
-				pid = value;
-				pids.add(value);
-				starts++;
-			})();
-			const tracked: Transport = outgoing$ => {
-				sessions++;
-				lastActivity = Date.now();
-				return upstream(outgoing$.pipe(takeUntil(shutdown$))).pipe(
-					tap(() => {
-						if (!spoke) {
-							spoke = true;
-							lastStartFailed = false;
-						}
-					}),
-					catchError((error: unknown) => {
-						lastError = describeError(error);
-						if (!spoke) {
-							lastStartFailed = true;
-						}
-
-						throw error;
-					}),
-					finalize(() => {
-						sessions--;
-						if (pid !== undefined) {
-							pids.delete(pid);
-						}
-					}),
-				);
-			};
-
-			return pipeTransport(tracked, guardRequests({peerName: label(config), logger: context.logger}), ...perSession(session, label(config)));
-		},
-		status() {
-			// A session's upstream (a child, or a connection to a remote) runs for as long as the session.
-			let state: ServerStatus['state'] = sessions > 0 ? 'running' : 'idle';
-			if (lastStartFailed) {
-				state = 'failed';
-			}
-
-			return {
-				state,
-				pid: pids.size > 0 ? [...pids].at(-1) : undefined,
-				restarts: 0,
-				childrenStarted: starts,
-				sessions,
-				lastActivity: lastActivity === undefined ? undefined : new Date(lastActivity).toISOString(),
-				...(lastError ? {lastError: redact(lastError)} : {}),
-				mode: 'isolated',
-				kind: config.kind,
-			};
-		},
-		close() {
-			// The shared shutdown$ closes every session's child gracefully.
-		},
-	};
-}
-
-/**
-Server mode: serve stdio MCP servers (and remote ones from the config file) to HTTP clients.
-*/
-export async function runServerMode(options: CliOptions, logger: Logger = defaultLogger): Promise<number> {
-	const configs = serverConfigs(options, process.env, logger);
-	for (const config of configs) {
-		// Before anything logs a command line or a URL (an isolated server's child starts only with a session).
-		redactArguments(config.kind === 'stdio' ? config.args : [config.url]);
-	}
-
-	const log: MessageLog | undefined = options.logMessages === undefined ? undefined : messageLog(options.logMessages === '-' ? undefined : options.logMessages);
-	const shutdown$ = new Subject<void>();
-	const perSession: PerSession = (session, peerName) => [
-		...(options.requestTimeout > 0 ? [guardRequests({timeout: options.requestTimeout, peerName, logger})] : []),
-		...(log ? [tapMessages(log.write, {session: session.id})] : []),
-	];
-
-	// The HTTP client stack is loaded only when a remote server is configured.
-	const remoteModule = configs.some(config => config.kind === 'remote') ? await import('./remote-upstream.js') : undefined;
+function createBackends(options: ServerModeOptions, {remoteUpstream}: Loaded, shutdown$: Observable<unknown>): Map<string, Backend> {
+	const {logger = defaultLogger, requestTimeout = 0, onMessage} = options;
+	const isolated = Boolean(options.isolateSessions) && !options.listener?.stateless;
 	const backends = new Map<string, Backend>();
-	for (const config of configs) {
-		const context: BackendContext = {options, logger: config.name === '' ? logger : logger.child(`[${config.name}]`), remoteUpstream: remoteModule?.remoteUpstream};
-		backends.set(config.name, options.isolateSessions && !options.stateless
-			? isolatedBackend(config, context, perSession, shutdown$)
-			: multiplexedBackend(config, context, perSession));
+	for (const config of options.servers) {
+		const serverLogger = config.name === '' ? logger : logger.child(`[${config.name}]`);
+		const context: BackendContext = {
+			passEnvironment: options.passEnvironment,
+			maxMessageBytes: options.maxMessageBytes,
+			restartDelay: options.restartDelay,
+			restartMaxDelay: options.restartMaxDelay,
+			startupTimeout: options.startupTimeout,
+			isolated,
+			settingNames: options.settingNames,
+			redact: options.redact ?? (text => text),
+			logger: serverLogger,
+			perSession: (session, peerName) => [
+				...(requestTimeout > 0 ? [guardRequests({timeout: requestTimeout, peerName, logger: serverLogger})] : []),
+				...(onMessage ? [tapMessages(onMessage, {session: session.id})] : []),
+			],
+			remoteUpstream,
+		};
+		backends.set(config.name, isolated ? isolatedBackend(config, context, shutdown$) : multiplexedBackend(config, context));
 	}
 
-	const startedAt = Date.now();
-	let listenerStats: (() => ListenerStats) | undefined;
-	const queued = () => {
-		const stats = listenerStats?.();
-		return {
-			bytes: stats?.queuedBytes ?? 0, limit: options.maxQueuedBytes, shed: stats?.shedMessages ?? 0, closedSessions: stats?.cutSessions ?? 0,
-		};
-	};
+	return backends;
+}
 
-	const status = () => {
+/**
+The `/status` document: each server's state and counts, and 200 while the default server (else any) can serve, 503 otherwise.
+*/
+function statusOf(backends: Map<string, Backend>, startedAt: number, queued: () => unknown) {
+	return () => {
 		const servers = Object.fromEntries([...backends].map(([name, backend]) => [name === '' ? 'default' : name, backend.status()]));
 		const defaultBackend = backends.get('');
 		const serving = (backend: Backend) => ['running', 'idle'].includes(backend.status().state);
@@ -317,115 +134,93 @@ export async function runServerMode(options: CliOptions, logger: Logger = defaul
 			},
 		};
 	};
+}
 
-	let activeLinks = 0;
-	let linksDrained: (() => void) | undefined;
-	const exitCode = await new Promise<number>(resolve => {
-		const listener$ = httpListener({
-			host: options.host,
-			port: options.port,
-			servers: configs.map(config => config.name),
-			stateless: options.stateless,
-			allowOrigins: options.allowOrigins,
-			exposeHeaders: options.exposeHeaders,
-			apiKey: options.apiKey,
-			maxBodyBytes: options.maxBodyBytes,
-			maxSessions: options.maxSessions,
-			maxQueuedBytes: options.maxQueuedBytes,
-			maxSessionsPerClient: options.maxSessionsPerClient,
-			sessionTimeout: options.sessionTimeout,
-			handshakeTimeout: options.handshakeTimeout,
-			readTimeout: options.readTimeout,
-			status,
+function run(options: ServerModeOptions, loaded: Loaded): Observable<never> {
+	return new Observable<never>(subscriber => {
+		const {logger = defaultLogger, listener = {}, stop = NEVER} = options;
+		// Closes every isolated session's own server gracefully.
+		const shutdown$ = new Subject<void>();
+		const backends = createBackends(options, loaded, shutdown$);
+		let listenerStats: (() => ListenerStats) | undefined;
+		const queued = () => {
+			const stats = listenerStats?.();
+			return {
+				bytes: stats?.queuedBytes ?? 0, limit: listener.maxQueuedBytes ?? defaultMaxQueuedBytes, shed: stats?.shedMessages ?? 0, closedSessions: stats?.cutSessions ?? 0,
+			};
+		};
+
+		let activeLinks = 0;
+		let stopping = false;
+		const completeWhenDone = () => {
+			if (stopping && activeLinks === 0 && [...backends.values()].every(backend => !backend.run || backend.run.closed)) {
+				subscriber.complete();
+			}
+		};
+
+		const listening = httpListener({
+			...listener,
+			servers: options.servers.map(config => config.name),
+			status: statusOf(backends, Date.now(), queued),
 			logger,
-			settingNames: listenerFlags,
+			...(options.settingNames ? {settingNames: options.settingNames} : {}),
 			onStats(read) {
 				listenerStats = read;
 			},
-			onListening({url}) {
-				for (const config of configs) {
-					const base = config.name === '' ? url : `${url}/servers/${config.name}`;
-					const what = config.kind === 'stdio' ? `\`${[config.command, ...config.args].join(' ')}\`` : config.url;
-					const served = config.name === '' ? what : `"${config.name}" (${what})`;
-					process.stderr.write(redact(`Serving ${served} at ${base}/mcp (Streamable HTTP) and ${base}/sse (SSE)\n`));
-				}
-
-				process.stderr.write(`Status at ${url}/status\n`);
-			},
-		});
-
-		const listening = listener$.pipe(mergeMap(session => {
-			const backend = backends.get(session.server)!;
+		}).pipe(mergeMap(session => {
 			activeLinks++;
-			return link(session.transport, backend.connect(session)).pipe(
+			return link(session.transport, backends.get(session.server)!.connect(session)).pipe(
 				catchError((error: unknown) => {
 					logger.debug(`session ${session.id}: ${describeError(error)}`);
 					return EMPTY;
 				}),
 				finalize(() => {
 					activeLinks--;
-					if (activeLinks === 0) {
-						linksDrained?.();
-					}
+					completeWhenDone();
 				}),
 			);
 		})).subscribe({
 			error(error: unknown) {
-				logger.critical(describeError(error));
-				for (const backend of backends.values()) {
-					backend.close();
-					backend.run?.unsubscribe();
-				}
-
-				resolve(1);
+				subscriber.error(error);
 			},
 		});
+		for (const backend of backends.values()) {
+			backend.run?.add(completeWhenDone);
+		}
 
-		let stopping = false;
-		const stop = (signal: NodeJS.Signals) => {
-			if (stopping) {
-				logger.warning(`${signal} again: exiting now`);
-				process.exit(1);
-			}
-
+		const stopping$ = stop.pipe(take(1)).subscribe(() => {
 			stopping = true;
-			logger.info(`${signal}: shutting down`);
-			const drained = new Promise<void>(done => {
-				if (activeLinks === 0) {
-					done();
-				} else {
-					linksDrained = done;
-				}
-			});
-			const upstreamsClosed = Promise.all([...backends.values()].map(async backend => new Promise<void>(done => {
-				if (!backend.run || backend.run.closed) {
-					done();
-					return;
-				}
-
-				backend.run.add(done);
-			})));
 			shutdown$.next();
 			for (const backend of backends.values()) {
 				backend.close();
 			}
 
-			const deadline = new Promise<void>(done => {
-				setTimeout(done, 10_000).unref();
-			});
-			void Promise.race([Promise.all([drained, upstreamsClosed]), deadline]).then(async () => {
-				listening.unsubscribe();
-				for (const backend of backends.values()) {
-					backend.run?.unsubscribe();
+			completeWhenDone();
+		});
+		return () => {
+			stopping$.unsubscribe();
+			listening.unsubscribe();
+			for (const backend of backends.values()) {
+				if (!stopping) {
+					backend.close();
 				}
 
-				await log?.close();
-				resolve(0);
-			});
+				backend.run?.unsubscribe();
+			}
 		};
-
-		process.on('SIGINT', stop);
-		process.on('SIGTERM', stop);
 	});
-	return exitCode;
+}
+
+/**
+Run server mode while subscribed: serve the servers to HTTP clients until `stop` emits and everything has ended (then it completes), or a fatal failure (the port is taken: it errors). Unsubscribing closes everything at once.
+
+@example
+```
+serverMode({servers: [{kind: 'stdio', name: '', command: 'node', args: ['server.js'], env: {}, cwd: undefined}], listener: {port: 8080}}).subscribe({error: console.error});
+```
+*/
+export function serverMode(options: ServerModeOptions): Observable<never> {
+	// The HTTP client stack is loaded only when a remote server is configured.
+	const needsRemote = options.servers.some(config => config.kind === 'remote');
+	return defer(() => from(needsRemote ? import('./remote-upstream.js') : Promise.resolve(undefined))).pipe(mergeMap(module => run(options, {remoteUpstream: module?.remoteUpstream})));
 }

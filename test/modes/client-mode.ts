@@ -7,6 +7,12 @@ import {
 	LoggingMessageNotificationSchema,
 	ProgressNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import {
+	ignoreElements, lastValueFrom, merge, of, Subject, tap,
+} from 'rxjs';
+import {createLogger} from '../../source/logger.js';
+import {clientMode} from '../../source/modes/client-mode.js';
+import type {Message, Transport} from '../../source/types.js';
 import {cli, fixture} from '../helpers/fixtures.js';
 import {startGateway} from '../helpers/gateway.js';
 import {hostileAuthServer, serverMost} from '../helpers/hostile-auth-server.js';
@@ -351,4 +357,30 @@ test.serial('TLS: a self-signed server is refused by default, trusted with --ver
 		// eslint-disable-next-line no-await-in-loop
 		t.is(text(await client.callTool({name: 'echo', arguments: {text: 'tls'}})), 'tls');
 	}
+});
+
+test('as a library: clientMode links the client to the upstream; on `stop` the request in flight is answered with an error and the mode completes', async t => {
+	t.timeout(10_000);
+	const stop = new Subject<void>();
+	const toClient: Message[] = [];
+	const toUpstream: Message[] = [];
+	const request = {
+		jsonrpc: '2.0', id: 7, method: 'tools/call', params: {name: 'slow'},
+	} as const;
+	// Like our standard input and output: the client's side ends when what it is sent ends.
+	const client: Transport = outgoing$ => merge(of(request), outgoing$.pipe(tap(message => {
+		toClient.push(message);
+	}), ignoreElements()));
+
+	const upstream: Transport = outgoing$ => outgoing$.pipe(tap(message => {
+		toUpstream.push(message);
+		stop.next();
+	}), ignoreElements());
+	const done = lastValueFrom(clientMode({
+		client, upstream, stop, logger: createLogger({level: 'silent'}),
+	}), {defaultValue: 'completed'});
+	t.is(await done, 'completed');
+	t.like(toUpstream, [{id: 7, method: 'tools/call'}]);
+	t.is(toClient.length, 1);
+	t.like(toClient[0], {id: 7, error: {code: -32_000}});
 });

@@ -7,6 +7,9 @@ import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
 import {CreateMessageRequestSchema} from '@modelcontextprotocol/sdk/types.js';
 import {execa} from 'execa';
+import {lastValueFrom, Subject} from 'rxjs';
+import {createLogger} from '../../source/logger.js';
+import {serverMode, type ServerModeOptions} from '../../source/modes/server-mode.js';
 import {cli, echoServer} from '../helpers/fixtures.js';
 import {isAlive, waitForExit} from '../helpers/processes.js';
 import {startServerMode, textOf} from '../helpers/server-mode.js';
@@ -293,4 +296,30 @@ test('a port in use: a clear error, exit code 1, and no child left behind', asyn
 	t.regex(result.stderr, new RegExp(String.raw`Cannot listen on 127\.0\.0\.1:${port}: the address is already in use`));
 	const leftovers = await execa('pgrep', ['-f', marker], {reject: false});
 	t.is(leftovers.stdout.trim(), '', 'no child left');
+});
+
+test('as a library: serverMode serves until `stop` emits, then completes once its child has ended; on a port in use it errors', async t => {
+	t.timeout(30_000);
+	const stop = new Subject<void>();
+	let listening: (url: string) => void = () => undefined;
+	const url = new Promise<string>(resolve => {
+		listening = resolve;
+	});
+	const options = (port: number, onListening?: (address: {url: string}) => void): ServerModeOptions => ({
+		servers: [{
+			kind: 'stdio', name: '', command: process.execPath, args: [echoServer], env: {}, cwd: undefined,
+		}],
+		listener: {port, ...(onListening ? {onListening} : {})},
+		stop,
+		logger: createLogger({level: 'silent'}),
+	});
+	const done = lastValueFrom(serverMode(options(0, address => {
+		listening(address.url);
+	})), {defaultValue: 'completed'});
+	const base = await url;
+	const status = await fetch(`${base}/status`);
+	t.like(await status.json(), {servers: {default: {kind: 'stdio', mode: 'multiplexed'}}});
+	await t.throwsAsync(lastValueFrom(serverMode(options(Number(new URL(base).port)))), {message: /already in use/});
+	stop.next();
+	t.is(await done, 'completed');
 });

@@ -1,0 +1,228 @@
+import {
+	catchError, finalize, type Observable, takeUntil, tap, type Subscription,
+} from 'rxjs';
+import type {ServerConfig} from '../config/named-servers.js';
+import {describeError} from '../errors.js';
+import {pipeTransport} from '../link.js';
+import type {Session} from '../listeners/http-listener.js';
+import type {Logger} from '../logger.js';
+import {guardRequests} from '../operators/guard-requests/index.js';
+import {multiplex, type Multiplexer, type UpstreamState} from '../operators/multiplex/index.js';
+import type {SettingNames} from '../setting-names.js';
+import {forwardLines} from '../transports/stdio-child/stderr-forward.js';
+import {spawnStdio} from '../transports/stdio-child/index.js';
+import type {Transport, TransportOperator} from '../types.js';
+import type {remoteUpstream as remoteUpstreamType} from './remote-upstream.js';
+
+/*
+Server mode's backends: for each configured server, how a client session reaches it — one shared (multiplexed) upstream restarted when it fails, or an upstream of its own per session (isolated) — and the counts its `/status` entry shows. Tested with server mode (test/modes/server-mode.ts, test/reliability/server-faults.ts).
+*/
+
+export type ServerStatus = {
+	/**
+	`idle` (isolated mode): no session, so no child, and the last child did not fail to start.
+	*/
+	state: UpstreamState | 'idle';
+	pid: number | undefined;
+	/**
+	Multiplexed: how many times the shared child was started again. Isolated: always 0 (a child is never restarted; its session ends with it).
+	*/
+	restarts: number;
+	/**
+	Isolated: the children started so far, one per session.
+	*/
+	childrenStarted?: number;
+	sessions: number;
+	/**
+	Requests sent to a shared server and not answered yet.
+	*/
+	inFlight?: number;
+	lastActivity: string | undefined;
+	lastError?: string;
+	mode: 'multiplexed' | 'isolated';
+	kind: ServerConfig['kind'];
+};
+
+export type Backend = {
+	config: ServerConfig;
+	/**
+	The shared upstream's run (multiplexed only).
+	*/
+	run?: Subscription;
+	/**
+	The transport a new client session talks to.
+	*/
+	connect(session: Session): Transport;
+	status(): ServerStatus;
+	/**
+	Stop gracefully: a shared upstream ends once its requests are answered (its `run` closes then).
+	*/
+	close(): void;
+};
+
+/**
+What every backend of a run needs: the settings, its server's logger, the operators each session gets, and the remote upstream factory (loaded only when a remote server is configured).
+*/
+export type BackendContext = {
+	passEnvironment: boolean | undefined;
+	maxMessageBytes: number | undefined;
+	restartDelay: number | undefined;
+	restartMaxDelay: number | undefined;
+	startupTimeout: number | undefined;
+	isolated: boolean;
+	settingNames: SettingNames | undefined;
+	redact: (text: string) => string;
+	logger: Logger;
+	/**
+	The operators between a client session and its server: the request timeout, the message tap.
+	*/
+	perSession: (session: Session, peerName: string) => TransportOperator[];
+	remoteUpstream: typeof remoteUpstreamType | undefined;
+};
+
+function label(config: ServerConfig): string {
+	return config.name === '' ? 'the server' : `server "${config.name}"`;
+}
+
+function makeUpstream(config: ServerConfig, context: BackendContext, onSpawn: (pid: number) => void): () => Transport {
+	const {logger, maxMessageBytes, redact} = context;
+	if (config.kind === 'remote') {
+		return context.remoteUpstream!(config, {
+			maxMessageBytes,
+			// Shared (multiplexed) remotes are re-initialized by the multiplexer when they drop; a session's own remote reconnects by itself, replaying that client's handshake.
+			reconnect: context.isolated ? {initialDelay: context.restartDelay, maxDelay: context.restartMaxDelay} : undefined,
+			logger,
+		});
+	}
+
+	return () => spawnStdio({
+		command: config.command,
+		args: config.args,
+		env: config.env,
+		cwd: config.cwd,
+		passEnvironment: context.passEnvironment,
+		maxLineBytes: maxMessageBytes,
+		// The child's standard error, line by line, with secrets redacted (a server may print the token it was given), bounded when ours is not read.
+		stderr: forwardLines({prefix: config.name === '' ? '' : `[${config.name}] `, transform: redact}),
+		logger,
+		onSpawn,
+	});
+}
+
+/**
+One shared upstream for every session, through the multiplexer, restarted when it fails.
+*/
+export function multiplexedBackend(config: ServerConfig, context: BackendContext): Backend {
+	const {logger, perSession, redact} = context;
+	let pid: number | undefined;
+	const upstream = makeUpstream(config, context, value => {
+		pid = value;
+	});
+	const mux: Multiplexer = multiplex(upstream(), {
+		name: label(config),
+		restartDelay: context.restartDelay,
+		restartMaxDelay: context.restartMaxDelay,
+		initializeTimeout: context.startupTimeout,
+		...(context.settingNames ? {settingNames: context.settingNames} : {}),
+		logger,
+	});
+	const run = mux.run$.subscribe();
+	return {
+		config,
+		run,
+		connect: session => pipeTransport(mux.session(session.id), ...perSession(session, label(config))),
+		status() {
+			const status = mux.status();
+			return {
+				state: status.state,
+				pid: status.state === 'running' ? pid : undefined,
+				restarts: status.restarts,
+				sessions: status.sessions,
+				inFlight: status.inFlight,
+				lastActivity: status.lastActivity,
+				...(status.lastError ? {lastError: redact(status.lastError)} : {}),
+				mode: 'multiplexed',
+				kind: config.kind,
+			};
+		},
+		close() {
+			mux.close();
+		},
+	};
+}
+
+/**
+An upstream of its own for each session (a child, or a connection to a remote), which ends with it; `shutdown$` closes them all gracefully.
+*/
+export function isolatedBackend(config: ServerConfig, context: BackendContext, shutdown$: Observable<unknown>): Backend {
+	const {redact} = context;
+	const pids = new Set<number>();
+	let sessions = 0;
+	let starts = 0;
+	// Whether the newest child to end or speak failed before it said anything: its command is broken, until one works.
+	let lastStartFailed = false;
+	let lastError: string | undefined;
+	let lastActivity: number | undefined;
+	return {
+		config,
+		connect(session) {
+			let pid: number | undefined;
+			let spoke = false;
+			const upstream = makeUpstream(config, context, value => {
+				pid = value;
+				pids.add(value);
+				starts++;
+			})();
+			const tracked: Transport = outgoing$ => {
+				sessions++;
+				lastActivity = Date.now();
+				return upstream(outgoing$.pipe(takeUntil(shutdown$))).pipe(
+					tap(() => {
+						if (!spoke) {
+							spoke = true;
+							lastStartFailed = false;
+						}
+					}),
+					catchError((error: unknown) => {
+						lastError = describeError(error);
+						if (!spoke) {
+							lastStartFailed = true;
+						}
+
+						throw error;
+					}),
+					finalize(() => {
+						sessions--;
+						if (pid !== undefined) {
+							pids.delete(pid);
+						}
+					}),
+				);
+			};
+
+			return pipeTransport(tracked, guardRequests({peerName: label(config), logger: context.logger}), ...context.perSession(session, label(config)));
+		},
+		status() {
+			// A session's upstream (a child, or a connection to a remote) runs for as long as the session.
+			let state: ServerStatus['state'] = sessions > 0 ? 'running' : 'idle';
+			if (lastStartFailed) {
+				state = 'failed';
+			}
+
+			return {
+				state,
+				pid: pids.size > 0 ? [...pids].at(-1) : undefined,
+				restarts: 0,
+				childrenStarted: starts,
+				sessions,
+				lastActivity: lastActivity === undefined ? undefined : new Date(lastActivity).toISOString(),
+				...(lastError ? {lastError: redact(lastError)} : {}),
+				mode: 'isolated',
+				kind: config.kind,
+			};
+		},
+		close() {
+			// The shared shutdown$ closes every session's child gracefully.
+		},
+	};
+}
