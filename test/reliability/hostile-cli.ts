@@ -375,6 +375,24 @@ test.serial('hostile named-server config files: every bad value is a usage error
 });
 
 /**
+Open the GET stream of session `session` from the local address `from`; resolves, once its headers came, to the function that closes it.
+*/
+async function openStreamFrom(port: number, from: string, session: string): Promise<() => void> {
+	return new Promise((resolve, reject) => {
+		const request = httpRequest({
+			host: '127.0.0.1', port, localAddress: from, method: 'GET', path: '/mcp', headers: {accept: 'text/event-stream', 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18'}, agent: false,
+		}, response => {
+			response.resume();
+			resolve(() => {
+				request.destroy();
+			});
+		});
+		request.on('error', reject);
+		request.end();
+	});
+}
+
+/**
 POST `body` to `/mcp` from the local address `from` (127.0.0.x are all this machine, and distinct clients to the proxy).
 */
 async function postFrom(port: number, from: string, body: string, headers: Record<string, string> = {}): Promise<{status: number; text: string; session: string | undefined}> {
@@ -399,7 +417,7 @@ async function postFrom(port: number, from: string, body: string, headers: Recor
 	});
 }
 
-test.serial('one client cannot lock the others out: --max-sessions-per-client bounds an address (429), half-open sessions make room and go after --handshake-timeout', async t => {
+test.serial('one client cannot lock the others out: --max-sessions-per-client bounds an address (429 when all its sessions are in use), half-open and then idle sessions make room, half-open ones go after --handshake-timeout', async t => {
 	const proxy = await startServerMode(t, ['--max-sessions-per-client', '5', '--handshake-timeout', '1s', '--', process.execPath, faultyServer]);
 	const port = Number(new URL(proxy.base).port);
 	const sessions = async () => {
@@ -418,9 +436,15 @@ test.serial('one client cannot lock the others out: --max-sessions-per-client bo
 	t.deepEqual(new Set(looped), new Set([200]));
 	t.true(await sessions() <= 5);
 	t.true(await eventually(async () => await sessions() === 0, 15_000), 'half-open sessions end after --handshake-timeout');
-	// Complete sessions from one address: five, then 429 naming the flag.
+	// Complete sessions from one address, each with its GET stream open (in use): five, then 429 naming the flag.
 	const initialized = JSON.stringify({jsonrpc: '2.0', method: 'notifications/initialized'});
 	const answers: Array<{status: number; text: string}> = [];
+	const streams: Array<() => void> = [];
+	t.teardown(() => {
+		for (const close of streams) {
+			close();
+		}
+	});
 	for (let index = 0; index < 6; index++) {
 		// eslint-disable-next-line no-await-in-loop
 		const answer = await postFrom(port, '127.0.0.2', initializeBody);
@@ -428,11 +452,21 @@ test.serial('one client cannot lock the others out: --max-sessions-per-client bo
 		if (answer.session !== undefined) {
 			// eslint-disable-next-line no-await-in-loop
 			await postFrom(port, '127.0.0.2', initialized, {'mcp-session-id': answer.session, 'mcp-protocol-version': '2025-06-18'});
+			// eslint-disable-next-line no-await-in-loop
+			streams.push(await openStreamFrom(port, '127.0.0.2', answer.session));
 		}
 	}
 
 	t.deepEqual(answers.map(answer => answer.status), [200, 200, 200, 200, 200, 429]);
 	t.regex(answers.at(-1)!.text, /Too many sessions from one client address: it has 5 open, the limit per address \(--max-sessions-per-client\)/);
+	// One of them closes its stream: that idle session makes room for a new one.
+	streams.shift()!();
+	const admitted = async () => {
+		const {status} = await postFrom(port, '127.0.0.2', initializeBody);
+		return status === 200;
+	};
+
+	t.true(await eventually(admitted, 10_000), 'an idle session of the address makes room');
 	// Everyone else is served.
 	await assertHealthy(t, proxy, 'another client');
 });
