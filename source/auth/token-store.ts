@@ -1,17 +1,20 @@
-import {createHash, randomUUID} from 'node:crypto';
+/*
+Where the sign-in of each remote server is kept: its registration and tokens in a file of its own, read and written atomically, under a lock shared by every proxy instance (file-lock.ts).
+*/
+import {createHash} from 'node:crypto';
 import {
-	chmod, link, mkdir, open, readFile, rename, rm, stat, utimes, writeFile,
+	chmod, mkdir, readFile, rename, rm, writeFile,
 } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import {setTimeout as delay} from 'node:timers/promises';
 import type {
 	OAuthClientInformationMixed, OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type {OAuthDiscoveryState} from '@modelcontextprotocol/sdk/client/auth.js';
 import {AuthError} from '../errors.js';
 import {redactSecret} from '../logger.js';
+import {fileLock} from './file-lock.js';
 
 /**
 What is kept on disk for one remote server: its client registration and tokens (each stamped with the issuer, the authorization server that issued them), and what discovery found.
@@ -92,27 +95,12 @@ export type TokenStoreOptions = {
 	lockTimeout?: number;
 };
 
-function isAlive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (error) {
-		return (error as NodeJS.ErrnoException).code === 'EPERM';
-	}
-}
-
 function registerSecrets(record: StoredAuth): void {
 	// Tokens replace each other on every refresh: only the newest are remembered, so a long run does not grow the list.
 	redactSecret(record.tokens?.access_token, {rotating: true});
 	redactSecret(record.tokens?.refresh_token, {rotating: true});
 	redactSecret(record.tokens?.id_token, {rotating: true});
 	redactSecret(record.clientInformation?.client_secret);
-}
-
-type LockHolder = {pid?: unknown; time?: unknown; nonce?: unknown};
-
-async function readHolder(file: string): Promise<LockHolder | undefined> {
-	return readFile(file, 'utf8').then(text => JSON.parse(text) as LockHolder).catch(() => undefined);
 }
 
 /**
@@ -174,76 +162,7 @@ export function tokenStore(options: TokenStoreOptions): TokenStore {
 		await rename(temporary, file);
 	};
 
-	/**
-	Take a stale lock away. Renaming is atomic, so of several waiters that judged the same lock stale only one moves it; if what it moved turns out to be a newer lock (another waiter took over and locked in between), it is put back.
-	*/
-	const takeOver = async (stale: LockHolder | undefined) => {
-		const moved = `${lockFile}.${randomUUID()}.stale`;
-		try {
-			await rename(lockFile, moved);
-		} catch {
-			return;
-		}
-
-		const holder = await readHolder(moved);
-		if (holder !== undefined && holder.nonce !== stale?.nonce) {
-			// Not the lock we judged stale: restore it, unless yet another one was created meanwhile.
-			await link(moved, lockFile).catch(() => undefined);
-		}
-
-		await rm(moved, {force: true});
-	};
-
-	const acquire = async (): Promise<() => Promise<void>> => {
-		await ensureDirectory();
-		const started = Date.now();
-		const nonce = randomUUID();
-		for (;;) {
-			try {
-				// eslint-disable-next-line no-await-in-loop
-				const handle = await open(lockFile, 'wx', 0o600);
-				// eslint-disable-next-line no-await-in-loop
-				await handle.writeFile(JSON.stringify({pid: process.pid, time: Date.now(), nonce}));
-				// eslint-disable-next-line no-await-in-loop
-				await handle.close();
-				const heartbeat = setInterval(() => {
-					const now = new Date();
-					utimes(lockFile, now, now).catch(() => undefined);
-				}, Math.min(30_000, Math.max(10, staleLockAfter / 4))).unref();
-				return async () => {
-					clearInterval(heartbeat);
-					// Only our own lock: one taken over from us (we hung past staleLockAfter) belongs to someone else now.
-					const holder = await readHolder(lockFile);
-					if (holder?.nonce === nonce) {
-						await rm(lockFile, {force: true});
-					}
-				};
-			} catch (error) {
-				if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-					throw new AuthError(`Cannot create the lock ${lockFile}: ${(error as Error).message}`, {cause: error});
-				}
-			}
-
-			// eslint-disable-next-line no-await-in-loop
-			const holder = await readHolder(lockFile);
-			// eslint-disable-next-line no-await-in-loop
-			const age = await stat(lockFile).then(stats => Date.now() - stats.mtimeMs).catch(() => 0);
-			const pid = typeof holder?.pid === 'number' ? holder.pid : undefined;
-			// A lock whose process is gone, or that was not refreshed for long, is taken over. A lock without a readable pid is being written; wait.
-			if ((pid !== undefined && !isAlive(pid)) || age > staleLockAfter || (holder === undefined && age > 5000)) {
-				// eslint-disable-next-line no-await-in-loop
-				await takeOver(holder);
-				continue;
-			}
-
-			if (Date.now() - started > lockTimeout) {
-				throw new AuthError(`Another mcp-proxy (process ${pid ?? '?'}) holds the sign-in lock ${lockFile}; gave up waiting`);
-			}
-
-			// eslint-disable-next-line no-await-in-loop
-			await delay(200);
-		}
-	};
+	const lock = fileLock(lockFile, {staleLockAfter, lockTimeout, prepare: ensureDirectory});
 
 	return {
 		file,
@@ -253,7 +172,7 @@ export function tokenStore(options: TokenStoreOptions): TokenStore {
 			await rm(file, {force: true});
 		},
 		async withLock(job) {
-			const release = await acquire();
+			const release = await lock.acquire();
 			try {
 				return await job();
 			} finally {
