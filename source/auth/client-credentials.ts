@@ -102,155 +102,51 @@ const auth = clientCredentials({
 */
 export function clientCredentials(options: ClientCredentialsOptions): AuthProvider {
 	const {
-		clientId,
 		clientSecret,
-		privateKey,
-		scope,
 		clientAuthentication = 'auto',
 		refreshMargin = 60_000,
 		now = Date.now,
 		logger = defaultLogger,
 	} = options;
+	const tokenUrl = checkOptions(options, clientAuthentication);
 	// A hostile or broken token endpoint cannot make us hold more than this of one answer.
 	const fetch = limitAuthBodies(options.fetch ?? fetchWith(undefined, logger));
-	let tokenUrl: URL;
-	try {
-		tokenUrl = new URL(options.tokenUrl);
-	} catch {
-		throw new TypeError(`Expected \`tokenUrl\` to be a URL, got \`${String(options.tokenUrl)}\``);
-	}
-
-	if (typeof clientId !== 'string' || clientId === '') {
-		throw new TypeError('Expected `clientId` to be a non-empty string');
-	}
-
-	if ((clientSecret === undefined) === (privateKey === undefined)) {
-		throw new TypeError('Expected either `clientSecret` or `privateKey`');
-	}
-
-	if (clientSecret !== undefined && (typeof clientSecret !== 'string' || clientSecret === '')) {
-		throw new TypeError('Expected `clientSecret` to be a non-empty string');
-	}
-
-	const signingAlgorithm = privateKey ? options.signingAlgorithm ?? algorithmFor(privateKey) : undefined;
-	let {audience} = options;
-
-	if (!['auto', 'basic', 'post'].includes(clientAuthentication)) {
-		throw new TypeError(`Expected \`clientAuthentication\` to be 'auto', 'basic' or 'post', got \`${String(clientAuthentication)}\``);
-	}
-
 	redactSecret(clientSecret);
 	// As it travels in a form body (client_secret_post), should the endpoint quote that back.
 	redactSecret(clientSecret === undefined ? undefined : new URLSearchParams([['s', clientSecret]]).toString().slice(2));
-	let method: 'basic' | 'post' | 'jwt' = privateKey ? 'jwt' : (clientAuthentication === 'post' ? 'post' : 'basic');
-
-	// The assertion's audience is the authorization server's issuer; find it once from its metadata.
-	const findAudience = async (): Promise<string> => {
-		if (audience !== undefined) {
+	let method: TokenRequestMethod = options.privateKey ? 'jwt' : (clientAuthentication === 'post' ? 'post' : 'basic');
+	let audience: Promise<string> | undefined;
+	const context: TokenRequestContext = {
+		...options,
+		fetch,
+		tokenUrl,
+		now,
+		signingAlgorithm: options.privateKey ? options.signingAlgorithm ?? algorithmFor(options.privateKey) : undefined,
+		async findAudience() {
+			// The assertion's audience is the authorization server's issuer; found once from its metadata.
+			audience ??= options.audience === undefined ? discoverAudience(fetch, tokenUrl, logger) : Promise.resolve(options.audience);
 			return audience;
-		}
-
-		audience = tokenUrl.href;
-		try {
-			const metadataUrl = new URL('/.well-known/oauth-authorization-server', tokenUrl);
-			const response = await fetch(metadataUrl, {headers: {accept: 'application/json'}});
-			if (response.ok) {
-				const metadata = JSON.parse(await readAuthText(response, metadataUrl)) as {issuer?: unknown; token_endpoint?: unknown};
-				if (typeof metadata.issuer === 'string' && metadata.token_endpoint === tokenUrl.href) {
-					audience = metadata.issuer;
-				}
-			} else {
-				await response.body?.cancel();
-			}
-		} catch (error) {
-			// Metadata is optional here, but an answer over the limit is worth a word.
-			logger[error instanceof AuthError ? 'warning' : 'debug'](`No authorization server metadata at ${tokenUrl.origin}: ${describeError(error)}`);
-		}
-
-		logger.debug(`Client assertions are addressed to ${audience}`);
-		return audience;
+		},
 	};
 
 	let token: Token | undefined;
 	let inFlight: Promise<Token> | undefined;
 
-	const request = async (using: 'basic' | 'post' | 'jwt') => {
-		const form = new URLSearchParams([['grant_type', 'client_credentials']]);
-		if (scope) {
-			form.set('scope', scope);
-		}
-
-		const headers: Record<string, string> = {
-			'content-type': 'application/x-www-form-urlencoded',
-			accept: 'application/json',
-		};
-		if (using === 'jwt') {
-			form.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
-			const assertion = clientAssertion({
-				clientId, audience: await findAudience(), key: privateKey!, algorithm: signingAlgorithm, now: now(),
-			});
-			redactSecret(assertion, {rotating: true});
-			form.set('client_assertion', assertion);
-		} else if (using === 'basic') {
-			headers['authorization'] = basic(clientId, clientSecret!);
-			// The base64 of id:secret is the secret in disguise, should the endpoint quote it back.
-			redactSecret(headers['authorization'].slice(6));
-		} else {
-			form.set('client_id', clientId);
-			form.set('client_secret', clientSecret!);
-		}
-
-		let response: Response;
-		try {
-			response = await fetch(tokenUrl, {method: 'POST', headers, body: form.toString()});
-		} catch (error) {
-			throw new AuthError(`Cannot reach the token endpoint ${tokenUrl.href}: ${describeError(error)}`, {cause: error});
-		}
-
-		const text = await readAuthText(response, tokenUrl);
-		let reply: TokenReply = {};
-		try {
-			reply = JSON.parse(text) as TokenReply;
-		} catch {
-			// Reported below with the status.
-		}
-
-		return {response, reply, text};
-	};
-
 	const fetchToken = async (): Promise<Token> => {
 		const started = now();
-		let {response, reply, text} = await request(method);
+		let answer = await requestToken(context, method);
 		// The server asks for the other client authentication: RFC 6749 answers invalid_client with 401 (or 400).
-		if (clientAuthentication === 'auto' && method === 'basic' && (response.status === 401 || response.status === 400)) {
-			logger.debug(`The token endpoint refused HTTP Basic client authentication (HTTP ${response.status}); trying client_secret_post`);
-			const second = await request('post');
-			if (second.response.ok) {
+		if (clientAuthentication === 'auto' && method === 'basic' && (answer.response.status === 401 || answer.response.status === 400)) {
+			logger.debug(`The token endpoint refused HTTP Basic client authentication (HTTP ${answer.response.status}); trying client_secret_post`);
+			answer = await requestToken(context, 'post');
+			if (answer.response.ok) {
 				method = 'post';
 			}
-
-			({response, reply, text} = second);
 		}
 
-		if (!response.ok || typeof reply.access_token !== 'string' || reply.access_token === '') {
-			const detail = typeof reply.error === 'string'
-				? `${reply.error}${typeof reply.error_description === 'string' ? `: ${reply.error_description}` : ''}`
-				: (response.ok ? 'the reply has no access_token' : text.slice(0, 200).trim());
-			throw new AuthError(`The token endpoint ${tokenUrl.href} refused the client credentials (HTTP ${response.status}${detail ? `, ${detail}` : ''})`);
-		}
-
-		const value = reply.access_token;
-		redactSecret(value, {rotating: true});
-		if (typeof reply.token_type === 'string' && reply.token_type.toLowerCase() !== 'bearer') {
-			logger.warning(`The token endpoint issued a token of type \`${reply.token_type}\`; sending it as a bearer token`);
-		}
-
-		const lifetime = typeof reply.expires_in === 'number' ? reply.expires_in * 1000 : Number(reply.expires_in) * 1000;
-		const refreshAt = Number.isFinite(lifetime) && lifetime > 0
-			? started + lifetime - Math.min(refreshMargin, lifetime / 10)
-			: Number.POSITIVE_INFINITY;
-		logger.debug(`Obtained an access token from ${tokenUrl.href}${Number.isFinite(refreshAt) ? ` (valid for ${Math.round(lifetime / 1000)} s)` : ''}`);
-		return {value, header: `Bearer ${value}`, refreshAt};
+		return tokenOf(answer, {
+			tokenUrl, started, refreshMargin, logger,
+		});
 	};
 
 	const refresh = async () => {
@@ -280,4 +176,147 @@ export function clientCredentials(options: ClientCredentialsOptions): AuthProvid
 			return true;
 		},
 	};
+}
+
+/**
+Check the options; returns the token endpoint's URL.
+*/
+function checkOptions(options: ClientCredentialsOptions, clientAuthentication: string): URL {
+	const {clientId, clientSecret, privateKey} = options;
+	let tokenUrl: URL;
+	try {
+		tokenUrl = new URL(options.tokenUrl);
+	} catch {
+		throw new TypeError(`Expected \`tokenUrl\` to be a URL, got \`${String(options.tokenUrl)}\``);
+	}
+
+	if (typeof clientId !== 'string' || clientId === '') {
+		throw new TypeError('Expected `clientId` to be a non-empty string');
+	}
+
+	if ((clientSecret === undefined) === (privateKey === undefined)) {
+		throw new TypeError('Expected either `clientSecret` or `privateKey`');
+	}
+
+	if (clientSecret !== undefined && (typeof clientSecret !== 'string' || clientSecret === '')) {
+		throw new TypeError('Expected `clientSecret` to be a non-empty string');
+	}
+
+	if (!['auto', 'basic', 'post'].includes(clientAuthentication)) {
+		throw new TypeError(`Expected \`clientAuthentication\` to be 'auto', 'basic' or 'post', got \`${String(clientAuthentication)}\``);
+	}
+
+	return tokenUrl;
+}
+
+/**
+The authorization server's issuer, from its metadata when it names this token endpoint; else the token endpoint's URL.
+*/
+async function discoverAudience(fetch: FetchLike, tokenUrl: URL, logger: Logger): Promise<string> {
+	let audience = tokenUrl.href;
+	try {
+		const metadataUrl = new URL('/.well-known/oauth-authorization-server', tokenUrl);
+		const response = await fetch(metadataUrl, {headers: {accept: 'application/json'}});
+		if (response.ok) {
+			const metadata = JSON.parse(await readAuthText(response, metadataUrl)) as {issuer?: unknown; token_endpoint?: unknown};
+			if (typeof metadata.issuer === 'string' && metadata.token_endpoint === tokenUrl.href) {
+				audience = metadata.issuer;
+			}
+		} else {
+			await response.body?.cancel();
+		}
+	} catch (error) {
+		// Metadata is optional here, but an answer over the limit is worth a word.
+		logger[error instanceof AuthError ? 'warning' : 'debug'](`No authorization server metadata at ${tokenUrl.origin}: ${describeError(error)}`);
+	}
+
+	logger.debug(`Client assertions are addressed to ${audience}`);
+	return audience;
+}
+
+type TokenRequestMethod = 'basic' | 'post' | 'jwt';
+
+type TokenRequestContext = ClientCredentialsOptions & {
+	fetch: FetchLike;
+	tokenUrl: URL;
+	now: () => number;
+	signingAlgorithm: JwtAlgorithm | undefined;
+	findAudience(): Promise<string>;
+};
+
+type TokenAnswer = {response: Response; reply: TokenReply; text: string};
+
+/**
+POST the client credentials grant, authenticating the client by `using`: HTTP Basic, the form, or a signed assertion.
+*/
+async function requestToken(context: TokenRequestContext, using: TokenRequestMethod): Promise<TokenAnswer> {
+	const {
+		clientId, clientSecret, privateKey, scope, fetch, tokenUrl,
+	} = context;
+	const form = new URLSearchParams([['grant_type', 'client_credentials']]);
+	if (scope) {
+		form.set('scope', scope);
+	}
+
+	const headers: Record<string, string> = {
+		'content-type': 'application/x-www-form-urlencoded',
+		accept: 'application/json',
+	};
+	if (using === 'jwt') {
+		form.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+		const assertion = clientAssertion({
+			clientId, audience: await context.findAudience(), key: privateKey!, algorithm: context.signingAlgorithm, now: context.now(),
+		});
+		redactSecret(assertion, {rotating: true});
+		form.set('client_assertion', assertion);
+	} else if (using === 'basic') {
+		headers['authorization'] = basic(clientId, clientSecret!);
+		// The base64 of id:secret is the secret in disguise, should the endpoint quote it back.
+		redactSecret(headers['authorization'].slice(6));
+	} else {
+		form.set('client_id', clientId);
+		form.set('client_secret', clientSecret!);
+	}
+
+	let response: Response;
+	try {
+		response = await fetch(tokenUrl, {method: 'POST', headers, body: form.toString()});
+	} catch (error) {
+		throw new AuthError(`Cannot reach the token endpoint ${tokenUrl.href}: ${describeError(error)}`, {cause: error});
+	}
+
+	const text = await readAuthText(response, tokenUrl);
+	let reply: TokenReply = {};
+	try {
+		reply = JSON.parse(text) as TokenReply;
+	} catch {
+		// Reported by tokenOf with the status.
+	}
+
+	return {response, reply, text};
+}
+
+/**
+The token a token endpoint's answer gives, with when to refresh it (`refreshMargin` before it expires, at most a tenth of its life); an AuthError saying why when it gives none.
+*/
+function tokenOf({response, reply, text}: TokenAnswer, {tokenUrl, started, refreshMargin, logger}: {tokenUrl: URL; started: number; refreshMargin: number; logger: Logger}): Token {
+	if (!response.ok || typeof reply.access_token !== 'string' || reply.access_token === '') {
+		const detail = typeof reply.error === 'string'
+			? `${reply.error}${typeof reply.error_description === 'string' ? `: ${reply.error_description}` : ''}`
+			: (response.ok ? 'the reply has no access_token' : text.slice(0, 200).trim());
+		throw new AuthError(`The token endpoint ${tokenUrl.href} refused the client credentials (HTTP ${response.status}${detail ? `, ${detail}` : ''})`);
+	}
+
+	const value = reply.access_token;
+	redactSecret(value, {rotating: true});
+	if (typeof reply.token_type === 'string' && reply.token_type.toLowerCase() !== 'bearer') {
+		logger.warning(`The token endpoint issued a token of type \`${reply.token_type}\`; sending it as a bearer token`);
+	}
+
+	const lifetime = typeof reply.expires_in === 'number' ? reply.expires_in * 1000 : Number(reply.expires_in) * 1000;
+	const refreshAt = Number.isFinite(lifetime) && lifetime > 0
+		? started + lifetime - Math.min(refreshMargin, lifetime / 10)
+		: Number.POSITIVE_INFINITY;
+	logger.debug(`Obtained an access token from ${tokenUrl.href}${Number.isFinite(refreshAt) ? ` (valid for ${Math.round(lifetime / 1000)} s)` : ''}`);
+	return {value, header: `Bearer ${value}`, refreshAt};
 }
