@@ -21,14 +21,14 @@ export type LegacyRecord = SessionBase & {
 A new legacy session's record, without its stream yet (`legacy/index.ts` opens it). Its `session.transport` is added by `sessions/index.ts`.
 */
 export function createLegacyRecord(runtime: SessionRuntime, id: string, server: string): LegacyRecord {
-	return {
-		...baseRecord(runtime, {
-			id, server, face: 'sse', stateless: false, transport: notOpen,
-		}),
-		kind: 'sse',
+	// Object.assign, not a spread: a spread's result here got a map of its own per record (no transition tree), which cost memory per session and made every access to it megamorphic.
+	return Object.assign(baseRecord(runtime, {
+		id, server, face: 'sse', stateless: false, transport: notOpen,
+	}), {
+		kind: 'sse' as const,
 		stream: undefined as unknown as SseStream,
-		pending: new IdMap(),
-	};
+		pending: new IdMap<RequestId, true>(),
+	});
 }
 
 function notOpen(): never {

@@ -93,22 +93,22 @@ export function createStreamableRecord(runtime: SessionRuntime, id: string, serv
 	const base = baseRecord(runtime, {
 		id, server, face: 'streamable-http', stateless, transport: notOpen,
 	});
-	const record: StreamableRecord = {
-		...base,
-		kind: 'streamable',
+	// Object.assign, not a spread: a spread's result here got a map of its own per record (no transition tree), which cost memory per session and made every access to it megamorphic.
+	const record: StreamableRecord = Object.assign(base, {
+		kind: 'streamable' as const,
 		stateless,
 		protocolVersion: undefined,
 		headers: stateless ? {} : {'Mcp-Session-Id': id},
 		store: undefined as unknown as EventStore,
-		pending: new IdMap(),
-		tokens: new IdMap(),
+		pending: new IdMap<RequestId, PendingRequest>(),
+		tokens: new IdMap<string | number, PendingRequest>(),
 		exchanges: [],
 		standalone: undefined,
 		waitingForStream: [],
 		waitingBytes: 0,
 		warnedAboutDrops: false,
 		streamCounter: 0,
-	};
+	});
 	(record as {store: EventStore}).store = new EventStore({maxEvents: stateless ? 0 : runtime.eventStoreLimit, maxBytes: runtime.eventStoreBytes, holder: record});
 	return record;
 }
