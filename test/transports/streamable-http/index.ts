@@ -276,12 +276,11 @@ test('a request answered while the transport waits to end after a refused connec
 	const remote = await startRemoteServer();
 	t.teardown(async () => remote.close());
 	const {outgoing, received, ended} = await rawSession(t, remote);
+	// Answered about 800 ms after it began: its first progress notification says the server has it.
 	outgoing.next({
-		jsonrpc: '2.0', id: 9, method: 'tools/call', params: {name: 'slow', arguments: {ms: 800}},
+		jsonrpc: '2.0', id: 9, method: 'tools/call', params: {name: 'progress', arguments: {steps: 2, delayMs: 400}, _meta: {progressToken: 'p'}},
 	});
-	await new Promise(resolve => {
-		setTimeout(resolve, 150);
-	});
+	t.true(await eventually(() => received.some(message => 'method' in message && message.method === 'notifications/progress')));
 	// Its POST is on an open connection; new connections are refused from now on.
 	await refuseCalls(t, remote, outgoing, ended);
 	t.true(received.some(message => 'id' in message && message.id === 9 && 'result' in message), 'the server processed it: its answer is delivered, not lost');
