@@ -19,3 +19,9 @@ test('the CLI names a library option by its flag', t => {
 	t.is(settingName(cliSettingNames, 'maxMessageBytes'), '--max-message-bytes');
 	t.false(Object.hasOwn(cliSettingNames, 'help'), 'actions are no settings');
 });
+
+test('the CLI names the library options its flags set under other names', t => {
+	t.is(settingName(cliSettingNames, 'maxLineBytes'), '--max-message-bytes');
+	t.is(settingName(cliSettingNames, 'ca'), '--verify-ssl CA_PATH');
+	t.is(settingName(cliSettingNames, 'verifyTls'), '--no-verify-ssl');
+});
