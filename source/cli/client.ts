@@ -81,7 +81,7 @@ export async function runClient(options: CliOptions, environment: NodeJS.Process
 	});
 	if (options.signIn.only) {
 		const code = await signInAndExit({
-			url, auth, fetch: fetchWith(dispatcher), headers, logger,
+			url, auth, fetch: fetchWith(dispatcher), headers, clientName: 'mcp-proxy --sign-in', logger,
 		}, logger);
 		await dispatcher.destroy().catch(() => undefined);
 		return code;
