@@ -117,7 +117,7 @@ export class LimitError extends McpProxyError {
 }
 
 /**
-A message over the proxy's size limit (`--max-message-bytes`): a remote's body or event that grew past it while it arrived. The request it answers is answered with this error's message and code instead.
+A message over the proxy's size limit (the `maxMessageBytes` option of the transports, `--max-message-bytes` on the command line): a remote's body or event that grew past it while it arrived. The request it answers is answered with this error's message and code instead.
 */
 export class MessageTooLargeError extends LimitError {
 	override name = 'MessageTooLargeError';
@@ -134,9 +134,9 @@ export class MessageTooLargeError extends LimitError {
 }
 
 /**
-How a message over the limit is described: `what` ("The remote server's answer to `tools/call`") and the limit, with the flag that raises it (`raise`: what to say instead for a limit no flag changes).
+How a message over the limit is described: `what` ("The remote server's answer to `tools/call`") and the limit, with how to raise it (`raise`: `raiseWith(settingNames, 'maxMessageBytes')`, or what to say instead for a limit no setting changes).
 */
-export function tooLargeMessage(what: string, limit: number, bytes?: number, raise = 'raise it with --max-message-bytes'): string {
+export function tooLargeMessage(what: string, limit: number, bytes: number | undefined, raise: string): string {
 	return `${what}${bytes === undefined ? '' : ` (${bytes} bytes)`} exceeds the proxy's limit of ${limit} bytes (${raise})`;
 }
 

@@ -77,6 +77,7 @@ export {
 export {sseClient, type SseClientOptions} from './transports/sse/index.js';
 export {remote, type RemoteOptions, type RemoteTransportKind} from './transports/remote.js';
 export type {HttpClientOptions} from './http/client-options.js';
+export type {SettingNames} from './setting-names.js';
 export {httpAgent, transportFetch, type HttpAgentOptions} from './http/http-agent.js';
 export {readEventStream, type OversizeEvent, type ReadEventStreamOptions} from './wire/sse-reader.js';
 export {reconnect, type ReconnectOptions} from './operators/reconnect/index.js';

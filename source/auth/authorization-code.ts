@@ -8,6 +8,9 @@ import type {OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens} from
 import {AuthError, MessageTooLargeError, describeError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
 import {isLoopbackHost} from '../loopback.js';
+import {
+	checkSettingNames, renameSettings, settingName, type SettingNames,
+} from '../setting-names.js';
 import {fetchWith} from '../http/http-agent.js';
 import type {AuthProvider, FetchLike} from './auth-provider.js';
 import {limitAuthBodies} from './auth-bodies.js';
@@ -77,6 +80,10 @@ export type AuthorizationCodeOptions = {
 	@default 60000
 	*/
 	refreshMargin?: number;
+	/**
+	How messages name the settings they suggest, by option name: `callbackPort` (its port is taken) and `deviceCode` (the server offers no device flow). By default the options themselves (``the `callbackPort` option``); a command line passes its flags (`{callbackPort: '--callback-port'}`).
+	*/
+	settingNames?: SettingNames;
 	fetch?: FetchLike;
 	now?: () => number;
 	logger?: Logger;
@@ -129,6 +136,8 @@ function validate(options: AuthorizationCodeOptions): void {
 	if (!Number.isInteger(configuredPort) || configuredPort < 0 || configuredPort > 65_535) {
 		throw new TypeError(`Expected \`callbackPort\` to be an integer from 0 to 65535, got \`${String(configuredPort)}\``);
 	}
+
+	checkSettingNames(options.settingNames);
 }
 
 const union = (...scopes: Array<string | undefined>) => [...new Set(scopes.flatMap(scope => scope?.split(/\s+/) ?? []).filter(Boolean))].join(' ');
@@ -161,9 +170,12 @@ export function authorizationCode(options: AuthorizationCodeOptions): AuthProvid
 		maxStepUps = 2,
 		refreshMargin = 60_000,
 		now = Date.now,
+		settingNames,
 		logger = defaultLogger,
 	} = options;
 	validate(options);
+	// The callback server's `port` is our `callbackPort`.
+	const callbackSettingNames = renameSettings(settingNames, {port: 'callbackPort'});
 	// The SDK reads metadata, registrations and tokens whole (`response.json()`): through this `fetch` those reads end at `authBodyLimit`.
 	const fetch = limitAuthBodies(options.fetch ?? fetchWith(undefined, logger));
 	const configuredPort = options.callbackPort ?? defaultCallbackPort(serverUrl);
@@ -300,6 +312,7 @@ export function authorizationCode(options: AuthorizationCodeOptions): AuthProvid
 			...(metadata?.issuer === undefined ? {} : {issuer: metadata.issuer}),
 			issuerRequired: (metadata as {authorization_response_iss_parameter_supported?: unknown} | undefined)?.authorization_response_iss_parameter_supported === true,
 			timeout: signInTimeout,
+			settingNames: callbackSettingNames,
 			logger,
 		});
 		try {
@@ -323,7 +336,8 @@ export function authorizationCode(options: AuthorizationCodeOptions): AuthProvid
 		const metadata = discovery?.authorizationServerMetadata as {device_authorization_endpoint?: unknown; token_endpoint?: string} | undefined;
 		const client = await sdkProvider.clientInformation();
 		if (typeof metadata?.device_authorization_endpoint !== 'string' || !metadata.token_endpoint || !client) {
-			throw new AuthError(`The authorization server of ${host} offers no device authorization endpoint (RFC 8628); sign in with the browser instead (without --device-code)`);
+			const option = settingName(settingNames, 'deviceCode');
+			throw new AuthError(`The authorization server of ${host} offers no device authorization endpoint (RFC 8628); sign in with the browser instead (without ${option})`);
 		}
 
 		logger.info(`${host} asks you to sign in`);

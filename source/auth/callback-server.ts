@@ -2,6 +2,7 @@ import http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {AuthError, SignInError} from '../errors.js';
 import {defaultLogger, redactSecret, type Logger} from '../logger.js';
+import {checkSettingNames, settingName, type SettingNames} from '../setting-names.js';
 
 export type CallbackOptions = {
 	/**
@@ -34,6 +35,10 @@ export type CallbackOptions = {
 	@default 300000
 	*/
 	timeout?: number;
+	/**
+	How messages name the settings they suggest: a port already taken says to choose another with `port` as this names it (by default ``the `port` option``).
+	*/
+	settingNames?: SettingNames;
 	logger?: Logger;
 };
 
@@ -66,8 +71,9 @@ await callback.close();
 */
 export async function listenForCallback(options: CallbackOptions): Promise<CallbackServer> {
 	const {
-		port, host = '127.0.0.1', path = '/oauth/callback', state, issuer, issuerRequired = false, timeout = 300_000, logger = defaultLogger,
+		port, host = '127.0.0.1', path = '/oauth/callback', state, issuer, issuerRequired = false, timeout = 300_000, settingNames, logger = defaultLogger,
 	} = options;
+	checkSettingNames(settingNames);
 	if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 		throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got \`${String(port)}\``);
 	}
@@ -131,7 +137,7 @@ export async function listenForCallback(options: CallbackOptions): Promise<Callb
 
 	await new Promise<void>((resolve_, reject_) => {
 		server.once('error', error => {
-			const hint = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ` (port ${port} is taken; choose another with --callback-port)` : '';
+			const hint = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ` (port ${port} is taken; choose another with ${settingName(settingNames, 'port')})` : '';
 			reject_(new AuthError(`Cannot listen for the sign-in redirect on ${host}:${port}${hint}: ${error.message}`, {cause: error}));
 		});
 		server.listen(port, host, () => {

@@ -11,6 +11,7 @@ import type {FetchLike} from '../http/fetch-middleware.js';
 import {isLoopbackHost} from '../loopback.js';
 import type {Logger} from '../logger.js';
 import type {CliOptions} from './options.js';
+import {cliSettingNames} from './setting-names.js';
 
 /*
 Client mode's credentials and TLS, from the flags: which auth provider the flags and `API_ACCESS_TOKEN` ask for (OAuth client credentials, a bearer token, the headers as given, or else sign-in when the server asks), and the TLS settings of `--verify-ssl`. The policy lives here, with the flags it reads; client mode only receives the provider.
@@ -88,6 +89,7 @@ function signInWhenAsked(options: CliOptions, environment: Environment, fetch: F
 		...(signIn.browserCommand === undefined ? {} : {browserCommand: signIn.browserCommand}),
 		deviceCode: signIn.deviceCode,
 		signInTimeout: signIn.timeout,
+		settingNames: cliSettingNames,
 		fetch,
 		logger,
 	});

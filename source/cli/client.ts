@@ -17,6 +17,7 @@ import {
 } from './auth-from-flags.js';
 import type {CliOptions} from './options.js';
 import {runMode} from './run-mode.js';
+import {cliSettingNames} from './setting-names.js';
 import {processSignals, shutdown, type ShutdownEvent} from './shutdown.js';
 
 /*
@@ -80,7 +81,7 @@ export async function runClient(options: CliOptions, environment: NodeJS.Process
 	});
 	if (options.signIn.only) {
 		const code = await signInAndExit({
-			url, auth, fetch: fetchWith(dispatcher), headers, logger,
+			url, auth, fetch: fetchWith(dispatcher), headers, clientName: 'mcp-proxy --sign-in', logger,
 		}, logger);
 		await dispatcher.destroy().catch(() => undefined);
 		return code;
@@ -95,7 +96,7 @@ export async function runClient(options: CliOptions, environment: NodeJS.Process
 		logShutdown(event, logger);
 	});
 	// When standard input ends, the deadline starts, after the grace the requests in flight get.
-	const client: Transport = outgoing$ => processStdio({maxLineBytes: options.maxMessageBytes, logger})(outgoing$).pipe(finalize(() => {
+	const client: Transport = outgoing$ => processStdio({maxLineBytes: options.maxMessageBytes, settingNames: cliSettingNames, logger})(outgoing$).pipe(finalize(() => {
 		ends$.next(drainGrace);
 	}));
 	const mode$ = clientMode({
@@ -107,6 +108,7 @@ export async function runClient(options: CliOptions, environment: NodeJS.Process
 			auth,
 			dispatcher,
 			maxMessageBytes: options.maxMessageBytes,
+			settingNames: cliSettingNames,
 			logger,
 		}),
 		reconnect: {initialDelay: options.reconnectDelay, maxDelay: options.reconnectMaxDelay, maxQueuedMessages: options.maxQueuedMessages},

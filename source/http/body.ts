@@ -40,9 +40,9 @@ export async function readStart(response: Response, maxBytes = 2048): Promise<st
 }
 
 /**
-Read a whole body as UTF-8 text, counting its bytes as they arrive, whatever its `Content-Length` says or whether it has one (a chunked body, a compressed one): a body over `maxBytes` is not read further but cancelled, and the promise rejects with a `MessageTooLargeError` that names `what` ("The remote server's answer to `tools/call`"), the limit and the flag. A declared length over the limit is refused without reading.
+Read a whole body as UTF-8 text, counting its bytes as they arrive, whatever its `Content-Length` says or whether it has one (a chunked body, a compressed one): a body over `maxBytes` is not read further but cancelled, and the promise rejects with a `MessageTooLargeError` that names `what` ("The remote server's answer to `tools/call`"), the limit and how to raise it (`raise`, see `tooLargeMessage`). A declared length over the limit is refused without reading.
 */
-export async function readLimitedText(response: Response, maxBytes: number, what: string, raise?: string): Promise<string> {
+export async function readLimitedText(response: Response, maxBytes: number, what: string, raise: string): Promise<string> {
 	const declared = Number(response.headers.get('content-length'));
 	if (declared > maxBytes) {
 		void response.body?.cancel();
@@ -88,7 +88,7 @@ export async function readLimitedText(response: Response, maxBytes: number, what
 /**
 `response` with a body that counts its bytes as they are read, by whoever reads it (`json()`, `text()`, a stream reader): past `maxBytes` (or at once, when the declared `Content-Length` is over it) the body errors with a `MessageTooLargeError` worded as `readLimitedText`'s, and the rest is not read but cancelled. For code that reads the bodies we fetch for it, such as the SDK's auth helpers. A response that has no body is returned as it is.
 */
-export function limitBody(response: Response, maxBytes: number, what: string, raise?: string): Response {
+export function limitBody(response: Response, maxBytes: number, what: string, raise: string): Response {
 	const {body: source, status} = response;
 	// `new Response` refuses a body with these statuses, and a status outside 200–599.
 	if (!source || status < 200 || status > 599 || status === 204 || status === 205 || status === 304) {

@@ -5,6 +5,7 @@ No test twin: tested through the option checks of the Streamable HTTP transport 
 */
 import type {Dispatcher} from 'undici';
 import type {Logger} from '../logger.js';
+import {renameSettings, type SettingNames} from '../setting-names.js';
 import {
 	composeFetch, withAuth, type AuthProvider, type FetchLike,
 } from './fetch-middleware.js';
@@ -42,10 +43,21 @@ export type HttpClientOptions = {
 	@default 134217728 (128 MiB)
 	*/
 	maxMessageBytes?: number;
+	/**
+	How messages name the settings they suggest, by option name: this transport's `maxMessageBytes` (a message over it), and `httpAgent`'s `ca` and `verifyTls` (a certificate that cannot be verified). By default the options themselves (``the `maxMessageBytes` option``); a command line passes its flags (`{maxMessageBytes: '--max-message-bytes'}`).
+	*/
+	settingNames?: SettingNames;
 	logger?: Logger;
 };
 
 export const defaultMaxMessageBytes = 128 * 1024 * 1024;
+
+/**
+The setting names `readEventStream` gets from a transport: its `maxEventBytes` is the transport's `maxMessageBytes`, and is named so.
+*/
+export function eventSettingNames(settingNames: SettingNames | undefined): SettingNames {
+	return renameSettings(settingNames, {maxEventBytes: 'maxMessageBytes'});
+}
 
 export function checkUrl(url: string | URL): URL {
 	let parsed: URL;

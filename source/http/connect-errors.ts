@@ -4,6 +4,7 @@ What a failed `fetch` means: whether it never reached the server (so the request
 No test twin: tested in test/http/request-fetch.ts (a refused connection the transports recognise) and test/reliability/client-faults.ts.
 */
 import {describeError} from '../errors.js';
+import type {SettingNames} from '../setting-names.js';
 
 const connectCodes = new Set([
 	'ECONNREFUSED',
@@ -60,13 +61,20 @@ export function isConnectFailure(error: unknown): boolean {
 }
 
 /**
-A readable reason for a failed `fetch`: undici's "fetch failed" says nothing, its cause does.
+How a TLS hint names a setting of `httpAgent` (`ca`, `verifyTls`): as `settingNames` names it, else as that option.
 */
-export function describeFetchError(error: unknown): string {
+function agentSetting(settingNames: SettingNames | undefined, option: string): string {
+	return settingNames?.[option] ?? `the \`${option}\` option of \`httpAgent\``;
+}
+
+/**
+A readable reason for a failed `fetch`: undici's "fetch failed" says nothing, its cause does. A certificate that cannot be verified gets a hint naming the settings of the connection pool that help, as `settingNames` names them.
+*/
+export function describeFetchError(error: unknown, settingNames?: SettingNames): string {
 	const code = errorCode(error);
 	let text = describeError(error).replace(/^fetch failed: /, '');
 	if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN' || code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY') {
-		text += ' (trust its CA with --verify-ssl CA_PATH, or turn verification off with --no-verify-ssl)';
+		text += ` (trust its CA with ${agentSetting(settingNames, 'ca')}, or turn verification off with ${agentSetting(settingNames, 'verifyTls')})`;
 	}
 
 	return text;

@@ -8,6 +8,7 @@ import {errorResponse, sniffMessage} from '../wire/message.js';
 import type {OversizeEvent} from '../wire/sse-reader.js';
 import {parseJson} from '../wire/exact-numbers.js';
 import type {ErrorResponse, RequestId} from '../types.js';
+import {raiseWith, type SettingNames} from '../setting-names.js';
 import {previewText} from './body.js';
 
 /**
@@ -30,17 +31,18 @@ export function httpErrorReply({id, method}: {id: RequestId; method: string}, {s
 }
 
 /**
-An event over the limit that a long-lived stream (a GET stream, a legacy SSE session) skipped: the line to log, and the error answer it is owed when its id can be told from its first or last characters, for the remote (one of its requests) or for the client (a response to one of the client's).
+An event over the limit that a long-lived stream (a GET stream, a legacy SSE session) skipped: the line to log, and the error answer it is owed when its id can be told from its first or last characters, for the remote (one of its requests) or for the client (a response to one of the client's). The texts say to raise the transport's `maxMessageBytes` as `settingNames` names it.
 */
-export function oversizeEventReply(event: OversizeEvent, limit: number, origin: string): {log: string; toRemote?: ErrorResponse; toClient?: ErrorResponse} {
-	const log = `${tooLargeMessage(`An event on ${origin}`, limit)}; it was skipped. It began ${previewText(event.head, 120)}`;
+export function oversizeEventReply(event: OversizeEvent, limit: number, origin: string, settingNames: SettingNames | undefined): {log: string; toRemote?: ErrorResponse; toClient?: ErrorResponse} {
+	const raise = raiseWith(settingNames, 'maxMessageBytes');
+	const log = `${tooLargeMessage(`An event on ${origin}`, limit, undefined, raise)}; it was skipped. It began ${previewText(event.head, 120)}`;
 	const sniffed = sniffMessage(event.head, event.tail);
 	if (sniffed?.kind === 'request') {
-		return {log, toRemote: errorResponse(sniffed.id, errorCodes.messageTooLarge, tooLargeMessage('The request', limit))};
+		return {log, toRemote: errorResponse(sniffed.id, errorCodes.messageTooLarge, tooLargeMessage('The request', limit, undefined, raise))};
 	}
 
 	if (sniffed) {
-		return {log, toClient: errorResponse(sniffed.id, errorCodes.messageTooLarge, tooLargeMessage('The remote server\'s answer', limit))};
+		return {log, toClient: errorResponse(sniffed.id, errorCodes.messageTooLarge, tooLargeMessage('The remote server\'s answer', limit, undefined, raise))};
 	}
 
 	return {log};

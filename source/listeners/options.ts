@@ -1,5 +1,5 @@
 import type {Logger} from '../logger.js';
-import type {SettingNames} from '../setting-names.js';
+import {checkSettingNames, type SettingNames} from '../setting-names.js';
 import {isServerName} from './routes.js';
 
 /*
@@ -191,15 +191,9 @@ function validateIdleConnectionTimeout(value: number | undefined): void {
 	}
 }
 
-function validateSettingNames(settingNames: unknown): void {
-	if (settingNames !== undefined && (typeof settingNames !== 'object' || settingNames === null || Object.values(settingNames).some(value => typeof value !== 'string'))) {
-		throw new TypeError('Expected `settingNames` to be an object of strings');
-	}
-}
-
 export function validateOptions(options: HttpListenerOptions): void {
 	validateNumbers(options);
-	validateSettingNames(options.settingNames);
+	checkSettingNames(options.settingNames);
 	validateIdleConnectionTimeout(options.idleConnectionTimeout);
 	const {servers} = options;
 	if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {

@@ -8,7 +8,7 @@ import type {Session} from '../listeners/http-listener.js';
 import type {Logger} from '../logger.js';
 import {guardRequests} from '../operators/guard-requests/index.js';
 import {multiplex, type Multiplexer, type UpstreamState} from '../operators/multiplex/index.js';
-import type {SettingNames} from '../setting-names.js';
+import {renameSettings, type SettingNames} from '../setting-names.js';
 import {forwardLines} from '../transports/stdio-child/stderr-forward.js';
 import {spawnStdio} from '../transports/stdio-child/index.js';
 import type {Transport, TransportOperator} from '../types.js';
@@ -91,6 +91,7 @@ function makeUpstream(config: ServerConfig, context: BackendContext, onSpawn: (p
 			maxMessageBytes,
 			// Shared (multiplexed) remotes are re-initialized by the multiplexer when they drop; a session's own remote reconnects by itself, replaying that client's handshake.
 			reconnect: context.isolated ? {initialDelay: context.restartDelay, maxDelay: context.restartMaxDelay} : undefined,
+			settingNames: context.settingNames,
 			logger,
 		});
 	}
@@ -102,6 +103,8 @@ function makeUpstream(config: ServerConfig, context: BackendContext, onSpawn: (p
 		cwd: config.cwd,
 		passEnvironment: context.passEnvironment,
 		maxLineBytes: maxMessageBytes,
+		// The child's `maxLineBytes` is this mode's `maxMessageBytes`, and is named so.
+		settingNames: renameSettings(context.settingNames, {maxLineBytes: 'maxMessageBytes'}),
 		// The child's standard error, line by line, with secrets redacted (a server may print the token it was given), bounded when ours is not read.
 		stderr: forwardLines({prefix: config.name === '' ? '' : `[${config.name}] `, transform: redact}),
 		logger,

@@ -1,6 +1,7 @@
 import type {RemoteServerConfig} from '../config/named-servers.js';
 import {pipeTransport} from '../link.js';
 import type {Logger} from '../logger.js';
+import type {SettingNames} from '../setting-names.js';
 import {reconnect, type ReconnectOptions} from '../operators/reconnect/index.js';
 import {httpAgent} from '../http/http-agent.js';
 import {remote} from '../transports/remote.js';
@@ -16,6 +17,10 @@ export type RemoteUpstreamOptions = {
 	Reconnect when the session is lost (a session's own remote, replaying that client's handshake); `undefined`: do not (a shared remote is re-initialized by the multiplexer).
 	*/
 	reconnect: Pick<ReconnectOptions, 'initialDelay' | 'maxDelay'> | undefined;
+	/**
+	How the transport's messages name the settings they suggest (see `HttpClientOptions`).
+	*/
+	settingNames: SettingNames | undefined;
 	logger: Logger;
 };
 
@@ -24,7 +29,7 @@ A factory of transports to the remote server `config` names (the secrets of its 
 
 @example
 ```
-const upstream = remoteUpstream(config, {maxMessageBytes: undefined, reconnect: undefined, logger});
+const upstream = remoteUpstream(config, {maxMessageBytes: undefined, reconnect: undefined, settingNames: undefined, logger});
 link(session.transport, upstream());
 ```
 */
@@ -41,6 +46,7 @@ export function remoteUpstream(config: RemoteServerConfig, options: RemoteUpstre
 		headers,
 		dispatcher: httpAgent({verifyTls: true}),
 		maxMessageBytes: options.maxMessageBytes,
+		...(options.settingNames ? {settingNames: options.settingNames} : {}),
 		logger,
 	});
 	const reconnectOptions = options.reconnect;

@@ -19,14 +19,14 @@ export type SignInOnlyOptions = {
 	/**
 	The client name the `initialize` carries.
 
-	@default 'mcp-proxy --sign-in'
+	@default 'mcp-proxy (sign-in)'
 	*/
 	clientName?: string;
 	logger?: Logger;
 };
 
 async function signIn(options: SignInOnlyOptions): Promise<void> {
-	const {url, auth, headers = {}, clientName = 'mcp-proxy --sign-in', logger = defaultLogger} = options;
+	const {url, auth, headers = {}, clientName = 'mcp-proxy (sign-in)', logger = defaultLogger} = options;
 	const fetch = auth ? withAuth(auth, options.fetch) : options.fetch;
 	const {host} = new URL(url);
 	const initialize = {

@@ -5,6 +5,7 @@ import {
 	errorCodes, LimitError, tooLargeMessage, TransportError,
 } from '../errors.js';
 import type {Logger} from '../logger.js';
+import {raiseWith, type SettingNames} from '../setting-names.js';
 import {
 	checkMessage,
 	errorResponse,
@@ -33,6 +34,10 @@ export type LineStreamOptions = {
 	Names the peer in log lines, such as "child `node server.js`" or "stdin".
 	*/
 	label: string;
+	/**
+	How a line over `maxLineBytes` says to raise it (see `SettingNames`).
+	*/
+	settingNames?: SettingNames;
 };
 
 function capitalize(text: string): string {
@@ -231,6 +236,7 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 	const {logger, label} = options;
 	const decoder = new LineDecoder(options.maxLineBytes);
 	const writer = new LineWriter(writable, options.maxQueueBytes);
+	const raise = raiseWith(options.settingNames, 'maxLineBytes');
 
 	const replyToSender = (message: Message) => {
 		try {
@@ -298,11 +304,11 @@ export function wireLineStreams({readable, writable, subscriber, outgoing$, opti
 		for (const line of lines) {
 			if (line.kind === 'oversize') {
 				const sniffed = sniffMessage(line.head, line.tail);
-				logger.error(`${label}: skipped a message of ${line.bytes} bytes, over the limit of ${options.maxLineBytes} bytes (raise it with --max-message-bytes); it began ${preview(line.head)}`);
+				logger.error(`${label}: skipped a message of ${line.bytes} bytes, over the limit of ${options.maxLineBytes} bytes (${raise}); it began ${preview(line.head)}`);
 				if (sniffed?.kind === 'request') {
-					replyToSender(errorResponse(sniffed.id, errorCodes.messageTooLarge, tooLargeMessage(`Request of ${line.bytes} bytes`, options.maxLineBytes)));
+					replyToSender(errorResponse(sniffed.id, errorCodes.messageTooLarge, tooLargeMessage(`Request of ${line.bytes} bytes`, options.maxLineBytes, undefined, raise)));
 				} else if (sniffed) {
-					subscriber.next(errorResponse(sniffed.id, errorCodes.messageTooLarge, tooLargeMessage(`Response of ${line.bytes} bytes`, options.maxLineBytes)));
+					subscriber.next(errorResponse(sniffed.id, errorCodes.messageTooLarge, tooLargeMessage(`Response of ${line.bytes} bytes`, options.maxLineBytes, undefined, raise)));
 				}
 
 				continue;

@@ -3,6 +3,7 @@ import type {Readable, Writable} from 'node:stream';
 import {Observable} from 'rxjs';
 import type {Message, Transport} from '../types.js';
 import {defaultLogger, type Logger} from '../logger.js';
+import {checkSettingNames, type SettingNames} from '../setting-names.js';
 import {defaultMaxLineBytes, defaultMaxQueueBytes, wireLineStreams} from './line-stream.js';
 
 export type ProcessStdioOptions = {
@@ -24,6 +25,10 @@ export type ProcessStdioOptions = {
 	@default 268435456 (256 MiB)
 	*/
 	maxQueueBytes?: number;
+	/**
+	How messages name the settings they suggest, by option name: a message over `maxLineBytes` says to raise it as this names it (by default ``the `maxLineBytes` option``; a command line passes its flag, `{maxLineBytes: '--max-message-bytes'}`).
+	*/
+	settingNames?: SettingNames;
 	logger?: Logger;
 };
 
@@ -38,8 +43,10 @@ export function processStdio(options: ProcessStdioOptions = {}): Transport {
 		stdout = process.stdout,
 		maxLineBytes = defaultMaxLineBytes,
 		maxQueueBytes = defaultMaxQueueBytes,
+		settingNames,
 		logger = defaultLogger,
 	} = options;
+	checkSettingNames(settingNames);
 
 	return outgoing$ => new Observable<Message>(subscriber => {
 		let inputEnded = false;
@@ -50,7 +57,7 @@ export function processStdio(options: ProcessStdioOptions = {}): Transport {
 			subscriber,
 			outgoing$,
 			options: {
-				maxLineBytes, maxQueueBytes, logger, label: 'stdin',
+				maxLineBytes, maxQueueBytes, settingNames, logger, label: 'stdin',
 			},
 			onReadableEnd() {
 				logger.debug('stdin ended: the client closed the connection');

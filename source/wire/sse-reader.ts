@@ -1,6 +1,7 @@
 import {Buffer} from 'node:buffer';
 import {createParser, type EventSourceMessage} from 'eventsource-parser';
 import {MessageTooLargeError, tooLargeMessage} from '../errors.js';
+import {raiseWith, type SettingNames} from '../setting-names.js';
 
 export type {EventSourceMessage} from 'eventsource-parser';
 
@@ -23,6 +24,10 @@ export type ReadEventStreamOptions = {
 	Skip events over `maxEventBytes` and carry on with the next one (for a stream that outlives any one message), instead of ending the stream.
 	*/
 	onOversize?: (event: OversizeEvent) => void;
+	/**
+	How the error for an event over the limit names the setting that raises it: by default this option (``the `maxEventBytes` option``); a transport that reads with its own `maxMessageBytes` passes `{maxEventBytes: …}` naming that.
+	*/
+	settingNames?: SettingNames;
 };
 
 /**
@@ -123,7 +128,8 @@ class BoundedParser {
 		if (this.options.onOversize) {
 			this.options.onOversize(event);
 		} else {
-			this.failure ??= new MessageTooLargeError(tooLargeMessage('An event from the remote server', this.options.maxEventBytes), this.options.maxEventBytes);
+			const {maxEventBytes, settingNames} = this.options;
+			this.failure ??= new MessageTooLargeError(tooLargeMessage('An event from the remote server', maxEventBytes, undefined, raiseWith(settingNames, 'maxEventBytes')), maxEventBytes);
 		}
 	}
 

@@ -59,7 +59,14 @@ test('no redirect within the timeout: a SignInError (nobody came back)', async t
 test('a taken port is a clear error; options are validated', async t => {
 	const first = await listenForCallback({port: 0, state: 's', logger});
 	t.teardown(async () => first.close());
-	await t.throwsAsync(listenForCallback({port: Number(first.redirectUrl.port), state: 's', logger}), {message: /is taken; choose another with --callback-port/});
+	const taken = Number(first.redirectUrl.port);
+	await t.throwsAsync(listenForCallback({port: taken, state: 's', logger}), {message: /is taken; choose another with the `port` option\)/});
+	await t.throwsAsync(listenForCallback({
+		port: taken, state: 's', settingNames: {port: '--callback-port'}, logger,
+	}), {message: /is taken; choose another with --callback-port\)/});
+	await t.throwsAsync(listenForCallback({
+		port: 0, state: 's', settingNames: {port: 1} as unknown as Record<string, string>, logger,
+	}), {instanceOf: TypeError, message: 'Expected `settingNames` to be an object of strings'});
 	await t.throwsAsync(listenForCallback({port: 70_000, state: 's', logger}), {instanceOf: TypeError});
 	await t.throwsAsync(listenForCallback({port: 0, state: '', logger}), {instanceOf: TypeError});
 });

@@ -134,6 +134,16 @@ test('a refused connection is a TypeError("fetch failed") whose cause the transp
 	t.regex(describeFetchError(error), /ECONNREFUSED/);
 });
 
+test('a certificate that cannot be verified is described with the settings that help, named as `settingNames` names them', t => {
+	// As undici rejects: "fetch failed", caused by the TLS error and its code.
+	const error = new TypeError('fetch failed', {cause: Object.assign(new Error('self-signed certificate'), {code: 'DEPTH_ZERO_SELF_SIGNED_CERT'})});
+	t.true(isConnectFailure(error));
+	const byOption = 'self-signed certificate (trust its CA with the `ca` option of `httpAgent`, or turn verification off with the `verifyTls` option of `httpAgent`)';
+	t.is(describeFetchError(error), byOption);
+	const byFlag = 'self-signed certificate (trust its CA with --verify-ssl CA_PATH, or turn verification off with --no-verify-ssl)';
+	t.is(describeFetchError(error, {ca: '--verify-ssl CA_PATH', verifyTls: '--no-verify-ssl'}), byFlag);
+});
+
 test('an abort, before the answer or while its body streams, rejects with the signal\'s reason or an AbortError, as fetch does', async t => {
 	const base = await serve(t, (request, response) => {
 		if (request.url === '/slow') {

@@ -208,7 +208,7 @@ test('without onOversize, the first event over the byte limit ends the stream wi
 		const outcome = await reading.then(() => undefined, (error: unknown) => error);
 		t.deepEqual(received, first === -1 ? data : data.slice(0, first));
 		t.is(outcome instanceof MessageTooLargeError, first !== -1);
-		t.true(outcome === undefined || (outcome as Error).message.includes('exceeds the proxy\'s limit of 100 bytes (raise it with --max-message-bytes)'));
+		t.true(outcome === undefined || (outcome as Error).message.includes('exceeds the proxy\'s limit of 100 bytes (raise it with the `maxEventBytes` option)'));
 	}), {numRuns: 300});
 });
 

@@ -64,10 +64,24 @@ test('a request over the size limit is answered with an error instead of being l
 	stdin.write('{"jsonrpc":"2.0","id":3,"method":"ping"}\n');
 	stdin.end();
 	t.deepEqual(await received, [{jsonrpc: '2.0', id: 3, method: 'ping'}]);
-	t.true(logged.some(line => line.includes('over the limit of 100 bytes')));
+	t.true(logged.some(line => line.includes('over the limit of 100 bytes (raise it with the `maxLineBytes` option)')), `${logged.join('')}`);
 	const reply = JSON.parse(written.join('')) as {id: string; error: {code: number; message: string}};
 	t.is(reply.id, 'big');
 	t.is(reply.error.code, -32_003);
+	t.regex(reply.error.message, /exceeds the proxy's limit of 100 bytes \(raise it with the `maxLineBytes` option\)$/);
+});
+
+test('the error for a message over the size limit names the setting as `settingNames` names it', async t => {
+	const {stdin, stdout, logger, logged, written} = setup();
+	const received = firstValueFrom(processStdio({
+		stdin, stdout, logger, maxLineBytes: 100, settingNames: {maxLineBytes: '--max-message-bytes'},
+	})(new Subject<Message>()).pipe(toArray()));
+	stdin.write(`{"jsonrpc":"2.0","id":"big","method":"tools/call","params":{"data":"${'x'.repeat(500)}"}}\n`);
+	stdin.end();
+	t.deepEqual(await received, []);
+	t.true(logged.some(line => line.includes('over the limit of 100 bytes (raise it with --max-message-bytes)')), `${logged.join('')}`);
+	const reply = JSON.parse(written.join('')) as {id: string; error: {code: number; message: string}};
+	t.regex(reply.error.message, /exceeds the proxy's limit of 100 bytes \(raise it with --max-message-bytes\)$/);
 });
 
 test('a message over the size limit whose id comes last (as the SDK writes responses) is still answered, in one chunk or many', async t => {

@@ -4,6 +4,7 @@ What the I/O parts of the legacy SSE client (the POSTs and the event stream) sha
 No test twin: tested through the parts that use it (test/transports/sse/index.ts).
 */
 import type {Logger} from '../../logger.js';
+import type {SettingNames} from '../../setting-names.js';
 import type {FetchLike} from '../../http/fetch-middleware.js';
 import type {SseEvent, SseState} from './session-state.js';
 
@@ -12,6 +13,7 @@ export type SseContext = {
 	readonly fetch: FetchLike;
 	readonly fixedHeaders: Readonly<Record<string, string>>;
 	readonly maxMessageBytes: number;
+	readonly settingNames: SettingNames | undefined;
 	readonly logger: Logger;
 	/**
 	The transport's signal: aborted when it ends.

@@ -11,6 +11,7 @@ import {readEventStream, type OversizeEvent} from '../../wire/sse-reader.js';
 import {
 	contentType, parseMessages, previewText, readStart,
 } from '../../http/body.js';
+import {eventSettingNames} from '../../http/client-options.js';
 import {describeFetchError, isAbort, isConnectFailure} from '../../http/connect-errors.js';
 import {oversizeEventReply} from '../../http/error-replies.js';
 import type {SseContext} from './context.js';
@@ -45,10 +46,10 @@ async function open(context: SseContext): Promise<ReadableStream<Uint8Array> | u
 		if (error instanceof TransportError) {
 			context.dispatch({type: 'failed', error});
 		} else if (isConnectFailure(error)) {
-			const text = `Cannot connect to ${url.href}: ${describeFetchError(error)}`;
+			const text = `Cannot connect to ${url.href}: ${describeFetchError(error, context.settingNames)}`;
 			context.dispatch({type: 'failed', error: new ConnectError(text, context.state.held, {cause: error})});
 		} else {
-			context.dispatch({type: 'failed', error: new TransportError(`Opening the SSE stream ${url.href} failed: ${describeFetchError(error)}`, {cause: error})});
+			context.dispatch({type: 'failed', error: new TransportError(`Opening the SSE stream ${url.href} failed: ${describeFetchError(error, context.settingNames)}`, {cause: error})});
 		}
 
 		return undefined;
@@ -88,7 +89,7 @@ export async function runEventStream(context: SseContext): Promise<void> {
 	An event over the limit, skipped: the request of the remote's or the answer it was is answered with an error, when its id can be told.
 	*/
 	const onOversize = (event: OversizeEvent) => {
-		const {log, toRemote, toClient} = oversizeEventReply(event, context.maxMessageBytes, 'the SSE stream');
+		const {log, toRemote, toClient} = oversizeEventReply(event, context.maxMessageBytes, 'the SSE stream', context.settingNames);
 		context.logger.error(log);
 		if (toRemote) {
 			context.dispatch({type: 'send', message: toRemote});
@@ -100,6 +101,7 @@ export async function runEventStream(context: SseContext): Promise<void> {
 	try {
 		await readEventStream(body, {
 			maxEventBytes: context.maxMessageBytes,
+			settingNames: eventSettingNames(context.settingNames),
 			onOversize,
 			onEvent(event) {
 				if (context.state.ended) {
@@ -115,7 +117,7 @@ export async function runEventStream(context: SseContext): Promise<void> {
 		});
 	} catch (error) {
 		if (!context.signal.aborted) {
-			context.dispatch({type: 'broken', error: new TransportError(`The SSE stream from ${context.url.href} broke: ${describeFetchError(error)}`, {cause: error})});
+			context.dispatch({type: 'broken', error: new TransportError(`The SSE stream from ${context.url.href} broke: ${describeFetchError(error, context.settingNames)}`, {cause: error})});
 		}
 
 		return;

@@ -4,6 +4,7 @@ The legacy HTTP+SSE client transport: the glue between the session's pure step (
 import {Observable} from 'rxjs';
 import type {Message, Transport} from '../../types.js';
 import {defaultLogger} from '../../logger.js';
+import {checkSettingNames} from '../../setting-names.js';
 import {asError, ClientRuntime, feedOutgoing} from '../../http/client-runtime.js';
 import {isClientEffect} from '../../http/client-state.js';
 import {
@@ -52,6 +53,8 @@ export function sseClient(options: SseClientOptions): Transport {
 	const maxMessageBytes = checkMaxBytes(options.maxMessageBytes ?? defaultMaxMessageBytes);
 	const fixedHeaders = checkedHeaders(options.headers);
 	const fetch = clientFetch(options);
+	const {settingNames} = options;
+	checkSettingNames(settingNames);
 
 	return outgoing$ => new Observable<Message>(subscriber => {
 		const state = createSseState({url, endpointTimeout});
@@ -72,7 +75,7 @@ export function sseClient(options: SseClientOptions): Transport {
 			closeWaitsForRequests: true,
 		});
 		const context: SseContext = {
-			url, fetch, fixedHeaders, maxMessageBytes, logger, signal: runtime.signal, state, dispatch,
+			url, fetch, fixedHeaders, maxMessageBytes, settingNames, logger, signal: runtime.signal, state, dispatch,
 		};
 
 		function perform(effect: SseEffect): void {

@@ -27,7 +27,7 @@ function onPostFailure(context: SseContext, message: Message, error: unknown, ab
 	if (isConnectFailure(error)) {
 		// The connection never opened: the message certainly did not reach the server.
 		context.dispatch({
-			type: 'refused', end: {kind: 'connect', text: `Cannot connect to ${endpoint.href}: ${describeFetchError(error)}`, cause: error}, message,
+			type: 'refused', end: {kind: 'connect', text: `Cannot connect to ${endpoint.href}: ${describeFetchError(error, context.settingNames)}`, cause: error}, message,
 		});
 		return;
 	}
@@ -46,7 +46,7 @@ function onPostFailure(context: SseContext, message: Message, error: unknown, ab
 	}
 
 	// During a refusal, the refusal ends the transport; this message may have reached the server, so it is not unsent.
-	context.dispatch({type: 'broken', error: new TransportError(`Sending a message to ${endpoint.href} failed: ${describeFetchError(error)}`, {cause: error})});
+	context.dispatch({type: 'broken', error: new TransportError(`Sending a message to ${endpoint.href} failed: ${describeFetchError(error, context.settingNames)}`, {cause: error})});
 }
 
 const postHeaders = {'content-type': 'application/json'};

@@ -8,6 +8,7 @@ import type {Message, Transport} from '../../types.js';
 import {ChildExitError, SpawnError} from '../../errors.js';
 import {redactArguments} from '../../logger.js';
 import {wireLineStreams} from '../line-stream.js';
+import {checkSettingNames} from '../../setting-names.js';
 import {
 	childEnvironment, commandLine, spawnErrorMessage, withDefaults, type SpawnStdioOptions,
 } from './options.js';
@@ -31,8 +32,9 @@ link(processStdio(), spawnStdio({command: 'node', args: ['server.js']})).subscri
 */
 export function spawnStdio(options: SpawnStdioOptions): Transport {
 	const {
-		command, args, cwd, passEnvironment, stderr, maxLineBytes, maxQueueBytes, shutdownTimeout, logger,
+		command, args, cwd, passEnvironment, stderr, maxLineBytes, maxQueueBytes, shutdownTimeout, settingNames, logger,
 	} = withDefaults(options);
+	checkSettingNames(settingNames);
 	if (typeof command !== 'string' || command === '') {
 		throw new TypeError(`Expected \`command\` to be a non-empty string, got \`${String(command)}\``);
 	}
@@ -86,7 +88,7 @@ export function spawnStdio(options: SpawnStdioOptions): Transport {
 			subscriber,
 			outgoing$,
 			options: {
-				maxLineBytes, maxQueueBytes, logger, label,
+				maxLineBytes, maxQueueBytes, settingNames, logger, label,
 			},
 			onReadableEnd() {
 				// The exit ('close') handler decides: a clean exit or a crash.

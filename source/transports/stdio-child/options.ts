@@ -4,6 +4,7 @@ What spawnStdio is given and the plain facts it derives: its options, the enviro
 import process from 'node:process';
 import type {Writable} from 'node:stream';
 import {defaultLogger, type Logger} from '../../logger.js';
+import type {SettingNames} from '../../setting-names.js';
 import {defaultMaxLineBytes, defaultMaxQueueBytes} from '../line-stream.js';
 
 export type SpawnStdioOptions = {
@@ -47,6 +48,10 @@ export type SpawnStdioOptions = {
 	@default 2000
 	*/
 	shutdownTimeout?: number;
+	/**
+	How messages name the settings they suggest, by option name: a message over `maxLineBytes` says to raise it as this names it (by default ``the `maxLineBytes` option``; a command line passes its flag, `{maxLineBytes: '--max-message-bytes'}`).
+	*/
+	settingNames?: SettingNames;
 	logger?: Logger;
 	/**
 	Called with the pid once the child has started.
@@ -112,6 +117,7 @@ export function withDefaults(options: SpawnStdioOptions) {
 		maxLineBytes: options.maxLineBytes ?? defaultMaxLineBytes,
 		maxQueueBytes: options.maxQueueBytes ?? defaultMaxQueueBytes,
 		shutdownTimeout: options.shutdownTimeout ?? 2000,
+		settingNames: options.settingNames,
 		logger: options.logger ?? defaultLogger,
 	};
 }

@@ -7,6 +7,7 @@ import {
 	AuthError, errorCodes, RedirectError, TransportError,
 } from '../../errors.js';
 import type {Logger} from '../../logger.js';
+import type {SettingNames} from '../../setting-names.js';
 import {stringifyJson} from '../../wire/exact-numbers.js';
 import {shownId} from '../../wire/id-map.js';
 import {errorResponse, isRequest} from '../../wire/message.js';
@@ -22,6 +23,7 @@ export type ExchangeContext = {
 	readonly maxMessageBytes: number;
 	readonly maxResumeAttempts: number;
 	readonly detectUnsupported: boolean;
+	readonly settingNames: SettingNames | undefined;
 	readonly logger: Logger;
 	/**
 	The transport's signal: aborted when it ends.
@@ -84,10 +86,10 @@ export async function fetchOrFail(context: ExchangeContext, init: RequestInit, o
 			}
 		} else if (isConnectFailure(error)) {
 			context.dispatch({
-				type: 'refused', end: {kind: 'connect', text: `Cannot connect to ${url.href}: ${describeFetchError(error)}`, cause: error}, message,
+				type: 'refused', end: {kind: 'connect', text: `Cannot connect to ${url.href}: ${describeFetchError(error, context.settingNames)}`, cause: error}, message,
 			});
 		} else {
-			context.dispatch({type: 'broken', error: new TransportError(`The connection to ${url.href} failed: ${describeFetchError(error)}`, {cause: error})});
+			context.dispatch({type: 'broken', error: new TransportError(`The connection to ${url.href} failed: ${describeFetchError(error, context.settingNames)}`, {cause: error})});
 		}
 
 		return undefined;

@@ -8,6 +8,7 @@ import {errorResponse, isResponse, sniffMessage} from '../../wire/message.js';
 import {readEventStream, type OversizeEvent} from '../../wire/sse-reader.js';
 import type {Request} from '../../types.js';
 import {parseMessages, previewText} from '../../http/body.js';
+import {eventSettingNames} from '../../http/client-options.js';
 import type {ExchangeContext} from './context.js';
 
 /**
@@ -67,6 +68,7 @@ export async function readStream(context: ExchangeContext, body: ReadableStream<
 	try {
 		await readEventStream(body, {
 			maxEventBytes: context.maxMessageBytes,
+			settingNames: eventSettingNames(context.settingNames),
 			...(onOversize ? {onOversize} : {}),
 			onEvent(event) {
 				outcome.events++;

@@ -97,7 +97,7 @@ async function openOnce(context: ExchangeContext, cursor: GetStreamCursor, signa
 	}
 
 	const delay = afterEnd(cursor, outcome);
-	logger.debug(`The GET stream ended${outcome.error ? ` (${describeFetchError(outcome.error)})` : ''}; reopening it`);
+	logger.debug(`The GET stream ended${outcome.error ? ` (${describeFetchError(outcome.error, context.settingNames)})` : ''}; reopening it`);
 	return delay;
 }
 
@@ -124,7 +124,7 @@ export function getStream(context: ExchangeContext): Observable<never> {
 	An event over the limit, skipped: the request of the remote's or the answer it was is answered with an error, when its id can be told.
 	*/
 	const onOversize = (event: OversizeEvent) => {
-		const {log, toRemote, toClient} = oversizeEventReply(event, context.maxMessageBytes, 'the GET stream');
+		const {log, toRemote, toClient} = oversizeEventReply(event, context.maxMessageBytes, 'the GET stream', context.settingNames);
 		context.logger.error(log);
 		if (toRemote) {
 			context.dispatch({type: 'answer-remote', message: toRemote});

@@ -11,6 +11,7 @@ import {
 } from '../../http/client-options.js';
 import {describeFetchError} from '../../http/connect-errors.js';
 import {checkedHeaders} from '../../http/headers.js';
+import {checkSettingNames} from '../../setting-names.js';
 import type {ExchangeContext} from './context.js';
 import {getStream} from './get-stream.js';
 import {postExchange} from './post-exchange.js';
@@ -45,12 +46,12 @@ export type StreamableHttpClientOptions = HttpClientOptions & {
 	maxResumeAttempts?: number;
 };
 
-type DeleteTarget = Pick<ExchangeContext, 'url' | 'fetch' | 'fixedHeaders' | 'logger'> & {closeTimeout: number};
+type DeleteTarget = Pick<ExchangeContext, 'url' | 'fetch' | 'fixedHeaders' | 'settingNames' | 'logger'> & {closeTimeout: number};
 
 /**
 End a session at the server (`DELETE`), waiting `closeTimeout` milliseconds at most; a failure is only logged.
 */
-async function deleteSessionAt({url, fetch, fixedHeaders, logger, closeTimeout}: DeleteTarget, sessionId: string, protocolVersion: string | undefined): Promise<void> {
+async function deleteSessionAt({url, fetch, fixedHeaders, settingNames, logger, closeTimeout}: DeleteTarget, sessionId: string, protocolVersion: string | undefined): Promise<void> {
 	const headers: Record<string, string> = {...fixedHeaders, 'mcp-session-id': sessionId};
 	if (protocolVersion !== undefined) {
 		headers['mcp-protocol-version'] = protocolVersion;
@@ -61,7 +62,7 @@ async function deleteSessionAt({url, fetch, fixedHeaders, logger, closeTimeout}:
 		void response.body?.cancel();
 		logger.debug(`Deleted session ${sessionId} (HTTP ${response.status})`);
 	} catch (error) {
-		logger.debug(`Could not delete session ${sessionId}: ${describeFetchError(error)}`);
+		logger.debug(`Could not delete session ${sessionId}: ${describeFetchError(error, settingNames)}`);
 	}
 }
 
@@ -89,9 +90,11 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 	const maxMessageBytes = checkMaxBytes(options.maxMessageBytes ?? defaultMaxMessageBytes);
 	const fixedHeaders = checkedHeaders(options.headers);
 	const fetch = clientFetch(options);
+	const {settingNames} = options;
+	checkSettingNames(settingNames);
 
 	const target: DeleteTarget = {
-		url, fetch, fixedHeaders, logger, closeTimeout,
+		url, fetch, fixedHeaders, settingNames, logger, closeTimeout,
 	};
 
 	return outgoing$ => new Observable<Message>(subscriber => {
@@ -119,7 +122,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 			closeWaitsForRequests: false,
 		});
 		const context: ExchangeContext = {
-			url, fetch, fixedHeaders, maxMessageBytes, maxResumeAttempts, detectUnsupported, logger, signal: runtime.signal, state, dispatch,
+			url, fetch, fixedHeaders, maxMessageBytes, maxResumeAttempts, detectUnsupported, settingNames, logger, signal: runtime.signal, state, dispatch,
 		};
 
 		function perform(effect: SessionEffect): void {

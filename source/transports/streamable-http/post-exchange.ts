@@ -8,6 +8,7 @@ import {jsonBody} from '../../wire/long-strings.js';
 import {stringifyJson} from '../../wire/exact-numbers.js';
 import {isRequest} from '../../wire/message.js';
 import type {Message, Request} from '../../types.js';
+import {raiseWith} from '../../setting-names.js';
 import {describeFetchError} from '../../http/connect-errors.js';
 import {
 	contentType, previewText, readLimitedText, readStart,
@@ -98,12 +99,12 @@ async function onJson(context: ExchangeContext, request: Request, response: Resp
 	const {method} = request;
 	let text: string;
 	try {
-		text = await readLimitedText(response, context.maxMessageBytes, `The remote server's answer to \`${method}\``);
+		text = await readLimitedText(response, context.maxMessageBytes, `The remote server's answer to \`${method}\``, raiseWith(context.settingNames, 'maxMessageBytes'));
 	} catch (error) {
 		if (error instanceof MessageTooLargeError) {
 			answerFailed(context, request, error.message, errorCodes.messageTooLarge);
 		} else if (!signal.aborted) {
-			answerFailed(context, request, `Reading the remote server's answer to \`${method}\` failed: ${describeFetchError(error)}`);
+			answerFailed(context, request, `Reading the remote server's answer to \`${method}\` failed: ${describeFetchError(error, context.settingNames)}`);
 		}
 
 		return;

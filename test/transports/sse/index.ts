@@ -228,7 +228,7 @@ test('an event over maxMessageBytes is skipped, not buffered: the request it ans
 	const [answer] = received as unknown as [{id: number; error: {code: number; message: string}}];
 	t.is(answer.id, 5);
 	t.is(answer.error.code, -32_003);
-	t.regex(answer.error.message, /exceeds the proxy's limit of 1048576 bytes \(raise it with --max-message-bytes\)/);
+	t.regex(answer.error.message, /exceeds the proxy's limit of 1048576 bytes \(raise it with the `maxMessageBytes` option\)/);
 	outgoing.next({jsonrpc: '2.0', id: 6, method: 'ping'});
 	t.true(await eventually(() => received.length === 2));
 	t.deepEqual(received[1], {jsonrpc: '2.0', id: 6, result: {}});

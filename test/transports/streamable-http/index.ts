@@ -142,17 +142,19 @@ for (const [mode, expected] of [
 }
 
 for (const [mode, kind] of [['endless-json', 'a chunked JSON answer'], ['endless-event', 'an event of a response stream']] as const) {
-	test(`${kind} that grows past maxMessageBytes is not read further: its request gets -32003 naming the limit and the flag, and the transport carries on`, async t => {
-		const {client, remote, logged, errors} = await setup(t, {}, {maxMessageBytes: 1024 * 1024});
-		// Read whole, as before, this answer would take 300 MiB, and the string made of it as much again.
-		const error = await t.throwsAsync(client.callTool({name: 'misbehave', arguments: {mode, bytes: 300 * 1024 * 1024}}));
-		t.regex(error.message, /-32003.*exceeds the proxy's limit of 1048576 bytes \(raise it with --max-message-bytes\)/);
-		t.true(logged.some(line => line.includes('exceeds the proxy\'s limit')), 'the log says so');
-		t.is(text(await client.callTool({name: 'echo', arguments: {text: 'after'}})), 'after');
-		// The client stopped reading at the limit: the remote could write little more than what fills the socket buffers.
-		t.true(remote.stats.endlessBytes < 64 * 1024 * 1024, `the remote wrote ${remote.stats.endlessBytes} bytes`);
-		t.deepEqual(errors, []);
-	});
+	for (const [settingNames, named] of [[undefined, 'the `maxMessageBytes` option'], [{maxMessageBytes: '--max-message-bytes'}, '--max-message-bytes']] as const) {
+		test(`${kind} that grows past maxMessageBytes is not read further: its request gets -32003 naming the limit and the setting (${named}), and the transport carries on`, async t => {
+			const {client, remote, logged, errors} = await setup(t, {}, {maxMessageBytes: 1024 * 1024, ...(settingNames ? {settingNames} : {})});
+			// Read whole, as before, this answer would take 300 MiB, and the string made of it as much again.
+			const error = await t.throwsAsync(client.callTool({name: 'misbehave', arguments: {mode, bytes: 300 * 1024 * 1024}}));
+			t.true(error.message.includes('-32003') && error.message.includes(`exceeds the proxy's limit of 1048576 bytes (raise it with ${named})`), `${error.message}`);
+			t.true(logged.some(line => line.includes('exceeds the proxy\'s limit')), 'the log says so');
+			t.is(text(await client.callTool({name: 'echo', arguments: {text: 'after'}})), 'after');
+			// The client stopped reading at the limit: the remote could write little more than what fills the socket buffers.
+			t.true(remote.stats.endlessBytes < 64 * 1024 * 1024, `the remote wrote ${remote.stats.endlessBytes} bytes`);
+			t.deepEqual(errors, []);
+		});
+	}
 }
 
 test('a session the server forgot ends the transport with a SessionExpiredError', async t => {
@@ -387,6 +389,7 @@ test('an event over maxMessageBytes on the GET stream is skipped, not buffered: 
 	const subscription = streamableHttpClient({
 		url: `${base}/mcp`,
 		maxMessageBytes: 1024 * 1024,
+		settingNames: {maxMessageBytes: '--max-message-bytes'},
 		logger: createLogger({
 			write(line) {
 				logged.push(line);
