@@ -5,10 +5,11 @@ No test twin: tested through the option checks of the Streamable HTTP transport 
 */
 import type {Dispatcher} from 'undici';
 import type {Logger} from '../logger.js';
-import {renameSettings, type SettingNames} from '../setting-names.js';
+import {checkSettingNames, renameSettings, type SettingNames} from '../setting-names.js';
 import {
 	composeFetch, withAuth, type AuthProvider, type FetchLike,
 } from './fetch-middleware.js';
+import {checkedHeaders} from './headers.js';
 import {transportFetch} from './http-agent.js';
 
 /**
@@ -88,4 +89,19 @@ The `fetch` a transport uses: the given one or one through the dispatcher, with 
 export function clientFetch(options: HttpClientOptions): FetchLike {
 	const base = options.fetch ?? transportFetch(options.dispatcher, options.logger);
 	return options.auth ? composeFetch(base, withAuth(options.auth)) : base;
+}
+
+/**
+The shared options checked and resolved, as both transports use them: the URL, the size limit, the fixed headers, the `fetch` (auth applied), the setting names. Throws a `TypeError` for the first bad one, in that order.
+*/
+export function resolveClientOptions(options: HttpClientOptions) {
+	const url = checkUrl(options.url);
+	const maxMessageBytes = checkMaxBytes(options.maxMessageBytes ?? defaultMaxMessageBytes);
+	const fixedHeaders = checkedHeaders(options.headers);
+	const fetch = clientFetch(options);
+	const {settingNames} = options;
+	checkSettingNames(settingNames);
+	return {
+		url, maxMessageBytes, fixedHeaders, fetch, settingNames,
+	};
 }

@@ -4,13 +4,11 @@ The legacy HTTP+SSE client transport: the glue between the session's pure step (
 import {Observable} from 'rxjs';
 import type {Message, Transport} from '../../types.js';
 import {defaultLogger} from '../../logger.js';
-import {checkSettingNames} from '../../setting-names.js';
 import {asError, ClientRuntime, feedOutgoing} from '../../http/client-runtime.js';
 import {isClientEffect} from '../../http/client-state.js';
 import {
-	checkMaxBytes, checkUrl, clientFetch, defaultMaxMessageBytes, type HttpClientOptions,
+	resolveClientOptions, type HttpClientOptions,
 } from '../../http/client-options.js';
-import {checkedHeaders} from '../../http/headers.js';
 import type {SseContext} from './context.js';
 import {runEventStream} from './event-stream.js';
 import {postMessage} from './post.js';
@@ -44,17 +42,14 @@ link(processStdio(), sseClient({url: 'https://example.com/sse'})).subscribe();
 ```
 */
 export function sseClient(options: SseClientOptions): Transport {
-	const url = checkUrl(options.url);
+	const {
+		url, maxMessageBytes, fixedHeaders, fetch, settingNames,
+	} = resolveClientOptions(options);
 	const {
 		endpointTimeout = 15_000,
 		closeTimeout = 2000,
 		logger = defaultLogger,
 	} = options;
-	const maxMessageBytes = checkMaxBytes(options.maxMessageBytes ?? defaultMaxMessageBytes);
-	const fixedHeaders = checkedHeaders(options.headers);
-	const fetch = clientFetch(options);
-	const {settingNames} = options;
-	checkSettingNames(settingNames);
 
 	return outgoing$ => new Observable<Message>(subscriber => {
 		const state = createSseState({url, endpointTimeout});

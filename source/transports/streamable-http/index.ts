@@ -7,11 +7,9 @@ import {defaultLogger} from '../../logger.js';
 import {asError, ClientRuntime, feedOutgoing} from '../../http/client-runtime.js';
 import {isClientEffect} from '../../http/client-state.js';
 import {
-	checkMaxBytes, checkUrl, clientFetch, defaultMaxMessageBytes, type HttpClientOptions,
+	resolveClientOptions, type HttpClientOptions,
 } from '../../http/client-options.js';
 import {describeFetchError} from '../../http/connect-errors.js';
-import {checkedHeaders} from '../../http/headers.js';
-import {checkSettingNames} from '../../setting-names.js';
 import type {ExchangeContext} from './context.js';
 import {getStream} from './get-stream.js';
 import {postExchange} from './post-exchange.js';
@@ -79,7 +77,9 @@ link(processStdio(), streamableHttpClient({url: 'https://example.com/mcp'})).sub
 ```
 */
 export function streamableHttpClient(options: StreamableHttpClientOptions): Transport {
-	const url = checkUrl(options.url);
+	const {
+		url, maxMessageBytes, fixedHeaders, fetch, settingNames,
+	} = resolveClientOptions(options);
 	const {
 		detectUnsupported = false,
 		getStreamTimeout = 5000,
@@ -87,11 +87,6 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 		maxResumeAttempts = 5,
 		logger = defaultLogger,
 	} = options;
-	const maxMessageBytes = checkMaxBytes(options.maxMessageBytes ?? defaultMaxMessageBytes);
-	const fixedHeaders = checkedHeaders(options.headers);
-	const fetch = clientFetch(options);
-	const {settingNames} = options;
-	checkSettingNames(settingNames);
 
 	const target: DeleteTarget = {
 		url, fetch, fixedHeaders, settingNames, logger, closeTimeout,
