@@ -22,12 +22,15 @@ const connectCodes = new Set([
 	'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-function errorCode(error: unknown): string | undefined {
+/**
+The first error in `error`'s chain (its causes, and the first of an AggregateError's errors; 5 deep at most) for which `pick` gives a value.
+*/
+function inChain<T>(error: unknown, pick: (error: NodeJS.ErrnoException) => T | undefined): T | undefined {
 	let current: unknown = error;
 	for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-		const {code} = current as NodeJS.ErrnoException;
-		if (typeof code === 'string' && code !== '') {
-			return code;
+		const picked = pick(current);
+		if (picked !== undefined) {
+			return picked;
 		}
 
 		current = current instanceof AggregateError && current.errors.length > 0 ? current.errors[0] as unknown : current.cause;
@@ -36,20 +39,15 @@ function errorCode(error: unknown): string | undefined {
 	return undefined;
 }
 
+function errorCode(error: unknown): string | undefined {
+	return inChain(error, ({code}) => (typeof code === 'string' && code !== '' ? code : undefined));
+}
+
 /**
 Whether an error in the chain failed in the `connect` system call: the connection never opened (a reset during the handshake, as a closing listener's backlog gets, or a timeout), so no byte of the request was written.
 */
 function failedToConnect(error: unknown): boolean {
-	let current: unknown = error;
-	for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-		if ((current as NodeJS.ErrnoException).syscall === 'connect') {
-			return true;
-		}
-
-		current = current instanceof AggregateError && current.errors.length > 0 ? current.errors[0] as unknown : current.cause;
-	}
-
-	return false;
+	return inChain(error, ({syscall}) => (syscall === 'connect' ? true : undefined)) ?? false;
 }
 
 /**
