@@ -66,8 +66,11 @@ function postFacts(context: ListenerContext, {request, head, parsed, textLength}
 		}
 	}
 
+	// Every property named (no spread of `head`): a spread object gets a map of its own per call site and was a
+	// measurable share of a call's time in the profile.
 	return {
-		...head,
+		sessionId: head.sessionId,
+		session: head.session,
 		era: classify(messages, request),
 		stateless: context.stateless,
 		closing: context.closing(),
