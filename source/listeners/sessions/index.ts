@@ -1,7 +1,5 @@
 import type {ServerResponse} from 'node:http';
-import {
-	defer, EMPTY, finalize, throwError, using, type Observable, type Observer,
-} from 'rxjs';
+import {Observable, type Observer} from 'rxjs';
 import {settingName, type SettingNames} from '../../setting-names.js';
 import {dropAnswers} from '../json-answer.js';
 import type {Message} from '../../types.js';
@@ -114,20 +112,26 @@ function openTransport(record: SessionRecord): void {
 The session's transport: subscribing takes what the backend sends (`outgoing$`) and routes it to the client, and gives out what the client sends, held in the session's channel until then. It may be subscribed once; unsubscribing ends the session, and so does the end of `outgoing$`.
 */
 function transportOf(record: SessionRecord, outgoing$: Observable<Message>): Observable<Message> {
-	return defer(() => {
+	// One Observable per session rather than `defer`, `using` and `finalize`: each operator is kept alive per open session (see `sessionMessages` in the multiplexer).
+	return new Observable<Message>(subscriber => {
 		if (record.subscribed) {
-			return throwError(() => new Error(`The transport of session ${record.id} was subscribed twice`));
+			subscriber.error(new Error(`The transport of session ${record.id} was subscribed twice`));
+			return;
 		}
 
 		record.subscribed = true;
 		record.waiting = 0;
 		if (record.ended) {
-			return EMPTY;
+			subscriber.complete();
+			return;
 		}
 
-		return using(() => outgoing$.subscribe(fromBackend(record)), () => record.channel.observable).pipe(finalize(() => {
+		const backend = outgoing$.subscribe(fromBackend(record));
+		record.channel.observable.subscribe(subscriber);
+		return () => {
+			backend.unsubscribe();
 			endSession(record, 'unsubscribed');
-		}));
+		};
 	});
 }
 

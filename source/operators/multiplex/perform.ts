@@ -2,7 +2,7 @@
 Performs the effects the multiplexer's step returns: the glue's mutable side (the current attempt's outgoing messages, each session's output, the timers by key) and the one function that acts on it. Feeding an event is stepping the state and performing what comes out, in order.
 */
 import type {
-	SchedulerAction, SchedulerLike, Subject, Subscription,
+	SchedulerAction, SchedulerLike, Subject, Subscriber, Subscription,
 } from 'rxjs';
 import type {Channel} from '../../channel.js';
 import type {Logger} from '../../logger.js';
@@ -12,12 +12,9 @@ import type {MultiplexState, SessionState, TimerKey} from './state.js';
 import {step} from './step.js';
 
 /**
-Where a session's messages go: its output, and the signal that ends its input when the multiplexer stops.
+Where a session's messages go: its subscriber (see `sessionMessages`).
 */
-export type SessionOutput = {
-	output: Channel<Message>;
-	end$: Subject<void>;
-};
+export type SessionOutput = Subscriber<Message>;
 
 /**
 What the effects act on. Private to one multiplexer.
@@ -64,7 +61,7 @@ function perform(glue: Glue, effects: Effect[]): void {
 	for (const effect of effects) {
 		switch (effect.type) {
 			case 'deliver': {
-				glue.outputs.get(effect.session)?.output.next(effect.message);
+				glue.outputs.get(effect.session)?.next(effect.message);
 				break;
 			}
 
@@ -91,9 +88,7 @@ function perform(glue: Glue, effects: Effect[]): void {
 			}
 
 			case 'end-session': {
-				const ending = glue.outputs.get(effect.session);
-				ending?.output.complete();
-				ending?.end$.next();
+				glue.outputs.get(effect.session)?.complete();
 				break;
 			}
 
