@@ -1,3 +1,6 @@
+/*
+The library's errors: their classes, the JSON-RPC codes a request failing because of one is answered with, how they are described, and a guard per class that also knows another copy's errors.
+*/
 import type {Message} from './types.js';
 
 /**
@@ -236,3 +239,63 @@ The remote server does not speak the transport we tried (it answered `initialize
 export class UnsupportedTransportError extends HttpError {
 	override name = 'UnsupportedTransportError';
 }
+
+/*
+The guards: one per error class, `true` for an instance of the class or of a subclass. Each class's prototype carries its name under a `Symbol.for` key, so an error made by another copy of this package (two versions in one dependency tree, a bundled copy) passes the guard of this copy too, which `instanceof` alone would miss. Minifiers rename classes, not these strings.
+*/
+const errorKind = Symbol.for('rx-mcp-proxy.errorKind');
+
+function hasKind(value: unknown, kind: string): boolean {
+	if (typeof value !== 'object' || value === null) {
+		return false;
+	}
+
+	let prototype: unknown = Object.getPrototypeOf(value);
+	for (let depth = 0; depth < 16 && typeof prototype === 'object' && prototype !== null; depth++) {
+		if (Object.hasOwn(prototype, errorKind) && (prototype as Record<symbol, unknown>)[errorKind] === kind) {
+			return true;
+		}
+
+		prototype = Object.getPrototypeOf(prototype);
+	}
+
+	return false;
+}
+
+function guard<T extends McpProxyError>(type: abstract new (...arguments_: any[]) => T, kind: string): (value: unknown) => value is T {
+	Object.defineProperty(type.prototype, errorKind, {value: kind});
+	return (value: unknown): value is T => value instanceof type || hasKind(value, kind);
+}
+
+/** Whether `value` is a `McpProxyError`: any error the library raises. */
+export const isMcpProxyError = guard(McpProxyError, 'McpProxyError');
+/** Whether `value` is a `UsageError`. */
+export const isUsageError = guard(UsageError, 'UsageError');
+/** Whether `value` is a `TransportError` (or one of its subclasses: `SpawnError`, `ChildExitError`, `HttpError`, `AuthError`, `ConnectError`, `SessionExpiredError`…). */
+export const isTransportError = guard(TransportError, 'TransportError');
+/** Whether `value` is a `SpawnError`. */
+export const isSpawnError = guard(SpawnError, 'SpawnError');
+/** Whether `value` is a `ChildExitError`. */
+export const isChildExitError = guard(ChildExitError, 'ChildExitError');
+/** Whether `value` is an `HttpError` (or a `RedirectError` or `UnsupportedTransportError`). */
+export const isHttpError = guard(HttpError, 'HttpError');
+/** Whether `value` is a `RedirectError`. */
+export const isRedirectError = guard(RedirectError, 'RedirectError');
+/** Whether `value` is a `ProtocolError`. */
+export const isProtocolError = guard(ProtocolError, 'ProtocolError');
+/** Whether `value` is a `LimitError` (or a `MessageTooLargeError`). */
+export const isLimitError = guard(LimitError, 'LimitError');
+/** Whether `value` is a `MessageTooLargeError`. */
+export const isMessageTooLargeError = guard(MessageTooLargeError, 'MessageTooLargeError');
+/** Whether `value` is a `TimeoutError`. */
+export const isTimeoutError = guard(TimeoutError, 'TimeoutError');
+/** Whether `value` is an `AuthError` (or a `SignInError`). */
+export const isAuthError = guard(AuthError, 'AuthError');
+/** Whether `value` is a `SignInError`. */
+export const isSignInError = guard(SignInError, 'SignInError');
+/** Whether `value` is a `SessionExpiredError`. */
+export const isSessionExpiredError = guard(SessionExpiredError, 'SessionExpiredError');
+/** Whether `value` is a `ConnectError`. */
+export const isConnectError = guard(ConnectError, 'ConnectError');
+/** Whether `value` is an `UnsupportedTransportError`. */
+export const isUnsupportedTransportError = guard(UnsupportedTransportError, 'UnsupportedTransportError');

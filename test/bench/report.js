@@ -146,7 +146,7 @@ export function tableRows({config, medians, profileKinds, figureIds}) {
 	return rows;
 }
 
-/** Render the rows as a Markdown table (the readme's Performance section takes it as is). */
+/** Render the rows as a Markdown table (docs/benchmarks.md takes it as is). */
 export function renderTable(rows, columns) {
 	const withRelay = columns.includes('relay');
 	const header = ['figure', ...columns, 'ours ÷ direct', 'ours ÷ direct-http', ...(withRelay ? ['ours ÷ relay'] : []), 'ours ÷ best peer', 'target (ours)', 'met', ...(withRelay ? ['relay meets it'] : [])];
