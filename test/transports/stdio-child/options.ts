@@ -11,7 +11,7 @@ import {
 const posix = process.platform === 'win32' ? test.skip : test.serial;
 
 posix('a child gets the safe variables only (no exported shell function), or all of ours with passEnvironment; env goes on top', t => {
-	const saved = {HOME: process.env.HOME, SHELL: process.env.SHELL, SECRET_TOKEN: process.env.SECRET_TOKEN};
+	const saved = {HOME: process.env['HOME'], SHELL: process.env['SHELL'], SECRET_TOKEN: process.env['SECRET_TOKEN']};
 	t.teardown(() => {
 		for (const [key, value] of Object.entries(saved)) {
 			if (value === undefined) {
@@ -21,21 +21,21 @@ posix('a child gets the safe variables only (no exported shell function), or all
 			}
 		}
 	});
-	process.env.HOME = '/home/someone';
-	process.env.SHELL = '() { echo exported function; }';
-	process.env.SECRET_TOKEN = 'hunter2';
+	process.env['HOME'] = '/home/someone';
+	process.env['SHELL'] = '() { echo exported function; }';
+	process.env['SECRET_TOKEN'] = 'hunter2';
 
 	const safe = childEnvironment({EXTRA: '1', HOME: '/elsewhere'});
-	t.is(safe.HOME, '/elsewhere', 'env wins');
-	t.is(safe.EXTRA, '1');
-	t.is(safe.SHELL, undefined, 'an exported shell function is not passed');
-	t.is(safe.SECRET_TOKEN, undefined);
+	t.is(safe['HOME'], '/elsewhere', 'env wins');
+	t.is(safe['EXTRA'], '1');
+	t.is(safe['SHELL'], undefined, 'an exported shell function is not passed');
+	t.is(safe['SECRET_TOKEN'], undefined);
 	t.deepEqual(Object.keys(childEnvironment()).filter(key => !['HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER'].includes(key)), []);
 
 	const all = childEnvironment({EXTRA: '1'}, true);
-	t.is(all.SECRET_TOKEN, 'hunter2');
-	t.is(all.SHELL, process.env.SHELL, 'passEnvironment passes everything as it is');
-	t.is(all.EXTRA, '1');
+	t.is(all['SECRET_TOKEN'], 'hunter2');
+	t.is(all['SHELL'], process.env['SHELL'], 'passEnvironment passes everything as it is');
+	t.is(all['EXTRA'], '1');
 });
 
 test('the command line as the log shows it: plain words bare, the rest quoted', t => {
