@@ -1,7 +1,5 @@
 /*
 The answers of authorization servers (metadata, registration, device authorization, tokens) read within one fixed bound: the auth code's own reads, and whatever the SDK's auth helpers read through the `fetch` the auth flows hand them.
-
-No test twin: tested in test/auth/response-limits.ts against real servers that send endless bodies.
 */
 import {AuthError, MessageTooLargeError} from '../errors.js';
 import {limitBody, readLimitedText} from '../http/body.js';

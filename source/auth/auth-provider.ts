@@ -21,27 +21,22 @@ export function combineAuth(...providers: AuthProvider[]): AuthProvider {
 			const all = await Promise.all(providers.map(async provider => provider.headers()));
 			return Object.assign({}, ...all) as Record<string, string>;
 		},
-		async onUnauthorized(response, sentHeaders) {
-			let refreshed = false;
-			for (const provider of providers) {
-				// eslint-disable-next-line no-await-in-loop
-				if (await provider.onUnauthorized?.(response, sentHeaders)) {
-					refreshed = true;
-				}
-			}
-
-			return refreshed;
-		},
-		async onInsufficientScope(response, sentHeaders) {
-			let refreshed = false;
-			for (const provider of providers) {
-				// eslint-disable-next-line no-await-in-loop
-				if (await provider.onInsufficientScope?.(response, sentHeaders)) {
-					refreshed = true;
-				}
-			}
-
-			return refreshed;
-		},
+		onUnauthorized: async (response, sentHeaders) => anyRefreshed(providers, 'onUnauthorized', response, sentHeaders),
+		onInsufficientScope: async (response, sentHeaders) => anyRefreshed(providers, 'onInsufficientScope', response, sentHeaders),
 	};
+}
+
+/**
+Tell every provider, in order, of a refusal; whether any of them refreshed its credentials (so the request is worth sending again).
+*/
+async function anyRefreshed(providers: readonly AuthProvider[], hook: 'onUnauthorized' | 'onInsufficientScope', response: Response, sentHeaders: Record<string, string>): Promise<boolean> {
+	let refreshed = false;
+	for (const provider of providers) {
+		// eslint-disable-next-line no-await-in-loop -- One after the other: a provider may sign in interactively.
+		if (await provider[hook]?.(response, sentHeaders)) {
+			refreshed = true;
+		}
+	}
+
+	return refreshed;
 }

@@ -1,7 +1,5 @@
 /*
 A lock file shared by processes: created exclusively, refreshed while held, taken over when its holder is gone or has not refreshed it for long, released only by its own holder.
-
-No test twin: its rules are tested through the token store that uses it (test/auth/token-store.ts: serialized jobs, a dead holder taken over, a live one waited for until the timeout, racing takeovers).
 */
 import {randomUUID} from 'node:crypto';
 import {

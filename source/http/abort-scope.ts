@@ -1,7 +1,5 @@
 /*
 An abort signal that lives for a subscription: `using(() => new AbortScope(parent), scope => …)` aborts it when the subscription ends, and it aborts with its parent (the transport's signal).
-
-No test twin: tested through the GET stream it scopes (test/transports/streamable-http/index.ts: closing ends it).
 */
 import type {Unsubscribable} from 'rxjs';
 

@@ -1,7 +1,5 @@
 /*
 Bodies of the remote server's answers: read whole within a byte limit, or only their start for an error message; bounded for a reader we do not control (the SDK's auth helpers); previewed on one line; parsed into JSON-RPC messages.
-
-No test twin: tested through both transports against real servers (test/transports/streamable-http/index.ts, test/transports/sse/index.ts: size limits, previews) and test/properties/sse-round-trip.ts.
 */
 import {Buffer} from 'node:buffer';
 import {describeError, MessageTooLargeError, tooLargeMessage} from '../errors.js';

@@ -1,7 +1,5 @@
 /*
 The options every HTTP client transport takes (Streamable HTTP, legacy SSE, `remote`), their checks, and the `fetch` they make of them.
-
-No test twin: tested through the option checks of the Streamable HTTP transport (test/transports/streamable-http/index.ts), which both transports share.
 */
 import type {Dispatcher} from 'undici';
 import type {Logger} from '../logger.js';

@@ -1,7 +1,5 @@
 /*
 The I/O side both HTTP client transports share, for one connection: its abort signal, the abort controllers of its open requests, the answer lane, the POSTs closing waits for, named timers; and the performing of the effects both transports' steps return (client-state.ts). Each transport's glue performs its own effects and hands the rest here.
-
-No test twin: it performs effects, so it is tested through both transports against real servers (test/transports/streamable-http/index.ts, test/transports/sse/index.ts).
 */
 import {setMaxListeners} from 'node:events';
 import {

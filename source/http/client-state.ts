@@ -1,7 +1,5 @@
 /*
 What both HTTP client transports (Streamable HTTP and legacy SSE) keep per connection and decide alike, as plain data and pure functions: whether the transport has ended, how many POSTs are open, and the wind-down after the server certainly refused a message (its session gone, or no connection), with the list of messages it never processed. Nothing here performs I/O or reads a clock: decisions come back as effects for the transport's glue. The state is changed in place: it is touched for every message.
-
-No test twin: tested through the two session steps that use it, by tables (test/transports/streamable-http/session-state.ts, test/transports/sse/session-state.ts).
 */
 import {ConnectError, SessionExpiredError, UnsupportedTransportError} from '../errors.js';
 import {isNotification, isRequest} from '../wire/message.js';

@@ -1,7 +1,5 @@
 /*
 What a failed `fetch` means: whether it never reached the server (so the request certainly was not processed), whether it was an abort, and a readable reason (undici's "fetch failed" says nothing, its cause does).
-
-No test twin: tested in test/http/request-fetch.ts (a refused connection the transports recognise) and test/reliability/client-faults.ts.
 */
 import {describeError} from '../errors.js';
 import type {SettingNames} from '../setting-names.js';

@@ -1,7 +1,5 @@
 /*
 The JSON-RPC error answers owed when the remote's HTTP goes wrong: a request refused with an error status, and an event too large to read on a long-lived stream.
-
-No test twin: tested through both transports (HTTP errors answering the request concerned: test/transports/streamable-http/index.ts, test/transports/sse/index.ts).
 */
 import {errorCodes, tooLargeMessage} from '../errors.js';
 import {errorResponse, sniffMessage} from '../wire/message.js';

@@ -1,7 +1,5 @@
 /*
 Request headers as plain objects with lower-case names: the one spelling every HTTP client piece (the transports, the redirect policy, the auth middleware) merges and compares.
-
-No test twin: tested through the transports (test/transports/streamable-http/index.ts: headers sent, bad ones refused).
 */
 
 /**

@@ -1,7 +1,5 @@
 /*
 The HTTP agent the remote transports and the auth code connect through (TLS checks, extra CAs, keep-alive, a bound on connections per origin), shared by default, and the `fetch` functions built on it.
-
-No test twin: tested in test/http/request-fetch.ts and test/http/redirects.ts, which connect through it.
 */
 import {Buffer} from 'node:buffer';
 import {rootCertificates} from 'node:tls';

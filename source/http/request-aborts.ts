@@ -1,7 +1,5 @@
 /*
 The abort controllers of a client transport's open request exchanges, by request id: cancelling a request ends its HTTP exchange, and ending the transport ends them all.
-
-No test twin: tested through the Streamable HTTP transport (test/transports/streamable-http/index.ts: cancelling or closing ends a request's exchange).
 */
 import {IdMap} from '../wire/id-map.js';
 import {isRequest} from '../wire/message.js';

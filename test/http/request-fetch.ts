@@ -134,16 +134,6 @@ test('a refused connection is a TypeError("fetch failed") whose cause the transp
 	t.regex(describeFetchError(error), /ECONNREFUSED/);
 });
 
-test('a certificate that cannot be verified is described with the settings that help, named as `settingNames` names them', t => {
-	// As undici rejects: "fetch failed", caused by the TLS error and its code.
-	const error = new TypeError('fetch failed', {cause: Object.assign(new Error('self-signed certificate'), {code: 'DEPTH_ZERO_SELF_SIGNED_CERT'})});
-	t.true(isConnectFailure(error));
-	const byOption = 'self-signed certificate (trust its CA with the `ca` option of `httpAgent`, or turn verification off with the `verifyTls` option of `httpAgent`)';
-	t.is(describeFetchError(error), byOption);
-	const byFlag = 'self-signed certificate (trust its CA with --verify-ssl CA_PATH, or turn verification off with --no-verify-ssl)';
-	t.is(describeFetchError(error, {ca: '--verify-ssl CA_PATH', verifyTls: '--no-verify-ssl'}), byFlag);
-});
-
 test('an abort, before the answer or while its body streams, rejects with the signal\'s reason or an AbortError, as fetch does', async t => {
 	const base = await serve(t, (request, response) => {
 		if (request.url === '/slow') {
@@ -173,12 +163,4 @@ test('an abort, before the answer or while its body streams, rejects with the si
 	already.abort();
 	const at = await t.throwsAsync(fetchOf()(`${base}/stream`, {signal: already.signal}), {any: true});
 	t.is(at, already.signal.reason);
-});
-
-test('a connection reset or timed out while connecting is a connect failure (no byte was sent); one reset after it opened is not', t => {
-	const fetchFailed = (code: string, syscall: string) => new TypeError('fetch failed', {cause: Object.assign(new Error(`${syscall} ${code} 127.0.0.1:9`), {code, syscall})});
-	t.true(isConnectFailure(fetchFailed('ECONNRESET', 'connect')));
-	t.true(isConnectFailure(fetchFailed('ETIMEDOUT', 'connect')));
-	t.false(isConnectFailure(fetchFailed('ECONNRESET', 'read')));
-	t.false(isConnectFailure(new TypeError('fetch failed', {cause: Object.assign(new Error('other side closed'), {code: 'UND_ERR_SOCKET'})})));
 });

@@ -1,7 +1,5 @@
 /*
 What the I/O parts of the legacy SSE client (the POSTs and the event stream) share: the configuration, the session state to read (never to change: they report through `dispatch`).
-
-No test twin: tested through the parts that use it (test/transports/sse/index.ts).
 */
 import type {Logger} from '../../logger.js';
 import type {SettingNames} from '../../setting-names.js';

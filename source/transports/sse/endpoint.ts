@@ -1,7 +1,5 @@
 /*
 The legacy SSE server's `endpoint` event: the URL to POST messages to, resolved against the SSE URL and kept within its origin (the same line redirects keep to).
-
-No test twin: tested with the session step in test/transports/sse/session-state.ts.
 */
 import {ProtocolError, TransportError} from '../../errors.js';
 import {previewText} from '../../http/body.js';

@@ -1,7 +1,5 @@
 /*
 The event stream of a legacy SSE session (GET on the SSE URL): opened, then read to its end: the `endpoint` event, the server's messages, events over the limit skipped (the request or answer they were answered with an error when their id can be told). Its end completes the session; its failure ends it with an error.
-
-No test twin: tested against real servers in test/transports/sse/index.ts.
 */
 import {
 	ConnectError, errorCodes, HttpError, TransportError,

@@ -1,7 +1,5 @@
 /*
 One POST of a legacy SSE session, to the endpoint the server named, and its answer status: the reply itself comes on the event stream. An error status answers the request with a JSON-RPC error; a connection refused or a 404 (the session is gone) is a refusal: the server certainly did not process the message.
-
-No test twin: tested against real servers in test/transports/sse/index.ts.
 */
 import {
 	AuthError, errorCodes, RedirectError, TransportError,

@@ -1,7 +1,5 @@
 /*
 What the I/O parts of the Streamable HTTP client (the POST exchange, the GET stream, resumption) share: the configuration, the session state to read (never to change: they report through `dispatch`), and one request of the session's whose failure becomes an event.
-
-No test twin: tested through the parts that use it (test/transports/streamable-http/index.ts).
 */
 import {
 	AuthError, errorCodes, RedirectError, TransportError,

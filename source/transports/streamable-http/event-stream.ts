@@ -1,7 +1,5 @@
 /*
 Reading what the server sends on the session's HTTP bodies into messages for the session: a JSON body or SSE data parsed and delivered (an unreadable answer to the request waiting becomes its error answer), and an SSE body read to its end with what resuming it needs.
-
-No test twin: tested against real servers in test/transports/streamable-http/index.ts (answers as SSE, resumption, events over the limit).
 */
 import {errorCodes} from '../../errors.js';
 import {errorResponse, isResponse, sniffMessage} from '../../wire/message.js';

@@ -1,7 +1,5 @@
 /*
 One POST of the session and its answer: a JSON body or an event stream (resumed when it breaks before the answer), 202 for a notification or an answer that comes later, an error status answered with a JSON-RPC error, every body within the size limit. The request it carries gets exactly one answer, from the server or made up here.
-
-No test twin: tested against real servers in test/transports/streamable-http/index.ts (JSON, SSE, 202, HTTP errors, limits).
 */
 import {MessageTooLargeError, UnsupportedTransportError, errorCodes} from '../../errors.js';
 import {jsonBody} from '../../wire/long-strings.js';

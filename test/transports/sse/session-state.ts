@@ -10,11 +10,10 @@ import {
 	type SseEvent,
 	type SseState,
 } from '../../../source/transports/sse/session-state.js';
-import {resolveEndpoint} from '../../../source/transports/sse/endpoint.js';
 import type {Message} from '../../../source/types.js';
 
 /*
-The legacy SSE session's step and its endpoint rule, without sockets or timers.
+The legacy SSE session's step, without sockets or timers.
 */
 
 const url = new URL('http://127.0.0.1:8080/sse');
@@ -27,15 +26,6 @@ function run(events: SseEvent[], state: SseState = createSseState({url, endpoint
 }
 
 const errorOf = (effects: SseEffect[]) => (effects.find(effect => effect.type === 'error') as {error: Error} | undefined)?.error;
-
-test('the endpoint: resolved against the SSE URL, within its origin (or its https form) only', t => {
-	t.is(String(resolveEndpoint('/messages?sessionId=1', url)), 'http://127.0.0.1:8080/messages?sessionId=1');
-	t.is(String(resolveEndpoint('  messages\n', url)), 'http://127.0.0.1:8080/messages');
-	const elsewhere = resolveEndpoint('http://203.0.113.9/messages', url);
-	t.true(elsewhere instanceof TransportError);
-	t.is((elsewhere as Error).message, 'The remote server asked us to POST to another origin (http://203.0.113.9); refusing. Only http://127.0.0.1:8080 is trusted.');
-	t.true(resolveEndpoint('http://[bad', url) instanceof ProtocolError);
-});
 
 test('messages wait for the endpoint, then go in order: requests on their own, the rest in the answer lane', t => {
 	const {state, effects} = run([

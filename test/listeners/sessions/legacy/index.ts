@@ -7,10 +7,14 @@ import {
 	eventually,
 	startListener,
 	textOf,
-} from '../helpers/listener.js';
-import {isAlive} from '../helpers/processes.js';
-import {echoServer} from '../helpers/fixtures.js';
-import {openSse} from '../helpers/sse-reader.js';
+} from '../../../helpers/listener.js';
+import {isAlive} from '../../../helpers/processes.js';
+import {echoServer} from '../../../helpers/fixtures.js';
+import {openSse} from '../../../helpers/sse-reader.js';
+
+/*
+A legacy HTTP+SSE session at work, end to end against real children: the SSE stream and its endpoint event, the POSTs of its messages path, many clients, and nothing left behind.
+*/
 
 test('legacy SSE: an SDK client calls tools, gets progress, logs, a sampling request and a 20 MB result', async t => {
 	const listener = await startListener(t);

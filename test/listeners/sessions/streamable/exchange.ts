@@ -1,15 +1,15 @@
 import test, {type ExecutionContext} from 'ava';
 import {mergeMap, Observable} from 'rxjs';
-import {link} from '../../source/link.js';
-import {httpListener, type HttpListenerOptions, type ListenerStats} from '../../source/listeners/http-listener.js';
-import type {Message, Transport} from '../../source/types.js';
-import {createLogger} from '../../source/logger.js';
-import {eventually, quietLogger} from '../helpers/listener.js';
-import {postHeaders, rawSession} from '../helpers/raw-http.js';
-import {openSse, readSse} from '../helpers/sse-reader.js';
+import {link} from '../../../../source/link.js';
+import {httpListener, type HttpListenerOptions, type ListenerStats} from '../../../../source/listeners/http-listener.js';
+import type {Message, Transport} from '../../../../source/types.js';
+import {createLogger} from '../../../../source/logger.js';
+import {eventually, quietLogger} from '../../../helpers/listener.js';
+import {postHeaders, rawSession} from '../../../helpers/raw-http.js';
+import {openSse, readSse} from '../../../helpers/sse-reader.js';
 
 /*
-Routing rules of the Streamable HTTP face, with a scripted backend: the test decides when the backend speaks, which a real child cannot be made to do (a message after its answer, a reply held back).
+Routing rules of the Streamable HTTP face as its writing side carries them out (exchange.ts, and the GET stream and its resumption of streams.ts), with a scripted backend: the test decides when the backend speaks, which a real child cannot be made to do (a message after its answer, a reply held back).
 */
 
 type Backend = {
