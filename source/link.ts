@@ -1,3 +1,6 @@
+/*
+Joining transports: `link` runs two transports as a cycle (what one receives, the other sends) and `pipeTransport` applies operators to one.
+*/
 import {Observable, Subscription} from 'rxjs';
 import {Channel} from './channel.js';
 import type {Message, Transport, TransportOperator} from './types.js';

@@ -1,3 +1,6 @@
+/*
+Telling loopback addresses apart: the one question both the listener (what it binds to) and the clients (where credentials may go over plain HTTP) ask.
+*/
 /**
 Whether a host name or address is on this machine only: `localhost` and its subdomains (RFC 6761), 127.0.0.0/8, `::1` (in either spelling) or `::ffff:127.x.x.x`, with or without URL brackets.
 

@@ -1,3 +1,6 @@
+/*
+The message and transport types every module shares: JSON-RPC messages (the SDK's), a transport, and the operators on them.
+*/
 import type {Observable, MonoTypeOperatorFunction} from 'rxjs';
 import type {
 	JSONRPCMessage,

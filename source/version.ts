@@ -1,3 +1,6 @@
+/*
+The package's version, read once from its package.json.
+*/
 import {readFileSync} from 'node:fs';
 
 /**

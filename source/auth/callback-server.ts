@@ -1,3 +1,6 @@
+/*
+The loopback server a browser sign-in returns to: it waits for the authorization server's redirect with the code (or its error), checks the state, answers the browser with a page, and closes.
+*/
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {AuthError, SignInError} from '../errors.js';

@@ -1,3 +1,6 @@
+/*
+The client credentials grant (machine to machine OAuth): an AuthProvider that gets a token with a client secret or a signed JWT (`private_key_jwt`), keeps it until it expires, and gets another when the server refuses it.
+*/
 import {Buffer} from 'node:buffer';
 import type {KeyObject} from 'node:crypto';
 import {AuthError, describeError} from '../errors.js';

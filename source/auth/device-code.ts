@@ -1,3 +1,6 @@
+/*
+The device authorization grant (RFC 8628): a sign-in for a machine without a browser, which shows a code to enter elsewhere and polls the token endpoint until it is entered, refused or expired.
+*/
 /* eslint-disable @typescript-eslint/naming-convention -- OAuth fields are spelled as the RFCs spell them. */
 import {Buffer} from 'node:buffer';
 import {setTimeout as delay} from 'node:timers/promises';

@@ -1,3 +1,6 @@
+/*
+Signed JWTs for `private_key_jwt` client authentication: reading a private key, choosing its algorithm, and signing a client assertion.
+*/
 import {Buffer} from 'node:buffer';
 import {
 	constants,

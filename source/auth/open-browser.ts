@@ -1,3 +1,6 @@
+/*
+Opening a URL in the user's browser for a sign-in: the system's command per platform, or one the user chose; a failure is logged, never fatal (the URL is also printed).
+*/
 import {spawn} from 'node:child_process';
 import process from 'node:process';
 import {AuthError, describeError} from '../errors.js';

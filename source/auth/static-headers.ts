@@ -1,3 +1,6 @@
+/*
+The simplest AuthProviders: fixed headers, and a bearer token; their values are registered as secrets so no log line shows them.
+*/
 import {redactNamedSecret, redactSecret} from '../logger.js';
 import type {AuthProvider} from './auth-provider.js';
 

@@ -1,3 +1,6 @@
+/*
+The named servers of a Claude-style config file (`mcpServers`): read, checked and expanded into the servers server mode runs (stdio commands) or reaches (remote URLs).
+*/
 import {Buffer} from 'node:buffer';
 import {closeSync, openSync, readSync} from 'node:fs';
 import path from 'node:path';

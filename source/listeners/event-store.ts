@@ -1,3 +1,6 @@
+/*
+The events a Streamable HTTP session keeps for resumption: numbered per stream, bounded in count and bytes, replayed after a client's `Last-Event-ID`.
+*/
 import {
 	hold, release, type Holder, type Payload,
 } from './payload.js';

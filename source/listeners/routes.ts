@@ -1,3 +1,6 @@
+/*
+The listener's routes: a request path read into the face and the served server it asks for (`/mcp`, `/sse`, `/messages` of the default server or under `/servers/<name>/`), or the status page.
+*/
 /**
 What a request path asks for: one face of one served server, or the status page.
 */

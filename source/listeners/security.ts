@@ -1,3 +1,6 @@
+/*
+The listener's guards before any route: DNS rebinding (Host and Origin checks), CORS headers, API keys, and headers a request must not repeat.
+*/
 import {createHash, timingSafeEqual} from 'node:crypto';
 import type {IncomingHttpHeaders, OutgoingHttpHeaders} from 'node:http';
 import {isLoopbackHost} from '../loopback.js';

@@ -1,3 +1,6 @@
+/*
+Writing an SSE stream to one HTTP response: events framed and queued within bounds, backpressure from the socket, keep-alive comments, and what a slow reader makes the stream give up.
+*/
 import type {OutgoingHttpHeaders, ServerResponse} from 'node:http';
 import {
 	hold, release, type Holder, type Payload,

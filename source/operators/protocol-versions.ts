@@ -1,3 +1,6 @@
+/*
+The protocol versions the proxy knows and how a session's version is negotiated against the upstream's, with the identity and capabilities the proxy declares as a client.
+*/
 import {packageVersion} from '../version.js';
 
 /**

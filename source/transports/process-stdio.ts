@@ -1,3 +1,6 @@
+/*
+The proxy's own standard input and output as a transport: what a local client writes to us, and what we write back (client mode's face).
+*/
 import process from 'node:process';
 import type {Readable, Writable} from 'node:stream';
 import {Observable} from 'rxjs';

@@ -1,3 +1,6 @@
+/*
+Adapters between this library's transports (Observables) and the official SDK's `Transport` interface, in both directions.
+*/
 import type {Transport as SdkTransport} from '@modelcontextprotocol/sdk/shared/transport.js';
 import {concatMap, Observable, type Subscription} from 'rxjs';
 import type {Message, Transport} from '../types.js';

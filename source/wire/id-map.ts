@@ -1,3 +1,6 @@
+/*
+Bounded maps for rewritten ids: the proxy's ids to the peers' (by their exact text), with limits so no peer can grow them without end.
+*/
 import {stringifyJson} from './exact-numbers.js';
 
 /**

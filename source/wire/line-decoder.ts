@@ -1,3 +1,6 @@
+/*
+Newline-delimited JSON from a byte stream: lines split across chunks, each within a byte limit, an oversize line skipped and reported.
+*/
 import {Buffer} from 'node:buffer';
 import {cutLongStrings, longStringBytes, type SkeletonLine} from './long-strings.js';
 

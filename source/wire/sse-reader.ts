@@ -1,3 +1,6 @@
+/*
+Reading an SSE response body into events, within a byte limit per event (an oversize one is skipped and reported with its head and tail).
+*/
 import {Buffer} from 'node:buffer';
 import {createParser, type EventSourceMessage} from 'eventsource-parser';
 import {MessageTooLargeError, tooLargeMessage} from '../errors.js';
