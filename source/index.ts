@@ -105,7 +105,7 @@ export {
 } from './config/named-servers.js';
 export {closeWhen} from './operators/close-when.js';
 export {drainOnEnd, type DrainOnEndOptions} from './operators/drain-on-end.js';
-export {authorizationCode, defaultCallbackPort, type AuthorizationCodeOptions} from './auth/authorization-code.js';
+export {authorizationCode, defaultCallbackPort, type AuthorizationCodeOptions} from './auth/authorization-code/index.js';
 export {
 	tokenStore, defaultAuthDirectory, authFileName, type TokenStore, type TokenStoreOptions, type StoredAuth,
 } from './auth/token-store.js';

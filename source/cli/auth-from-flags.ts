@@ -1,7 +1,7 @@
 import type {KeyObject} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import type {AuthProvider} from '../auth/auth-provider.js';
-import {authorizationCode} from '../auth/authorization-code.js';
+import {authorizationCode} from '../auth/authorization-code/index.js';
 import {clientCredentials} from '../auth/client-credentials.js';
 import {readPrivateKey, type JwtAlgorithm} from '../auth/jwt.js';
 import {bearerToken} from '../auth/static-headers.js';
