@@ -111,7 +111,8 @@ test.serial('a wrong token: the client\'s initialize is answered with an error t
 	const {client, transport, stderr} = await connectThroughProxy(t, urls.mcp, {env: {API_ACCESS_TOKEN: 'wrong-token'}, connect: false});
 	const error = await t.throwsAsync(client.connect(transport));
 	t.regex(error.message, /The remote server answered `initialize` with HTTP 401 Unauthorized: .*invalid_token/);
-	t.true(await eventually(() => stderr().includes('refused our credentials')));
+	const refused = 'refused our credentials (HTTP 401). Check -H Authorization \'Bearer TOKEN\' (or API_ACCESS_TOKEN) and the OAuth client flags.';
+	t.true(await eventually(() => stderr().includes(refused)), 'the log names the flags and the variable');
 });
 
 test.serial('OAuth2 client credentials: the token is refreshed before it expires and fetched again once on a 401', async t => {

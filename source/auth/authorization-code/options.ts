@@ -71,7 +71,7 @@ export type AuthorizationCodeOptions = {
 	*/
 	refreshMargin?: number;
 	/**
-	How messages name the settings they suggest, by option name: `callbackPort` (its port is taken) and `deviceCode` (the server offers no device flow). By default the options themselves (``the `callbackPort` option``); a command line passes its flags (`{callbackPort: '--callback-port'}`).
+	How messages name the settings they suggest, by option name: `callbackPort` (its port is taken), `deviceCode` (the server offers no device flow) and `headers` (the transport's, for a server that answers 401 without OAuth metadata and may expect a fixed token). By default the options themselves (``the `callbackPort` option``); a command line passes its flags (`{callbackPort: '--callback-port'}`).
 	*/
 	settingNames?: SettingNames;
 	fetch?: FetchLike;

@@ -35,7 +35,7 @@ export async function freePort(): Promise<number> {
 The SDK's `auth()` with this provider: `AUTHORIZED`, or `REDIRECT` with the sign-in URL left in `flow.pending`. Its failures become an `AuthError` naming the server, with a hint when the server publishes no OAuth metadata at all.
 */
 export async function runAuth(flow: Flow, parameters: Challenge & {authorizationCode?: string}) {
-	const {serverUrl, fetch, host} = flow.settings;
+	const {serverUrl, fetch, host, settingNames} = flow.settings;
 	try {
 		return await auth(flow.provider, {
 			serverUrl,
@@ -51,7 +51,7 @@ export async function runAuth(flow: Flow, parameters: Challenge & {authorization
 
 		// Without authorization server metadata the server may not speak OAuth at all.
 		const noMetadata = !flow.record?.discovery?.authorizationServerMetadata && !(error instanceof MessageTooLargeError);
-		const hint = noMetadata ? ' (the server answered 401 and publishes no OAuth metadata; if it expects a fixed token, set API_ACCESS_TOKEN or pass -H Authorization \'Bearer TOKEN\')' : '';
+		const hint = noMetadata ? ` (the server answered 401 and publishes no OAuth metadata; if it expects a fixed token, send it with ${settingName(settingNames, 'headers')} instead)` : '';
 		throw new AuthError(`Authorization with ${host} failed: ${describeError(error)}${hint}`, {cause: error});
 	}
 }
