@@ -7,7 +7,7 @@ import {Observable} from 'rxjs';
 import type {Message, Transport} from '../../types.js';
 import {ChildExitError, SpawnError} from '../../errors.js';
 import {redactArguments} from '../../logger.js';
-import {wireLineStreams} from '../line-stream.js';
+import {wireLineStreams} from '../line-stream/index.js';
 import {checkSettingNames} from '../../setting-names.js';
 import {
 	childEnvironment, commandLine, spawnErrorMessage, withDefaults, type SpawnStdioOptions,

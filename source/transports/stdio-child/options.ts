@@ -5,7 +5,7 @@ import process from 'node:process';
 import type {Writable} from 'node:stream';
 import {defaultLogger, type Logger} from '../../logger.js';
 import type {SettingNames} from '../../setting-names.js';
-import {defaultMaxLineBytes, defaultMaxQueueBytes} from '../line-stream.js';
+import {defaultMaxLineBytes, defaultMaxQueueBytes} from '../line-stream/index.js';
 
 export type SpawnStdioOptions = {
 	/**
