@@ -41,12 +41,11 @@ export {
 	createLogger,
 	defaultLogger,
 	setLogLevel,
-	redactSecret,
-	redactNamedSecret,
 	type Logger,
 	type LogLevel,
 	type LoggerOptions,
 } from './logger.js';
+export {createRedactor, noRedaction, type Redactor} from './redactor.js';
 export {spawnStdio, childEnvironment, type SpawnStdioOptions} from './transports/stdio-child/index.js';
 export {processStdio, type ProcessStdioOptions} from './transports/process-stdio.js';
 export {

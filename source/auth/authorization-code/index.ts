@@ -3,7 +3,6 @@ The MCP authorization flow for a user as an auth provider: the headers a request
 */
 import {extractWWWAuthenticateParams} from '@modelcontextprotocol/sdk/client/auth.js';
 import {describeError} from '../../errors.js';
-import {redactSecret} from '../../logger.js';
 import type {AuthProvider} from '../auth-provider.js';
 import {authorize, type Reason} from './authorize.js';
 import {resolveSettings, type AuthorizationCodeOptions} from './options.js';
@@ -60,7 +59,7 @@ export function authorizationCode(options: AuthorizationCodeOptions): AuthProvid
 	const {
 		store, host, maxStepUps, now, logger,
 	} = settings;
-	redactSecret(settings.clientSecret);
+	settings.redactor.add(settings.clientSecret);
 	const flow = createFlow(settings);
 	const authorizations = singleFlight(flow);
 	const stepUps = new Map<string, number>();

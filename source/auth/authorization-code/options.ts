@@ -3,6 +3,7 @@ The options of authorizationCode: their type and documentation, the checks that 
 */
 import {createHash} from 'node:crypto';
 import {defaultLogger, type Logger} from '../../logger.js';
+import {noRedaction, type Redactor} from '../../redactor.js';
 import {checkSettingNames, renameSettings, type SettingNames} from '../../setting-names.js';
 import {fetchWith} from '../../http/http-agent.js';
 import type {FetchLike} from '../auth-provider.js';
@@ -76,6 +77,12 @@ export type AuthorizationCodeOptions = {
 	settingNames?: SettingNames;
 	fetch?: FetchLike;
 	now?: () => number;
+	/**
+	Learns the client secret, the codes and the tokens of the sign-ins, so that the log hides it (see `createRedactor`).
+
+	@default no redaction
+	*/
+	redactor?: Redactor;
 	logger?: Logger;
 };
 
@@ -112,6 +119,7 @@ export type Settings = {
 	The callback port asked for (0: a free one, taken at the first sign-in).
 	*/
 	readonly configuredPort: number;
+	readonly redactor: Redactor;
 	readonly logger: Logger;
 };
 
@@ -177,6 +185,7 @@ export function resolveSettings(options: AuthorizationCodeOptions): Settings {
 		callbackSettingNames: renameSettings(settingNames, {port: 'callbackPort'}),
 		fetch: limitAuthBodies(options.fetch ?? fetchWith(undefined, logger)),
 		configuredPort: options.callbackPort ?? defaultCallbackPort(serverUrl),
+		redactor: options.redactor ?? noRedaction,
 		logger,
 	};
 }

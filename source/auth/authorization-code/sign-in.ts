@@ -61,7 +61,7 @@ Sign in with the browser: listen for the callback (checking `state` and `iss`), 
 */
 export async function browserSignIn(flow: Flow, authorizationUrl: URL, challenge: Challenge): Promise<void> {
 	const {
-		host, signInTimeout, callbackSettingNames, browserCommand, store, logger,
+		host, signInTimeout, callbackSettingNames, browserCommand, store, redactor, logger,
 	} = flow.settings;
 	const metadata = flow.record!.discovery?.authorizationServerMetadata;
 	const callback = await listenForCallback({
@@ -71,6 +71,7 @@ export async function browserSignIn(flow: Flow, authorizationUrl: URL, challenge
 		issuerRequired: (metadata as {authorization_response_iss_parameter_supported?: unknown} | undefined)?.authorization_response_iss_parameter_supported === true,
 		timeout: signInTimeout,
 		settingNames: callbackSettingNames,
+		redactor,
 		logger,
 	});
 	try {
@@ -94,7 +95,7 @@ Sign in with the device authorization grant: the user enters a code on any devic
 */
 export async function deviceSignIn(flow: Flow, challenge: Challenge): Promise<void> {
 	const {
-		host, settingNames, scope, signInTimeout, fetch, store, logger,
+		host, settingNames, scope, signInTimeout, fetch, store, redactor, logger,
 	} = flow.settings;
 	const {discovery} = flow.record!;
 	const metadata = discovery?.authorizationServerMetadata as {device_authorization_endpoint?: unknown; token_endpoint?: string} | undefined;
@@ -115,6 +116,7 @@ export async function deviceSignIn(flow: Flow, challenge: Challenge): Promise<vo
 		...(discovery?.resourceMetadata?.resource === undefined ? {} : {resource: discovery.resourceMetadata.resource}),
 		timeout: signInTimeout,
 		fetch,
+		redactor,
 		logger,
 	});
 	await flow.provider.saveTokens({...tokens, issuer: discovery!.authorizationServerUrl});
