@@ -59,7 +59,7 @@ export {combineAuth} from './auth/auth-provider.js';
 export {staticHeaders, bearerToken} from './auth/static-headers.js';
 export {clientCredentials, type ClientCredentialsOptions} from './auth/client-credentials.js';
 export type {JwtAlgorithm} from './auth/jwt.js';
-export {authorizationCode, type AuthorizationCodeOptions} from './auth/authorization-code.js';
+export {authorizationCode, type AuthorizationCodeOptions} from './auth/authorization-code/index.js';
 export {
 	tokenStore, defaultAuthDirectory, type TokenStore, type TokenStoreOptions, type StoredAuth,
 } from './auth/token-store.js';
@@ -72,10 +72,11 @@ export {
 	loadNamedServers, type ServerConfig, type StdioServerConfig, type RemoteServerConfig,
 } from './config/named-servers.js';
 
-// Logging.
+// Logging, and the secrets no log line or error text may show.
 export {
 	createLogger, type Logger, type LogLevel, type LoggerOptions,
 } from './logger.js';
+export {createRedactor, noRedaction, type Redactor} from './redactor.js';
 
 // Errors, each with its guard (true for another copy of this package's errors too).
 export {
@@ -123,8 +124,6 @@ Intentionally not exported:
 - childEnvironment: what `spawnStdio` gives a child; its `env` and `passEnvironment` options say it.
 - readEventStream, OversizeEvent, ReadEventStreamOptions: the SSE transports' parser, not a transport.
 - defaultLogger, setLogLevel: one logger shared by every caller in the process; pass `logger: createLogger({level})`.
-- redactSecret, redactNamedSecret: a process-wide registry of secrets, becoming a redactor passed explicitly (issue 17);
-  the credential providers register what they are given.
 - isInsufficientScope: the test `withAuth` applies before calling `AuthProvider.onInsufficientScope`.
 - readPrivateKey: `crypto.createPrivateKey(pem)` gives the `KeyObject` `clientCredentials` takes.
 - defaultCallbackPort, authFileName: the defaults `authorizationCode` and `tokenStore` apply themselves.

@@ -1,6 +1,10 @@
+/*
+The logger: leveled lines with a timestamp and a prefix, secrets hidden by the redactor it is given, on a standard error that never holds more than a bound when nobody reads it.
+*/
 import process from 'node:process';
 import {format} from 'node:util';
 import {boundedWriter, type BoundedWriter} from './bounded-write.js';
+import {noRedaction, type Redactor} from './redactor.js';
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical' | 'silent';
 
@@ -55,148 +59,13 @@ export type LoggerOptions = {
 	*/
 	write?: (line: string) => void;
 	prefix?: string;
+	/**
+	Hides the secrets it knows in every line (see `createRedactor`).
+
+	@default no redaction
+	*/
+	redactor?: Redactor;
 };
-
-const secrets = new Set<string>();
-const rotatingSecrets = new Set<string>();
-
-/**
-How many rotating secrets (access tokens that are replaced as they expire) are remembered: the newest ones. Fixed secrets are all kept.
-*/
-const maxRotatingSecrets = 32;
-
-/**
-Register a secret (token, API key, client secret) so that no log line ever shows it: it is replaced by `***` wherever it appears. Secrets shorter than 4 characters are not registered (they would mask ordinary text). With `rotating`, the secret is one of a series that replace each other (access tokens): only the newest few are kept, so a long run does not grow the list without bound.
-*/
-export function redactSecret(secret: string | undefined, options: {rotating?: boolean} = {}): void {
-	if (!secret || secret.length < 4 || secrets.has(secret)) {
-		return;
-	}
-
-	if (!options.rotating) {
-		secrets.add(secret);
-		return;
-	}
-
-	rotatingSecrets.delete(secret);
-	rotatingSecrets.add(secret);
-	if (rotatingSecrets.size > maxRotatingSecrets) {
-		rotatingSecrets.delete(rotatingSecrets.values().next().value!);
-	}
-}
-
-/**
-Names of headers and environment variables whose values are secrets: Authorization, Cookie, and anything with key, token, secret, password or credential in it.
-*/
-const secretName = /authorization|key|token|secret|cookie|password|credential/i;
-
-/**
-Register the value of a header or environment variable as a secret when its name looks secret (see `redactSecret`); for a header value with a scheme (`Bearer TOKEN`, `Basic …`), the credential after the scheme too, as peers often quote it alone.
-
-@example
-```
-redactNamedSecret('Authorization', 'Bearer abc123'); // both `Bearer abc123` and `abc123` are redacted from now on
-```
-*/
-export function redactNamedSecret(name: string, value: string): void {
-	if (secretName.test(name) && !numeric.test(value)) {
-		redactSecret(value);
-		redactSecret(value.replace(/^\S+\s+/, ''));
-	}
-}
-
-/**
-Names of command-line flags whose values are secrets: `--api-key`, `--apikey`, `--token`, `--client-secret`, `--password`, `--auth`, `--auth-token`… A whole part of the name must say so (`--max-tokens`, `--tokenizer`, `--author` are not secret-looking), and `--no-…` flags take no value.
-*/
-const secretFlag = /(?:^|[-_.])(?:api-?key|key|token|secret|passw(?:or)?d|pass|passphrase|credentials?|auth|authorization|cookie|bearer)(?:$|[-_.])/i;
-
-/**
-A value made of digits only (a count, a port, a size) is never taken for a secret: registering it would mask that number everywhere in the log.
-*/
-const numeric = /^\d+$/;
-
-/**
-Register the secrets a command line carries (see `redactSecret`), so that logging it, or anything that quotes it, shows `***` instead: the value of a flag whose name looks secret (`--api-key VALUE`, `--token=VALUE`), a `NAME=VALUE` whose name looks secret (`docker run -e GITHUB_TOKEN=…`), a `Name: value` header whose name looks secret (`--header 'Authorization: Bearer …'`), and in a URL the password and the query values whose names look secret (`https://host/sse?token=…`). One-letter flags (`-p`) are too ambiguous to judge and are left alone.
-
-@example
-```
-redactArguments(['server.js', '--api-key', 'abc123', 'GITHUB_TOKEN=ghp_1234']); // `abc123` and `ghp_1234` are redacted from now on
-```
-*/
-export function redactArguments(args: readonly string[]): void {
-	for (const [index, argument] of args.entries()) {
-		const flag = /^--([\w.-]+)(?:=([\s\S]*))?$/.exec(argument);
-		if (flag) {
-			const [, name, inline] = flag as unknown as [string, string, string | undefined];
-			const next = args[index + 1];
-			const value = inline ?? (next?.startsWith('-') ? undefined : next);
-			if (value !== undefined && secretFlag.test(name) && !name.startsWith('no-') && !numeric.test(value)) {
-				redactSecret(value);
-			}
-
-			continue;
-		}
-
-		const assignment = /^([A-Za-z_]\w*)=([\s\S]*)$/.exec(argument);
-		if (assignment) {
-			redactNamedSecret(assignment[1]!, assignment[2]!);
-			continue;
-		}
-
-		if (/^[a-z][\w+.-]*:\/\//i.test(argument)) {
-			redactUrl(argument);
-			continue;
-		}
-
-		const header = /^([!#$%&'*+.^`|~\w-]+):[ \t]*([\s\S]+)$/.exec(argument);
-		if (header) {
-			redactNamedSecret(header[1]!, header[2]!);
-		}
-	}
-}
-
-function redactUrl(text: string): void {
-	let url: URL;
-	try {
-		url = new URL(text);
-	} catch {
-		return;
-	}
-
-	redactSecret(url.password);
-	try {
-		redactSecret(decodeURIComponent(url.password));
-	} catch {
-		// Not percent-encoded text: the raw form is registered.
-	}
-
-	for (const [name, value] of url.searchParams) {
-		if (secretName.test(name)) {
-			redactSecret(value);
-			redactSecret(encodeURIComponent(value));
-		}
-	}
-}
-
-/**
-Replace every registered secret in a text by `***`.
-*/
-export function redact(text: string): string {
-	if (secrets.size === 0 && rotatingSecrets.size === 0) {
-		return text;
-	}
-
-	let result = text;
-	for (const list of [secrets, rotatingSecrets]) {
-		for (const secret of list) {
-			if (result.includes(secret)) {
-				result = result.replaceAll(secret, '***');
-			}
-		}
-	}
-
-	return result;
-}
 
 function timestamp(): string {
 	return new Date().toISOString().replace('T', ' ').slice(0, -1);
@@ -222,6 +91,7 @@ function standardError(): BoundedWriter {
 
 export function createLogger(options: LoggerOptions = {}): Logger {
 	const state = {level: options.level ?? 'info'};
+	const {redactor = noRedaction} = options;
 	const out = options.write ? undefined : standardError();
 	const write = options.write ?? ((line: string) => {
 		out!.write(line);
@@ -239,7 +109,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 				return;
 			}
 
-			const text = redact(format(...parts));
+			const text = redactor.redact(format(...parts));
 			write(`[${letters[level]} ${timestamp()}${prefix ? ` ${prefix}` : ''}] ${text}\n`);
 		};
 

@@ -13,11 +13,11 @@ const values = `
 	AuthError ChildExitError ConnectError HttpError LimitError McpProxyError MessageTooLargeError ProtocolError
 	RedirectError SessionExpiredError SignInError SpawnError TimeoutError TransportError UnsupportedTransportError
 	UsageError authorizationCode bearerToken clientCredentials clientMode closeWhen combineAuth composeFetch
-	createLogger defaultAuthDirectory drainOnEnd errorCodes fromSdkTransport guardRequests httpAgent httpListener
+	createLogger createRedactor defaultAuthDirectory drainOnEnd errorCodes fromSdkTransport guardRequests httpAgent httpListener
 	isAuthError isChildExitError isConnectError isErrorResponse isHttpError isLimitError isMcpProxyError
 	isMessageTooLargeError isNotification isProtocolError isRedirectError isRequest isResponse isSessionExpiredError
 	isSignInError isSpawnError isTimeoutError isTransportError isUnsupportedTransportError isUsageError link
-	loadNamedServers messageLog multiplex pipeTransport processStdio reconnect remote serverMode signInOnly spawnStdio
+	loadNamedServers messageLog multiplex noRedaction pipeTransport processStdio reconnect remote serverMode signInOnly spawnStdio
 	sseClient staticHeaders streamableHttpClient tapMessages toSdkTransport tokenStore transportFetch withAuth
 `.trim().split(/\s+/);
 
@@ -27,7 +27,7 @@ const types = `
 	ErrorResponse FetchLike FetchMiddleware GuardRequestsOptions HttpAgentOptions HttpClientOptions
 	HttpListenerOptions JwtAlgorithm ListenerStats LogLevel Logger LoggerOptions Message MessageDirection MessageLog
 	MessageOperator MultiplexOptions MultiplexStatus Multiplexer Notification ProcessStdioOptions ReconnectOptions
-	RemoteOptions RemoteServerConfig RemoteTransportKind Request RequestId Response ServerConfig ServerModeOptions
+	Redactor RemoteOptions RemoteServerConfig RemoteTransportKind Request RequestId Response ServerConfig ServerModeOptions
 	Session SettingNames SignInOnlyOptions SpawnStdioOptions SseClientOptions StdioServerConfig StoredAuth
 	StreamableHttpClientOptions SuccessResponse TapMessagesOptions TappedMessage TokenStore TokenStoreOptions Transport
 	TransportOperator UpstreamState

@@ -4,7 +4,8 @@ The loopback server a browser sign-in returns to: it waits for the authorization
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {AuthError, SignInError} from '../errors.js';
-import {defaultLogger, redactSecret, type Logger} from '../logger.js';
+import {defaultLogger, type Logger} from '../logger.js';
+import {noRedaction, type Redactor} from '../redactor.js';
 import {checkSettingNames, settingName, type SettingNames} from '../setting-names.js';
 
 export type CallbackOptions = {
@@ -42,6 +43,12 @@ export type CallbackOptions = {
 	How messages name the settings they suggest: a port already taken says to choose another with `port` as this names it (by default ``the `port` option``).
 	*/
 	settingNames?: SettingNames;
+	/**
+	Learns the code received, so that the log hides it (see `createRedactor`).
+
+	@default no redaction
+	*/
+	redactor?: Redactor;
 	logger?: Logger;
 };
 
@@ -74,7 +81,7 @@ await callback.close();
 */
 export async function listenForCallback(options: CallbackOptions): Promise<CallbackServer> {
 	const {
-		port, host = '127.0.0.1', path = '/oauth/callback', state, issuer, issuerRequired = false, timeout = 300_000, settingNames, logger = defaultLogger,
+		port, host = '127.0.0.1', path = '/oauth/callback', state, issuer, issuerRequired = false, timeout = 300_000, settingNames, logger = defaultLogger, redactor = noRedaction,
 	} = options;
 	checkSettingNames(settingNames);
 	if (!Number.isInteger(port) || port < 0 || port > 65_535) {
@@ -133,7 +140,7 @@ export async function listenForCallback(options: CallbackOptions): Promise<Callb
 			return;
 		}
 
-		redactSecret(received);
+		redactor.add(received);
 		answer(200, 'Signed in', 'mcp-proxy is signed in. You can close this tab.');
 		resolve(received);
 	});

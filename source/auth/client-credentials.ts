@@ -4,7 +4,8 @@ The client credentials grant (machine to machine OAuth): an AuthProvider that ge
 import {Buffer} from 'node:buffer';
 import type {KeyObject} from 'node:crypto';
 import {AuthError, describeError} from '../errors.js';
-import {defaultLogger, redactSecret, type Logger} from '../logger.js';
+import {defaultLogger, type Logger} from '../logger.js';
+import {noRedaction, type Redactor} from '../redactor.js';
 import {fetchWith} from '../http/http-agent.js';
 import type {AuthProvider, FetchLike} from './auth-provider.js';
 import {limitAuthBodies, readAuthText} from './auth-bodies.js';
@@ -64,6 +65,12 @@ export type ClientCredentialsOptions = {
 	@default Date.now
 	*/
 	now?: () => number;
+	/**
+	Learns the secrets this provider sends or receives (the client secret, assertions, tokens) so that the log hides them (see `createRedactor`).
+
+	@default no redaction
+	*/
+	redactor?: Redactor;
 	logger?: Logger;
 };
 
@@ -110,13 +117,14 @@ export function clientCredentials(options: ClientCredentialsOptions): AuthProvid
 		refreshMargin = 60_000,
 		now = Date.now,
 		logger = defaultLogger,
+		redactor = noRedaction,
 	} = options;
 	const tokenUrl = checkOptions(options, clientAuthentication);
 	// A hostile or broken token endpoint cannot make us hold more than this of one answer.
 	const fetch = limitAuthBodies(options.fetch ?? fetchWith(undefined, logger));
-	redactSecret(clientSecret);
+	redactor.add(clientSecret);
 	// As it travels in a form body (client_secret_post), should the endpoint quote that back.
-	redactSecret(clientSecret === undefined ? undefined : new URLSearchParams([['s', clientSecret]]).toString().slice(2));
+	redactor.add(clientSecret === undefined ? undefined : new URLSearchParams([['s', clientSecret]]).toString().slice(2));
 	let method: TokenRequestMethod = options.privateKey ? 'jwt' : (clientAuthentication === 'post' ? 'post' : 'basic');
 	let audience: Promise<string> | undefined;
 	const context: TokenRequestContext = {
@@ -124,6 +132,7 @@ export function clientCredentials(options: ClientCredentialsOptions): AuthProvid
 		fetch,
 		tokenUrl,
 		now,
+		redactor,
 		signingAlgorithm: options.privateKey ? options.signingAlgorithm ?? algorithmFor(options.privateKey) : undefined,
 		async findAudience() {
 			// The assertion's audience is the authorization server's issuer; found once from its metadata.
@@ -148,7 +157,7 @@ export function clientCredentials(options: ClientCredentialsOptions): AuthProvid
 		}
 
 		return tokenOf(answer, {
-			tokenUrl, started, refreshMargin, logger,
+			tokenUrl, started, refreshMargin, logger, redactor,
 		});
 	};
 
@@ -243,6 +252,7 @@ type TokenRequestContext = ClientCredentialsOptions & {
 	fetch: FetchLike;
 	tokenUrl: URL;
 	now: () => number;
+	redactor: Redactor;
 	signingAlgorithm: JwtAlgorithm | undefined;
 	findAudience(): Promise<string>;
 };
@@ -270,12 +280,12 @@ async function requestToken(context: TokenRequestContext, using: TokenRequestMet
 		const assertion = clientAssertion({
 			clientId, audience: await context.findAudience(), key: privateKey!, algorithm: context.signingAlgorithm, now: context.now(),
 		});
-		redactSecret(assertion, {rotating: true});
+		context.redactor.add(assertion, {rotating: true});
 		form.set('client_assertion', assertion);
 	} else if (using === 'basic') {
 		headers['authorization'] = basic(clientId, clientSecret!);
 		// The base64 of id:secret is the secret in disguise, should the endpoint quote it back.
-		redactSecret(headers['authorization'].slice(6));
+		context.redactor.add(headers['authorization'].slice(6));
 	} else {
 		form.set('client_id', clientId);
 		form.set('client_secret', clientSecret!);
@@ -302,7 +312,9 @@ async function requestToken(context: TokenRequestContext, using: TokenRequestMet
 /**
 The token a token endpoint's answer gives, with when to refresh it (`refreshMargin` before it expires, at most a tenth of its life); an AuthError saying why when it gives none.
 */
-function tokenOf({response, reply, text}: TokenAnswer, {tokenUrl, started, refreshMargin, logger}: {tokenUrl: URL; started: number; refreshMargin: number; logger: Logger}): Token {
+function tokenOf({response, reply, text}: TokenAnswer, {
+	tokenUrl, started, refreshMargin, logger, redactor,
+}: {tokenUrl: URL; started: number; refreshMargin: number; logger: Logger; redactor: Redactor}): Token {
 	if (!response.ok || typeof reply.access_token !== 'string' || reply.access_token === '') {
 		const detail = typeof reply.error === 'string'
 			? `${reply.error}${typeof reply.error_description === 'string' ? `: ${reply.error_description}` : ''}`
@@ -311,7 +323,7 @@ function tokenOf({response, reply, text}: TokenAnswer, {tokenUrl, started, refre
 	}
 
 	const value = reply.access_token;
-	redactSecret(value, {rotating: true});
+	redactor.add(value, {rotating: true});
 	if (typeof reply.token_type === 'string' && reply.token_type.toLowerCase() !== 'bearer') {
 		logger.warning(`The token endpoint issued a token of type \`${reply.token_type}\`; sending it as a bearer token`);
 	}

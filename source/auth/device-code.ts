@@ -6,7 +6,8 @@ import {Buffer} from 'node:buffer';
 import {setTimeout as delay} from 'node:timers/promises';
 import type {OAuthClientInformationMixed, OAuthTokens} from '@modelcontextprotocol/sdk/shared/auth.js';
 import {AuthError, SignInError, describeError} from '../errors.js';
-import {defaultLogger, redactSecret, type Logger} from '../logger.js';
+import {defaultLogger, type Logger} from '../logger.js';
+import {noRedaction, type Redactor} from '../redactor.js';
 import {fetchWith} from '../http/http-agent.js';
 import type {FetchLike} from './auth-provider.js';
 import {limitAuthBodies, readAuthText} from './auth-bodies.js';
@@ -32,6 +33,12 @@ export type DeviceAuthorizationOptions = {
 	*/
 	timeout?: number;
 	fetch?: FetchLike;
+	/**
+	Learns the device code, so that the log hides it (see `createRedactor`).
+
+	@default no redaction
+	*/
+	redactor?: Redactor;
 	logger?: Logger;
 	/**
 	Wait between polls (for tests).
@@ -71,14 +78,16 @@ async function post(fetch: FetchLike, url: string, form: URLSearchParams, client
 	}
 }
 
-async function startDeviceAuthorization({fetch, endpoint, request, client, logger}: {fetch: FetchLike; endpoint: string; request: URLSearchParams; client: OAuthClientInformationMixed; logger: Logger}) {
+async function startDeviceAuthorization({
+	fetch, endpoint, request, client, logger, redactor,
+}: {fetch: FetchLike; endpoint: string; request: URLSearchParams; client: OAuthClientInformationMixed; logger: Logger; redactor: Redactor}) {
 	const {status, reply} = await post(fetch, endpoint, request, client);
 	const {device_code: deviceCode, user_code: userCode, verification_uri: verificationUri, verification_uri_complete: complete} = reply;
 	if (status !== 200 || typeof deviceCode !== 'string' || typeof userCode !== 'string' || typeof verificationUri !== 'string') {
 		throw new AuthError(`The device authorization endpoint refused (HTTP ${status}${reply['error'] === undefined ? '' : `, ${describeReply(reply)}`})`);
 	}
 
-	redactSecret(deviceCode);
+	redactor.add(deviceCode);
 	const show = typeof complete === 'string' ? complete : verificationUri;
 	logger.info(`Sign in to continue: on any device, open\n\n    ${show}\n\n  ${show === verificationUri ? 'and enter' : 'and check that it shows'} the code ${userCode}\n`);
 	return {
@@ -105,7 +114,7 @@ const tokens = await deviceAuthorization({
 */
 export async function deviceAuthorization(options: DeviceAuthorizationOptions): Promise<OAuthTokens> {
 	const {
-		deviceAuthorizationEndpoint, tokenEndpoint, client, scope, resource, timeout = 300_000, logger = defaultLogger,
+		deviceAuthorizationEndpoint, tokenEndpoint, client, scope, resource, timeout = 300_000, logger = defaultLogger, redactor = noRedaction,
 		sleep = async (ms: number) => delay(ms),
 	} = options;
 	// Each answer is read within `authBodyLimit`, whatever the server sends.
@@ -127,7 +136,7 @@ export async function deviceAuthorization(options: DeviceAuthorizationOptions): 
 
 	const started = Date.now();
 	const {deviceCode, lifetime, interval: firstInterval} = await startDeviceAuthorization({
-		fetch, endpoint: deviceAuthorizationEndpoint, request, client, logger,
+		fetch, endpoint: deviceAuthorizationEndpoint, request, client, logger, redactor,
 	});
 	const deadline = started + Math.min(lifetime ?? timeout, timeout);
 	let interval = firstInterval;

@@ -13,7 +13,7 @@ import type {
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type {OAuthDiscoveryState} from '@modelcontextprotocol/sdk/client/auth.js';
 import {AuthError} from '../errors.js';
-import {redactSecret} from '../logger.js';
+import {noRedaction, type Redactor} from '../redactor.js';
 import {fileLock} from './file-lock.js';
 
 /**
@@ -82,6 +82,12 @@ export type TokenStoreOptions = {
 	directory: string;
 	serverUrl: string;
 	/**
+	Learns the tokens and client secrets read and written, so that the log hides it (see `createRedactor`).
+
+	@default no redaction
+	*/
+	redactor?: Redactor;
+	/**
 	A lock not refreshed for this long is taken over even when its process still runs (a process that hangs). The holder refreshes its lock every `staleLockAfter / 4` (30 s at most) for as long as it holds it, so a long sign-in keeps its lock.
 
 	@default 600000
@@ -95,16 +101,16 @@ export type TokenStoreOptions = {
 	lockTimeout?: number;
 };
 
-function registerSecrets(record: StoredAuth): void {
+function registerSecrets(record: StoredAuth, redactor: Redactor): void {
 	// Tokens replace each other on every refresh: only the newest are remembered, so a long run does not grow the list.
-	redactSecret(record.tokens?.access_token, {rotating: true});
-	redactSecret(record.tokens?.refresh_token, {rotating: true});
-	redactSecret(record.tokens?.id_token, {rotating: true});
-	redactSecret(record.clientInformation?.client_secret);
+	redactor.add(record.tokens?.access_token, {rotating: true});
+	redactor.add(record.tokens?.refresh_token, {rotating: true});
+	redactor.add(record.tokens?.id_token, {rotating: true});
+	redactor.add(record.clientInformation?.client_secret);
 }
 
 /**
-Tokens and client registrations of one remote server in a JSON file of mode 0600 inside `directory` (mode 0700), written atomically (a temporary file renamed over the old one), with a lock file beside it. Secrets read from or written to it are registered with `redactSecret`.
+Tokens and client registrations of one remote server in a JSON file of mode 0600 inside `directory` (mode 0700), written atomically (a temporary file renamed over the old one), with a lock file beside it. Secrets read from or written to it are registered with its `redactor`.
 
 @example
 ```
@@ -113,7 +119,9 @@ const {tokens} = await store.load();
 ```
 */
 export function tokenStore(options: TokenStoreOptions): TokenStore {
-	const {directory, serverUrl, staleLockAfter = 600_000, lockTimeout = 660_000} = options;
+	const {
+		directory, serverUrl, staleLockAfter = 600_000, lockTimeout = 660_000, redactor = noRedaction,
+	} = options;
 	if (typeof directory !== 'string' || directory === '') {
 		throw new TypeError('Expected `directory` to be a non-empty string');
 	}
@@ -146,7 +154,7 @@ export function tokenStore(options: TokenStoreOptions): TokenStore {
 
 		try {
 			const record = JSON.parse(text) as StoredAuth;
-			registerSecrets(record);
+			registerSecrets(record, redactor);
 			return {...record, serverUrl};
 		} catch {
 			// A damaged file is as good as none: the user signs in again and it is rewritten.
@@ -155,7 +163,7 @@ export function tokenStore(options: TokenStoreOptions): TokenStore {
 	};
 
 	const save = async (record: StoredAuth) => {
-		registerSecrets(record);
+		registerSecrets(record, redactor);
 		await ensureDirectory();
 		const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
 		await writeFile(temporary, `${JSON.stringify({...record, serverUrl}, undefined, '\t')}\n`, {mode: 0o600});

@@ -1,7 +1,7 @@
 import type {KeyObject} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import type {AuthProvider} from '../auth/auth-provider.js';
-import {authorizationCode} from '../auth/authorization-code.js';
+import {authorizationCode} from '../auth/authorization-code/index.js';
 import {clientCredentials} from '../auth/client-credentials.js';
 import {readPrivateKey, type JwtAlgorithm} from '../auth/jwt.js';
 import {bearerToken} from '../auth/static-headers.js';
@@ -10,6 +10,7 @@ import {describeError, UsageError} from '../errors.js';
 import type {FetchLike} from '../http/fetch-middleware.js';
 import {isLoopbackHost} from '../loopback.js';
 import type {Logger} from '../logger.js';
+import {noRedaction, type Redactor} from '../redactor.js';
 import type {CliOptions} from './options.js';
 import {cliSettingNames} from './setting-names.js';
 
@@ -18,6 +19,19 @@ Client mode's credentials and TLS, from the flags: which auth provider the flags
 */
 
 type Environment = Readonly<Record<string, string | undefined>>;
+
+type Context = {
+	headers: Readonly<Record<string, string>>;
+	environment: Environment;
+	fetch: FetchLike;
+	/**
+	Learns the secrets the auth providers meet (tokens, assertions, codes).
+
+	@default no redaction
+	*/
+	redactor?: Redactor;
+	logger: Logger;
+};
 
 /**
 The `--headers` as a header record, names lower-cased (the last of a name wins).
@@ -51,7 +65,7 @@ export function tlsFromFlags(verifySsl: CliOptions['verifySsl'], logger: Logger)
 	}
 }
 
-function oauthClientCredentials(oauth: NonNullable<CliOptions['oauth']>, fetch: FetchLike, logger: Logger): AuthProvider {
+function oauthClientCredentials(oauth: NonNullable<CliOptions['oauth']>, {fetch, redactor = noRedaction, logger}: Context): AuthProvider {
 	const {clientId, clientSecret, privateKeyFile, keyAlgorithm, audience, tokenUrl, scope} = oauth;
 	let privateKey: KeyObject | undefined;
 	if (privateKeyFile !== undefined) {
@@ -71,16 +85,19 @@ function oauthClientCredentials(oauth: NonNullable<CliOptions['oauth']>, fetch: 
 		tokenUrl,
 		...(scope === undefined ? {} : {scope}),
 		fetch,
+		redactor,
 		logger,
 	});
 }
 
-function signInWhenAsked(options: CliOptions, environment: Environment, fetch: FetchLike, logger: Logger): AuthProvider {
+function signInWhenAsked(options: CliOptions, {
+	environment, fetch, redactor = noRedaction, logger,
+}: Context): AuthProvider {
 	const {signIn} = options;
 	const serverUrl = options.url!;
 	return authorizationCode({
 		serverUrl,
-		store: tokenStore({directory: signIn.authDir ?? defaultAuthDirectory(environment), serverUrl}),
+		store: tokenStore({directory: signIn.authDir ?? defaultAuthDirectory(environment), serverUrl, redactor}),
 		...(signIn.clientId === undefined ? {} : {clientId: signIn.clientId}),
 		...(signIn.clientSecret === undefined ? {} : {clientSecret: signIn.clientSecret}),
 		...(signIn.clientMetadataUrl === undefined ? {} : {clientMetadataUrl: signIn.clientMetadataUrl}),
@@ -91,6 +108,7 @@ function signInWhenAsked(options: CliOptions, environment: Environment, fetch: F
 		signInTimeout: signIn.timeout,
 		settingNames: cliSettingNames,
 		fetch,
+		redactor,
 		logger,
 	});
 }
@@ -98,14 +116,9 @@ function signInWhenAsked(options: CliOptions, environment: Environment, fetch: F
 /**
 The auth provider the flags ask for, in this order: OAuth client credentials (`--client-id` with `--token-url`), then `API_ACCESS_TOKEN` as a bearer token, then an `Authorization` header given with `--headers` (no provider), else sign-in when the server asks for it (401). Each credential set aside is named in a warning.
 */
-export function authFromFlags(options: CliOptions, context: {
-	headers: Readonly<Record<string, string>>;
-	environment: Environment;
-	fetch: FetchLike;
-	logger: Logger;
-}): AuthProvider | undefined {
+export function authFromFlags(options: CliOptions, context: Context): AuthProvider | undefined {
 	const {
-		headers, environment, fetch, logger,
+		headers, environment, redactor = noRedaction, logger,
 	} = context;
 	const token = environment['API_ACCESS_TOKEN'];
 	if (options.oauth) {
@@ -117,7 +130,7 @@ export function authFromFlags(options: CliOptions, context: {
 			logger.warning('The Authorization header given with --headers is replaced by the OAuth access token');
 		}
 
-		return oauthClientCredentials(options.oauth, fetch, logger);
+		return oauthClientCredentials(options.oauth, context);
 	}
 
 	if (token) {
@@ -126,7 +139,7 @@ export function authFromFlags(options: CliOptions, context: {
 			return undefined;
 		}
 
-		return bearerToken(token);
+		return bearerToken(token, {redactor});
 	}
 
 	if (headers['authorization'] !== undefined) {
@@ -134,7 +147,7 @@ export function authFromFlags(options: CliOptions, context: {
 	}
 
 	// No credentials given: sign in with the browser when the server asks for it (401).
-	return signInWhenAsked(options, environment, fetch, logger);
+	return signInWhenAsked(options, context);
 }
 
 /**

@@ -6,6 +6,7 @@ import {defaultAuthDirectory, tokenStore} from '../auth/token-store.js';
 import {describeError} from '../errors.js';
 import {fetchWith, httpAgent} from '../http/http-agent.js';
 import {defaultLogger, type Logger} from '../logger.js';
+import {createRedactor, type Redactor} from '../redactor.js';
 import {clientMode} from '../modes/client-mode.js';
 import {signInOnly} from '../modes/sign-in-only.js';
 import {messageLog} from '../operators/message-log.js';
@@ -64,31 +65,33 @@ async function signInAndExit(options: Parameters<typeof signInOnly>[0], logger: 
 }
 
 /**
-Run client mode for the options; resolves with the exit code: 0 when the client closed the connection or a signal asked us to stop, 1 on a failure we cannot recover from, a second signal or a passed deadline.
+Run client mode for the options; resolves with the exit code: 0 when the client closed the connection or a signal asked us to stop, 1 on a failure we cannot recover from, a second signal or a passed deadline. The redactor learns every secret the run meets; the logger should hide what it knows.
 */
-export async function runClient(options: CliOptions, environment: NodeJS.ProcessEnv = process.env, logger: Logger = defaultLogger): Promise<number> {
+export async function runClient(options: CliOptions, {
+	environment = process.env, logger = defaultLogger, redactor = createRedactor(),
+}: {environment?: NodeJS.ProcessEnv; logger?: Logger; redactor?: Redactor} = {}): Promise<number> {
 	const url = options.url!;
 	const headers = headersFromFlags(options);
 	const dispatcher = httpAgent(tlsFromFlags(options.verifySsl, logger));
 	if (options.signIn.reset) {
-		const store = tokenStore({directory: options.signIn.authDir ?? defaultAuthDirectory(environment), serverUrl: url});
+		const store = tokenStore({directory: options.signIn.authDir ?? defaultAuthDirectory(environment), serverUrl: url, redactor});
 		await store.reset();
 		logger.info(`Forgot the stored sign-in for ${new URL(url).host} (${store.file})`);
 	}
 
 	const auth = authFromFlags(options, {
-		headers, environment, fetch: fetchWith(dispatcher), logger,
+		headers, environment, fetch: fetchWith(dispatcher, logger), redactor, logger,
 	});
 	if (options.signIn.only) {
 		const code = await signInAndExit({
-			url, auth, fetch: fetchWith(dispatcher), headers, clientName: 'mcp-proxy --sign-in', logger,
+			url, auth, fetch: fetchWith(dispatcher, logger), headers, clientName: 'mcp-proxy --sign-in', logger,
 		}, logger);
 		await dispatcher.destroy().catch(() => undefined);
 		return code;
 	}
 
 	warnAboutPlainHttp(options, headers, environment, logger);
-	const log = options.logMessages === undefined ? undefined : messageLog(options.logMessages);
+	const log = options.logMessages === undefined ? undefined : messageLog(options.logMessages, {redactor});
 	const ends$ = new Subject<number>();
 	const events$ = new ReplaySubject<ShutdownEvent>();
 	const signals = shutdown(processSignals(), {deadline: shutdownDeadline, ends$}).subscribe(events$);
@@ -122,6 +125,7 @@ export async function runClient(options: CliOptions, environment: NodeJS.Process
 			: {}),
 		stop: events$.pipe(filter(event => event.type === 'stop')),
 		drainGrace,
+		redactor,
 		logger,
 	});
 	const closed$ = defer(() => {

@@ -2,8 +2,9 @@ import process from 'node:process';
 import v8 from 'node:v8';
 import {describeError, UsageError} from '../errors.js';
 import {
-	defaultLogger, redactNamedSecret, redactSecret, setLogLevel,
+	createLogger, defaultLogger, setLogLevel, type Logger,
 } from '../logger.js';
+import {createRedactor, type Redactor} from '../redactor.js';
 import {parseCommandLine} from './command-line.js';
 import type {CliOptions} from './options.js';
 
@@ -27,21 +28,26 @@ function exitWithUsageError(error: UsageError): never {
 }
 
 /**
-Set up logging for the options: the level, the secrets to redact, the warnings the resolution left.
+Set up logging for the options: the redactor of this run, which learns the secrets the flags and the environment carry (the parts that learn more, such as tokens, are given it), the log that hides them at the level asked for, and the warnings the resolution left.
 */
-function setUpLogging(options: CliOptions): void {
-	setLogLevel(options.logLevel);
+function setUpLogging(options: CliOptions): {logger: Logger; redactor: Redactor} {
+	const redactor = createRedactor();
 	for (const secret of [options.apiKey, options.oauth?.clientSecret, process.env['API_ACCESS_TOKEN']]) {
-		redactSecret(secret);
+		redactor.add(secret);
 	}
 
 	for (const [name, value] of options.headers) {
-		redactNamedSecret(name, value);
+		redactor.addNamed(name, value);
 	}
 
+	// A part the command does not give its logger logs on the default one: it keeps the level asked for.
+	setLogLevel(options.logLevel);
+	const logger = createLogger({level: options.logLevel, redactor});
 	for (const warning of options.warnings) {
-		defaultLogger.warning(warning);
+		logger.warning(warning);
 	}
+
+	return {logger, redactor};
 }
 
 async function run(argv: readonly string[]): Promise<never> {
@@ -63,18 +69,27 @@ async function run(argv: readonly string[]): Promise<never> {
 		throw error;
 	}
 
-	setUpLogging(options);
+	const {logger, redactor} = setUpLogging(options);
 	let exitCode: number;
-	if (options.mode === 'client') {
-		const {runClient} = await import('./client.js');
-		exitCode = await runClient(options);
-	} else {
-		const {runServer} = await import('./server.js');
-		exitCode = await runServer(options);
+	try {
+		if (options.mode === 'client') {
+			const {runClient} = await import('./client.js');
+			exitCode = await runClient(options, {logger, redactor});
+		} else {
+			const {runServer} = await import('./server.js');
+			exitCode = await runServer(options, {logger, redactor});
+		}
+	} catch (error) {
+		if (error instanceof UsageError) {
+			exitWithUsageError(error);
+		}
+
+		logger.critical(describeError(error));
+		process.exit(1);
 	}
 
 	// The mode has finished its own shutdown; nothing left (a child still exiting, an idle socket) may keep us alive.
-	defaultLogger.debug(`Exiting with code ${exitCode}`);
+	logger.debug(`Exiting with code ${exitCode}`);
 	process.exit(exitCode);
 }
 

@@ -1,6 +1,7 @@
 import {loadNamedServers, type ServerConfig} from '../config/named-servers.js';
 import {UsageError} from '../errors.js';
-import {redactArguments, redactNamedSecret, type Logger} from '../logger.js';
+import type {Logger} from '../logger.js';
+import type {Redactor} from '../redactor.js';
 import type {CliOptions} from './options.js';
 
 /*
@@ -42,19 +43,19 @@ export function serverConfigs(options: CliOptions, environment: Readonly<Record<
 }
 
 /**
-Register the secrets of the servers' command lines, URLs, environment variables and headers, so that no log line, child's standard error line or `/status` error shows them (an isolated server's child starts only with a session, but its command line may be logged before).
+Give `redactor` the secrets of the servers' command lines, URLs, environment variables and headers, so that no log line, child's standard error line or `/status` error shows them (an isolated server's child starts only with a session, but its command line may be logged before).
 */
-export function redactServerSecrets(configs: readonly ServerConfig[]): void {
+export function redactServerSecrets(configs: readonly ServerConfig[], redactor: Redactor): void {
 	for (const config of configs) {
 		if (config.kind === 'stdio') {
-			redactArguments(config.args);
+			redactor.addArguments(config.args);
 			for (const [name, value] of Object.entries(config.env)) {
-				redactNamedSecret(name, value);
+				redactor.addNamed(name, value);
 			}
 		} else {
-			redactArguments([config.url]);
+			redactor.addArguments([config.url]);
 			for (const [name, value] of config.headers) {
-				redactNamedSecret(name, value);
+				redactor.addNamed(name, value);
 			}
 		}
 	}

@@ -1,7 +1,8 @@
 import process from 'node:process';
 import {filter, map, ReplaySubject} from 'rxjs';
 import type {ServerConfig} from '../config/named-servers.js';
-import {defaultLogger, redact, type Logger} from '../logger.js';
+import {defaultLogger, type Logger} from '../logger.js';
+import {createRedactor, type Redactor} from '../redactor.js';
 import {messageLog} from '../operators/message-log.js';
 import {serverMode} from '../modes/server-mode.js';
 import type {CliOptions} from './options.js';
@@ -19,26 +20,26 @@ How long, after the first signal, the sessions and servers may take to end befor
 */
 const shutdownDeadline = 10_000;
 
-function servingLines(configs: readonly ServerConfig[], url: string): string {
+function servingLines(configs: readonly ServerConfig[], url: string, redactor: Redactor): string {
 	let text = '';
 	for (const config of configs) {
 		const base = config.name === '' ? url : `${url}/servers/${config.name}`;
 		const what = config.kind === 'stdio' ? `\`${[config.command, ...config.args].join(' ')}\`` : config.url;
 		const served = config.name === '' ? what : `"${config.name}" (${what})`;
-		text += redact(`Serving ${served} at ${base}/mcp (Streamable HTTP) and ${base}/sse (SSE)\n`);
+		text += redactor.redact(`Serving ${served} at ${base}/mcp (Streamable HTTP) and ${base}/sse (SSE)\n`);
 	}
 
 	return `${text}Status at ${url}/status\n`;
 }
 
 /**
-Run server mode for the options; resolves with the exit code: 0 once stopped, 1 on a failure (the port is taken) or a second signal.
+Run server mode for the options; resolves with the exit code: 0 once stopped, 1 on a failure (the port is taken) or a second signal. The redactor learns every secret the run meets; the logger should hide what it knows.
 */
-export async function runServer(options: CliOptions, logger: Logger = defaultLogger): Promise<number> {
+export async function runServer(options: CliOptions, {logger = defaultLogger, redactor = createRedactor()}: {logger?: Logger; redactor?: Redactor} = {}): Promise<number> {
 	const configs = serverConfigs(options, process.env, logger);
 	// Before anything logs a command line or a URL.
-	redactServerSecrets(configs);
-	const log = options.logMessages === undefined ? undefined : messageLog(options.logMessages === '-' ? undefined : options.logMessages);
+	redactServerSecrets(configs, redactor);
+	const log = options.logMessages === undefined ? undefined : messageLog(options.logMessages === '-' ? undefined : options.logMessages, {redactor});
 	const events$ = new ReplaySubject<ShutdownEvent>();
 	const signals = shutdown(processSignals(), {deadline: shutdownDeadline}).subscribe(events$);
 	events$.subscribe(event => {
@@ -65,7 +66,7 @@ export async function runServer(options: CliOptions, logger: Logger = defaultLog
 			handshakeTimeout: options.handshakeTimeout,
 			readTimeout: options.readTimeout,
 			onListening({url}) {
-				process.stderr.write(servingLines(configs, url));
+				process.stderr.write(servingLines(configs, url, redactor));
 			},
 		},
 		isolateSessions: options.isolateSessions,
@@ -77,7 +78,7 @@ export async function runServer(options: CliOptions, logger: Logger = defaultLog
 		startupTimeout: options.startupTimeout,
 		...(log ? {onMessage: log.write} : {}),
 		stop: events$.pipe(filter(event => event.type === 'stop')),
-		redact,
+		redactor,
 		settingNames: cliSettingNames,
 		logger,
 	});

@@ -4,7 +4,7 @@ import {
 import type {Socket} from 'node:net';
 import {Observable, type Subscriber, type TeardownLogic} from 'rxjs';
 import {errorCodes, TransportError} from '../errors.js';
-import {defaultLogger, redactSecret} from '../logger.js';
+import {defaultLogger} from '../logger.js';
 import {settingName} from '../setting-names.js';
 import {
 	requestChecks, type RequestFacts, type RouteKind, type routeMethods,
@@ -91,7 +91,7 @@ httpListener({port: 8080, onListening: ({url}) => console.error(`${url}/mcp`)}).
 */
 export function httpListener(options: HttpListenerOptions = {}): Observable<Session> {
 	validateOptions(options);
-	redactSecret(options.apiKey);
+	options.redactor?.add(options.apiKey);
 	const settings = withDefaults(options);
 	return new Observable<Session>(subscriber => serve(settings, options, subscriber));
 }

@@ -1,4 +1,5 @@
 import type {Logger} from '../logger.js';
+import type {Redactor} from '../redactor.js';
 import {checkSettingNames, type SettingNames} from '../setting-names.js';
 import {isServerName} from './routes.js';
 
@@ -144,6 +145,12 @@ export type HttpListenerOptions = {
 	@default () => ({statusCode: 200, body: {}})
 	*/
 	status?: () => {statusCode: number; body: unknown};
+	/**
+	Learns `apiKey`, so that the log hides it (see `createRedactor`).
+
+	@default no redaction
+	*/
+	redactor?: Redactor;
 	logger?: Logger;
 	/**
 	How messages name the setting that changes a limit they report (a 413, a 429, a warning about shed notifications): by default the option of this listener (``the `maxBodyBytes` option``); a command line passes its flags (`{maxBodyBytes: '--max-body-bytes'}`).

@@ -12,6 +12,7 @@ import {renameSettings, type SettingNames} from '../setting-names.js';
 import {forwardLines} from '../transports/stdio-child/stderr-forward.js';
 import {spawnStdio} from '../transports/stdio-child/index.js';
 import type {Transport, TransportOperator} from '../types.js';
+import type {Redactor} from '../redactor.js';
 import type {remoteUpstream as remoteUpstreamType} from './remote-upstream.js';
 
 /*
@@ -71,7 +72,10 @@ export type BackendContext = {
 	startupTimeout: number | undefined;
 	isolated: boolean;
 	settingNames: SettingNames | undefined;
-	redact: (text: string) => string;
+	/**
+	Hides secrets in a child's standard error, the errors `/status` shows and a child's command line in the log.
+	*/
+	redactor: Redactor;
 	logger: Logger;
 	/**
 	The operators between a client session and its server: the request timeout, the message tap.
@@ -85,7 +89,7 @@ function label(config: ServerConfig): string {
 }
 
 function makeUpstream(config: ServerConfig, context: BackendContext, onSpawn: (pid: number) => void): () => Transport {
-	const {logger, maxMessageBytes, redact} = context;
+	const {logger, maxMessageBytes, redactor} = context;
 	if (config.kind === 'remote') {
 		return context.remoteUpstream!(config, {
 			maxMessageBytes,
@@ -106,7 +110,8 @@ function makeUpstream(config: ServerConfig, context: BackendContext, onSpawn: (p
 		// The child's `maxLineBytes` is this mode's `maxMessageBytes`, and is named so.
 		settingNames: renameSettings(context.settingNames, {maxLineBytes: 'maxMessageBytes'}),
 		// The child's standard error, line by line, with secrets redacted (a server may print the token it was given), bounded when ours is not read.
-		stderr: forwardLines({prefix: config.name === '' ? '' : `[${config.name}] `, transform: redact}),
+		stderr: forwardLines({prefix: config.name === '' ? '' : `[${config.name}] `, transform: text => redactor.redact(text)}),
+		redactor,
 		logger,
 		onSpawn,
 	});
@@ -116,7 +121,7 @@ function makeUpstream(config: ServerConfig, context: BackendContext, onSpawn: (p
 One shared upstream for every session, through the multiplexer, restarted when it fails.
 */
 export function multiplexedBackend(config: ServerConfig, context: BackendContext): Backend {
-	const {logger, perSession, redact} = context;
+	const {logger, perSession, redactor} = context;
 	let pid: number | undefined;
 	const upstream = makeUpstream(config, context, value => {
 		pid = value;
@@ -143,7 +148,7 @@ export function multiplexedBackend(config: ServerConfig, context: BackendContext
 				sessions: status.sessions,
 				inFlight: status.inFlight,
 				lastActivity: status.lastActivity,
-				...(status.lastError ? {lastError: redact(status.lastError)} : {}),
+				...(status.lastError ? {lastError: redactor.redact(status.lastError)} : {}),
 				mode: 'multiplexed',
 				kind: config.kind,
 			};
@@ -158,7 +163,7 @@ export function multiplexedBackend(config: ServerConfig, context: BackendContext
 An upstream of its own for each session (a child, or a connection to a remote), which ends with it; `shutdown$` closes them all gracefully.
 */
 export function isolatedBackend(config: ServerConfig, context: BackendContext, shutdown$: Observable<unknown>): Backend {
-	const {redact} = context;
+	const {redactor} = context;
 	const pids = new Set<number>();
 	let sessions = 0;
 	let starts = 0;
@@ -219,7 +224,7 @@ export function isolatedBackend(config: ServerConfig, context: BackendContext, s
 				childrenStarted: starts,
 				sessions,
 				lastActivity: lastActivity === undefined ? undefined : new Date(lastActivity).toISOString(),
-				...(lastError ? {lastError: redact(lastError)} : {}),
+				...(lastError ? {lastError: redactor.redact(lastError)} : {}),
 				mode: 'isolated',
 				kind: config.kind,
 			};

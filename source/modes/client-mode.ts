@@ -5,7 +5,9 @@ import {closeWhen} from '../operators/close-when.js';
 import {drainOnEnd} from '../operators/drain-on-end.js';
 import {guardRequests} from '../operators/guard-requests/index.js';
 import {reconnect, type ReconnectOptions} from '../operators/reconnect/index.js';
+import {redactErrors} from '../operators/redact-errors.js';
 import {tapMessages, type TappedMessage} from '../operators/tap-messages.js';
+import {noRedaction, type Redactor} from '../redactor.js';
 import type {Transport} from '../types.js';
 
 /*
@@ -47,6 +49,12 @@ export type ClientModeOptions = {
 	@default 30000
 	*/
 	drainGrace?: number;
+	/**
+	Hides the secrets it knows in the error responses that reach the client (an error text may quote the remote server, which may echo a credential). The logger is the caller's: create it with the same redactor.
+
+	@default no redaction
+	*/
+	redactor?: Redactor;
 	logger?: Logger;
 };
 
@@ -60,7 +68,7 @@ clientMode({client: processStdio(), upstream: remote({url: 'https://example.com/
 */
 export function clientMode(options: ClientModeOptions): Observable<never> {
 	const {
-		client, upstream, requestTimeout = 0, onMessage, stop = NEVER, drainGrace = 30_000, logger = defaultLogger,
+		client, upstream, requestTimeout = 0, onMessage, stop = NEVER, drainGrace = 30_000, redactor = noRedaction, logger = defaultLogger,
 	} = options;
 	return link(client, pipeTransport(
 		upstream,
@@ -71,5 +79,7 @@ export function clientMode(options: ClientModeOptions): Observable<never> {
 		closeWhen(stop),
 		// When the client's messages end, the requests already sent are still answered (within the grace) before the session closes.
 		drainOnEnd({grace: drainGrace}),
+		// Outermost, so that it sees the errors of every operator before it.
+		redactErrors(redactor),
 	));
 }

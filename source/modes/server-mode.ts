@@ -17,7 +17,9 @@ import {httpListener, type HttpListenerOptions, type ListenerStats} from '../lis
 import {defaultMaxQueuedBytes} from '../listeners/options.js';
 import {defaultLogger, type Logger} from '../logger.js';
 import {guardRequests} from '../operators/guard-requests/index.js';
+import {redactErrors} from '../operators/redact-errors.js';
 import {tapMessages, type TappedMessage} from '../operators/tap-messages.js';
+import {noRedaction, type Redactor} from '../redactor.js';
 import type {SettingNames} from '../setting-names.js';
 import {packageVersion} from '../version.js';
 import {
@@ -35,9 +37,9 @@ export type ServerModeOptions = {
 	*/
 	servers: readonly ServerConfig[];
 	/**
-	The listener's address, limits and security (its `servers`, `status`, `logger` and `settingNames` are this mode's).
+	The listener's address, limits and security (its `servers`, `status`, `logger`, `settingNames` and `redactor` are this mode's).
 	*/
-	listener?: Omit<HttpListenerOptions, 'servers' | 'status' | 'logger' | 'settingNames' | 'onStats'>;
+	listener?: Omit<HttpListenerOptions, 'servers' | 'status' | 'logger' | 'settingNames' | 'redactor' | 'onStats'>;
 	/**
 	Give each session a server of its own (a child, or a connection to a remote) instead of one shared server for all; not with a stateless listener.
 
@@ -72,11 +74,11 @@ export type ServerModeOptions = {
 	*/
 	stop?: Observable<unknown>;
 	/**
-	Applied to a child's standard error lines and to the errors `/status` shows (hide secrets a server may print).
+	Hides the secrets it knows (and learns: the listener's `apiKey`, the children's secret-looking arguments) in a child's standard error lines, the errors `/status` shows and the error responses sent to clients (see `redactErrors`). The logger is the caller's: create it with the same redactor.
 
-	@default text => text
+	@default no redaction
 	*/
-	redact?: (text: string) => string;
+	redactor?: Redactor;
 	/**
 	How messages name the settings they suggest (`{maxBodyBytes: '--max-body-bytes'}` for a command line).
 	*/
@@ -87,7 +89,9 @@ export type ServerModeOptions = {
 type Loaded = {remoteUpstream: typeof remoteUpstreamType | undefined};
 
 function createBackends(options: ServerModeOptions, {remoteUpstream}: Loaded, shutdown$: Observable<unknown>): Map<string, Backend> {
-	const {logger = defaultLogger, requestTimeout = 0, onMessage} = options;
+	const {
+		logger = defaultLogger, requestTimeout = 0, onMessage, redactor = noRedaction,
+	} = options;
 	const isolated = Boolean(options.isolateSessions) && !options.listener?.stateless;
 	const backends = new Map<string, Backend>();
 	for (const config of options.servers) {
@@ -100,11 +104,13 @@ function createBackends(options: ServerModeOptions, {remoteUpstream}: Loaded, sh
 			startupTimeout: options.startupTimeout,
 			isolated,
 			settingNames: options.settingNames,
-			redact: options.redact ?? (text => text),
+			redactor,
 			logger: serverLogger,
 			perSession: (session, peerName) => [
 				...(requestTimeout > 0 ? [guardRequests({timeout: requestTimeout, peerName, logger: serverLogger})] : []),
 				...(onMessage ? [tapMessages(onMessage, {session: session.id})] : []),
+				// Outermost, so that it sees the errors of every operator before it.
+				redactErrors(redactor),
 			],
 			remoteUpstream,
 		};
@@ -163,6 +169,7 @@ function run(options: ServerModeOptions, loaded: Loaded): Observable<never> {
 			servers: options.servers.map(config => config.name),
 			status: statusOf(backends, Date.now(), queued),
 			logger,
+			redactor: options.redactor ?? noRedaction,
 			...(options.settingNames ? {settingNames: options.settingNames} : {}),
 			onStats(read) {
 				listenerStats = read;

@@ -3,7 +3,7 @@ The message log: a sink for `tapMessages` that writes each entry as a redacted J
 */
 import {createWriteStream} from 'node:fs';
 import process from 'node:process';
-import {redact} from '../logger.js';
+import {noRedaction, type Redactor} from '../redactor.js';
 import {stringifyJson} from '../wire/exact-numbers.js';
 import type {TappedMessage} from './tap-messages.js';
 
@@ -16,13 +16,13 @@ export type MessageLog = {
 };
 
 /**
-A sink for `tapMessages` that writes one JSON line per message, `{time, direction, session, message}`, to a file (appending) or, without one, to standard error. Never to standard output. Registered secrets are redacted.
+A sink for `tapMessages` that writes one JSON line per message, `{time, direction, session, message}`, to a file (appending) or, without one, to standard error. Never to standard output. The secrets `redactor` knows are hidden.
 */
-export function messageLog(file?: string): MessageLog {
+export function messageLog(file?: string, {redactor = noRedaction}: {redactor?: Redactor} = {}): MessageLog {
 	if (file === undefined || file === '-') {
 		return {
 			write(entry) {
-				process.stderr.write(`${redact(stringifyJson(entry))}\n`);
+				process.stderr.write(`${redactor.redact(stringifyJson(entry))}\n`);
 			},
 			async close() {
 				// Standard error needs no closing.
@@ -37,7 +37,7 @@ export function messageLog(file?: string): MessageLog {
 
 	return {
 		write(entry) {
-			stream.write(`${redact(stringifyJson(entry))}\n`);
+			stream.write(`${redactor.redact(stringifyJson(entry))}\n`);
 		},
 		async close() {
 			await new Promise<void>(resolve => {

@@ -7,7 +7,7 @@ import {Observable} from 'rxjs';
 import type {Message, Transport} from '../types.js';
 import {defaultLogger, type Logger} from '../logger.js';
 import {checkSettingNames, type SettingNames} from '../setting-names.js';
-import {defaultMaxLineBytes, defaultMaxQueueBytes, wireLineStreams} from './line-stream.js';
+import {defaultMaxLineBytes, defaultMaxQueueBytes, wireLineStreams} from './line-stream/index.js';
 
 export type ProcessStdioOptions = {
 	/**

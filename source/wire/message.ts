@@ -1,4 +1,3 @@
-import {redact} from '../logger.js';
 import type {
 	Message,
 	Request,
@@ -159,10 +158,10 @@ export function toMessages(value: unknown, onInvalid: (reason: string, value: un
 }
 
 /**
-A JSON-RPC error response. Registered secrets are redacted from the message: error texts often quote what a peer said (an HTTP body, a child's standard error), and a peer may echo a credential.
+A JSON-RPC error response. Its text may quote a peer (an HTTP body, a child's standard error) that echoed a credential: the modes pass the error responses that reach a client through their redactor (see `redactErrors`).
 */
 export function errorResponse(id: RequestId | undefined, code: number, message: string, data?: unknown): ErrorResponse {
-	const error: {code: number; message: string; data?: unknown} = {code, message: redact(message)};
+	const error: {code: number; message: string; data?: unknown} = {code, message};
 	if (data !== undefined) {
 		error.data = data;
 	}

@@ -2,7 +2,7 @@ import {mkdtemp, rm} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import {authorizationCode} from '../../source/auth/authorization-code.js';
+import {authorizationCode} from '../../source/auth/authorization-code/index.js';
 import {clientCredentials} from '../../source/auth/client-credentials.js';
 import {deviceAuthorization} from '../../source/auth/device-code.js';
 import {tokenStore} from '../../source/auth/token-store.js';

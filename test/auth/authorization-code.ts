@@ -2,7 +2,7 @@ import {mkdtemp, rm} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
-import {authorizationCode} from '../../source/auth/authorization-code.js';
+import {authorizationCode} from '../../source/auth/authorization-code/index.js';
 import {tokenStore} from '../../source/auth/token-store.js';
 import {AuthError} from '../../source/errors.js';
 import {createLogger} from '../../source/logger.js';

@@ -3,7 +3,8 @@ import {startRemoteServer, type RemoteServerOptions} from '../../fixtures/remote
 import {clientCredentials, type ClientCredentialsOptions} from '../../source/auth/client-credentials.js';
 import {withAuth} from '../../source/auth/auth-provider.js';
 import {AuthError} from '../../source/errors.js';
-import {createLogger, redact} from '../../source/logger.js';
+import {createLogger} from '../../source/logger.js';
+import {createRedactor} from '../../source/redactor.js';
 import {startGateway} from '../helpers/gateway.js';
 
 const secret = 'fixture-secret-123';
@@ -14,11 +15,14 @@ async function setup(t: ExecutionContext, server: RemoteServerOptions = {}, clie
 	});
 	t.teardown(async () => remote.close());
 	const logged: string[] = [];
+	const redactor = createRedactor();
 	const provider = clientCredentials({
 		tokenUrl: remote.urls.token,
 		clientId: 'proxy',
 		clientSecret: secret,
+		redactor,
 		logger: createLogger({
+			redactor,
 			level: 'debug',
 			write(line) {
 				logged.push(line);
@@ -26,11 +30,15 @@ async function setup(t: ExecutionContext, server: RemoteServerOptions = {}, clie
 		}),
 		...client,
 	});
-	return {remote, provider, logged};
+	return {
+		remote, provider, logged, redactor,
+	};
 }
 
 test('fetches a token with HTTP Basic client authentication and caches it', async t => {
-	const {remote, provider, logged} = await setup(t);
+	const {
+		remote, provider, logged, redactor,
+	} = await setup(t);
 	const first = await provider.headers();
 	const second = await provider.headers();
 	t.regex(first['authorization']!, /^Bearer [\da-f]{32}$/);
@@ -39,7 +47,7 @@ test('fetches a token with HTTP Basic client authentication and caches it', asyn
 	t.is(remote.stats.tokenRequestsBasic, 1);
 	// The token and the secret never reach a log line.
 	t.false(logged.join('').includes(first['authorization']!.slice(7)));
-	t.is(redact(`x ${first['authorization']!} ${secret}`), 'x Bearer *** ***');
+	t.is(redactor.redact(`x ${first['authorization']!} ${secret}`), 'x Bearer *** ***');
 });
 
 test('concurrent requests share one token request', async t => {

@@ -3,7 +3,8 @@ import http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import test, {type ExecutionContext} from 'ava';
 import {deviceAuthorization} from '../../source/auth/device-code.js';
-import {createLogger, redact} from '../../source/logger.js';
+import {createLogger} from '../../source/logger.js';
+import {createRedactor} from '../../source/redactor.js';
 
 type Poll = {status: number; body: Record<string, unknown>};
 
@@ -50,11 +51,13 @@ test('polls until approved, slowing down when asked; the device code is redacted
 	]);
 	const waits: number[] = [];
 	const lines: string[] = [];
+	const redactor = createRedactor();
 	const tokens = await deviceAuthorization({
 		...server,
 		client: {client_id: 'cli'},
 		scope: 'mcp:tools',
 		resource: 'https://mcp.test/mcp',
+		redactor,
 		logger: createLogger({
 			write(line) {
 				lines.push(line);
@@ -72,7 +75,7 @@ test('polls until approved, slowing down when asked; the device code is redacted
 	t.is(server.seen[1]!.form.get('grant_type'), 'urn:ietf:params:oauth:grant-type:device_code');
 	t.is(server.seen[1]!.form.get('device_code'), 'device-secret-31337');
 	t.true(lines.some(line => line.includes('https://auth.test/device') && line.includes('WDJB-MJHT')));
-	t.false(redact('device-secret-31337').includes('device-secret-31337'));
+	t.false(redactor.redact('device-secret-31337').includes('device-secret-31337'));
 });
 
 test('a confidential client authenticates with HTTP Basic', async t => {

@@ -1,18 +1,20 @@
 import test from 'ava';
 import {bearerToken, staticHeaders} from '../../source/auth/static-headers.js';
 import {combineAuth, isInsufficientScope, withAuth} from '../../source/auth/auth-provider.js';
-import {redact} from '../../source/logger.js';
+import {createRedactor} from '../../source/redactor.js';
 
 test('bearerToken sends Authorization: Bearer and registers the token as a secret', async t => {
-	t.deepEqual(await bearerToken('tok-abc-123').headers(), {authorization: 'Bearer tok-abc-123'});
-	t.is(redact('sent tok-abc-123'), 'sent ***');
+	const redactor = createRedactor();
+	t.deepEqual(await bearerToken('tok-abc-123', {redactor}).headers(), {authorization: 'Bearer tok-abc-123'});
+	t.is(redactor.redact('sent tok-abc-123'), 'sent ***');
 	t.throws(() => bearerToken(''), {instanceOf: TypeError});
 	t.throws(() => bearerToken('a\nb'), {instanceOf: TypeError});
 });
 
 test('staticHeaders lower-cases names, and secret-looking values are redacted', async t => {
-	t.deepEqual(await staticHeaders({'X-Api-Key': 'key-987-xyz', 'X-Team': 'blue'}).headers(), {'x-api-key': 'key-987-xyz', 'x-team': 'blue'});
-	t.is(redact('key-987-xyz blue'), '*** blue');
+	const redactor = createRedactor();
+	t.deepEqual(await staticHeaders({'X-Api-Key': 'key-987-xyz', 'X-Team': 'blue'}, {redactor}).headers(), {'x-api-key': 'key-987-xyz', 'x-team': 'blue'});
+	t.is(redactor.redact('key-987-xyz blue'), '*** blue');
 	t.throws(() => staticHeaders({'X-Bad': 'a\r\nInjected: yes'}), {instanceOf: TypeError});
 });
 

@@ -10,7 +10,7 @@ import {permissions} from '../helpers/oauth.js';
 import {
 	authFileName, defaultAuthDirectory, tokenStore,
 } from '../../source/auth/token-store.js';
-import {redact} from '../../source/logger.js';
+import {createRedactor} from '../../source/redactor.js';
 
 async function temporaryDirectory(t: ExecutionContext): Promise<string> {
 	const directory = await mkdtemp(path.join(os.tmpdir(), 'token-store-'));
@@ -41,10 +41,11 @@ test('saved records come back; files are 0600 in a 0700 directory; secrets read 
 	});
 	t.is(await permissions(directory), 0o700);
 	t.is(await permissions(store.file), 0o600);
-	const again = tokenStore({directory, serverUrl: 'https://mcp.example.com/mcp'});
+	const redactor = createRedactor();
+	const again = tokenStore({directory, serverUrl: 'https://mcp.example.com/mcp', redactor});
 	const loaded = await again.load();
 	t.is(loaded.tokens?.refresh_token, 'store-refresh-9922');
-	t.false(redact('token store-refresh-9922 here').includes('store-refresh-9922'));
+	t.false(redactor.redact('token store-refresh-9922 here').includes('store-refresh-9922'));
 	await again.reset();
 	t.deepEqual(await again.load(), {serverUrl: 'https://mcp.example.com/mcp'});
 });

@@ -8,10 +8,11 @@ import {
 	ProgressNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import {
-	ignoreElements, lastValueFrom, merge, of, Subject, tap,
+	ignoreElements, lastValueFrom, map, merge, of, Subject, tap,
 } from 'rxjs';
 import {createLogger} from '../../source/logger.js';
 import {clientMode} from '../../source/modes/client-mode.js';
+import {createRedactor, type Redactor} from '../../source/redactor.js';
 import type {Message, Transport} from '../../source/types.js';
 import {cli, fixture} from '../helpers/fixtures.js';
 import {startGateway} from '../helpers/gateway.js';
@@ -111,7 +112,8 @@ test.serial('a wrong token: the client\'s initialize is answered with an error t
 	const {client, transport, stderr} = await connectThroughProxy(t, urls.mcp, {env: {API_ACCESS_TOKEN: 'wrong-token'}, connect: false});
 	const error = await t.throwsAsync(client.connect(transport));
 	t.regex(error.message, /The remote server answered `initialize` with HTTP 401 Unauthorized: .*invalid_token/);
-	t.true(await eventually(() => stderr().includes('refused our credentials')));
+	const refused = 'refused our credentials (HTTP 401). Check -H Authorization \'Bearer TOKEN\' (or API_ACCESS_TOKEN) and the OAuth client flags.';
+	t.true(await eventually(() => stderr().includes(refused)), 'the log names the flags and the variable');
 });
 
 test.serial('OAuth2 client credentials: the token is refreshed before it expires and fetched again once on a 401', async t => {
@@ -383,4 +385,45 @@ test('as a library: clientMode links the client to the upstream; on `stop` the r
 	t.like(toUpstream, [{id: 7, method: 'tools/call'}]);
 	t.is(toClient.length, 1);
 	t.like(toClient[0], {id: 7, error: {code: -32_000}});
+});
+
+test('as a library: two client modes in one process with redactors of their own hide their own secrets, not each other\'s', async t => {
+	t.timeout(10_000);
+	const quoted = 'the remote said: mode-a-secret-1234 mode-b-secret-5678';
+	const run = async (redactor: Redactor) => {
+		const stop = new Subject<void>();
+		const toClient: Message[] = [];
+		const lines: string[] = [];
+		const client: Transport = outgoing$ => merge(of({
+			jsonrpc: '2.0', id: 1, method: 'tools/call', params: {name: 'echo'},
+		} as Message), outgoing$.pipe(tap(message => {
+			toClient.push(message);
+			stop.next();
+		}), ignoreElements()));
+		// A remote that quotes back whatever it was given, secrets included.
+		const upstream: Transport = outgoing$ => outgoing$.pipe(map((message): Message => ({
+			jsonrpc: '2.0', id: (message as {id: number}).id, error: {code: -32_000, message: quoted},
+		})));
+		const logger = createLogger({
+			redactor,
+			write(line) {
+				lines.push(line);
+			},
+		});
+		await lastValueFrom(clientMode({
+			client, upstream, stop, redactor, logger,
+		}), {defaultValue: undefined});
+		logger.error(quoted);
+		return {toClient, lines};
+	};
+
+	const first = createRedactor();
+	first.add('mode-a-secret-1234');
+	const second = createRedactor();
+	second.addNamed('Authorization', 'Bearer mode-b-secret-5678');
+	const [a, b] = await Promise.all([run(first), run(second)]);
+	t.like(a.toClient, [{id: 1, error: {message: 'the remote said: *** mode-b-secret-5678'}}]);
+	t.like(b.toClient, [{id: 1, error: {message: 'the remote said: mode-a-secret-1234 ***'}}]);
+	t.true(a.lines.at(-1)!.endsWith('the remote said: *** mode-b-secret-5678\n'));
+	t.true(b.lines.at(-1)!.endsWith('the remote said: mode-a-secret-1234 ***\n'));
 });

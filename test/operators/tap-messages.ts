@@ -8,7 +8,7 @@ import {
 } from 'rxjs';
 import {tapMessages, type TappedMessage} from '../../source/operators/tap-messages.js';
 import {messageLog} from '../../source/operators/message-log.js';
-import {redactSecret} from '../../source/logger.js';
+import {createRedactor} from '../../source/redactor.js';
 import type {Message, Transport} from '../../source/types.js';
 
 const echo: Transport = outgoing$ => outgoing$.pipe(map(message => ({jsonrpc: '2.0', id: (message as {id: number}).id, result: {}})));
@@ -29,8 +29,9 @@ test('tapMessages shows each message with its direction and session, and changes
 
 test('messageLog writes one JSON line per message to a file, with secrets redacted', async t => {
 	const file = path.join(os.tmpdir(), `rx-mcp-proxy-log-${process.pid}-${Date.now()}.jsonl`);
-	redactSecret('sk-test-secret-value');
-	const log = messageLog(file);
+	const redactor = createRedactor();
+	redactor.add('sk-test-secret-value');
+	const log = messageLog(file, {redactor});
 	await lastValueFrom(tapMessages(log.write)(echo)(of({
 		jsonrpc: '2.0', id: 1, method: 'x', params: {token: 'sk-test-secret-value'},
 	} as Message)));

@@ -6,8 +6,7 @@ import {execa} from 'execa';
 import {Observable} from 'rxjs';
 import type {Message, Transport} from '../../types.js';
 import {ChildExitError, SpawnError} from '../../errors.js';
-import {redactArguments} from '../../logger.js';
-import {wireLineStreams} from '../line-stream.js';
+import {wireLineStreams} from '../line-stream/index.js';
 import {checkSettingNames} from '../../setting-names.js';
 import {
 	childEnvironment, commandLine, spawnErrorMessage, withDefaults, type SpawnStdioOptions,
@@ -32,7 +31,7 @@ link(processStdio(), spawnStdio({command: 'node', args: ['server.js']})).subscri
 */
 export function spawnStdio(options: SpawnStdioOptions): Transport {
 	const {
-		command, args, cwd, passEnvironment, stderr, maxLineBytes, maxQueueBytes, shutdownTimeout, settingNames, logger,
+		command, args, cwd, passEnvironment, stderr, maxLineBytes, maxQueueBytes, shutdownTimeout, settingNames, redactor, logger,
 	} = withDefaults(options);
 	checkSettingNames(settingNames);
 	if (typeof command !== 'string' || command === '') {
@@ -41,7 +40,7 @@ export function spawnStdio(options: SpawnStdioOptions): Transport {
 
 	// Errors name the program only: they reach clients, and the arguments may carry secrets. The log's start line has the whole command line, its secret-looking values redacted.
 	const label = `child \`${command}\``;
-	redactArguments(args);
+	redactor.addArguments(args);
 
 	return outgoing$ => new Observable<Message>(subscriber => {
 		if (cwd !== undefined && !(existsSync(cwd) && statSync(cwd).isDirectory())) {

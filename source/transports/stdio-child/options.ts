@@ -5,7 +5,8 @@ import process from 'node:process';
 import type {Writable} from 'node:stream';
 import {defaultLogger, type Logger} from '../../logger.js';
 import type {SettingNames} from '../../setting-names.js';
-import {defaultMaxLineBytes, defaultMaxQueueBytes} from '../line-stream.js';
+import {noRedaction, type Redactor} from '../../redactor.js';
+import {defaultMaxLineBytes, defaultMaxQueueBytes} from '../line-stream/index.js';
 
 export type SpawnStdioOptions = {
 	/**
@@ -52,6 +53,12 @@ export type SpawnStdioOptions = {
 	How messages name the settings they suggest, by option name: a message over `maxLineBytes` says to raise it as this names it (by default ``the `maxLineBytes` option``; a command line passes its flag, `{maxLineBytes: '--max-message-bytes'}`).
 	*/
 	settingNames?: SettingNames;
+	/**
+	Learns the secret-looking values of the command line (see `Redactor.addArguments`), which the log's start line shows.
+
+	@default no redaction
+	*/
+	redactor?: Redactor;
 	logger?: Logger;
 	/**
 	Called with the pid once the child has started.
@@ -118,6 +125,7 @@ export function withDefaults(options: SpawnStdioOptions) {
 		maxQueueBytes: options.maxQueueBytes ?? defaultMaxQueueBytes,
 		shutdownTimeout: options.shutdownTimeout ?? 2000,
 		settingNames: options.settingNames,
+		redactor: options.redactor ?? noRedaction,
 		logger: options.logger ?? defaultLogger,
 	};
 }

@@ -6,7 +6,7 @@ import {jsonBody} from '../../wire/long-strings.js';
 import {stringifyJson} from '../../wire/exact-numbers.js';
 import {isRequest} from '../../wire/message.js';
 import type {Message, Request} from '../../types.js';
-import {raiseWith} from '../../setting-names.js';
+import {raiseWith, settingName} from '../../setting-names.js';
 import {describeFetchError} from '../../http/connect-errors.js';
 import {
 	contentType, previewText, readLimitedText, readStart,
@@ -56,7 +56,7 @@ async function onHttpError(context: ExchangeContext, message: Message, response:
 
 	const body = await readStart(response, 4096);
 	if (response.status === 401) {
-		logger.error('The remote server refused our credentials (HTTP 401). Check the headers, API_ACCESS_TOKEN or the OAuth client settings.');
+		logger.error(`The remote server refused our credentials (HTTP 401). Check ${settingName(context.settingNames, 'headers')} and ${settingName(context.settingNames, 'auth')}.`);
 	}
 
 	if (!request) {

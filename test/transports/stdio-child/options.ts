@@ -3,7 +3,7 @@ The plain facts spawnStdio derives from its options (source/transports/stdio-chi
 */
 import process from 'node:process';
 import test from 'ava';
-import {defaultMaxLineBytes, defaultMaxQueueBytes} from '../../../source/transports/line-stream.js';
+import {defaultMaxLineBytes, defaultMaxQueueBytes} from '../../../source/transports/line-stream/index.js';
 import {
 	childEnvironment, commandLine, spawnErrorMessage, withDefaults,
 } from '../../../source/transports/stdio-child/options.js';
