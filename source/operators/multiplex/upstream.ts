@@ -87,8 +87,10 @@ function upstreamNotification(state: MultiplexState, out: Effect[], notification
 
 		case 'notifications/message': {
 			const rank = logLevelRanks.get(parameters['level'] as string) ?? 0;
+			const modern = state.config.era === 'modern';
 			for (const session of state.sessions.values()) {
-				if (session.ready && (session.logLevel === undefined || rank >= session.logLevel)) {
+				// A modern request gets logs only if it asked (its envelope's level), and only while it waits for its answer: stdio does not say which request a log is about, so each one that admits it gets it.
+				if (modern ? session.logLevel !== undefined && rank >= session.logLevel && session.inFlight.size > 0 : session.ready && (session.logLevel === undefined || rank >= session.logLevel)) {
 					deliver(out, session, notification);
 				}
 			}
