@@ -7,8 +7,7 @@ import {
 } from '../helpers/sdk2.js';
 import {startServerMode, textOf, type RunningProxy} from '../helpers/server-mode.js';
 
-// `resources` and `list-changed` need `subscriptions/listen` routed by subscription: a later step.
-const modernScenarios: Sdk2Scenario[] = ['tools', 'progress', 'logs', 'elicitation', 'sampling', 'roots', 'prompts'];
+const modernScenarios: Sdk2Scenario[] = ['tools', 'progress', 'logs', 'elicitation', 'sampling', 'roots', 'prompts', 'resources', 'list-changed'];
 const envelope = {'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}};
 
 async function proxyFor(t: ExecutionContext, flags: string[], command: string[]): Promise<RunningProxy> {

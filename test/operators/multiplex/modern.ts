@@ -80,3 +80,21 @@ test('an upstream that speaks only 2025 is closed, not restarted, and every mode
 	mux.open('b');
 	t.like(mux.fromClient('b', {id: 5, method: 'tools/list', params: {_meta: envelope}}), [{type: 'deliver', session: 'b', message: {id: 5, error: refusal}}]);
 });
+
+test('a modern subscription\'s notifications, ack and graceful end go to its subscriptions/listen request only, named by the client\'s id', t => {
+	const mux = stepHarness({era: 'modern'});
+	mux.start();
+	mux.answerHandshake(discoverResult);
+	mux.open('listener');
+	mux.open('other');
+	const key = 'io.modelcontextprotocol/subscriptionId';
+	mux.fromClient('other', {id: 'o', method: 'tools/call', params: {name: 'slow', _meta: envelope}});
+	t.like(mux.fromClient('listener', {id: 'L', method: 'subscriptions/listen', params: {notifications: {toolsListChanged: true}, _meta: envelope}}), [{type: 'send', message: {id: 2}}]);
+	t.deepEqual(mux.fromUpstream({method: 'notifications/subscriptions/acknowledged', params: {_meta: {[key]: 2}}}), [{
+		type: 'deliver', session: 'listener', message: {jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: {_meta: {[key]: 'L'}}},
+	}]);
+	t.like(mux.fromUpstream({method: 'notifications/tools/list_changed', params: {_meta: {[key]: 2}}}), [{type: 'deliver', session: 'listener', message: {params: {_meta: {[key]: 'L'}}}}]);
+	// Not one of its subscriptions (nor a broadcast: modern requests get nothing unsolicited).
+	t.deepEqual(mux.fromUpstream({method: 'notifications/tools/list_changed', params: {_meta: {[key]: 1}}}), []);
+	t.like(mux.fromUpstream({id: 2, result: {resultType: 'complete', _meta: {[key]: 2}}}), [{type: 'deliver', session: 'listener', message: {id: 'L', result: {_meta: {[key]: 'L'}}}}]);
+});
