@@ -10,14 +10,9 @@ The 2026-07-28 revision at the HTTP edge: which era a POST belongs to (`classify
 */
 
 /**
-The modern protocol versions the proxy serves, newest first.
+The modern protocol versions the proxy serves, newest first: what a -32022 for an unsupported modern version lists (as the SDK's server does, and as the conformance suite checks: a subset of what `server/discover` says; a 2025 client never sends a claim, so naming the 2025 versions would tell nobody anything).
 */
 export const modernVersions: readonly string[] = ['2026-07-28'];
-
-/**
-The 2025-era versions the proxy serves (with sessions), newest first: what `data.supported` lists next to the modern ones.
-*/
-export const sessionVersions: readonly string[] = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
 
 export const protocolVersionKey = 'io.modelcontextprotocol/protocolVersion';
 export const clientCapabilitiesKey = 'io.modelcontextprotocol/clientCapabilities';
@@ -227,7 +222,7 @@ export const modernChecks: ReadonlyArray<Check<ModernFacts>> = [
 		const claim = claimOf(facts);
 		return typeof claim === 'string' && !modernVersions.includes(claim)
 			? refusal(facts, {
-				status: 400, code: unsupportedVersionCode, message: `Unsupported protocol version: ${claim.slice(0, 50)}`, data: {supported: [...modernVersions, ...sessionVersions], requested: claim},
+				status: 400, code: unsupportedVersionCode, message: `Unsupported protocol version: ${claim.slice(0, 50)}`, data: {supported: modernVersions, requested: claim},
 			})
 			: undefined;
 	},

@@ -84,7 +84,7 @@ test('modern checks: headers against the body, the envelope, the version, in ord
 		['unsupported version', facts([call('echo', {...envelope, 'io.modelcontextprotocol/protocolVersion': '2099-01-01'})], {
 			versionHeader: '2099-01-01', nameHeader: 'echo',
 		}), {
-			status: 400, code: -32_022, id: 7, data: {supported: [modern, '2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'], requested: '2099-01-01'},
+			status: 400, code: -32_022, id: 7, data: {supported: [modern], requested: '2099-01-01'},
 		}],
 		['no version header', facts([call('echo')], {versionHeader: undefined, nameHeader: 'echo'}), mismatch('MCP-Protocol-Version')],
 		['no Mcp-Method', facts([call('echo')], {methodHeader: undefined, nameHeader: 'echo'}), mismatch('Mcp-Method', 'tools/call')],
