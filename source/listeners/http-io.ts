@@ -103,8 +103,9 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 /**
 Answer with a JSON-RPC error object (code -32000 and `id` null unless given) as the body, the form the MCP specification suggests for HTTP errors.
 */
-export function sendRpcError(response: ServerResponse, status: number, message: string, options: {code?: number; id?: RequestId; headers?: OutgoingHttpHeaders} = {}): void {
-	sendJson(response, status, {jsonrpc: '2.0', id: options.id ?? null, error: {code: options.code ?? -32_000, message}}, options.headers);
+export function sendRpcError(response: ServerResponse, status: number, message: string, options: {code?: number; id?: RequestId; data?: unknown; headers?: OutgoingHttpHeaders} = {}): void {
+	const error = options.data === undefined ? {code: options.code ?? -32_000, message} : {code: options.code ?? -32_000, message, data: options.data};
+	sendJson(response, status, {jsonrpc: '2.0', id: options.id ?? null, error}, options.headers);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type {OutgoingHttpHeaders, ServerResponse} from 'node:http';
 import type {Logger} from '../logger.js';
+import type {RequestId} from '../types.js';
 import {sendRpcError} from './http-io.js';
 
 /*
@@ -15,6 +16,16 @@ export type Refusal = {
 	*/
 	readonly code?: number;
 	readonly message: string;
+	/**
+	The JSON-RPC error's `data` (the 2026 revision's errors carry one).
+	*/
+	readonly data?: unknown;
+	/**
+	The id of the request refused, when the body was read and it had one.
+
+	@default null
+	*/
+	readonly id?: RequestId;
 	readonly headers?: OutgoingHttpHeaders;
 	/**
 	Logged at debug level when the refusal is sent.
@@ -42,7 +53,7 @@ export function firstRefusal<Input>(checks: ReadonlyArray<Check<Input>>, input: 
 }
 
 /**
-Answer a request with its refusal: the status, and a JSON-RPC error (id null) as the body.
+Answer a request with its refusal: the status, and a JSON-RPC error (its id, else null) as the body.
 */
 export function sendRefusal(response: ServerResponse, refusal: Refusal, logger: Logger): void {
 	if (refusal.log !== undefined) {

@@ -7,12 +7,15 @@ import {pipeTransport} from '../link.js';
 import type {Session} from '../listeners/http-listener.js';
 import type {Logger} from '../logger.js';
 import {guardRequests} from '../operators/guard-requests/index.js';
-import {multiplex, type Multiplexer, type UpstreamState} from '../operators/multiplex/index.js';
+import {
+	multiplex, type Multiplexer, type MultiplexOptions, type UpstreamState,
+} from '../operators/multiplex/index.js';
 import {renameSettings, type SettingNames} from '../setting-names.js';
 import {forwardLines} from '../transports/stdio-child/stderr-forward.js';
 import {spawnStdio} from '../transports/stdio-child/index.js';
 import type {Transport, TransportOperator} from '../types.js';
 import type {Redactor} from '../redactor.js';
+import {modernBackend, type ModernBackend} from './modern-backend.js';
 import type {remoteUpstream as remoteUpstreamType} from './remote-upstream.js';
 
 /*
@@ -117,28 +120,45 @@ function makeUpstream(config: ServerConfig, context: BackendContext, onSpawn: (p
 	});
 }
 
-/**
-One shared upstream for every session, through the multiplexer, restarted when it fails.
-*/
-export function multiplexedBackend(config: ServerConfig, context: BackendContext): Backend {
-	const {logger, perSession, redactor} = context;
-	let pid: number | undefined;
-	const upstream = makeUpstream(config, context, value => {
-		pid = value;
-	});
-	const mux: Multiplexer = multiplex(upstream(), {
+function multiplexOptions(config: ServerConfig, context: BackendContext): MultiplexOptions {
+	return {
 		name: label(config),
 		restartDelay: context.restartDelay,
 		restartMaxDelay: context.restartMaxDelay,
 		initializeTimeout: context.startupTimeout,
 		...(context.settingNames ? {settingNames: context.settingNames} : {}),
-		logger,
+		logger: context.logger,
+	};
+}
+
+/**
+Where the server's requests of the 2026-07-28 revision go, isolated or not: one modern upstream for all of them (a child of its own, started on the first).
+*/
+function modernOf(config: ServerConfig, context: BackendContext): ModernBackend {
+	return modernBackend(config, {
+		upstream: () => makeUpstream(config, context, () => undefined)(),
+		name: label(config),
+		multiplexOptions: {...multiplexOptions(config, context), name: `${label(config)} (its 2026-07-28 instance)`},
+		perSession: session => context.perSession(session, label(config)),
 	});
+}
+
+/**
+One shared upstream for every session, through the multiplexer, restarted when it fails.
+*/
+export function multiplexedBackend(config: ServerConfig, context: BackendContext): Backend {
+	const {perSession, redactor} = context;
+	let pid: number | undefined;
+	const upstream = makeUpstream(config, context, value => {
+		pid = value;
+	});
+	const mux: Multiplexer = multiplex(upstream(), multiplexOptions(config, context));
 	const run = mux.run$.subscribe();
+	const modern = modernOf(config, context);
 	return {
 		config,
 		run,
-		connect: session => pipeTransport(mux.session(session.id), ...perSession(session, label(config))),
+		connect: session => session.era === 'modern' ? modern.connect(session) : pipeTransport(mux.session(session.id), ...perSession(session, label(config))),
 		status() {
 			const status = mux.status();
 			return {
@@ -155,6 +175,7 @@ export function multiplexedBackend(config: ServerConfig, context: BackendContext
 		},
 		close() {
 			mux.close();
+			modern.close();
 		},
 	};
 }
@@ -171,9 +192,14 @@ export function isolatedBackend(config: ServerConfig, context: BackendContext, s
 	let lastStartFailed = false;
 	let lastError: string | undefined;
 	let lastActivity: number | undefined;
+	const modern = modernOf(config, context);
 	return {
 		config,
 		connect(session) {
+			if (session.era === 'modern') {
+				return modern.connect(session);
+			}
+
 			let pid: number | undefined;
 			let spoke = false;
 			const upstream = makeUpstream(config, context, value => {

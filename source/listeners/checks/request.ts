@@ -3,6 +3,7 @@ import {anyServer, parseRoute, type Route} from '../routes.js';
 import type {Check, Refusal} from '../refusal.js';
 import {repeatedHeader, type Security} from '../security.js';
 import {shuttingDown} from './common.js';
+import {isModernVersion} from './modern.js';
 
 /*
 The checks every request goes through, in order, as tables of pure checks: first the gate (shutting down, repeated headers, Host, Origin), then, for anything but a CORS preflight, access (API key, route, method). What each route takes is the one table of methods here; the listener's dispatch table is typed from it.
@@ -89,13 +90,25 @@ export function requestChecks(security: Security): RequestChecks {
 	};
 }
 
+function headerText(value: string | string[] | undefined): string | undefined {
+	return Array.isArray(value) ? value[0] : value;
+}
+
+const modernMethodRefusal: Refusal = Object.freeze({status: 405, message: 'Method not allowed.', headers: Object.freeze({allow: 'POST'})});
+
 /**
-405 for a method the route does not take; GET and DELETE of a stateless server's `/mcp` say why. (A 2026-era request would get the same for GET and DELETE.)
+405 for a method the route does not take; GET and DELETE of a stateless server's `/mcp` say why, and so do those of the 2026 revision (a modern `MCP-Protocol-Version` and no session: that revision has no GET stream and no session to delete).
 */
 const method: Check<RequestFacts> = facts => {
 	const {kind} = (facts.route!);
-	if (facts.stateless && kind === 'mcp' && (facts.method === 'GET' || facts.method === 'DELETE')) {
-		return statelessRefusal;
+	if (kind === 'mcp' && (facts.method === 'GET' || facts.method === 'DELETE')) {
+		if (facts.stateless) {
+			return statelessRefusal;
+		}
+
+		if (facts.headers['mcp-session-id'] === undefined && isModernVersion(headerText(facts.headers['mcp-protocol-version']))) {
+			return modernMethodRefusal;
+		}
 	}
 
 	return (routeMethods[kind].methods as readonly string[]).includes(facts.method) ? undefined : methodRefusals[kind];

@@ -3,6 +3,7 @@ import {accepts} from '../http-io.js';
 import type {Check, Refusal} from '../refusal.js';
 import {resumeProblem} from '../sessions/streamable/route.js';
 import type {StreamableRecord} from '../sessions/streamable/state.js';
+import type {RequestEra} from './modern.js';
 import {
 	contentTypeRefusal, duplicateRefusal, invalidRefusal, invalidRequest, sessionNotFound, shuttingDown,
 } from './common.js';
@@ -106,10 +107,7 @@ export const postHeadChecks: ReadonlyArray<Check<PostHeadFacts>> = [
 	facts => facts.sessionId !== undefined && (facts.session === undefined || facts.session.ended) ? sessionNotFound : undefined,
 ];
 
-/**
-The era a POST belongs to. Every request is of the 2025 era (a session, opened by `initialize`) until the protocol's 2026 revision is served: a request whose `_meta` carries `io.modelcontextprotocol/protocolVersion` will be `modern`, need no session, and get its own checks here (headers against body).
-*/
-export type RequestEra = '2025';
+export type {RequestEra} from './modern.js';
 
 /**
 What the checks of a POST's body look at: its messages, its headers, its session (as looked up before the body was read; it may have ended since), and the listener's state.

@@ -1,10 +1,11 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import {LimitError} from '../../errors.js';
-import type {Message, Request, RequestId} from '../../types.js';
+import type {Request, RequestId} from '../../types.js';
 import {isRequest, toMessages} from '../../wire/message.js';
 import {notTakingMessages} from '../checks/common.js';
+import {classify, modernChecks, type ModernFacts} from '../checks/modern.js';
 import {
-	postChecks, postHeadChecks, type PostFacts, type PostHeadFacts, type RequestEra,
+	postChecks, postHeadChecks, type PostFacts, type PostHeadFacts,
 } from '../checks/streamable.js';
 import type {ListenerContext} from '../context.js';
 import {headerValue, readJsonBody, sendEmpty} from '../http-io.js';
@@ -17,7 +18,7 @@ import type {StreamableRecord} from '../sessions/streamable/state.js';
 import {streamableSessionOf} from './session-of.js';
 
 /*
-POST `/mcp`: the client's messages. Its headers are checked before the body is read, its body after (`checks/streamable.ts`); then a request without a session opens one (`initialize`, or any request of a stateless server), its requests become an exchange that its response will answer, and its messages go to the backend. Notifications and responses alone are answered 202.
+POST `/mcp`: the client's messages. Its headers are checked before the body is read, its body after (`checks/streamable.ts`); then a request without a session opens one (`initialize`, or any request of a stateless server), its requests become an exchange that its response will answer, and its messages go to the backend. Notifications and responses alone are answered 202. A POST of the 2026 revision goes its own way (`takeModern`).
 */
 
 export function handlePost(context: ListenerContext, request: IncomingMessage, response: ServerResponse, server: string): void {
@@ -34,13 +35,6 @@ export function handlePost(context: ListenerContext, request: IncomingMessage, r
 			request, response, server, head, parsed, textLength,
 		});
 	});
-}
-
-/**
-The era of a POST's messages (see `RequestEra`): where the protocol's 2026 revision will be told apart, by the envelope in `_meta` and the `MCP-Protocol-Version` header.
-*/
-function classify(_messages: readonly Message[], _request: IncomingMessage): RequestEra {
-	return '2025';
 }
 
 type Post = {
@@ -71,7 +65,7 @@ function postFacts(context: ListenerContext, {request, head, parsed, textLength}
 	return {
 		sessionId: head.sessionId,
 		session: head.session,
-		era: classify(messages, request),
+		era: classify(messages, Array.isArray(parsed), headerValue(request, 'mcp-protocol-version'), head.sessionId),
 		stateless: context.stateless,
 		closing: context.closing(),
 		invalid,
@@ -85,15 +79,20 @@ function postFacts(context: ListenerContext, {request, head, parsed, textLength}
 }
 
 function take(context: ListenerContext, post: Post): void {
-	const {request, response} = post;
+	const {response} = post;
 	const facts = postFacts(context, post);
+	if (facts.era === 'modern') {
+		takeModern(context, post, facts);
+		return;
+	}
+
 	const refusal = firstRefusal(postChecks, facts);
 	if (refusal) {
 		sendRefusal(response, refusal, context.logger);
 		return;
 	}
 
-	const session = facts.session ?? open(context, request, response, post.server);
+	const session = facts.session ?? open(context, post);
 	if (!session) {
 		return;
 	}
@@ -135,9 +134,53 @@ function take(context: ListenerContext, post: Post): void {
 }
 
 /**
+A POST of the 2026 revision: no session. Its headers are checked against its body; a request then becomes a stateless record of its own (its server answers it as a modern one), a notification is answered 202 and dropped (the one a client may send, `notifications/cancelled`, has no meaning over HTTP, where closing the stream cancels).
+*/
+function takeModern(context: ListenerContext, post: Post, facts: PostFacts): void {
+	const {request, response} = post;
+	const modern: ModernFacts = {
+		messages: facts.messages,
+		batch: facts.batch,
+		versionHeader: facts.versionHeader,
+		methodHeader: headerValue(request, 'mcp-method'),
+		nameHeader: headerValue(request, 'mcp-name'),
+		accept: headerValue(request, 'accept'),
+		closing: facts.closing,
+	};
+	const refusal = firstRefusal(modernChecks, modern);
+	if (refusal) {
+		sendRefusal(response, refusal, context.logger);
+		return;
+	}
+
+	if (facts.requests.length === 0) {
+		sendEmpty(response, 202);
+		return;
+	}
+
+	const session = open(context, post, true);
+	if (!session) {
+		return;
+	}
+
+	openExchange(session, response, facts.requests, false);
+	try {
+		receive(session, facts.requests[0]!);
+	} catch (error) {
+		if (!(error instanceof LimitError)) {
+			throw error;
+		}
+
+		context.logger.warning(error.message);
+		endSession(session, 'unsubscribed');
+		sendRefusal(response, notTakingMessages, context.logger);
+	}
+}
+
+/**
 A new session for a POST that named none, if the session table has room for its client (else the refusal is sent).
 */
-function open(context: ListenerContext, request: IncomingMessage, response: ServerResponse, server: string): StreamableRecord | undefined {
+function open(context: ListenerContext, {request, response, server}: Post, modern = false): StreamableRecord | undefined {
 	const client = clientAddress(request);
 	const refusal = context.table.admit(client);
 	if (refusal) {
@@ -145,7 +188,7 @@ function open(context: ListenerContext, request: IncomingMessage, response: Serv
 		return undefined;
 	}
 
-	const session = openStreamable(context.runtime, context.table.newId(), server, context.stateless);
+	const session = openStreamable(context.runtime, context.table.newId(), server, modern ? 'modern' : context.stateless);
 	context.table.add(session, client);
 	context.emit(session.session);
 	return session;

@@ -48,9 +48,9 @@ export function createRuntime(options: Omit<SessionRuntime, 'end'>): SessionRunt
 }
 
 /**
-Open a Streamable HTTP session (or a stateless request): its record, counted in the queue budget, with its transport.
+Open a Streamable HTTP session (or a stateless request, `'modern'` for one of the 2026 revision): its record, counted in the queue budget, with its transport.
 */
-export function openStreamable(runtime: SessionRuntime, id: string, server: string, stateless: boolean): StreamableRecord {
+export function openStreamable(runtime: SessionRuntime, id: string, server: string, stateless: boolean | 'modern'): StreamableRecord {
 	const record = createStreamableRecord(runtime, id, server, stateless);
 	runtime.budget.add(record);
 	openTransport(record);

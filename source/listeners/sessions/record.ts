@@ -29,6 +29,10 @@ export type Session = {
 	*/
 	stateless: boolean;
 	/**
+	`modern`: one request of the protocol's 2026-07-28 revision (stateless, no session; its server must speak that revision). `2025`: a session of the earlier revisions, or a stateless request of them.
+	*/
+	era: '2025' | 'modern';
+	/**
 	Messages from the HTTP client come out of it; messages given to it go to the client.
 	*/
 	transport: Transport;

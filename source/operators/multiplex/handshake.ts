@@ -1,5 +1,5 @@
 /*
-The upstream's handshake: the first exchange of every attempt, before any client request is forwarded. Today it is the 2025 one (`initialize`, then `notifications/initialized`); it is its own piece so that another kind can take its place (a `server/discover` probe first, a modern upstream that needs no handshake) without touching the rest of the lifecycle: a kind, the request that starts it, what an answer leads to.
+The upstream's handshake: the first exchange of every attempt, before any client request is forwarded. For 2025 sessions it is `initialize`, then `notifications/initialized`; for modern (2026-07-28) requests, the `server/discover` probe, after which nothing is sent but the clients' enveloped requests. A kind, the request that starts it, what an answer leads to: the upstream runs, it failed, or it speaks the other era (a verdict, not a failure: no restart).
 */
 import type {Message, Request, Response} from '../../types.js';
 import {isErrorResponse} from '../../wire/message.js';
@@ -9,21 +9,51 @@ import {proxyCapabilities, proxyClientInfo} from '../protocol-versions.js';
 The handshake in progress: its kind, and the id of the proxy's request whose answer it waits for.
 */
 export type Handshake = {
-	kind: 'initialize';
+	kind: 'initialize' | 'discover';
 	requestId: string;
 };
+
+/**
+The modern protocol versions the proxy serves its clients, and the 2025-era ones, newest first.
+*/
+export const modernProtocolVersions: readonly string[] = ['2026-07-28'];
+export const sessionProtocolVersions: readonly string[] = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
+
+/**
+The `_meta` envelope of the proxy's own modern requests (the probe, and its cancellations).
+*/
+export const proxyEnvelope = Object.freeze({
+	/* eslint-disable @typescript-eslint/naming-convention -- the keys are the protocol's. */
+	'io.modelcontextprotocol/protocolVersion': modernProtocolVersions[0],
+	'io.modelcontextprotocol/clientCapabilities': {},
+	'io.modelcontextprotocol/clientInfo': {name: proxyClientInfo.name, version: proxyClientInfo.version},
+	/* eslint-enable @typescript-eslint/naming-convention */
+});
 
 /**
 What an answer to the handshake's request leads to: the upstream runs (its result, and what to send it to finish), or the attempt failed.
 */
 export type HandshakeOutcome
 	= | {type: 'ready'; result: Record<string, unknown>; send: Message[]}
-		| {type: 'refused'; reason: string};
+		| {type: 'refused'; reason: string}
+		/**
+		It speaks the other era only: its clients of this era get -32022 with the versions in `supported`.
+		*/
+		| {type: 'other-era'; reason: string; supported: readonly string[]};
 
 /**
 Start a handshake whose request has id `requestId`: the state to wait in, and the request to send. The proxy declares every client capability, so the upstream may use any; each server→client request is then checked against the capabilities of the client it goes to.
 */
-export function beginHandshake(requestId: string): {handshake: Handshake; request: Request} {
+export function beginHandshake(requestId: string, era: '2025' | 'modern' = '2025'): {handshake: Handshake; request: Request} {
+	if (era === 'modern') {
+		return {
+			handshake: {kind: 'discover', requestId},
+			request: {
+				jsonrpc: '2.0', id: requestId, method: 'server/discover', params: {_meta: proxyEnvelope},
+			},
+		};
+	}
+
 	return {
 		handshake: {kind: 'initialize', requestId},
 		request: {
@@ -38,17 +68,51 @@ export function beginHandshake(requestId: string): {handshake: Handshake; reques
 /**
 The upstream answered the handshake's request.
 */
-export function answerHandshake(_handshake: Handshake, response: Response): HandshakeOutcome {
+export function answerHandshake(handshake: Handshake, response: Response): HandshakeOutcome {
+	if (handshake.kind === 'discover') {
+		return answerDiscover(response);
+	}
+
 	if (isErrorResponse(response)) {
-		return {type: 'refused', reason: `it refused \`initialize\`: ${response.error.message}`};
+		const supported = modernOnly(response.error);
+		return supported
+			? {type: 'other-era', reason: `speaks protocol ${supported.join(', ')} only (it refused \`initialize\`: ${response.error.message})`, supported}
+			: {type: 'refused', reason: `it refused \`initialize\`: ${response.error.message}`};
 	}
 
 	return {type: 'ready', result: response.result, send: [{jsonrpc: '2.0', method: 'notifications/initialized'}]};
 }
 
 /**
+The modern versions a refusal of `initialize` names (-32022 with `data.supported`, as a 2026-only server answers), if it names only those.
+*/
+function modernOnly(error: {code: number; data?: unknown}): string[] | undefined {
+	const supported = error.code === -32_022 ? (error.data as {supported?: unknown} | undefined)?.supported : undefined;
+	if (!Array.isArray(supported) || supported.length === 0 || !supported.every(version => typeof version === 'string' && version >= '2026-07-28')) {
+		return undefined;
+	}
+
+	return supported as string[];
+}
+
+/**
+The verdict of the probe (the SDK client's table, for a child): a result naming a version the proxy serves is modern; any error, or a result without one, is a 2025-only server.
+*/
+function answerDiscover(response: Response): HandshakeOutcome {
+	if (!isErrorResponse(response)) {
+		const versions = response.result['supportedVersions'];
+		if (Array.isArray(versions) && versions.some(version => modernProtocolVersions.includes(version as string))) {
+			return {type: 'ready', result: response.result, send: []};
+		}
+	}
+
+	const why = isErrorResponse(response) ? `it answered \`server/discover\` with an error: ${response.error.message}` : 'its `server/discover` result names no version the proxy serves';
+	return {type: 'other-era', reason: `speaks the 2025 revisions only (${why})`, supported: sessionProtocolVersions};
+}
+
+/**
 Why the attempt failed when the upstream did not answer the handshake within `timeout` ms.
 */
-export function handshakeTimedOut(_handshake: Handshake, timeout: number): string {
-	return `it did not answer \`initialize\` within ${timeout} ms`;
+export function handshakeTimedOut(handshake: Handshake, timeout: number): string {
+	return `it did not answer \`${handshake.kind === 'discover' ? 'server/discover' : 'initialize'}\` within ${timeout} ms`;
 }

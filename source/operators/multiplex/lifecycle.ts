@@ -36,7 +36,7 @@ export function attemptStarted(state: MultiplexState, out: Effect[]): void {
 	lifecycle.starts++;
 	lifecycle.initResult = undefined;
 	lifecycle.attached = true;
-	const {handshake, request} = beginHandshake(internalId(state, 'handshake'));
+	const {handshake, request} = beginHandshake(internalId(state, 'handshake'), state.config.era);
 	lifecycle.handshake = handshake;
 	out.push({type: 'set-timer', key: 'handshake', delay: state.config.initializeTimeout});
 	send(out, request);
@@ -60,6 +60,11 @@ export function handshakeAnswered(state: MultiplexState, out: Effect[], response
 		return;
 	}
 
+	if (outcome.type === 'other-era') {
+		otherEra(state, out, outcome.reason, outcome.supported);
+		return;
+	}
+
 	lifecycle.initResult = outcome.result;
 	for (const message of outcome.send) {
 		send(out, message);
@@ -74,6 +79,19 @@ export function handshakeAnswered(state: MultiplexState, out: Effect[], response
 	}
 
 	flushQueue(state, out);
+}
+
+/**
+The upstream speaks only the other era: that is its nature, not a failure, so it is closed and not restarted; the requests waiting for it, and every later one, get -32022 naming the versions it speaks (see `unavailable`).
+*/
+function otherEra(state: MultiplexState, out: Effect[], reason: string, supported: readonly string[]): void {
+	const {lifecycle, config} = state;
+	lifecycle.otherEra = {reason, supported};
+	lifecycle.lastError = reason;
+	lifecycle.stopping = true;
+	const clients = config.era === 'modern' ? 'requests of protocol 2026-07-28' : 'clients of the 2025 revisions';
+	log(out, 'warning', `${config.title} ${reason}; its ${clients} are answered -32022 with the versions it speaks`);
+	out.push({type: 'close-upstream'});
 }
 
 /**

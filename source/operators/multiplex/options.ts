@@ -55,6 +55,12 @@ export type MultiplexOptions = {
 	@default the option names (`the \`isolateSessions\` option`)
 	*/
 	settingNames?: SettingNames;
+	/**
+	The era of the sessions: `modern` serves requests of the 2026-07-28 revision (each session one request with its own `_meta` envelope): the upstream is probed with `server/discover` instead of initialized, ids and progress tokens are remapped as ever, nothing is answered by the proxy, and logs go only to requests that asked for them. An upstream that speaks only the other era is not restarted: its clients get -32022 with the versions it does speak.
+
+	@default '2025'
+	*/
+	era?: '2025' | 'modern';
 	logger?: Logger;
 	scheduler?: SchedulerLike;
 };
@@ -72,6 +78,7 @@ export function multiplexConfig(options: MultiplexOptions): MultiplexConfig {
 		maxQueued = 1000,
 		ambiguousRequestTimeout = 30_000,
 		settingNames,
+		era = '2025',
 	} = options;
 	if (!Number.isFinite(restartDelay) || restartDelay < 0) {
 		throw new TypeError(`Expected \`restartDelay\` to be a number ≥ 0, got \`${restartDelay}\``);
@@ -91,5 +98,6 @@ export function multiplexConfig(options: MultiplexOptions): MultiplexConfig {
 		maxQueued,
 		ambiguousRequestTimeout,
 		settingNames,
+		era,
 	};
 }

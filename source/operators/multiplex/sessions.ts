@@ -52,12 +52,18 @@ The error a request gets when the upstream is not there to take it.
 */
 export function unavailable(state: MultiplexState, id: RequestId): Message {
 	const {lifecycle, config} = state;
+	if (lifecycle.otherEra) {
+		return errorResponse(id, -32_022, `Unsupported protocol version: ${config.name} ${lifecycle.otherEra.reason}`, {supported: lifecycle.otherEra.supported});
+	}
+
 	const next = lifecycle.stopping ? 'The proxy is shutting down.' : 'The proxy is restarting it.';
 	return errorResponse(id, errorCodes.upstreamUnavailable, `${config.title} is not available${lifecycle.lastError ? `: ${lifecycle.lastError}` : ''}. ${next}`);
 }
 
 function clientRequest(state: MultiplexState, out: Effect[], session: SessionState, request: Request): void {
-	if (request.method === 'ping') {
+	if (state.config.era === 'modern') {
+		// Nothing is the proxy's to answer: `ping` and the subscriptions of 2025 are methods the server refuses.
+	} else if (request.method === 'ping') {
 		deliver(out, session, {jsonrpc: '2.0', id: request.id, result: {}});
 		return;
 	}
@@ -103,7 +109,8 @@ Send a session's request upstream under an id of the multiplexer's own (its prog
 */
 export function forwardRequest(state: MultiplexState, out: Effect[], session: SessionState, request: Request): void {
 	const {method} = request;
-	if (method === 'initialize') {
+	const modern = state.config.era === 'modern';
+	if (method === 'initialize' && !modern) {
 		answerInitialize(state, out, session, request);
 		return;
 	}
@@ -119,7 +126,9 @@ export function forwardRequest(state: MultiplexState, out: Effect[], session: Se
 		parameters = {...parameters, _meta: {...parameters!._meta as Record<string, unknown>, progressToken: upstreamId}};
 	}
 
-	if (method === 'logging/setLevel') {
+	if (modern) {
+		session.logLevel = modernLogLevel(parameters);
+	} else if (method === 'logging/setLevel') {
 		const {level} = parametersOf(request);
 		const rank = typeof level === 'string' ? logLevelRanks.get(level) : undefined;
 		if (rank !== undefined) {
@@ -141,6 +150,15 @@ function answerInitialize(state: MultiplexState, out: Effect[], session: Session
 	const result = {...initResult, protocolVersion: negotiateProtocolVersion(requested, initResult!['protocolVersion'] as string)};
 	session.ready = true;
 	deliver(out, session, {jsonrpc: '2.0', id: request.id, result});
+}
+
+/**
+The rank of the log level a modern request asked for in its envelope, if any: without one it gets no logs.
+*/
+function modernLogLevel(parameters: Request['params']): number | undefined {
+	const meta = parameters?._meta;
+	const level = meta?.['io.modelcontextprotocol/logLevel'];
+	return typeof level === 'string' ? logLevelRanks.get(level) : undefined;
 }
 
 function mostVerboseLevel(state: MultiplexState): string | undefined {

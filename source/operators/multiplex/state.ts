@@ -105,6 +105,10 @@ export type Lifecycle = {
 	initResult: Loose | undefined;
 	lastError: string | undefined;
 	/**
+	The upstream speaks only the other era (the handshake's verdict): why, and the versions it does speak. It is not restarted.
+	*/
+	otherEra: {reason: string; supported: readonly string[]} | undefined;
+	/**
 	Failures in a row, for the restart backoff; reset once an attempt ran `stableAfter`.
 	*/
 	failures: number;
@@ -131,6 +135,7 @@ export type MultiplexConfig = {
 	maxQueued: number;
 	ambiguousRequestTimeout: number;
 	settingNames: SettingNames | undefined;
+	era: '2025' | 'modern';
 };
 
 export type MultiplexState = {
@@ -189,6 +194,7 @@ export function createState(config: MultiplexConfig): MultiplexState {
 			handshake: undefined,
 			initResult: undefined,
 			lastError: undefined,
+			otherEra: undefined,
 			failures: 0,
 			runningSince: undefined,
 			restartDelay: 0,

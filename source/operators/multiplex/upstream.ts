@@ -1,5 +1,5 @@
 /*
-What the upstream sends, routed: an answer goes back to the one session whose request it is (with that session's id), or to the lifecycle when it answers the proxy's own request; progress goes to the session by its token; list-changed and log notifications go to every session (logs filtered by each session's level), `resources/updated` to its subscribers; its requests go to server-requests.ts. A response is never broadcast.
+What the upstream sends, routed: an answer goes back to the one session whose request it is (with that session's id), or to the lifecycle when it answers the proxy's own request; progress goes to the session by its token; a modern upstream's subscription notifications go to the `subscriptions/listen` request they name (its id rewritten back); list-changed and log notifications go to every session (logs filtered by each session's level), `resources/updated` to its subscribers; its requests go to server-requests.ts. A response is never broadcast.
 */
 import type {Message, Notification, Response} from '../../types.js';
 import {shownId} from '../../wire/id-map.js';
@@ -12,7 +12,7 @@ import {
 import {handshakeAnswered} from './lifecycle.js';
 import {requestLeft, serverRequestCancelled, upstreamRequest} from './server-requests.js';
 import {logLevelRanks} from './sessions.js';
-import type {MultiplexState} from './state.js';
+import type {ClientRequest, MultiplexState, SessionState} from './state.js';
 
 export function upstreamMessage(state: MultiplexState, out: Effect[], message: Message, now: number): void {
 	if (isResponse(message)) {
@@ -52,13 +52,61 @@ function upstreamResponse(state: MultiplexState, out: Effect[], response: Respon
 
 	state.requests.delete(id as number);
 	entry.session.inFlight.delete(entry.originalId);
-	deliver(out, entry.session, {...response, id: entry.originalId});
+	// The graceful end of a modern subscription names it too.
+	const answer = entry.method === 'subscriptions/listen' && state.config.era === 'modern' && 'result' in response ? withClientSubscription(response, 'result', entry) : response;
+	deliver(out, entry.session, {...answer, id: entry.originalId});
 	// A failed call may have given up on a server request it sent without cancelling it: it proves nothing.
 	requestLeft(state, out, isErrorResponse(response) ? id as number : undefined);
 }
 
+const subscriptionKey = 'io.modelcontextprotocol/subscriptionId';
+
+/**
+The upstream id a modern message names as its subscription (`_meta["io.modelcontextprotocol/subscriptionId"]`: the id of the `subscriptions/listen` request, which is the multiplexer's own), if it names one in flight.
+*/
+function subscriptionOf(state: MultiplexState, meta: unknown): ClientRequest | undefined {
+	const id = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>)[subscriptionKey] : undefined;
+	const entry = typeof id === 'number' ? state.requests.get(id) : undefined;
+	return entry?.method === 'subscriptions/listen' ? entry : undefined;
+}
+
+/**
+A message of a subscription, with the subscription named by the client's id for it.
+*/
+function withClientSubscription<M extends {params?: Record<string, unknown>} | {result: Record<string, unknown>}>(message: M, part: 'params' | 'result', entry: ClientRequest): M {
+	const body = (message as Record<string, Record<string, unknown>>)[part]!;
+	return {...message, [part]: {...body, _meta: {...body['_meta'] as Record<string, unknown>, [subscriptionKey]: entry.originalId}}};
+}
+
+/**
+A modern upstream says which `subscriptions/listen` a notification is for: it goes to that request only. Returns whether it named one.
+*/
+function routedBySubscription(state: MultiplexState, out: Effect[], notification: Notification): boolean {
+	const entry = subscriptionOf(state, parametersOf(notification)['_meta']);
+	if (entry) {
+		deliver(out, entry.session, withClientSubscription(notification, 'params', entry));
+	}
+
+	return entry !== undefined;
+}
+
+/**
+Whether a session gets a log message of `rank`: a 2025 session once initialized, at the level it set (all without one); a modern request only if its envelope asked for logs, at that level, and only while it waits for its answer (stdio does not say which request a log is about, so each one that admits it gets it).
+*/
+function admitsLog(state: MultiplexState, session: SessionState, rank: number): boolean {
+	if (state.config.era === 'modern') {
+		return session.logLevel !== undefined && rank >= session.logLevel && session.inFlight.size > 0;
+	}
+
+	return session.ready && (session.logLevel === undefined || rank >= session.logLevel);
+}
+
 function upstreamNotification(state: MultiplexState, out: Effect[], notification: Notification): void {
 	const parameters = parametersOf(notification);
+	if (state.config.era === 'modern' && routedBySubscription(state, out, notification)) {
+		return;
+	}
+
 	switch (notification.method) {
 		case 'notifications/progress': {
 			const entry = state.requests.get(parameters['progressToken'] as number);
@@ -88,7 +136,7 @@ function upstreamNotification(state: MultiplexState, out: Effect[], notification
 		case 'notifications/message': {
 			const rank = logLevelRanks.get(parameters['level'] as string) ?? 0;
 			for (const session of state.sessions.values()) {
-				if (session.ready && (session.logLevel === undefined || rank >= session.logLevel)) {
+				if (admitsLog(state, session, rank)) {
 					deliver(out, session, notification);
 				}
 			}

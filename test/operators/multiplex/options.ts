@@ -15,6 +15,7 @@ test('defaults, and the name capitalized to start a sentence', t => {
 		initializeTimeout: 60_000,
 		maxQueued: 1000,
 		ambiguousRequestTimeout: 30_000,
+		era: '2025',
 		settingNames: undefined,
 	});
 	t.like(multiplexConfig({name: 'server "fetch"'}), {name: 'server "fetch"', title: 'Server "fetch"'});

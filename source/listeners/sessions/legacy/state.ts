@@ -23,7 +23,7 @@ A new legacy session's record, without its stream yet (`legacy/index.ts` opens i
 export function createLegacyRecord(runtime: SessionRuntime, id: string, server: string): LegacyRecord {
 	// Object.assign, not a spread: a spread's result here got a map of its own per record (no transition tree), which cost memory per session and made every access to it megamorphic.
 	return Object.assign(baseRecord(runtime, {
-		id, server, face: 'sse', stateless: false, transport: notOpen,
+		id, server, face: 'sse', stateless: false, era: '2025', transport: notOpen,
 	}), {
 		kind: 'sse' as const,
 		stream: undefined as unknown as SseStream,

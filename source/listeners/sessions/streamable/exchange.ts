@@ -4,6 +4,7 @@ import type {Message, Request, RequestId} from '../../../types.js';
 import {shownId} from '../../../wire/id-map.js';
 import {jsonText, serializeJson, type JsonPieces} from '../../../wire/long-strings.js';
 import {cancelledNotification, isResponse} from '../../../wire/message.js';
+import {modernStatus} from '../../checks/modern.js';
 import {sendJson} from '../../http-io.js';
 import {holdAnswer} from '../../json-answer.js';
 import {
@@ -42,6 +43,10 @@ export function deliverFromBackend(record: StreamableRecord, message: Message): 
 	const delivery = routeMessage(record, message);
 	switch (delivery.type) {
 		case 'collect': {
+			if (record.session.era === 'modern') {
+				delivery.exchange.status = modernStatus(message);
+			}
+
 			// Long strings the child sent stay bytes on the way to a JSON answer.
 			deliverAnswer(delivery, serializeJson(message));
 			break;
@@ -145,7 +150,7 @@ export function finishExchange(exchange: Exchange): void {
 			new SseStream(response, record.runtime.keepAlive, record.headers).end();
 		} else {
 			// The one place the status of a JSON answer is chosen (the 2026 revision maps some errors to 4xx).
-			const size = sendJson(response, 200, exchange.batch ? `[${collected.map(data => jsonText(data)).join(',')}]` : collected[0]!, record.headers);
+			const size = sendJson(response, exchange.status, exchange.batch ? `[${collected.map(data => jsonText(data)).join(',')}]` : collected[0]!, record.headers);
 			// Counted in the queue budget until the client has read it.
 			holdAnswer(record, response, size);
 		}

@@ -52,6 +52,7 @@ export function registerExchange(record: StreamableRecord, response: ServerRespo
 		sse: undefined,
 		collected: [],
 		collectedHold: undefined,
+		status: 200,
 	};
 	for (const request of requests) {
 		const pending: PendingRequest = {exchange, token: progressTokenOf(request), initialize: request.method === 'initialize'};

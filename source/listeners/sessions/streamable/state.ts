@@ -42,6 +42,10 @@ export type Exchange = {
 	The bytes of `collected` while they wait for the rest of a batch, held by the session in the queue budget.
 	*/
 	collectedHold: Counted | undefined;
+	/**
+	The HTTP status of a JSON answer: 200, but a modern request's error answers 404 or 400 as its code says (`modernStatus`).
+	*/
+	status: number;
 };
 
 export type PendingRequest = {
@@ -87,18 +91,20 @@ export type StreamableRecord = SessionBase & {
 };
 
 /**
-A new Streamable HTTP session's record. Its `session.transport` is added by `sessions/index.ts`.
+A new Streamable HTTP session's record: a session, a stateless request (`true`), or a request of the 2026 revision (`'modern'`, stateless too). Its `session.transport` is added by `sessions/index.ts`.
 */
-export function createStreamableRecord(runtime: SessionRuntime, id: string, server: string, stateless: boolean): StreamableRecord {
+export function createStreamableRecord(runtime: SessionRuntime, id: string, server: string, statelessOrModern: boolean | 'modern'): StreamableRecord {
+	const stateless = statelessOrModern !== false;
+	const era = statelessOrModern === 'modern' ? 'modern' : '2025';
 	const base = baseRecord(runtime, {
-		id, server, face: 'streamable-http', stateless, transport: notOpen,
+		id, server, face: 'streamable-http', stateless, era, transport: notOpen,
 	});
 	// Object.assign, not a spread: a spread's result here got a map of its own per record (no transition tree), which cost memory per session and made every access to it megamorphic.
 	const record: StreamableRecord = Object.assign(base, {
 		kind: 'streamable' as const,
 		stateless,
 		protocolVersion: undefined,
-		headers: stateless ? {} : {'Mcp-Session-Id': id},
+		headers: era === 'modern' ? modernHeaders : (stateless ? {} : {'Mcp-Session-Id': id}),
 		store: undefined as unknown as EventStore,
 		pending: new IdMap<RequestId, PendingRequest>(),
 		tokens: new IdMap<string | number, PendingRequest>(),
@@ -112,6 +118,11 @@ export function createStreamableRecord(runtime: SessionRuntime, id: string, serv
 	(record as {store: EventStore}).store = new EventStore({maxEvents: stateless ? 0 : runtime.eventStoreLimit, maxBytes: runtime.eventStoreBytes, holder: record});
 	return record;
 }
+
+/**
+The headers of every answer to a modern request: no session id; proxies must not buffer its stream (the spec's SHOULD).
+*/
+const modernHeaders = Object.freeze({'X-Accel-Buffering': 'no'});
 
 function notOpen(): never {
 	throw new Error('The transport of this session is not open yet');

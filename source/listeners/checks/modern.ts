@@ -1,0 +1,269 @@
+import {Buffer} from 'node:buffer';
+import type {Message} from '../../types.js';
+import {isNotification, isRequest, isResponse} from '../../wire/message.js';
+import {accepts} from '../http-io.js';
+import type {Check, Refusal} from '../refusal.js';
+import {shuttingDown} from './common.js';
+
+/*
+The 2026-07-28 revision at the HTTP edge: which era a POST belongs to (`classify`, the rule of the spec's versioning page and of the SDK v2 server: a `_meta` protocol-version claim, or a modern `MCP-Protocol-Version` header, is modern; `initialize`, a batch, a response, a claim-less message are 2025), and the pure checks of a modern POST's headers against its body, in the SDK server's order, each refusal a JSON-RPC error with the request's id and the HTTP status the spec gives its code.
+*/
+
+/**
+The modern protocol versions the proxy serves, newest first: what a -32022 for an unsupported modern version lists (as the SDK's server does, and as the conformance suite checks: a subset of what `server/discover` says; a 2025 client never sends a claim, so naming the 2025 versions would tell nobody anything).
+*/
+export const modernVersions: readonly string[] = ['2026-07-28'];
+
+export const protocolVersionKey = 'io.modelcontextprotocol/protocolVersion';
+export const clientCapabilitiesKey = 'io.modelcontextprotocol/clientCapabilities';
+const logLevelKey = 'io.modelcontextprotocol/logLevel';
+const logLevels = new Set(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']);
+
+export const headerMismatchCode = -32_020;
+export const missingCapabilityCode = -32_021;
+export const unsupportedVersionCode = -32_022;
+
+/**
+The era of a POST: `modern` (2026-07-28: no session, headers checked against the body) or `2025` (today's sessions).
+*/
+export type RequestEra = '2025' | 'modern';
+
+/**
+Whether a protocol version is of the modern era (2026-07-28 or later: date-shaped, compared as text).
+*/
+export function isModernVersion(version: string | undefined): boolean {
+	return version !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(version) && version >= '2026-07-28';
+}
+
+function metaOf(message: Message): Record<string, unknown> | undefined {
+	const parameters = (message as {params?: unknown}).params;
+	if (typeof parameters !== 'object' || parameters === null) {
+		return undefined;
+	}
+
+	const meta = (parameters as {_meta?: unknown})._meta;
+	return typeof meta === 'object' && meta !== null && !Array.isArray(meta) ? meta as Record<string, unknown> : undefined;
+}
+
+/**
+Whether a message claims a protocol version in its `_meta` (any value: a bad one is refused by the checks, not taken for 2025).
+*/
+export function hasClaim(message: Message): boolean {
+	const meta = metaOf(message);
+	return meta !== undefined && Object.hasOwn(meta, protocolVersionKey);
+}
+
+/**
+The era of a POST's messages, from its body first and its `MCP-Protocol-Version` header second. A POST naming a session is 2025 whatever it carries.
+*/
+export function classify(messages: readonly Message[], batch: boolean, versionHeader: string | undefined, sessionId: string | undefined): RequestEra {
+	if (sessionId !== undefined || messages.length === 0) {
+		return '2025';
+	}
+
+	if (batch) {
+		// Refused below: batches do not exist in the modern era.
+		return messages.some(message => hasClaim(message)) ? 'modern' : '2025';
+	}
+
+	const message = messages[0]!;
+	if (isResponse(message)) {
+		return '2025';
+	}
+
+	if (hasClaim(message)) {
+		return 'modern';
+	}
+
+	return isModernVersion(versionHeader) ? 'modern' : '2025';
+}
+
+/**
+What the checks of a modern POST look at: its one message (or a batch), and its headers.
+*/
+export type ModernFacts = {
+	readonly messages: readonly Message[];
+	readonly batch: boolean;
+	readonly versionHeader: string | undefined;
+	readonly methodHeader: string | undefined;
+	readonly nameHeader: string | undefined;
+	readonly accept: string | undefined;
+	/**
+	The listener is shutting down.
+	*/
+	readonly closing: boolean;
+};
+
+type Answer = {status: number; code: number; message: string; data?: unknown};
+
+function refusal(facts: ModernFacts, {status, code, message, data}: Answer): Refusal {
+	const first = facts.messages[0];
+	const id = !facts.batch && first !== undefined && isRequest(first) ? first.id : undefined;
+	return {
+		status, code, message, id, data,
+	};
+}
+
+function mismatch(facts: ModernFacts, header: string, problem: string, body?: unknown): Refusal {
+	return refusal(facts, {
+		status: 400, code: headerMismatchCode, message: `Header mismatch: ${problem}`, data: {mismatch: {header, ...(body === undefined ? {} : {body})}},
+	});
+}
+
+function claimOf(facts: ModernFacts): unknown {
+	const meta = metaOf(facts.messages[0]!);
+	return meta?.[protocolVersionKey];
+}
+
+function methodOf(facts: ModernFacts): string {
+	return (facts.messages[0] as {method: string}).method;
+}
+
+/**
+The envelope's problem, if it has one: a claim that is not a string, capabilities that are not an object, a log level that is not one.
+*/
+function envelopeProblem(facts: ModernFacts): Refusal | undefined {
+	const message = facts.messages[0]!;
+	const meta = metaOf(message);
+	if (meta === undefined || !Object.hasOwn(meta, protocolVersionKey)) {
+		if (isNotification(message)) {
+			return undefined;
+		}
+
+		const missing = [protocolVersionKey, ...(meta && Object.hasOwn(meta, clientCapabilitiesKey) ? [] : [clientCapabilitiesKey])];
+		return refusal(facts, {
+			status: 400, code: -32_602, message: `Invalid params: the request's _meta lacks ${missing.join(', ')}`, data: {envelope: {missing}},
+		});
+	}
+
+	const invalid = (key: string, problem: string) => refusal(facts, {
+		status: 400, code: -32_602, message: `Invalid params: _meta["${key}"] ${problem}`, data: {envelope: {key, problem}},
+	});
+	if (typeof meta[protocolVersionKey] !== 'string') {
+		return invalid(protocolVersionKey, 'must be a string');
+	}
+
+	if (isRequest(message)) {
+		const capabilities = meta[clientCapabilitiesKey];
+		if (typeof capabilities !== 'object' || capabilities === null || Array.isArray(capabilities)) {
+			return invalid(clientCapabilitiesKey, capabilities === undefined ? 'is required' : 'must be an object');
+		}
+	}
+
+	const level = meta[logLevelKey];
+	return level === undefined || (typeof level === 'string' && logLevels.has(level)) ? undefined : invalid(logLevelKey, 'must be a log level');
+}
+
+/**
+The name a request's `Mcp-Name` header must carry: the tool's or prompt's name, the resource's URI; `undefined` for other methods.
+*/
+export function bodyName(message: Message): string | undefined {
+	const {method} = message as {method: string};
+	const parameters = (message as {params?: Record<string, unknown>}).params;
+	const value = method === 'tools/call' || method === 'prompts/get' ? parameters?.['name'] : (method === 'resources/read' ? parameters?.['uri'] : undefined);
+	return typeof value === 'string' ? value : undefined;
+}
+
+const sentinel = /^=\?base64\?([A-Za-z\d+/]*={0,2})\?=$/;
+
+/**
+A header value as its sender meant it: the `=?base64?…?=` form decoded (UTF-8), else the value itself; `undefined` for a malformed sentinel.
+*/
+export function decodeHeaderValue(value: string): string | undefined {
+	if (!value.startsWith('=?base64?')) {
+		return value;
+	}
+
+	const match = sentinel.exec(value);
+	if (!match || match[1]!.length % 4 !== 0) {
+		return undefined;
+	}
+
+	const bytes = Buffer.from(match[1]!, 'base64');
+	const text = new TextDecoder('utf-8', {fatal: false}).decode(bytes);
+	return Buffer.from(text, 'utf8').equals(bytes) ? text : undefined;
+}
+
+function nameRefusal(facts: ModernFacts): Refusal | undefined {
+	const name = bodyName(facts.messages[0]!);
+	if (name === undefined) {
+		return undefined;
+	}
+
+	if (facts.nameHeader === undefined) {
+		return mismatch(facts, 'Mcp-Name', 'the Mcp-Name header is required', name);
+	}
+
+	const decoded = decodeHeaderValue(facts.nameHeader);
+	if (decoded === undefined) {
+		return mismatch(facts, 'Mcp-Name', 'the Mcp-Name header is not valid Base64');
+	}
+
+	return decoded === name ? undefined : mismatch(facts, 'Mcp-Name', 'the Mcp-Name header does not match the body', name);
+}
+
+/**
+POST `/mcp` of the modern era, once its body is read: the first refusal wins. A POST that passes is one request (or notification) with a served version and headers that agree with it.
+*/
+export const modernChecks: ReadonlyArray<Check<ModernFacts>> = [
+	facts => facts.batch ? refusal(facts, {status: 400, code: -32_600, message: 'Invalid Request: batches are not part of protocol version 2026-07-28'}) : undefined,
+	facts => methodOf(facts) === 'initialize' && !hasClaim(facts.messages[0]!)
+		? mismatch(facts, 'MCP-Protocol-Version', `initialize is not part of protocol version ${facts.versionHeader!}`)
+		: undefined,
+	facts => {
+		const claim = claimOf(facts);
+		return facts.versionHeader !== undefined && typeof claim === 'string' && claim !== facts.versionHeader
+			? mismatch(facts, 'MCP-Protocol-Version', 'the MCP-Protocol-Version header does not match _meta', claim)
+			: undefined;
+	},
+	facts => facts.methodHeader !== undefined && facts.methodHeader !== methodOf(facts) ? mismatch(facts, 'Mcp-Method', 'the Mcp-Method header does not match the body', methodOf(facts)) : undefined,
+	envelopeProblem,
+	facts => {
+		const claim = claimOf(facts);
+		return typeof claim === 'string' && !modernVersions.includes(claim)
+			? refusal(facts, {
+				status: 400, code: unsupportedVersionCode, message: `Unsupported protocol version: ${claim.slice(0, 50)}`, data: {supported: modernVersions, requested: claim},
+			})
+			: undefined;
+	},
+	facts => isRequest(facts.messages[0]!) && facts.versionHeader === undefined ? mismatch(facts, 'MCP-Protocol-Version', 'the MCP-Protocol-Version header is required') : undefined,
+	facts => isRequest(facts.messages[0]!) && facts.methodHeader === undefined ? mismatch(facts, 'Mcp-Method', 'the Mcp-Method header is required', methodOf(facts)) : undefined,
+	facts => isRequest(facts.messages[0]!) ? nameRefusal(facts) : undefined,
+	facts => !isRequest(facts.messages[0]!) || (accepts(facts.accept, 'application/json') && accepts(facts.accept, 'text/event-stream'))
+		? undefined
+		: refusal(facts, {status: 406, code: -32_000, message: 'Not Acceptable: Client must accept both application/json and text/event-stream'}),
+	facts => facts.closing ? shuttingDown : undefined,
+];
+
+/**
+The HTTP status of the answer to a modern request, by its JSON-RPC error code (the spec's mapping): 404 for an unknown method, 400 for the protocol's own errors and a malformed envelope, 200 otherwise (errors of the call itself travel in the body).
+*/
+export function modernStatus(message: Message): number {
+	const {error} = message as {error?: {code?: unknown; data?: unknown}};
+	if (error === undefined) {
+		return 200;
+	}
+
+	switch (error.code) {
+		case -32_601: {
+			return 404;
+		}
+
+		case headerMismatchCode:
+		case missingCapabilityCode:
+		case unsupportedVersionCode:
+		case -32_600:
+		case -32_700: {
+			return 400;
+		}
+
+		case -32_602: {
+			const {data} = error;
+			return typeof data === 'object' && data !== null && 'envelope' in data ? 400 : 200;
+		}
+
+		default: {
+			return 200;
+		}
+	}
+}

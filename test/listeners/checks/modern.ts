@@ -1,0 +1,136 @@
+import {Buffer} from 'node:buffer';
+import test from 'ava';
+import {
+	classify, decodeHeaderValue, modernChecks, modernStatus, type ModernFacts, type RequestEra,
+} from '../../../source/listeners/checks/modern.js';
+import {firstRefusal, type Refusal} from '../../../source/listeners/refusal.js';
+import type {Message} from '../../../source/types.js';
+
+/*
+The 2026-07-28 revision at the HTTP edge as tables: which era a POST is, the checks of a modern POST's headers against its body (status, code, id and data out, in the SDK server's order), and the status of a modern answer by its error code. No sockets.
+*/
+
+const modern = '2026-07-28';
+const both = 'application/json, text/event-stream';
+const envelope = {'io.modelcontextprotocol/protocolVersion': modern, 'io.modelcontextprotocol/clientCapabilities': {}};
+const call = (name: string, meta: Record<string, unknown> = envelope): Message => ({
+	jsonrpc: '2.0', id: 7, method: 'tools/call', params: {name, arguments: {}, _meta: meta},
+});
+const list: Message = {
+	jsonrpc: '2.0', id: 3, method: 'tools/list', params: {_meta: envelope},
+};
+
+function facts(messages: Message[], headers: Partial<Omit<ModernFacts, 'messages'>> = {}): ModernFacts {
+	return {
+		messages,
+		batch: false,
+		versionHeader: modern,
+		methodHeader: (messages[0] as {method?: string}).method,
+		nameHeader: undefined,
+		accept: both,
+		closing: false,
+		...headers,
+	};
+}
+
+const brief = (refusal: Refusal | undefined) => refusal && {
+	status: refusal.status, code: refusal.code, id: refusal.id, data: refusal.data,
+};
+
+test('a POST is modern by its _meta claim or a modern version header, and 2025 by initialize, a session, a response or a batch without claims', t => {
+	const claimless: Message = {jsonrpc: '2.0', id: 1, method: 'tools/list'};
+	const initialize: Message = {
+		jsonrpc: '2.0', id: 0, method: 'initialize', params: {protocolVersion: '2025-11-25', capabilities: {}, clientInfo: {name: 'c', version: '1'}},
+	};
+	const table: Array<[string, Message[], boolean, string | undefined, string | undefined, RequestEra]> = [
+		['claim', [list], false, undefined, undefined, 'modern'],
+		['claim, bad header', [list], false, '2025-11-25', undefined, 'modern'],
+		['modern header, no claim', [claimless], false, modern, undefined, 'modern'],
+		['initialize', [initialize], false, undefined, undefined, '2025'],
+		['initialize with a 2025 header', [initialize], false, '2025-06-18', undefined, '2025'],
+		['claimless 2025', [claimless], false, '2025-11-25', undefined, '2025'],
+		['session named', [list], false, modern, 'abc', '2025'],
+		['response', [{jsonrpc: '2.0', id: 1, result: {}}], false, modern, undefined, '2025'],
+		['batch without claims', [claimless, claimless], true, undefined, undefined, '2025'],
+		['batch with a claim', [claimless, list], true, undefined, undefined, 'modern'],
+		['notification with a claim', [{jsonrpc: '2.0', method: 'notifications/cancelled', params: {requestId: 1, _meta: envelope}}], false, undefined, undefined, 'modern'],
+	];
+	for (const [name, messages, batch, header, session, era] of table) {
+		t.is(classify(messages, batch, header, session), era, `${name}`);
+	}
+});
+
+test('modern checks: headers against the body, the envelope, the version, in order, with the request id', t => {
+	const mismatch = (header: string, body?: unknown) => ({
+		status: 400, code: -32_020, id: 7, data: {mismatch: {header, ...(body === undefined ? {} : {body})}},
+	});
+	const table: Array<[string, ModernFacts, ReturnType<typeof brief>]> = [
+		['valid', facts([call('echo')], {nameHeader: 'echo'}), undefined],
+		['valid Base64 name', facts([call('é t')], {nameHeader: `=?base64?${Buffer.from('é t').toString('base64')}?=`}), undefined],
+		['batch', facts([list, list], {batch: true}), {
+			status: 400, code: -32_600, id: undefined, data: undefined,
+		}],
+		['version header ≠ claim', facts([call('echo')], {versionHeader: '2025-11-25', nameHeader: 'echo'}), mismatch('MCP-Protocol-Version', modern)],
+		['Mcp-Method ≠ method', facts([call('echo')], {methodHeader: 'tools/list', nameHeader: 'echo'}), mismatch('Mcp-Method', 'tools/call')],
+		['no clientCapabilities', facts([call('echo', {'io.modelcontextprotocol/protocolVersion': modern})], {nameHeader: 'echo'}), {
+			status: 400, code: -32_602, id: 7, data: {envelope: {key: 'io.modelcontextprotocol/clientCapabilities', problem: 'is required'}},
+		}],
+		['bad log level', facts([call('echo', {...envelope, 'io.modelcontextprotocol/logLevel': 'loud'})], {nameHeader: 'echo'}), {
+			status: 400, code: -32_602, id: 7, data: {envelope: {key: 'io.modelcontextprotocol/logLevel', problem: 'must be a log level'}},
+		}],
+		['modern header without a claim', facts([{jsonrpc: '2.0', id: 7, method: 'tools/list'}]), {
+			status: 400, code: -32_602, id: 7, data: {envelope: {missing: ['io.modelcontextprotocol/protocolVersion', 'io.modelcontextprotocol/clientCapabilities']}},
+		}],
+		['unsupported version', facts([call('echo', {...envelope, 'io.modelcontextprotocol/protocolVersion': '2099-01-01'})], {
+			versionHeader: '2099-01-01', nameHeader: 'echo',
+		}), {
+			status: 400, code: -32_022, id: 7, data: {supported: [modern], requested: '2099-01-01'},
+		}],
+		['no version header', facts([call('echo')], {versionHeader: undefined, nameHeader: 'echo'}), mismatch('MCP-Protocol-Version')],
+		['no Mcp-Method', facts([call('echo')], {methodHeader: undefined, nameHeader: 'echo'}), mismatch('Mcp-Method', 'tools/call')],
+		['no Mcp-Name', facts([call('echo')]), mismatch('Mcp-Name', 'echo')],
+		['Mcp-Name ≠ name', facts([call('echo')], {nameHeader: 'other'}), mismatch('Mcp-Name', 'echo')],
+		['bad Base64', facts([call('echo')], {nameHeader: '=?base64?ZWNo!?='}), mismatch('Mcp-Name')],
+		['not accepting both', facts([call('echo')], {nameHeader: 'echo', accept: 'application/json'}), {
+			status: 406, code: -32_000, id: 7, data: undefined,
+		}],
+		['notification without headers', facts([{jsonrpc: '2.0', method: 'notifications/cancelled', params: {requestId: 1, _meta: envelope}}], {
+			versionHeader: undefined, methodHeader: undefined,
+		}), undefined],
+	];
+	for (const [name, input, expected] of table) {
+		t.deepEqual(brief(firstRefusal(modernChecks, input)), expected, `${name}`);
+	}
+});
+
+test('resources/read is named by its URI, prompts/get by its name', t => {
+	const read: Message = {
+		jsonrpc: '2.0', id: 1, method: 'resources/read', params: {uri: 'file:///a', _meta: envelope},
+	};
+	t.is(firstRefusal(modernChecks, facts([read], {nameHeader: 'file:///a'})), undefined);
+	t.is(firstRefusal(modernChecks, facts([read], {nameHeader: 'file:///b'}))?.code, -32_020);
+	const get: Message = {
+		jsonrpc: '2.0', id: 1, method: 'prompts/get', params: {name: 'p', _meta: envelope},
+	};
+	t.is(firstRefusal(modernChecks, facts([get]))?.code, -32_020);
+});
+
+test('the Base64 sentinel decodes to UTF-8 and a malformed one is refused', t => {
+	t.is(decodeHeaderValue('plain'), 'plain');
+	t.is(decodeHeaderValue('=?base64?SGVsbG8=?='), 'Hello');
+	t.is(decodeHeaderValue('=?base64?SGVsbG8?='), undefined);
+	t.is(decodeHeaderValue('=?base64?/w==?='), undefined);
+});
+
+test('a modern answer’s status follows its error code', t => {
+	const error = (code: number, data?: unknown): Message => ({jsonrpc: '2.0', id: 1, error: {code, message: 'x', ...(data === undefined ? {} : {data})}});
+	t.is(modernStatus({jsonrpc: '2.0', id: 1, result: {}}), 200);
+	t.is(modernStatus(error(-32_601)), 404);
+	for (const code of [-32_020, -32_021, -32_022, -32_600]) {
+		t.is(modernStatus(error(code)), 400);
+	}
+
+	t.is(modernStatus(error(-32_602, {envelope: {missing: []}})), 400);
+	t.is(modernStatus(error(-32_602)), 200);
+	t.is(modernStatus(error(-32_603)), 200);
+});
