@@ -230,9 +230,9 @@ export function addParameterHeaders(declarations: readonly HeaderDeclaration[], 
 }
 
 /**
-The headers a modern message's POST carries besides the transport's own (lower-case names): `MCP-Protocol-Version` = `version`; for a request `Mcp-Method`, `Mcp-Name` for the methods that name something, and for `tools/call` the `Mcp-Param-*` of the tool's declarations (`declarationsOf` looks them up by tool name; none known, none sent). A notification carries only the version (as the SDK client sends it: the spec defines no more).
+The headers a modern message's POST carries besides the transport's own (lower-case names): `MCP-Protocol-Version` = `version`; for a request `Mcp-Method`, `Mcp-Name` for the methods that name something, and for `tools/call` the `Mcp-Param-*` of the tool's declarations (`toolHeaders`, by tool name; none known, none sent). A notification carries only the version (as the SDK client sends it: the spec defines no more).
 */
-export function modernHeaders(message: Message, version: string, declarationsOf: (tool: string) => readonly HeaderDeclaration[] | undefined): Record<string, string> {
+export function modernHeaders(message: Message, version: string, toolHeaders: ReadonlyMap<string, readonly HeaderDeclaration[]>): Record<string, string> {
 	const headers: Record<string, string> = {'mcp-protocol-version': version};
 	if (!('id' in message) || !('method' in message)) {
 		return headers;
@@ -244,7 +244,7 @@ export function modernHeaders(message: Message, version: string, declarationsOf:
 	const name = nameOf(method, parameters);
 	if (name !== undefined) {
 		headers['mcp-name'] = encodeHeaderValue(name);
-		const declarations = method === 'tools/call' ? declarationsOf(name) : undefined;
+		const declarations = method === 'tools/call' ? toolHeaders.get(name) : undefined;
 		if (declarations) {
 			addParameterHeaders(declarations, parameters?.['arguments'], headers);
 		}

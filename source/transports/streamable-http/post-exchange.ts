@@ -5,6 +5,7 @@ import {MessageTooLargeError, UnsupportedTransportError, errorCodes} from '../..
 import {jsonBody} from '../../wire/long-strings.js';
 import {stringifyJson} from '../../wire/exact-numbers.js';
 import {isRequest} from '../../wire/message.js';
+import {modernVersionOf} from '../../wire/modern.js';
 import type {Message, Request} from '../../types.js';
 import {raiseWith, settingName} from '../../setting-names.js';
 import {describeFetchError} from '../../http/connect-errors.js';
@@ -24,10 +25,11 @@ POST a message. Resolves to the response, if there is one and the server did not
 */
 async function postMessage(context: ExchangeContext, message: Message, signal: AbortSignal): Promise<Response | undefined> {
 	const {state} = context;
-	const session = state.sessionId;
+	// A modern message names no session: a 404 is its answer (an unknown method), not the session's end.
+	const session = modernVersionOf(message) === undefined ? state.sessionId : undefined;
 	const response = await fetchOrFail(context, {
 		method: 'POST',
-		headers: requestHeaders(state, context.fixedHeaders, postHeaders),
+		headers: requestHeaders(state, context.fixedHeaders, postHeaders, message),
 		body: jsonBody(message),
 	}, {message, signal});
 
@@ -83,13 +85,16 @@ async function onEventStream(context: ExchangeContext, request: Request, body: R
 		return;
 	}
 
-	if (outcome.lastEventId !== undefined && await resume(context, request, {lastEventId: outcome.lastEventId, retry: outcome.retry}, signal)) {
+	// A modern request's stream is not resumed (2026-07-28 has no resumption): the request is lost, and the client may send it again.
+	const modern = modernVersionOf(request) !== undefined;
+	if (!modern && outcome.lastEventId !== undefined && await resume(context, request, {lastEventId: outcome.lastEventId, retry: outcome.retry}, signal)) {
 		return;
 	}
 
 	if (!context.state.ended) {
 		const why = outcome.error ? `: ${describeFetchError(outcome.error)}` : '';
-		answerFailed(context, request, `The remote server ended the response stream before answering \`${method}\`${why}`);
+		const lost = modern ? ' (a modern request is not resumed: send it again)' : '';
+		answerFailed(context, request, `The remote server ended the response stream before answering \`${method}\`${why}${lost}`);
 	}
 }
 
@@ -142,7 +147,7 @@ export async function postExchange(context: ExchangeContext, message: Message, r
 		await onEventStream(context, request, response.body, signal);
 	} else if (type.includes('application/json')) {
 		await onJson(context, request, response, signal);
-	} else if (response.status === 202) {
+	} else if (response.status === 202 && modernVersionOf(request) === undefined) {
 		// Some servers answer later, on the GET stream.
 		void response.body?.cancel();
 		context.logger.debug(`The remote server accepted \`${request.method}\` (id ${stringifyJson(request.id)}) without answering; waiting for the answer on the GET stream`);
