@@ -7,6 +7,11 @@ import type {Message} from '../types.js';
 export const protocolVersionKey = 'io.modelcontextprotocol/protocolVersion';
 
 /**
+The JSON-RPC error of a modern server refusing a protocol version (its `data.supported` lists those it speaks).
+*/
+export const unsupportedVersionCode = -32_022;
+
+/**
 The version a message claims in its `_meta` envelope, when it claims one as a string: the message is of the modern era. One property read for a message without `_meta` (every 2025 message): cheap enough for the hot path.
 */
 export function modernVersionOf(message: Message): string | undefined {
