@@ -10,6 +10,7 @@ import test, {type ExecutionContext} from 'ava';
 import {Client} from '@modelcontextprotocol/client';
 import {StdioClientTransport} from '@modelcontextprotocol/client/stdio';
 import {cli} from '../helpers/fixtures.js';
+import {startRemoteProcess} from '../helpers/remote.js';
 import {
 	runSdk2Client, sdk2Outcome, sdk2Scenarios, startSdk2Server, type Sdk2Mode, type Sdk2ServerKind,
 } from '../helpers/sdk2.js';
@@ -58,6 +59,16 @@ test.serial('a 2025 client → client mode → a modern-only server: its initial
 	t.is(report.error?.code, -32_022, `${report.stderr}`);
 	t.regex(report.error?.message ?? '', /Unsupported protocol version: 2025-11-25/);
 	t.notRegex(report.stderr, /legacy SSE/);
+});
+
+test.serial('a dual-era client → client mode → a legacy SSE server: server/discover fails, initialize falls back to legacy SSE, and the 2025 era works', async t => {
+	t.timeout(60_000);
+	const {urls} = await startRemoteProcess(t);
+	const report = await runSdk2Client(t, {mode: 'auto', target: [process.execPath, cli, urls.sse], scenarios: ['tools', 'progress']});
+	t.is(report.error, undefined, `${report.stderr}`);
+	t.is(report.era, 'legacy');
+	t.deepEqual([sdk2Outcome(report.scenarios.tools), sdk2Outcome(report.scenarios.progress)], ['ok', 'ok'], `${report.stderr}`);
+	t.regex(report.stderr, /over legacy SSE \(auto-detected/);
 });
 
 type ModernClient = {client: Client; stderr: () => string};
