@@ -48,10 +48,15 @@ export type SessionState = ClientState & {
 	*/
 	readonly modernRequests: Map<RequestId, string>;
 	/**
-	The `x-mcp-header` declarations of the tools the modern `tools/list` results named, by tool name (tools without any are not kept); at most `maxToolHeaders`, the oldest forgotten first.
+	The `x-mcp-header` declarations of the tools the modern `tools/list` results named, by tool name (tools without any are not kept); at most `maxToolHeaders`, the oldest forgotten first. Shared by the sessions of one remote: a client that reconnects does not list the tools again.
 	*/
-	readonly toolHeaders: Map<string, readonly HeaderDeclaration[]>;
+	readonly toolHeaders: ToolHeaders;
 };
+
+/**
+The `x-mcp-header` declarations of a remote's tools, by tool name.
+*/
+export type ToolHeaders = Map<string, readonly HeaderDeclaration[]>;
 
 /**
 How many tools' `x-mcp-header` declarations the session keeps.
@@ -114,7 +119,7 @@ export const timerEvents: Readonly<Record<SessionTimer, SessionEvent>> = {
 	'get-stream-wait': sessionEvents.getStreamTimeout,
 };
 
-export function createSessionState(options: {getStreamTimeout: number; era?: Era}): SessionState {
+export function createSessionState(options: {getStreamTimeout: number; era?: Era; toolHeaders?: ToolHeaders}): SessionState {
 	return {
 		...createClientState(),
 		era: options.era ?? 'session',
@@ -124,7 +129,7 @@ export function createSessionState(options: {getStreamTimeout: number; era?: Era
 		initializeId: undefined,
 		awaitingGetStream: false,
 		modernRequests: new Map(),
-		toolHeaders: new Map(),
+		toolHeaders: options.toolHeaders ?? new Map<string, readonly HeaderDeclaration[]>(),
 	};
 }
 
