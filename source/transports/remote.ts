@@ -44,8 +44,10 @@ export function remote(options: RemoteOptions): Transport {
 	}
 
 	const url = checkUrl(options.url);
-	const streamable = streamableHttpClient({...options, detectUnsupported: false});
-	const probing = streamableHttpClient({...options, detectUnsupported: true});
+	// One remote, one set of tool declarations: the connection that detects the transport learns them for the later ones.
+	const toolHeaders = options.toolHeaders ?? new Map();
+	const streamable = streamableHttpClient({...options, detectUnsupported: false, toolHeaders});
+	const probing = streamableHttpClient({...options, detectUnsupported: true, toolHeaders});
 	const legacy = sseClient(options);
 	let detected: 'streamablehttp' | 'sse' | undefined = kind === 'auto' ? undefined : kind;
 	let announced = false;

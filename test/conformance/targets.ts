@@ -133,12 +133,13 @@ Targets that exist but are not run by default.
 export const pendingTargets: TargetName[] = [];
 
 /**
-Scored by `npm run test:conformance-2026`: the SDK v2 fixture and driver directly, the baseline the proxy targets are measured against.
+Scored by `npm run test:conformance-2026`: the SDK v2 fixture and driver directly, the baseline the proxy targets are measured against, and the client scenarios through client mode (7 of 7, as directly).
 */
 export const enabledTargets2026: TargetName[] = [
 	'server-2026/direct',
 	'server-2026/direct-modern-only',
 	'client-2026/direct',
+	'client-2026/via-proxy',
 ];
 
 /**
@@ -150,7 +151,6 @@ export const pendingTargets2026: TargetName[] = [
 	'server-2026/proxy-isolated',
 	'server-2026/proxy-stateless',
 	'server-2026/proxy-chain',
-	'client-2026/via-proxy',
 ];
 
 /**

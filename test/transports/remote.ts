@@ -1,3 +1,5 @@
+import {Buffer} from 'node:buffer';
+import http from 'node:http';
 import test, {type ExecutionContext} from 'ava';
 import {
 	concat, firstValueFrom, NEVER, of, Subject,
@@ -11,6 +13,7 @@ import {createLogger} from '../../source/logger.js';
 import type {Message} from '../../source/types.js';
 import {startGateway} from '../helpers/gateway.js';
 import {eventually} from '../helpers/remote.js';
+import {serveOnLoopback} from '../helpers/loopback-server.js';
 
 for (const [face, path, expected] of [
 	['both', 'mcp', /over Streamable HTTP \(auto-detected\)/],
@@ -131,3 +134,37 @@ for (const status of [503, 401]) {
 		t.is(logged.join('').match(/trying legacy SSE/g)?.length, 1);
 	});
 }
+
+test('the x-mcp-header declarations a 2026-07-28 tools/list taught are used by the next connections: a reconnected client that does not list again still sends Mcp-Param-*', async t => {
+	const seen: Array<Record<string, string | string[] | undefined>> = [];
+	const tool = {name: 'weather', inputSchema: {type: 'object', properties: {region: {type: 'string', 'x-mcp-header': 'Region'}}}};
+	const server = http.createServer((request, response) => {
+		const chunks: Uint8Array[] = [];
+		request.on('data', (chunk: Uint8Array) => {
+			chunks.push(chunk);
+		});
+		request.on('end', () => {
+			const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {id: number; method: string};
+			seen.push(request.headers);
+			const result = body.method === 'tools/list'
+				? {
+					resultType: 'complete', tools: [tool], ttlMs: 0, cacheScope: 'private',
+				}
+				: {resultType: 'complete', content: []};
+			response.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({jsonrpc: '2.0', id: body.id, result}));
+		});
+	});
+	const url = `${await serveOnLoopback(t, server)}/mcp`;
+	const transport = remote({url, logger: createLogger({level: 'silent'})});
+	const envelope = {'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}};
+	const listTools: Message = {
+		jsonrpc: '2.0', id: 1, method: 'tools/list', params: {_meta: envelope},
+	};
+	const call: Message = {
+		jsonrpc: '2.0', id: 2, method: 'tools/call', params: {name: 'weather', arguments: {region: 'eu'}, _meta: envelope},
+	};
+	// The first connection (the one that detects Streamable HTTP) lists the tools; the second only calls one.
+	t.like(await firstValueFrom(transport(concat(of(listTools), NEVER))), {id: 1});
+	t.like(await firstValueFrom(transport(concat(of(call), NEVER))), {id: 2});
+	t.like(seen[1], {'mcp-method': 'tools/call', 'mcp-name': 'weather', 'mcp-param-region': 'eu'});
+});

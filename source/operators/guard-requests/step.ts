@@ -1,5 +1,5 @@
 /*
-The request accounting of `guardRequests`: `step(state, event)` changes the state in place and returns effects. Pure: time comes in the events. Exactly one answer per request goes through in each direction; a request still waiting when its deadline passes or when the peer ends is answered with an error; answers nobody waits for are dropped, with a warning unless they are late answers to a request that timed out or was cancelled. The hot path (a message either way) returns the shared `forward`; the glue calls `fromClient` and `fromPeer` directly there, so a message costs no event object (`step` is the same machine, event by event).
+The request accounting of `guardRequests`: `step(state, event)` changes the state in place and returns effects. Pure: time comes in the events. Exactly one answer per request goes through in each direction; a request still waiting when its deadline passes (a `subscriptions/listen` has none) or when the peer ends is answered with an error; answers nobody waits for are dropped, with a warning unless they are late answers to a request that timed out or was cancelled. The hot path (a message either way) returns the shared `forward`; the glue calls `fromClient` and `fromPeer` directly there, so a message costs no event object (`step` is the same machine, event by event).
 */
 import {errorCodes} from '../../errors.js';
 import type {Message, RequestId, Response} from '../../types.js';
@@ -61,7 +61,9 @@ const requestIdOf = (message: Message) => (message as {params?: {requestId?: Req
 export function fromClient(state: GuardState, message: Message, now: number): readonly GuardEffect[] {
 	if (isRequest(message)) {
 		const token = progressTokenOf(message);
-		state.pending.set(message.id, {method: message.method, deadline: now + state.config.timeout, token});
+		// A 2026-07-28 `subscriptions/listen` is answered only when the subscription ends: it has no deadline.
+		const deadline = message.method === 'subscriptions/listen' ? Number.POSITIVE_INFINITY : now + state.config.timeout;
+		state.pending.set(message.id, {method: message.method, deadline, token});
 		if (token !== undefined) {
 			state.tokens.set(token, message.id);
 		}
@@ -150,6 +152,10 @@ function scheduleSweep(state: GuardState, now: number): GuardEffect | undefined 
 	let next = Number.POSITIVE_INFINITY;
 	for (const entry of state.pending.values()) {
 		next = Math.min(next, entry.deadline);
+	}
+
+	if (next === Number.POSITIVE_INFINITY) {
+		return undefined;
 	}
 
 	state.sweeping = true;

@@ -14,7 +14,7 @@ import type {ExchangeContext} from './context.js';
 import {getStream} from './get-stream.js';
 import {postExchange} from './post-exchange.js';
 import {
-	createSessionState, sessionEvents, step, timerEvents, type SessionEffect, type SessionEvent, type SessionTimer,
+	createSessionState, sessionEvents, step, timerEvents, type SessionEffect, type SessionEvent, type SessionTimer, type ToolHeaders,
 } from './session-state.js';
 
 export type StreamableHttpClientOptions = HttpClientOptions & {
@@ -42,6 +42,12 @@ export type StreamableHttpClientOptions = HttpClientOptions & {
 	@default 5
 	*/
 	maxResumeAttempts?: number;
+	/**
+	Where the `x-mcp-header` declarations of the remote's tools, learnt from the 2026-07-28 `tools/list` results that pass, are kept for the `Mcp-Param-*` headers of later calls. Every connection of the transport shares it (a client that reconnects does not list its tools again); give the same map to transports of the same remote.
+
+	@default a map of the transport's own
+	*/
+	toolHeaders?: ToolHeaders;
 };
 
 type DeleteTarget = Pick<ExchangeContext, 'url' | 'fetch' | 'fixedHeaders' | 'settingNames' | 'logger'> & {closeTimeout: number};
@@ -86,6 +92,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 		closeTimeout = 2000,
 		maxResumeAttempts = 5,
 		logger = defaultLogger,
+		toolHeaders = new Map(),
 	} = options;
 
 	const target: DeleteTarget = {
@@ -93,7 +100,7 @@ export function streamableHttpClient(options: StreamableHttpClientOptions): Tran
 	};
 
 	return outgoing$ => new Observable<Message>(subscriber => {
-		const state = createSessionState({getStreamTimeout});
+		const state = createSessionState({getStreamTimeout, toolHeaders});
 		let getStream$: Subscription | undefined;
 		const dispatch = (event: SessionEvent): void => {
 			for (const effect of step(state, event)) {

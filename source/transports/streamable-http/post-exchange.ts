@@ -3,8 +3,9 @@ One POST of the session and its answer: a JSON body or an event stream (resumed 
 */
 import {MessageTooLargeError, UnsupportedTransportError, errorCodes} from '../../errors.js';
 import {jsonBody} from '../../wire/long-strings.js';
-import {stringifyJson} from '../../wire/exact-numbers.js';
+import {parseJson, stringifyJson} from '../../wire/exact-numbers.js';
 import {isRequest} from '../../wire/message.js';
+import {modernVersionOf, unsupportedVersionCode} from '../../wire/modern.js';
 import type {Message, Request} from '../../types.js';
 import {raiseWith, settingName} from '../../setting-names.js';
 import {describeFetchError} from '../../http/connect-errors.js';
@@ -24,10 +25,11 @@ POST a message. Resolves to the response, if there is one and the server did not
 */
 async function postMessage(context: ExchangeContext, message: Message, signal: AbortSignal): Promise<Response | undefined> {
 	const {state} = context;
-	const session = state.sessionId;
+	// A modern message names no session: a 404 is its answer (an unknown method), not the session's end.
+	const session = modernVersionOf(message) === undefined ? state.sessionId : undefined;
 	const response = await fetchOrFail(context, {
 		method: 'POST',
-		headers: requestHeaders(state, context.fixedHeaders, postHeaders),
+		headers: requestHeaders(state, context.fixedHeaders, postHeaders, message),
 		body: jsonBody(message),
 	}, {message, signal});
 
@@ -42,19 +44,30 @@ async function postMessage(context: ExchangeContext, message: Message, signal: A
 }
 
 /**
-A POST answered with an error status: the request, if any, is answered with a JSON-RPC error (the server's own when the body has one). With `detectUnsupported`, an `initialize` refused with 400, 404 or 405 ends the transport instead: the server does not speak Streamable HTTP.
+Whether an error answer's body is the JSON-RPC error of a server of the modern era refusing the version asked for (-32022, unsupported protocol version): the versioning page's "recognized modern error", proof that the server speaks Streamable HTTP.
+*/
+function isModernRefusal(body: string): boolean {
+	try {
+		return (parseJson(body) as {error?: {code?: unknown}} | undefined)?.error?.code === unsupportedVersionCode;
+	} catch {
+		return false;
+	}
+}
+
+/**
+A POST answered with an error status: the request, if any, is answered with a JSON-RPC error (the server's own when the body has one). With `detectUnsupported`, an `initialize` refused with 400, 404 or 405 ends the transport instead: the server does not speak Streamable HTTP; unless the refusal is a modern server's (a 2026-07-28-only server refuses the 2025 handshake with -32022), which is the initialize's answer.
 */
 async function onHttpError(context: ExchangeContext, message: Message, response: Response): Promise<void> {
 	const {logger} = context;
 	const request = isRequest(message) ? message : undefined;
-	if (request?.method === 'initialize' && context.detectUnsupported && [400, 404, 405].includes(response.status)) {
-		const body = previewText(await readStart(response, 1024), 120);
-		const text = `The remote server answered the Streamable HTTP initialize with HTTP ${response.status}${body ? `: ${body}` : ''}`;
+	const body = await readStart(response, 4096);
+	if (request?.method === 'initialize' && context.detectUnsupported && [400, 404, 405].includes(response.status) && !isModernRefusal(body)) {
+		const preview = previewText(body, 120);
+		const text = `The remote server answered the Streamable HTTP initialize with HTTP ${response.status}${preview ? `: ${preview}` : ''}`;
 		context.dispatch({type: 'failed', error: new UnsupportedTransportError(text, response.status)});
 		return;
 	}
 
-	const body = await readStart(response, 4096);
 	if (response.status === 401) {
 		logger.error(`The remote server refused our credentials (HTTP 401). Check ${settingName(context.settingNames, 'headers')} and ${settingName(context.settingNames, 'auth')}.`);
 	}
@@ -83,13 +96,16 @@ async function onEventStream(context: ExchangeContext, request: Request, body: R
 		return;
 	}
 
-	if (outcome.lastEventId !== undefined && await resume(context, request, {lastEventId: outcome.lastEventId, retry: outcome.retry}, signal)) {
+	// A modern request's stream is not resumed (2026-07-28 has no resumption): the request is lost, and the client may send it again.
+	const modern = modernVersionOf(request) !== undefined;
+	if (!modern && outcome.lastEventId !== undefined && await resume(context, request, {lastEventId: outcome.lastEventId, retry: outcome.retry}, signal)) {
 		return;
 	}
 
 	if (!context.state.ended) {
 		const why = outcome.error ? `: ${describeFetchError(outcome.error)}` : '';
-		answerFailed(context, request, `The remote server ended the response stream before answering \`${method}\`${why}`);
+		const lost = modern ? ' (a modern request is not resumed: send it again)' : '';
+		answerFailed(context, request, `The remote server ended the response stream before answering \`${method}\`${why}${lost}`);
 	}
 }
 
@@ -142,7 +158,7 @@ export async function postExchange(context: ExchangeContext, message: Message, r
 		await onEventStream(context, request, response.body, signal);
 	} else if (type.includes('application/json')) {
 		await onJson(context, request, response, signal);
-	} else if (response.status === 202) {
+	} else if (response.status === 202 && modernVersionOf(request) === undefined) {
 		// Some servers answer later, on the GET stream.
 		void response.body?.cancel();
 		context.logger.debug(`The remote server accepted \`${request.method}\` (id ${stringifyJson(request.id)}) without answering; waiting for the answer on the GET stream`);

@@ -1,11 +1,15 @@
 /*
 The Streamable HTTP client's session as a pure step: the session id and negotiated protocol version, the `initialize` under way, the messages held while it is answered and the GET stream opens, and the wind-down after a refusal (http/client-state.ts). `step(state, event)` changes the state in place (it runs for every message; copying would allocate on the hot path) and returns what the glue must do as effects; it performs no I/O, sets no timer and reads no clock.
 
-The era decides the rest: a 2025 session (`'session'`: `initialize`, `Mcp-Session-Id`, a GET stream, resumption) is the only one today. A modern upstream (MCP 2026-07-28, issue 18) has no session, no GET stream and no resumption, and its POSTs carry headers built from each message: that is a new `Era`, a branch in `receive` (no GET stream to open) and in `requestHeaders`.
+Each message says its era. A 2025 message belongs to the session (`initialize`, `Mcp-Session-Id`, a GET stream, resumption). A modern one (MCP 2026-07-28: a `_meta` protocol-version envelope) needs none of it: it is POSTed at once with headers built from it (`requestHeaders`), and its request is remembered until answered, so that a `notifications/cancelled` for it only closes its POST (closing the stream is the cancellation) and its `tools/list` result is screened for invalid `x-mcp-header` annotations, the valid ones kept for the `Mcp-Param-*` of later calls. A 2025 message pays one property read for this.
 */
-import {isRequest, isResponse} from '../../wire/message.js';
+import {isNotification, isRequest, isResponse} from '../../wire/message.js';
+import {
+	modernHeaders, modernVersionOf, screenTools, type HeaderDeclaration,
+} from '../../wire/modern.js';
 import type {Message, RequestId} from '../../types.js';
 import {
+	cancelledRequestId,
 	createClientState,
 	keepUnsent,
 	lifecycle,
@@ -39,7 +43,25 @@ export type SessionState = ClientState & {
 	Whether the held messages (`held`: held while `initialize` is answered and the GET stream opens) wait for the GET stream, not for the initialize answer.
 	*/
 	awaitingGetStream: boolean;
+	/**
+	The modern requests sent and not answered yet, with their method.
+	*/
+	readonly modernRequests: Map<RequestId, string>;
+	/**
+	The `x-mcp-header` declarations of the tools the modern `tools/list` results named, by tool name (tools without any are not kept); at most `maxToolHeaders`, the oldest forgotten first. Shared by the sessions of one remote: a client that reconnects does not list the tools again.
+	*/
+	readonly toolHeaders: ToolHeaders;
 };
+
+/**
+The `x-mcp-header` declarations of a remote's tools, by tool name.
+*/
+export type ToolHeaders = Map<string, readonly HeaderDeclaration[]>;
+
+/**
+How many tools' `x-mcp-header` declarations the session keeps.
+*/
+export const maxToolHeaders = 4096;
 
 /**
 What the session is told:
@@ -97,7 +119,7 @@ export const timerEvents: Readonly<Record<SessionTimer, SessionEvent>> = {
 	'get-stream-wait': sessionEvents.getStreamTimeout,
 };
 
-export function createSessionState(options: {getStreamTimeout: number; era?: Era}): SessionState {
+export function createSessionState(options: {getStreamTimeout: number; era?: Era; toolHeaders?: ToolHeaders}): SessionState {
 	return {
 		...createClientState(),
 		era: options.era ?? 'session',
@@ -106,13 +128,20 @@ export function createSessionState(options: {getStreamTimeout: number; era?: Era
 		protocolVersion: undefined,
 		initializeId: undefined,
 		awaitingGetStream: false,
+		modernRequests: new Map(),
+		toolHeaders: options.toolHeaders ?? new Map<string, readonly HeaderDeclaration[]>(),
 	};
 }
 
 /**
-The headers of one request to the server: the transport's fixed ones, `extra` (accept, content type, `Last-Event-ID`), and what the era asks of every request. A 2025 session sends its id and the negotiated protocol version; a modern upstream will send `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` built from the message posted.
+The headers of one request to the server: the transport's fixed ones, `extra` (accept, content type, `Last-Event-ID`), and what the era of `message` (the message POSTed, if any) asks for. A 2025 message carries the session's id and the negotiated protocol version; a modern one `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` built from it, and no session id.
 */
-export function requestHeaders(state: SessionState, fixed: Readonly<Record<string, string>>, extra: Record<string, string>): Record<string, string> {
+export function requestHeaders(state: SessionState, fixed: Readonly<Record<string, string>>, extra: Record<string, string>, message?: Message): Record<string, string> {
+	const version = message === undefined ? undefined : modernVersionOf(message);
+	if (version !== undefined) {
+		return {...fixed, ...extra, ...modernHeaders(message!, version, state.toolHeaders)};
+	}
+
 	const result = {...fixed, ...extra};
 	if (state.sessionId !== undefined) {
 		result['mcp-session-id'] = state.sessionId;
@@ -214,6 +243,15 @@ function send(state: SessionState, message: Message, effects: SessionEffect[]): 
 		return;
 	}
 
+	if (modernVersionOf(message) !== undefined) {
+		sendModern(state, message, effects);
+		return;
+	}
+
+	if (state.modernRequests.size > 0 && cancelsModern(state, message, effects)) {
+		return;
+	}
+
 	if (state.held) {
 		state.held.push(message);
 		return;
@@ -237,6 +275,15 @@ function send(state: SessionState, message: Message, effects: SessionEffect[]): 
 function receive(state: SessionState, message: Message, effects: SessionEffect[]): void {
 	if (state.ended) {
 		return;
+	}
+
+	if (state.modernRequests.size > 0 && isResponse(message) && message.id !== undefined && message.id !== null) {
+		const method = state.modernRequests.get(message.id);
+		if (method !== undefined) {
+			state.modernRequests.delete(message.id);
+			effects.push({type: 'deliver', message: method === 'tools/list' ? screened(state, message, effects) : message});
+			return;
+		}
 	}
 
 	if (state.initializeId === undefined || !isResponse(message) || message.id !== state.initializeId) {
@@ -288,4 +335,60 @@ function release(state: SessionState, effects: SessionEffect[]): void {
 
 		send(state, message, effects);
 	}
+}
+
+/**
+A modern message: no session to wait for, POSTed at once. A request is remembered until answered; a cancellation of one only ends its POST (closing the response stream is the cancellation in 2026-07-28: no `notifications/cancelled` is sent).
+*/
+function sendModern(state: SessionState, message: Message, effects: SessionEffect[]): void {
+	if (isRequest(message)) {
+		state.modernRequests.set(message.id, message.method);
+	} else if (cancelsModern(state, message, effects)) {
+		return;
+	}
+
+	postOutgoing(message, effects);
+}
+
+/**
+Whether `message` cancels a modern request in flight: then its POST is ended (the request's answer will never come: it is forgotten) and the notification goes no further.
+*/
+function cancelsModern(state: SessionState, message: Message, effects: SessionEffect[]): boolean {
+	const cancelled = isNotification(message) ? cancelledRequestId(message) : undefined;
+	if (cancelled === undefined || !state.modernRequests.delete(cancelled)) {
+		return false;
+	}
+
+	effects.push({type: 'abort-request', id: cancelled});
+	return true;
+}
+
+/**
+A modern `tools/list` answer as the client may see it: the tools whose `x-mcp-header` annotations are invalid left out (a warning names each), the declarations of the others kept for their calls.
+*/
+function screened(state: SessionState, message: Message, effects: SessionEffect[]): Message {
+	if (!('result' in message)) {
+		return message;
+	}
+
+	const {result, dropped, declarations} = screenTools(message.result);
+	for (const {name, reason} of dropped) {
+		effects.push({type: 'log', level: 'warning', text: `Left tool '${name}' out of tools/list: invalid x-mcp-header declaration — ${reason}`});
+	}
+
+	for (const tool of (result as {tools?: Array<{name?: unknown}>}).tools ?? []) {
+		if (typeof tool?.name === 'string') {
+			state.toolHeaders.delete(tool.name);
+		}
+	}
+
+	for (const [name, headers] of declarations) {
+		if (state.toolHeaders.size >= maxToolHeaders) {
+			state.toolHeaders.delete(state.toolHeaders.keys().next().value!);
+		}
+
+		state.toolHeaders.set(name, headers);
+	}
+
+	return result === message.result ? message : {...message, result: result as Record<string, unknown>};
 }

@@ -172,6 +172,21 @@ test('with a timeout: the first request sets the sweep at its deadline; the swee
 	t.deepEqual(play(state, [peer(result(1), 12), peer(result(2), 13), {type: 'sweep', now: 14}]), [[], forward, []]);
 });
 
+test('with a timeout: a 2026-07-28 subscriptions/listen, answered only when the subscription ends, never times out', t => {
+	const state = machine(10);
+	t.deepEqual(play(state, [client(request('listen', 'subscriptions/listen'), 0), client(request(1), 5)]), [forward, [{type: 'start-timer', delay: 10}, {type: 'forward'}]]);
+	t.deepEqual(play(state, [{type: 'sweep', now: 15}]), [[
+		{
+			type: 'answer', id: 1, code: -32_001, text: 'Request timed out: the remote did not answer `tools/call` within 10 ms',
+		},
+		{type: 'send', message: {jsonrpc: '2.0', method: 'notifications/cancelled', params: {requestId: 1, reason: 'Request timed out in the proxy'}}},
+	]]);
+	t.deepEqual(tables(state), {
+		pending: ['listen'], expired: [1], peerRequests: [], peerCancelled: [],
+	});
+	t.deepEqual(play(state, [peer(result('listen'), 100_000)]), [forward]);
+});
+
 test('with a timeout: progress for a request moves its deadline', t => {
 	const state = machine(10);
 	play(state, [client(request(1, 'tools/call', 'p'), 0)]);

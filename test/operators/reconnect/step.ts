@@ -354,3 +354,22 @@ test('a client whose initialize was refused is not replayed: the next connection
 	t.deepEqual(play(state, attemptTo(2)), [[{type: 'connect', connection: 2}], [{type: 'flush', connection: 2}]]);
 	t.is(state.phase, 'open');
 });
+
+test('a 2026-07-28 client has no handshake to replay: after a loss the next connection opens at once and sends what is held, the lost request answered', t => {
+	const envelope = {'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}};
+	const discover: Message = {
+		jsonrpc: '2.0', id: 'd', method: 'server/discover', params: {_meta: envelope},
+	};
+	const modernCall = (id: number): Message => ({
+		jsonrpc: '2.0', id, method: 'tools/call', params: {name: 'echo', _meta: envelope},
+	});
+	const state = createState(config, 0);
+	play(state, [{type: 'start'}, {type: 'connected', connection: 1}, client(discover), remote(1, result('d', {supportedVersions: ['2026-07-28']})), client(modernCall(1))]);
+	t.false(state.handshake.initialized);
+	const [loss] = play(state, [ended(1, 5)]);
+	t.like(loss, [{type: 'disconnect', connection: 1}, {type: 'answer', id: 1}]);
+	play(state, [{type: 'delay', delay: 10, now: 5}, client(modernCall(2), 6)]);
+	t.deepEqual(play(state, attemptTo(2)), [[{type: 'connect', connection: 2}], [{type: 'flush', connection: 2}]]);
+	t.is(state.phase, 'open');
+	t.deepEqual(play(state, [{type: 'send-held', connection: 2}]), [[{type: 'send', connection: 2, message: modernCall(2)}]]);
+});

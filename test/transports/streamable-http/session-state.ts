@@ -219,3 +219,59 @@ test('an event over the limit on the GET stream is answered at once, past the se
 	const error: Message = {jsonrpc: '2.0', id: 77, error: {code: -32_003, message: 'too large'}};
 	t.deepEqual(step(state, {type: 'answer-remote', message: error}), [{type: 'post', message: error, lane: 'answer'}]);
 });
+
+const envelope = {'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}};
+const modernCall = (id: number, name = 'echo', arguments_: Record<string, unknown> = {}): Message => ({
+	jsonrpc: '2.0', id, method: 'tools/call', params: {name, arguments: arguments_, _meta: envelope},
+});
+const modernCancel = (requestId: number): Message => ({jsonrpc: '2.0', method: 'notifications/cancelled', params: {requestId, _meta: envelope}});
+
+test('a modern request is POSTed at once, even while a 2025 initialize is answered, with its own headers and no session id', t => {
+	const state = open();
+	t.deepEqual(requestHeaders(state, {}, {}, modernCall(5)), {'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo'});
+	t.deepEqual(requestHeaders(state, {}, {}, call(5)), {'mcp-session-id': 's1', 'mcp-protocol-version': '2025-06-18'});
+
+	const {effects} = run([send(initialize), send(modernCall(1))]);
+	t.deepEqual(effects[1], [{type: 'post', message: modernCall(1), lane: 'request'}]);
+});
+
+test('cancelling a modern request ends its POST and sends nothing; a 2025 request\'s cancellation is still POSTed', t => {
+	const {state, effects} = run([send(modernCall(1)), send(modernCancel(1)), send(modernCall(2)), send(cancel(2)), send(call(3)), send(cancel(3))]);
+	t.deepEqual(effects.slice(1), [
+		[{type: 'abort-request', id: 1}],
+		[{type: 'post', message: modernCall(2), lane: 'request'}],
+		[{type: 'abort-request', id: 2}],
+		[{type: 'post', message: call(3), lane: 'request'}],
+		[{type: 'post', message: cancel(3), lane: 'answer'}, {type: 'abort-request', id: 3}],
+	]);
+	t.is(state.modernRequests.size, 0, 'cancelled requests are forgotten');
+});
+
+test('a modern tools/list answer is screened: invalid x-mcp-header tools left out with a warning, the declarations used by later calls', t => {
+	const listTools: Message = {
+		jsonrpc: '2.0', id: 1, method: 'tools/list', params: {_meta: envelope},
+	};
+	const good = {name: 'headers', inputSchema: {type: 'object', properties: {region: {type: 'string', 'x-mcp-header': 'Region'}}}};
+	const bad = {name: 'bad', inputSchema: {type: 'object', properties: {list: {type: 'array', items: {type: 'string', 'x-mcp-header': 'Item'}}}}};
+	const {state, effects} = run([send(listTools), receive({jsonrpc: '2.0', id: 1, result: {tools: [bad, good]}})]);
+	t.deepEqual(effects[1], [
+		{
+			type: 'log',
+			level: 'warning',
+			text: 'Left tool \'bad\' out of tools/list: invalid x-mcp-header declaration — list.<items>: x-mcp-header is only permitted on properties statically reachable'
+				+ ' via a chain of \'properties\' keys (not under items, additionalProperties, oneOf/anyOf/allOf/not, if/then/else, or $ref)',
+		},
+		{type: 'deliver', message: {jsonrpc: '2.0', id: 1, result: {tools: [good]}}},
+	]);
+	t.deepEqual(requestHeaders(state, {}, {}, modernCall(2, 'headers', {region: 'Zürich'})), {
+		'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'headers', 'mcp-param-region': '=?base64?WsO8cmljaA==?=',
+	});
+
+	const legacyList: Message = {jsonrpc: '2.0', id: 3, method: 'tools/list'};
+	const legacyResult: Message = {jsonrpc: '2.0', id: 3, result: {tools: [bad]}};
+	t.deepEqual(run([send(legacyList), receive(legacyResult)], state).effects[1], [{type: 'deliver', message: legacyResult}], 'a 2025 tools/list is not screened');
+
+	const changed: Message = {jsonrpc: '2.0', id: 4, result: {tools: [{name: 'headers', inputSchema: {type: 'object'}}]}};
+	run([send({...listTools, id: 4}), receive(changed)], state);
+	t.false(state.toolHeaders.has('headers'), 'a tool listed again without annotations has none');
+});
