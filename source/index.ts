@@ -123,6 +123,8 @@ Intentionally not exported:
 - hasCause, describeError: how the proxy words its logs; the guards above and `error.cause` serve a caller.
 - childEnvironment: what `spawnStdio` gives a child; its `env` and `passEnvironment` options say it.
 - readEventStream, OversizeEvent, ReadEventStreamOptions: the SSE transports' parser, not a transport.
+- ToolHeaders: the map a remote's transports share for the 2026 `Mcp-Param-*` headers; `remote()` makes one, and
+  `StreamableHttpClientOptions['toolHeaders']` names its type where a caller shares one itself.
 - defaultLogger, setLogLevel: one logger shared by every caller in the process; pass `logger: createLogger({level})`.
 - isInsufficientScope: the test `withAuth` applies before calling `AuthProvider.onInsufficientScope`.
 - readPrivateKey: `crypto.createPrivateKey(pem)` gives the `KeyObject` `clientCredentials` takes.

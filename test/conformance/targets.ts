@@ -133,23 +133,23 @@ Targets that exist but are not run by default.
 export const pendingTargets: TargetName[] = [];
 
 /**
-Scored by `npm run test:conformance-2026`: the SDK v2 fixture and driver directly, the baseline the proxy targets are measured against, and the client scenarios through client mode (7 of 7, as directly).
+Scored by `npm run test:conformance-2026`: the SDK v2 fixture and driver directly, the baseline the proxy targets are measured against; server mode in every topology in front of a dual-era and a 2026-only child (37 of 37 required scenarios each, as directly); and the client scenarios through client mode (7 of 7, as directly).
 */
 export const enabledTargets2026: TargetName[] = [
 	'server-2026/direct',
 	'server-2026/direct-modern-only',
+	'server-2026/proxy-multiplexed',
+	'server-2026/proxy-modern-child',
+	'server-2026/proxy-isolated',
+	'server-2026/proxy-stateless',
 	'client-2026/direct',
 	'client-2026/via-proxy',
 ];
 
 /**
-2026-07-28 targets that wait for the proxy to speak the era (issue 18): `npm run test:conformance-2026` runs them and reports each scenario without scoring it; named, one counts like any other: `npm run test:conformance -- --target server-2026/proxy-multiplexed`.
+2026-07-28 targets that wait for the proxy to speak the era (issue 18): `npm run test:conformance-2026` runs them and reports each scenario without scoring it; named, one counts like any other. The chain waits for server mode to send 2026 requests to a remote backend.
 */
 export const pendingTargets2026: TargetName[] = [
-	'server-2026/proxy-multiplexed',
-	'server-2026/proxy-modern-child',
-	'server-2026/proxy-isolated',
-	'server-2026/proxy-stateless',
 	'server-2026/proxy-chain',
 ];
 
