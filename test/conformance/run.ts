@@ -1,7 +1,7 @@
 // The conformance run: the official MCP conformance suite and a third-party client (inspector-cli) against the fixture and, once enabled, the proxy.
 //   npm run test:conformance                                  the enabled targets (targets.ts)
 //   npm run test:conformance-2026                             the 2026-07-28 targets (suite 0.2.0-alpha.12, `--requirements 2026-07-28`): the enabled ones
-//                                                             scored, the pending ones (the proxy, issue 18) run and reported but not scored
+//                                                             scored, the pending ones (the two-hop chain, issue 18) run and reported but not scored
 //   npm run test:conformance -- --target server/proxy-chain   chosen targets, enabled or pending (repeatable)
 //   npm run test:conformance -- --all                         every target
 // Prints one line per scenario, the failures in full, and a closing `N passed, N failed` line; exits 1 on any failure.
