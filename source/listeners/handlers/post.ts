@@ -114,14 +114,7 @@ function take(context: ListenerContext, post: Post): void {
 			receive(session, message);
 		}
 	} catch (error) {
-		if (!(error instanceof LimitError)) {
-			throw error;
-		}
-
-		context.logger.warning(error.message);
-		// The backend does not take messages: this session cannot go on.
-		endSession(session, 'unsubscribed');
-		sendRefusal(response, notTakingMessages, context.logger);
+		refuseOverLimit(context, session, response, error);
 		return;
 	}
 
@@ -167,14 +160,21 @@ function takeModern(context: ListenerContext, post: Post, facts: PostFacts): voi
 	try {
 		receive(session, facts.requests[0]!);
 	} catch (error) {
-		if (!(error instanceof LimitError)) {
-			throw error;
-		}
-
-		context.logger.warning(error.message);
-		endSession(session, 'unsubscribed');
-		sendRefusal(response, notTakingMessages, context.logger);
+		refuseOverLimit(context, session, response, error);
 	}
+}
+
+/**
+The backend did not take a message (its queue is over its limit, a `LimitError`): the session cannot go on, so it ends and the POST is refused. Any other error is thrown on.
+*/
+function refuseOverLimit(context: ListenerContext, session: StreamableRecord, response: ServerResponse, error: unknown): void {
+	if (!(error instanceof LimitError)) {
+		throw error;
+	}
+
+	context.logger.warning(error.message);
+	endSession(session, 'unsubscribed');
+	sendRefusal(response, notTakingMessages, context.logger);
 }
 
 /**
