@@ -56,6 +56,28 @@ export function repeatedHeader(rawHeaders: readonly string[]): string | undefine
 export const corsAllowMethods = 'GET, POST, DELETE, OPTIONS';
 export const corsAllowHeaders = 'Content-Type, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, X-API-Key, Mcp-Method, Mcp-Name';
 
+const parameterHeader = /^mcp-param-[!#$%&'*+.^`|~\w-]+$/i;
+const maxParameterHeaders = 64;
+
+/**
+The `Mcp-Param-*` header names a preflight asks for (at most 64, each a valid header name), as it spelled them.
+*/
+export function parameterHeaders(requested: string | undefined): string[] {
+	if (requested === undefined) {
+		return [];
+	}
+
+	const names: string[] = [];
+	for (const part of requested.split(',', 256)) {
+		const name = part.trim();
+		if (parameterHeader.test(name) && names.length < maxParameterHeaders) {
+			names.push(name);
+		}
+	}
+
+	return names;
+}
+
 export type SecurityOptions = {
 	/**
 	The address the server is bound to.
@@ -134,17 +156,17 @@ export function createSecurity(options: SecurityOptions) {
 		},
 
 		/**
-		The headers of an answer to a CORS preflight (`OPTIONS`).
+		The headers of an answer to a CORS preflight (`OPTIONS`). `requested` is its `Access-Control-Request-Headers`: the `Mcp-Param-*` names among them are allowed too (a 2026-07-28 client mirrors a tool's `x-mcp-header` parameters into headers of any name).
 		*/
-		preflightHeaders(origin: string | undefined): OutgoingHttpHeaders {
+		preflightHeaders(origin: string | undefined, requested?: string): OutgoingHttpHeaders {
 			const headers: OutgoingHttpHeaders = {allow: corsAllowMethods};
 			if (cors && origin !== undefined) {
 				headers['Access-Control-Allow-Origin'] = anyOrigin ? '*' : origin;
 				headers['Access-Control-Allow-Methods'] = corsAllowMethods;
-				headers['Access-Control-Allow-Headers'] = corsAllowHeaders;
+				headers['Access-Control-Allow-Headers'] = [corsAllowHeaders, ...parameterHeaders(requested)].join(', ');
 				headers['Access-Control-Expose-Headers'] = exposeHeaders;
 				headers['Access-Control-Max-Age'] = '86400';
-				headers.vary = 'Origin';
+				headers.vary = 'Origin, Access-Control-Request-Headers';
 			}
 
 			return headers;

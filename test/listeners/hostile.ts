@@ -516,3 +516,15 @@ test('the session limit answers 503 with a JSON-RPC error body, and frees up whe
 		method: 'POST', path: '/mcp', headers: postHeaders, body: initializeBody(),
 	}), 200);
 });
+
+test('a browser\'s preflight for a 2026-07-28 call with x-mcp-header parameters is allowed those headers', async t => {
+	const {port} = await startListener(t, {host: '127.0.0.1', allowOrigins: ['https://app.example']});
+	const response = await raw(port, {
+		method: 'OPTIONS',
+		path: '/mcp',
+		headers: {origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, mcp-method, mcp-name, mcp-param-region'},
+	});
+	t.is(response.status, 204);
+	const allowed = new Set(String(response.headers['access-control-allow-headers']).toLowerCase().split(', '));
+	t.deepEqual(['content-type', 'mcp-method', 'mcp-name', 'mcp-param-region'].filter(name => !allowed.has(name)), []);
+});

@@ -1,6 +1,6 @@
 import type {IncomingMessage} from 'node:http';
 import test from 'ava';
-import {createSecurity} from '../../source/listeners/security.js';
+import {createSecurity, parameterHeaders} from '../../source/listeners/security.js';
 import {isLoopbackHost} from '../../source/loopback.js';
 
 /*
@@ -43,4 +43,16 @@ test('security: Host, Origin, CORS and the API key', t => {
 	for (const host of ['127.0.0.1.evil.example', 'localhost.evil.example', '::', '128.0.0.1', '::ffff:10.0.0.1', '']) {
 		t.false(isLoopbackHost(host), `loopback: ${host}`);
 	}
+});
+
+test('a preflight allows the Mcp-Param-* headers it asks for, and only valid ones, at most 64', t => {
+	const security = createSecurity({host: '0.0.0.0', allowOrigins: ['https://app.example'], exposeHeaders: []});
+	const allowed = (requested?: string) => String(security.preflightHeaders('https://app.example', requested)['Access-Control-Allow-Headers']).split(', ');
+	t.deepEqual(allowed('content-type, Mcp-Param-Region,mcp-param-x_y').slice(-2), ['Mcp-Param-Region', 'mcp-param-x_y']);
+	t.false(allowed('content-type, mcp-param-region').includes('content-type'), 'only the Mcp-Param-* names are added to the fixed list');
+	t.deepEqual(parameterHeaders('mcp-param-, mcp-param-a b, x-mcp-param-a, mcp-param-é, mcp-param-ok'), ['mcp-param-ok']);
+	t.deepEqual(parameterHeaders(undefined), []);
+	t.is(parameterHeaders(Array.from({length: 100}, (_, index) => `mcp-param-p${index}`).join(',')).length, 64);
+	t.is(security.preflightHeaders('https://app.example').vary, 'Origin, Access-Control-Request-Headers');
+	t.is(security.preflightHeaders(undefined, 'mcp-param-region')['Access-Control-Allow-Headers'], undefined, 'no CORS headers without an Origin');
 });

@@ -1,5 +1,5 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
-import {sendEmpty} from '../http-io.js';
+import {headerValue, sendEmpty} from '../http-io.js';
 import type {Security} from '../security.js';
 
 /*
@@ -7,5 +7,5 @@ OPTIONS, any route: a CORS preflight, answered 204 with the preflight headers (t
 */
 
 export function handleOptions(security: Security, request: IncomingMessage, response: ServerResponse): void {
-	sendEmpty(response, 204, security.preflightHeaders(request.headers.origin));
+	sendEmpty(response, 204, security.preflightHeaders(request.headers.origin, headerValue(request, 'access-control-request-headers')));
 }
