@@ -7,6 +7,18 @@ import type {Message} from '../types.js';
 export const protocolVersionKey = 'io.modelcontextprotocol/protocolVersion';
 
 /**
+The modern protocol versions the proxy speaks, newest first: what a -32022 for an unsupported modern version lists, and what the probe of an upstream looks for.
+*/
+export const modernProtocolVersions: readonly string[] = ['2026-07-28'];
+
+/**
+Whether a protocol version is of the modern era (2026-07-28 or later: date-shaped, compared as text).
+*/
+export function isModernVersion(version: string | undefined): boolean {
+	return version !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(version) && version >= '2026-07-28';
+}
+
+/**
 The JSON-RPC error of a modern server refusing a protocol version (its `data.supported` lists those it speaks).
 */
 export const unsupportedVersionCode = -32_022;

@@ -1,6 +1,9 @@
 import {Buffer} from 'node:buffer';
 import type {Message} from '../../types.js';
 import {isNotification, isRequest, isResponse} from '../../wire/message.js';
+import {
+	isModernVersion, modernProtocolVersions, protocolVersionKey, unsupportedVersionCode,
+} from '../../wire/modern.js';
 import {accepts} from '../http-io.js';
 import type {Check, Refusal} from '../refusal.js';
 import {shuttingDown} from './common.js';
@@ -9,31 +12,17 @@ import {shuttingDown} from './common.js';
 The 2026-07-28 revision at the HTTP edge: which era a POST belongs to (`classify`, the rule of the spec's versioning page and of the SDK v2 server: a `_meta` protocol-version claim, or a modern `MCP-Protocol-Version` header, is modern; `initialize`, a batch, a response, a claim-less message are 2025), and the pure checks of a modern POST's headers against its body, in the SDK server's order, each refusal a JSON-RPC error with the request's id and the HTTP status the spec gives its code.
 */
 
-/**
-The modern protocol versions the proxy serves, newest first: what a -32022 for an unsupported modern version lists (as the SDK's server does, and as the conformance suite checks: a subset of what `server/discover` says; a 2025 client never sends a claim, so naming the 2025 versions would tell nobody anything).
-*/
-export const modernVersions: readonly string[] = ['2026-07-28'];
-
-export const protocolVersionKey = 'io.modelcontextprotocol/protocolVersion';
 export const clientCapabilitiesKey = 'io.modelcontextprotocol/clientCapabilities';
 const logLevelKey = 'io.modelcontextprotocol/logLevel';
 const logLevels = new Set(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']);
 
 export const headerMismatchCode = -32_020;
 export const missingCapabilityCode = -32_021;
-export const unsupportedVersionCode = -32_022;
 
 /**
 The era of a POST: `modern` (2026-07-28: no session, headers checked against the body) or `2025` (today's sessions).
 */
 export type RequestEra = '2025' | 'modern';
-
-/**
-Whether a protocol version is of the modern era (2026-07-28 or later: date-shaped, compared as text).
-*/
-export function isModernVersion(version: string | undefined): boolean {
-	return version !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(version) && version >= '2026-07-28';
-}
 
 function metaOf(message: Message): Record<string, unknown> | undefined {
 	const parameters = (message as {params?: unknown}).params;
@@ -220,9 +209,10 @@ export const modernChecks: ReadonlyArray<Check<ModernFacts>> = [
 	envelopeProblem,
 	facts => {
 		const claim = claimOf(facts);
-		return typeof claim === 'string' && !modernVersions.includes(claim)
+		// Only the modern versions, as the SDK's server does (the conformance suite checks they are a subset of what `server/discover` says; a 2025 client never sends a claim).
+		return typeof claim === 'string' && !modernProtocolVersions.includes(claim)
 			? refusal(facts, {
-				status: 400, code: unsupportedVersionCode, message: `Unsupported protocol version: ${claim.slice(0, 50)}`, data: {supported: modernVersions, requested: claim},
+				status: 400, code: unsupportedVersionCode, message: `Unsupported protocol version: ${claim.slice(0, 50)}`, data: {supported: modernProtocolVersions, requested: claim},
 			})
 			: undefined;
 	},

@@ -1,9 +1,9 @@
 import type {IncomingHttpHeaders} from 'node:http';
+import {isModernVersion} from '../../wire/modern.js';
 import {anyServer, parseRoute, type Route} from '../routes.js';
 import type {Check, Refusal} from '../refusal.js';
 import {repeatedHeader, type Security} from '../security.js';
 import {shuttingDown} from './common.js';
-import {isModernVersion} from './modern.js';
 
 /*
 The checks every request goes through, in order, as tables of pure checks: first the gate (shutting down, repeated headers, Host, Origin), then, for anything but a CORS preflight, access (API key, route, method). What each route takes is the one table of methods here; the listener's dispatch table is typed from it.

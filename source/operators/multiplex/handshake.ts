@@ -3,7 +3,8 @@ The upstream's handshake: the first exchange of every attempt, before any client
 */
 import type {Message, Request, Response} from '../../types.js';
 import {isErrorResponse} from '../../wire/message.js';
-import {proxyCapabilities, proxyClientInfo} from '../protocol-versions.js';
+import {modernProtocolVersions, protocolVersionKey, unsupportedVersionCode} from '../../wire/modern.js';
+import {knownProtocolVersions, proxyCapabilities, proxyClientInfo} from '../protocol-versions.js';
 
 /**
 The handshake in progress: its kind, and the id of the proxy's request whose answer it waits for.
@@ -14,17 +15,16 @@ export type Handshake = {
 };
 
 /**
-The modern protocol versions the proxy serves its clients, and the 2025-era ones, newest first.
+The 2025-era protocol versions the proxy serves, newest first (what a 2025-only upstream's modern clients are told it speaks).
 */
-export const modernProtocolVersions: readonly string[] = ['2026-07-28'];
-export const sessionProtocolVersions: readonly string[] = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
+export const sessionProtocolVersions: readonly string[] = knownProtocolVersions.toReversed();
 
 /**
 The `_meta` envelope of the proxy's own modern requests (the probe, and its cancellations).
 */
 export const proxyEnvelope = Object.freeze({
+	[protocolVersionKey]: modernProtocolVersions[0],
 	/* eslint-disable @typescript-eslint/naming-convention -- the keys are the protocol's. */
-	'io.modelcontextprotocol/protocolVersion': modernProtocolVersions[0],
 	'io.modelcontextprotocol/clientCapabilities': {},
 	'io.modelcontextprotocol/clientInfo': {name: proxyClientInfo.name, version: proxyClientInfo.version},
 	/* eslint-enable @typescript-eslint/naming-convention */
@@ -87,7 +87,7 @@ export function answerHandshake(handshake: Handshake, response: Response): Hands
 The modern versions a refusal of `initialize` names (-32022 with `data.supported`, as a 2026-only server answers), if it names only those.
 */
 function modernOnly(error: {code: number; data?: unknown}): string[] | undefined {
-	const supported = error.code === -32_022 ? (error.data as {supported?: unknown} | undefined)?.supported : undefined;
+	const supported = error.code === unsupportedVersionCode ? (error.data as {supported?: unknown} | undefined)?.supported : undefined;
 	if (!Array.isArray(supported) || supported.length === 0 || !supported.every(version => typeof version === 'string' && version >= '2026-07-28')) {
 		return undefined;
 	}
