@@ -6,6 +6,10 @@ import {echoServer, fixture} from './fixtures.js';
 import {startRemoteProcess} from './remote.js';
 
 export const sdk2Client = fixture('sdk2/client.js');
+/**
+The SDK v1 counterpart (2025 only), same command line and report.
+*/
+export const v1Client = fixture('v1-client.js');
 
 /**
 The servers of the era matrix: SDK v2 modern-only and dual-era peers over stdio and Streamable HTTP, and the SDK v1 echo fixture (2025-only) over both.
@@ -14,10 +18,10 @@ export const sdk2ServerKinds = ['stdio-modern', 'stdio-dual', 'stdio-v1', 'http-
 export type Sdk2ServerKind = typeof sdk2ServerKinds[number];
 
 /**
-`pinned` speaks only 2026-07-28; `auto` probes with server/discover and falls back to `initialize`; `legacy` is a plain 2025 client.
+`pinned` speaks only 2026-07-28; `auto` probes with server/discover and falls back to `initialize`; `legacy` is a plain 2025 client; `v1` is the SDK v1 client (`fixtures/v1-client.js`), 2025 only.
 */
 export const sdk2Modes = ['pinned', 'auto', 'legacy'] as const;
-export type Sdk2Mode = typeof sdk2Modes[number];
+export type Sdk2Mode = typeof sdk2Modes[number] | 'v1';
 
 export const sdk2Scenarios = ['tools', 'progress', 'logs', 'elicitation', 'sampling', 'roots', 'prompts', 'headers', 'resources', 'list-changed'] as const;
 export type Sdk2Scenario = typeof sdk2Scenarios[number];
@@ -156,7 +160,7 @@ export async function runSdk2Client(t: ExecutionContext, {
 	env?: Record<string, string>;
 }): Promise<Sdk2Run> {
 	const arguments_ = [
-		sdk2Client,
+		mode === 'v1' ? v1Client : sdk2Client,
 		'--mode',
 		mode,
 		'--scenario',
@@ -178,7 +182,7 @@ export async function runSdk2Client(t: ExecutionContext, {
 	const result = await child;
 	const line = result.stdout.split('\n').findLast(candidate => candidate.startsWith('{'));
 	if (!line) {
-		throw new Error(`fixtures/sdk2/client.js printed no report (exit ${String(result.exitCode ?? result.signal)}); stderr:\n${result.stderr}`);
+		throw new Error(`${mode === 'v1' ? 'fixtures/v1-client.js' : 'fixtures/sdk2/client.js'} printed no report (exit ${String(result.exitCode ?? result.signal)}); stderr:\n${result.stderr}`);
 	}
 
 	return {...JSON.parse(line) as Sdk2Report, exitCode: result.exitCode, stderr: result.stderr};

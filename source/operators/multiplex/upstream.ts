@@ -101,6 +101,27 @@ function admitsLog(state: MultiplexState, session: SessionState, rank: number): 
 	return session.ready && (session.logLevel === undefined || rank >= session.logLevel);
 }
 
+/**
+A log message goes to the sessions its level admits; of the 2025 ones, only to those with a request in flight upstream when some have: a server logs while it works on a request, and a log carries no request id, so the sessions waiting for answers are the ones it can be about (an idle client is not shown another client's work); with none in flight it goes to every session.
+*/
+function logMessage(state: MultiplexState, out: Effect[], notification: Notification, rank: number): void {
+	let busyOnly = false;
+	if (state.config.era !== 'modern') {
+		for (const session of state.sessions.values()) {
+			if (session.inFlight.size > 0 && admitsLog(state, session, rank)) {
+				busyOnly = true;
+				break;
+			}
+		}
+	}
+
+	for (const session of state.sessions.values()) {
+		if (admitsLog(state, session, rank) && (!busyOnly || session.inFlight.size > 0)) {
+			deliver(out, session, notification);
+		}
+	}
+}
+
 function upstreamNotification(state: MultiplexState, out: Effect[], notification: Notification): void {
 	const parameters = parametersOf(notification);
 	if (state.config.era === 'modern' && routedBySubscription(state, out, notification)) {
@@ -134,13 +155,7 @@ function upstreamNotification(state: MultiplexState, out: Effect[], notification
 		}
 
 		case 'notifications/message': {
-			const rank = logLevelRanks.get(parameters['level'] as string) ?? 0;
-			for (const session of state.sessions.values()) {
-				if (admitsLog(state, session, rank)) {
-					deliver(out, session, notification);
-				}
-			}
-
+			logMessage(state, out, notification, logLevelRanks.get(parameters['level'] as string) ?? 0);
 			return;
 		}
 

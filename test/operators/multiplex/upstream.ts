@@ -78,3 +78,20 @@ test('list-changed and other notifications go to every session that answered its
 		t.deepEqual(receivers(message), to, `${why ?? JSON.stringify(message)}`);
 	}
 });
+
+test('a log goes only to the sessions with a request in flight upstream when some have (it can only be about their work), else to every session its level admits', t => {
+	const mux = stepHarness();
+	mux.running();
+	mux.ready('busy');
+	mux.ready('idle');
+	mux.ready('busy-but-quiet');
+	mux.fromClient('busy-but-quiet', {id: 1, method: 'logging/setLevel', params: {level: 'error'}});
+	const receivers = (level: string) => mux.fromUpstream({method: 'notifications/message', params: {level, data: 'x'}}).map(effect => effect['session'] as string);
+	t.deepEqual(receivers('info'), ['busy', 'idle'], 'nothing in flight: every session the level admits');
+	const upstreamIds = mux.fromClient('busy', {id: 7, method: 'tools/call', params: {name: 'work'}}).map(effect => (effect['message'] as {id?: number}).id);
+	mux.fromClient('busy-but-quiet', {id: 8, method: 'tools/call', params: {name: 'work'}});
+	t.deepEqual(receivers('info'), ['busy'], 'the idle client is not shown the busy one\'s log');
+	t.deepEqual(receivers('error'), ['busy', 'busy-but-quiet']);
+	mux.fromUpstream({id: upstreamIds[0], result: {}});
+	t.deepEqual(receivers('info'), ['busy', 'idle'], 'busy-but-quiet is the only one in flight, and its level does not admit info: as if none were');
+});

@@ -12,6 +12,7 @@ The routing decisions of a Streamable HTTP session, pure: which exchange or stre
 
 - A response goes to the POST that carried its request, as JSON when nothing came before it, else as the last SSE event of that POST's stream.
 - A progress notification goes to the stream of the request whose `progressToken` it carries.
+- A log message (`notifications/message`) goes to the newest POST still able to reach its client, else where anything else goes: a server logs while it works on a request, and the 2025 revisions give a log no request id (a stdio child's, or a shared one's, cannot say which), so this keeps it ahead of that request's response, as the SDK's server does by sending it on that request's stream. On the GET stream it would race the response, and a client that reads the logs a call produced when the call returns would miss them.
 - Anything else goes to the standalone GET stream, else to the newest POST still able to reach its client (upgrading it to SSE), else waits (bounded) for a GET stream; a stateless request has no later stream, so it is dropped.
 */
 
@@ -95,6 +96,13 @@ export function routeMessage(record: StreamableRecord, message: Message): Delive
 		}
 	}
 
+	if ('method' in message && message.method === 'notifications/message' && record.exchanges.length > 0) {
+		const exchange = newestAttached(record);
+		if (exchange) {
+			return related(exchange);
+		}
+	}
+
 	return unrelated(record);
 }
 
@@ -137,16 +145,28 @@ function related(exchange: Exchange): Delivery {
 		: nowhere;
 }
 
+/**
+The newest exchange whose answer can still reach its client.
+*/
+function newestAttached(record: StreamableRecord): Exchange | undefined {
+	for (let index = record.exchanges.length - 1; index >= 0; index--) {
+		const exchange = record.exchanges[index]!;
+		if (isAttached(exchange)) {
+			return exchange;
+		}
+	}
+
+	return undefined;
+}
+
 function unrelated(record: StreamableRecord): Delivery {
 	if (record.standalone) {
 		return toStandalone;
 	}
 
-	for (let index = record.exchanges.length - 1; index >= 0; index--) {
-		const exchange = record.exchanges[index]!;
-		if (isAttached(exchange)) {
-			return related(exchange);
-		}
+	const exchange = newestAttached(record);
+	if (exchange) {
+		return related(exchange);
 	}
 
 	if (record.stateless) {

@@ -98,6 +98,8 @@ const sampling: Message = {
 const note = (text: string): Message => ({jsonrpc: '2.0', method: 'notifications/message', params: {level: 'info', data: text}});
 const result = (id: number, text: string): Message => ({jsonrpc: '2.0', id, result: {content: [{type: 'text', text}]}});
 
+const listChanged: Message = {jsonrpc: '2.0', method: 'notifications/tools/list_changed'};
+
 test('an unrelated message goes to the GET stream only, and the POST is answered as plain JSON', async t => {
 	const {url, backends} = await start(t);
 	const session = await rawSession(url);
@@ -106,14 +108,14 @@ test('an unrelated message goes to the GET stream only, and the POST is answered
 	t.is(get.response.status, 200);
 	const pending = post(url, session, call(2));
 	t.true(await eventually(() => backends[0]!.received.some(message => 'id' in message && message.id === 2)));
-	backends[0]!.send(note('for the GET stream'));
+	backends[0]!.send(listChanged);
 	backends[0]!.send(result(2, 'answer'));
 	const {response} = await pending;
 	t.is(response.headers.get('content-type'), 'application/json');
 	t.is(response.headers.get('mcp-session-id'), session);
 	t.deepEqual(await response.json(), result(2, 'answer'));
 	const event = await get.next();
-	t.deepEqual(JSON.parse(event.data), note('for the GET stream'));
+	t.deepEqual(JSON.parse(event.data), listChanged);
 	t.regex(event.id!, /^g\d+-\d+$/);
 });
 

@@ -100,6 +100,21 @@ test('anything else: the GET stream, else the newest POST that can reach its cli
 	t.is(show(routeMessage(streamable('t', {stateless: true}), note)), 'drop: Stateless request t: dropped a message that came after its answer');
 });
 
+test('a log message goes to the newest POST that can reach its client, even with a GET stream open, so it comes before the response of the request that logged it', t => {
+	const session = streamable('s');
+	session.standalone = {sse: handle('sse'), stream: 9};
+	const listChanged: Message = {jsonrpc: '2.0', method: 'notifications/tools/list_changed'};
+	t.is(show(routeMessage(session, note)), 'standalone', 'no request in flight: the GET stream');
+	const older = post(session, [call(1)]);
+	const newer = post(session, [call(2)]);
+	t.is(show(routeMessage(session, note)), 'exchange 2 (upgrade)');
+	t.is(show(routeMessage(session, listChanged)), 'standalone', 'other notifications keep the GET stream');
+	newer.response = undefined;
+	t.is(show(routeMessage(session, note)), 'exchange 1 (upgrade)', 'the client of the newer one left');
+	older.response = undefined;
+	t.is(show(routeMessage(session, note)), 'standalone');
+});
+
 test('a related message for an answer whose client left is dropped', t => {
 	const session = streamable('s');
 	const exchange = post(session, [call(1, 'p')]);
