@@ -31,10 +31,10 @@ export type RunningProxy = {
 };
 
 /**
-Start `mcp-proxy` in server mode (the built CLI) on 127.0.0.1, port 0, and wait for its "Serving … at URL" line. Killed in `t.teardown`.
+Start `mcp-proxy` in server mode (the built CLI, or the `cli` given) on 127.0.0.1, port 0, and wait for its "Serving … at URL" line. Killed in `t.teardown`.
 */
-export async function startServerMode(t: ExecutionContext, args: string[], {env}: {env?: Record<string, string>} = {}): Promise<RunningProxy> {
-	const child = execa(process.execPath, [cli, '--port', '0', ...args], {
+export async function startServerMode(t: ExecutionContext, args: string[], {env, cli: program = cli}: {env?: Record<string, string>; cli?: string} = {}): Promise<RunningProxy> {
+	const child = execa(process.execPath, [program, '--port', '0', ...args], {
 		reject: false, stdin: 'ignore', env, all: false,
 	});
 	let stderr = '';
