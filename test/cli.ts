@@ -13,11 +13,11 @@ test('--help prints the usage to stdout and exits 0', async t => {
 	t.regex(stdout, /--named-server-config FILE/);
 });
 
-test('--version prints the package version', async t => {
+test('--version prints the program and the package version, as the Python mcp-proxy does (`mcp-proxy 0.1.0`)', async t => {
 	const {version} = JSON.parse(await readFile(`${root}/package.json`, 'utf8')) as {version: string};
 	const {exitCode, stdout} = await run('--version');
 	t.is(exitCode, 0);
-	t.is(stdout, version);
+	t.is(stdout, `mcp-proxy ${version}`);
 });
 
 for (const [argv, message] of [

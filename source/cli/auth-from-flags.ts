@@ -114,7 +114,7 @@ function signInWhenAsked(options: CliOptions, {
 }
 
 /**
-The auth provider the flags ask for, in this order: OAuth client credentials (`--client-id` with `--token-url`), then `API_ACCESS_TOKEN` as a bearer token, then an `Authorization` header given with `--headers` (no provider), else sign-in when the server asks for it (401). Each credential set aside is named in a warning.
+The auth provider the flags ask for, in this order: OAuth client credentials (`--client-id` with `--token-url`), then `API_ACCESS_TOKEN` as a bearer token (over an `Authorization` header given with `--headers`, as the Python tool does), then that header (no provider), else sign-in when the server asks for it (401). Each credential set aside is named in a warning.
 */
 export function authFromFlags(options: CliOptions, context: Context): AuthProvider | undefined {
 	const {
@@ -135,8 +135,7 @@ export function authFromFlags(options: CliOptions, context: Context): AuthProvid
 
 	if (token) {
 		if (headers['authorization'] !== undefined) {
-			logger.warning('API_ACCESS_TOKEN is ignored: an Authorization header is given with --headers');
-			return undefined;
+			logger.warning('The Authorization header given with --headers is replaced by API_ACCESS_TOKEN (as in the Python mcp-proxy): unset the variable to send the header');
 		}
 
 		return bearerToken(token, {redactor});

@@ -35,7 +35,7 @@ export function parseCommandLine(argv: readonly string[], environment: Environme
 	}
 
 	if (pre.version) {
-		return {action: 'version', text: `${cli.pkg.version ?? 'unknown'}\n`};
+		return {action: 'version', text: `mcp-proxy ${cli.pkg.version ?? 'unknown'}\n`};
 	}
 
 	// The positionals come from the pre-pass, which keeps the command's own flags among them, in order.

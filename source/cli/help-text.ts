@@ -94,7 +94,7 @@ const serverOptions: Section = {
 		{flag: 'allowOrigin', text: ['Allow cross-origin requests from ORIGIN; * for any', '(repeatable; default: none)']},
 		{flag: 'exposeHeader', text: ['CORS exposed header (repeatable;', `default: ${d('exposeHeader')})`]},
 		{flag: 'apiKey', text: ['Require Authorization: Bearer KEY or X-API-Key: KEY', '(or set MCP_PROXY_API_KEY)']},
-		{flag: 'allowUnauthenticated', text: ['Listen on a non-loopback address without --api-key']},
+		{flag: 'allowUnauthenticated', text: ['No warning for a non-loopback address without', '--api-key (something in front authenticates)']},
 		{flag: 'sessionTimeout', text: [`Close sessions idle this long (default: ${d('sessionTimeout')})`]},
 		{flag: 'handshakeTimeout', text: ['Close a session whose client sends nothing after', `initialize for this long (default: ${d('handshakeTimeout')})`]},
 		{flag: 'maxBodyBytes', text: [`Largest request body accepted (default: ${d('maxBodyBytes')})`]},

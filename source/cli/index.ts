@@ -9,7 +9,7 @@ import {parseCommandLine} from './command-line.js';
 import type {CliOptions} from './options.js';
 
 /*
-The command: argv to options to a mode, and the process around it — what goes to standard output and error, and the exit code (0 done, 1 runtime failure, 2 usage error). Tested through the built bin, by test/cli.ts and the tests of the modes.
+The command: argv to options to a mode, and the process around it — what goes to standard output and error, and the exit code (0 done, 1 runtime failure or a wrong configuration file, 2 usage error). Tested through the built bin, by test/cli.ts and the tests of the modes.
 */
 
 /**
@@ -82,6 +82,11 @@ async function run(argv: readonly string[]): Promise<never> {
 	} catch (error) {
 		if (error instanceof UsageError) {
 			exitWithUsageError(error);
+		}
+
+		if (error instanceof Error && error.name === 'ConfigFileError') {
+			process.stderr.write(`mcp-proxy: ${error.message}\n`);
+			process.exit(1);
 		}
 
 		logger.critical(describeError(error));

@@ -364,9 +364,10 @@ export function resolveOptions(pre: Prepass, flags: ParsedFlags, environment: En
 		logMessages: pre.logMessages,
 		warnings,
 	};
+	// The host was asked for (the default is loopback): allowed, as the Python tool's `--sse-host 0.0.0.0` Docker line expects, but loudly.
 	if (mode === 'server' && !options.apiKey && !options.allowUnauthenticated && !isLoopbackHost(host)) {
-		throw new UsageError(`Refusing to listen on \`${host}\` without authentication: anyone who can reach it could run the server's tools. `
-			+ 'Set --api-key (or MCP_PROXY_API_KEY), or pass --allow-unauthenticated if something in front of the proxy authenticates.');
+		warnings.push(`Listening on \`${host}\` WITHOUT AUTHENTICATION: anyone who can reach this port can run the server's tools. `
+			+ 'Set --api-key (or MCP_PROXY_API_KEY) to require a key; pass --allow-unauthenticated if something in front of the proxy authenticates (that also silences this warning).');
 	}
 
 	if (options.stateless && options.isolateSessions) {

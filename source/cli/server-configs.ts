@@ -9,7 +9,14 @@ The servers the command line asks server mode to run: the default one (the comma
 */
 
 /**
-The servers to run, in order: the default one first. Throws a `UsageError` when there is none.
+A problem with the file `--named-server-config` names (unreadable, not JSON, an invalid entry, no enabled server): the command exits 1, as the Python mcp-proxy does for its configuration file, where a mistake on the command line exits 2.
+*/
+export class ConfigFileError extends Error {
+	override name = 'ConfigFileError';
+}
+
+/**
+The servers to run, in order: the default one first. Throws a `UsageError` when there is none, a `ConfigFileError` when the configuration file is wrong.
 */
 export function serverConfigs(options: CliOptions, environment: Readonly<Record<string, string | undefined>>, logger: Logger): ServerConfig[] {
 	const configs: ServerConfig[] = [];
@@ -30,13 +37,21 @@ export function serverConfigs(options: CliOptions, environment: Readonly<Record<
 			logger.warning('--named-server is ignored when --named-server-config is given (as in the Python mcp-proxy).');
 		}
 
-		configs.push(...loadNamedServers(options.namedServerConfig, environment, message => {
-			logger.warning(message);
-		}));
+		try {
+			configs.push(...loadNamedServers(options.namedServerConfig, environment, message => {
+				logger.warning(message);
+			}));
+		} catch (error) {
+			throw error instanceof UsageError ? new ConfigFileError(error.message, {cause: error}) : error;
+		}
+
+		if (configs.length === 0) {
+			throw new ConfigFileError(`${options.namedServerConfig} has no enabled server, and no command was given: nothing to run.`);
+		}
 	}
 
 	if (configs.length === 0) {
-		throw new UsageError('No server to run: the configuration has no enabled server and no command was given.');
+		throw new UsageError('No server to run: give a command, --named-server or --named-server-config.');
 	}
 
 	return configs;

@@ -56,10 +56,10 @@ test('API_ACCESS_TOKEN alone is sent as a bearer token', async t => {
 	t.deepEqual(warnings, []);
 });
 
-test('an Authorization header given with --headers wins over API_ACCESS_TOKEN, with a warning, and needs no provider', t => {
+test('API_ACCESS_TOKEN wins over an Authorization header given with --headers, with a warning (the Python tool\'s precedence); the header alone needs no provider', async t => {
 	const {provider, warnings} = auth(['https://x.test/mcp', '-H', 'Authorization', 'Bearer from-flag'], {API_ACCESS_TOKEN: 'token-from-env'});
-	t.is(provider, undefined);
-	t.deepEqual(warnings, ['API_ACCESS_TOKEN is ignored: an Authorization header is given with --headers']);
+	t.deepEqual(await provider?.headers(), {authorization: 'Bearer token-from-env'});
+	t.deepEqual(warnings, ['The Authorization header given with --headers is replaced by API_ACCESS_TOKEN (as in the Python mcp-proxy): unset the variable to send the header']);
 	t.is(auth(['https://x.test/mcp', '-H', 'Authorization', 'Bearer from-flag']).provider, undefined);
 });
 

@@ -15,9 +15,9 @@ test('--help and -h ask for the help text, before the other flags are resolved',
 	}
 });
 
-test('--version asks for the package version and a line break', async t => {
+test('--version asks for the program\'s name, the package version and a line break', async t => {
 	const {version} = JSON.parse(await readFile(`${root}/package.json`, 'utf8')) as {version: string};
-	t.deepEqual(parseCommandLine(['--version'], {}), {action: 'version', text: `${version}\n`});
+	t.deepEqual(parseCommandLine(['--version'], {}), {action: 'version', text: `mcp-proxy ${version}\n`});
 });
 
 test('an unknown flag is a usage error even with --help', t => {

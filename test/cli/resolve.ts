@@ -145,7 +145,6 @@ const usageErrors: Array<[string[], RegExp]> = [
 	[['-H', 'X-Evil', 'a\r\nInjected: 1', 'https://x.test'], /contains a line break/],
 	[['-H', 'Bad Name', 'v', 'https://x.test'], /Invalid header name/],
 	[['--header', 'novalue', 'https://x.test'], /expects "Name: value"/],
-	[['--host', '0.0.0.0', 'cmd'], /Refusing to listen on `0.0.0.0` without authentication/],
 	[['--log-level', 'loud', 'cmd'], /`--log-level` expects DEBUG/],
 	[['--request-timeout', 'soon', 'cmd'], /`--request-timeout` expects a duration/],
 	[['--max-body-bytes', 'lots', 'cmd'], /`--max-body-bytes` expects a size/],
@@ -168,7 +167,17 @@ for (const [argv, message] of usageErrors) {
 	});
 }
 
-test('--host 0.0.0.0 is allowed with an API key or --allow-unauthenticated', t => {
+test('--host 0.0.0.0 (or the Python tool\'s --sse-host) without an API key is allowed, with a loud warning naming --api-key; with a key or --allow-unauthenticated, quietly', t => {
+	for (const argv of [['--host', '0.0.0.0', 'cmd'], ['--sse-host', '0.0.0.0', '--sse-port', '8080', 'cmd']]) {
+		const options = parse(argv);
+		t.is(options.host, '0.0.0.0');
+		t.true(options.warnings.some(warning => /^Listening on `0\.0\.0\.0` WITHOUT AUTHENTICATION.*--api-key/.test(warning)), `${JSON.stringify(options.warnings)}`);
+	}
+
+	for (const argv of [['--host', '0.0.0.0', '--api-key', 'k', 'cmd'], ['--host', '0.0.0.0', '--allow-unauthenticated', 'cmd'], ['--host', '127.0.0.1', 'cmd']]) {
+		t.false(parse(argv).warnings.some(warning => warning.includes('WITHOUT AUTHENTICATION')), `${argv.join(' ')}`);
+	}
+
 	t.like(parse(['--host', '0.0.0.0', '--api-key', 'k', 'cmd']), {host: '0.0.0.0', apiKey: 'k'});
 	t.like(parse(['--host', '0.0.0.0', 'cmd'], {MCP_PROXY_API_KEY: 'k2'}), {apiKey: 'k2'});
 	t.like(parse(['--host', '0.0.0.0', '--allow-unauthenticated', 'cmd']), {allowUnauthenticated: true});

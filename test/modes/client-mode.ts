@@ -107,6 +107,15 @@ test.serial('headers from -H and --header, and API_ACCESS_TOKEN as a bearer toke
 	t.false(stderr().includes('secret-token-777'));
 });
 
+test.serial('API_ACCESS_TOKEN replaces an Authorization header given with -H, as in the Python mcp-proxy', async t => {
+	const {urls} = await startRemoteProcess(t, ['--require-token', 'token-from-env']);
+	const {client, stderr} = await connectThroughProxy(t, urls.mcp, {args: ['-H', 'Authorization', 'Bearer from-flag'], env: {API_ACCESS_TOKEN: 'token-from-env'}});
+	t.is(text(await client.callTool({name: 'echo', arguments: {text: 'authorized'}})), 'authorized');
+	const stats = await remoteStats(urls);
+	t.is(stats.lastHeaders['authorization'], 'Bearer token-from-env');
+	t.regex(stderr(), /replaced by API_ACCESS_TOKEN/);
+});
+
 test.serial('a wrong token: the client\'s initialize is answered with an error that says so', async t => {
 	const {urls} = await startRemoteProcess(t, ['--require-token', 'right']);
 	const {client, transport, stderr} = await connectThroughProxy(t, urls.mcp, {env: {API_ACCESS_TOKEN: 'wrong-token'}, connect: false});

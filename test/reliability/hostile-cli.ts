@@ -296,7 +296,7 @@ test.serial('bogus session ids, spoofed Origin and Host, traversal in named-serv
 	assertAccounted(t, await ledger.settle(5000, /^$/));
 });
 
-test.serial('header injection: header values with line breaks, from -H, --header or the config file, are usage errors', async t => {
+test.serial('header injection: header values with line breaks, from -H, --header or the config file, are refused (a usage error, exit 2; a configuration file error, exit 1)', async t => {
 	const directory = mkdtempSync(path.join(os.tmpdir(), 'rx-mcp-proxy-hostile-'));
 	const config = path.join(directory, 'servers.json');
 	writeFileSync(config, JSON.stringify({mcpServers: {remote: {url: 'http://127.0.0.1:9/mcp', headers: {'X-Team': 'blue\r\nX-Injected: 1'}}}}));
@@ -308,13 +308,13 @@ test.serial('header injection: header values with line breaks, from -H, --header
 	]) {
 		// eslint-disable-next-line no-await-in-loop
 		const {exitCode, stderr, stdout} = await execa(process.execPath, [cli, ...args], {reject: false, timeout: 20_000});
-		t.is(exitCode, 2, `${args.join(' ')} is refused`);
+		t.is(exitCode, args[0] === '--named-server-config' ? 1 : 2, `${args.join(' ')} is refused`);
 		t.regex(stderr, /line break|header name/);
 		t.is(stdout, '');
 	}
 });
 
-test.serial('hostile named-server config files: every bad value is a usage error (exit 2) naming the file, the server and the field; nothing starts', async t => {
+test.serial('hostile named-server config files: every bad value is refused (exit 1, as the Python tool does) naming the file, the server and the field; nothing starts', async t => {
 	t.timeout(180_000);
 	const directory = mkdtempSync(path.join(os.tmpdir(), 'rx-mcp-proxy-hostile-config-'));
 	const entry = (name: string, server: unknown) => JSON.stringify({mcpServers: {[name]: server}});
@@ -348,13 +348,14 @@ test.serial('hostile named-server config files: every bad value is a usage error
 		['a variable that is not set', entry('a', {command: 'node', args: ['${RX_MCP_PROXY_UNSET}']}), /server "a", field "args\[0]": the variable \${RX_MCP_PROXY_UNSET} is not set/],
 		['a file over 1 MiB', JSON.stringify({mcpServers: {a: {command: 'node', description: 'x'.repeat(1024 * 1024)}}}), /is larger than 1 MiB/],
 		['not JSON', '{"mcpServers": {', /is not valid JSON/],
+		['every server disabled', entry('a', {command: 'node', disabled: true}), /has no enabled server, and no command was given/],
 	];
 	const failures: string[] = [];
 	const check = async ([label, text, expected]: typeof cases[number], index: number) => {
 		const file = path.join(directory, `config-${index}.json`);
 		writeFileSync(file, text);
 		const {exitCode, stderr, stdout} = await execa(process.execPath, [cli, '--port', '0', '--named-server-config', file], {reject: false, timeout: 10_000});
-		if (exitCode !== 2 || !stderr.startsWith(`mcp-proxy: ${file}`) || !expected.test(stderr) || stdout !== '') {
+		if (exitCode !== 1 || !stderr.startsWith(`mcp-proxy: ${file}`) || !expected.test(stderr) || stdout !== '') {
 			failures.push(`${label}: exit ${String(exitCode)}, ${stderr.slice(0, 300)}`);
 		}
 	};
@@ -365,9 +366,9 @@ test.serial('hostile named-server config files: every bad value is a usage error
 		await Promise.all(cases.slice(start, start + 4).map(async (item, offset) => check(item, start + offset)));
 	}
 
-	t.deepEqual(failures, [], 'each is refused with exit 2 and a message naming the file, the server and the field');
+	t.deepEqual(failures, [], 'each is refused with exit 1 (as the Python tool exits on a configuration file it cannot use) and a message naming the file, the server and the field');
 	const endless = await execa(process.execPath, [cli, '--port', '0', '--named-server-config', '/dev/zero'], {reject: false, timeout: 10_000});
-	t.is(endless.exitCode, 2, 'an endless file is refused, not read into memory');
+	t.is(endless.exitCode, 1, 'an endless file is refused, not read into memory');
 	t.regex(endless.stderr, /\/dev\/zero is larger than 1 MiB/);
 	const cliName = await execa(process.execPath, [cli, '--port', '0', '--named-server', '..', 'node x.js'], {reject: false, timeout: 10_000});
 	t.is(cliName.exitCode, 2);
