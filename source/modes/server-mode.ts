@@ -23,7 +23,7 @@ import {noRedaction, type Redactor} from '../redactor.js';
 import type {SettingNames} from '../setting-names.js';
 import {packageVersion} from '../version.js';
 import {
-	isolatedBackend, multiplexedBackend, type Backend, type BackendContext,
+	isolatedBackend, multiplexedBackend, type Backend, type BackendContext, type ServerStatus,
 } from './backends.js';
 import type {remoteUpstream as remoteUpstreamType} from './remote-upstream.js';
 
@@ -121,22 +121,29 @@ function createBackends(options: ServerModeOptions, {remoteUpstream}: Loaded, sh
 }
 
 /**
-The `/status` document: each server's state and counts, and 200 while the default server (else any) can serve, 503 otherwise.
+The `/status` document: each server's state and counts, and 200 while every server can serve; 503 when one has failed (`degraded`: the others still serve) or when the default server (else every server) cannot serve (`unavailable`). `api_last_activity` and `server_instances` are the Python mcp-proxy's fields, for the scripts and health checks written against it (its instances say `configured`; ours say their state).
 */
 function statusOf(backends: Map<string, Backend>, startedAt: number, queued: () => unknown) {
 	return () => {
-		const servers = Object.fromEntries([...backends].map(([name, backend]) => [name === '' ? 'default' : name, backend.status()]));
-		const defaultBackend = backends.get('');
-		const serving = (backend: Backend) => ['running', 'idle'].includes(backend.status().state);
-		const healthy = defaultBackend ? serving(defaultBackend) : [...backends.values()].some(backend => serving(backend));
+		const statuses = new Map([...backends].map(([name, backend]) => [name === '' ? 'default' : name, backend.status()]));
+		const serving = (status: ServerStatus) => status.state === 'running' || status.state === 'idle';
+		const defaultStatus = statuses.get('default');
+		const available = defaultStatus ? serving(defaultStatus) : [...statuses.values()].some(status => serving(status));
+		const allServing = [...statuses.values()].every(status => serving(status));
+		const status = available ? (allServing ? 'ok' : 'degraded') : 'unavailable';
+		const activities = [...statuses.values()].map(entry => entry.lastActivity).filter(time => time !== undefined);
 		return {
-			statusCode: healthy ? 200 : 503,
+			statusCode: status === 'ok' ? 200 : 503,
 			body: {
-				status: healthy ? 'ok' : 'unavailable',
+				status,
 				version: packageVersion,
 				uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-				servers,
+				servers: Object.fromEntries(statuses),
 				queued: queued(),
+				/* eslint-disable @typescript-eslint/naming-convention -- the Python mcp-proxy's field names */
+				api_last_activity: activities.length > 0 ? activities.toSorted().at(-1) : new Date(startedAt).toISOString(),
+				server_instances: Object.fromEntries([...statuses].map(([name, entry]) => [name, entry.state])),
+				/* eslint-enable @typescript-eslint/naming-convention */
 			},
 		};
 	};

@@ -187,7 +187,7 @@ test('killing the child: the call in flight errors at once, /status tells, and t
 	t.regex(after.body.servers.default.lastError, /SIGKILL/);
 });
 
-test('named servers from a config file: one that cannot start does not stop the others; /status tells the truth', async t => {
+test('named servers from a config file: one that cannot start does not stop the others; /status tells the truth (503, degraded)', async t => {
 	const directory = mkdtempSync(path.join(os.tmpdir(), 'rx-mcp-proxy-servers-'));
 	const config = path.join(directory, 'servers.json');
 	writeFileSync(config, JSON.stringify({
@@ -202,9 +202,12 @@ test('named servers from a config file: one that cannot start does not stop the 
 	t.is(client.getServerVersion()?.name, 'named-echo');
 	t.is(textOf(await client.callTool({name: 'echo', arguments: {text: 'named'}})), 'named');
 	const {statusCode, body} = await proxy.status();
-	t.is(statusCode, 200);
+	t.is(statusCode, 503, 'a failed server is not hidden behind a 200');
+	t.is(body.status, 'degraded', 'the others still serve');
 	t.is(body.servers.echo.state, 'running');
 	t.is(body.servers.broken.state, 'failed');
+	t.deepEqual(body.server_instances, {echo: 'running', broken: 'failed'}, 'the Python mcp-proxy\'s field');
+	t.false(Number.isNaN(Date.parse(body.api_last_activity)), 'the Python mcp-proxy\'s field');
 	t.regex(body.servers.broken.lastError, /command not found/);
 	t.false('off' in body.servers);
 	const response = await fetch(`${proxy.base}/servers/off/mcp`, {method: 'POST', headers: {'content-type': 'application/json', accept: 'application/json, text/event-stream'}, body: '{}'});
