@@ -100,6 +100,8 @@ export const flags = {
 	ssePort: {kind: 'string', scope: 'server', metavar: 'PORT'},
 	stateless: {kind: 'boolean', scope: 'server'},
 	allowOrigin: {kind: 'list', scope: 'server', metavar: 'ORIGIN …'},
+	allowHeaders: {kind: 'list', scope: 'server', metavar: 'NAME'},
+	allowHost: {kind: 'list', scope: 'server', metavar: 'HOST'},
 	exposeHeader: {
 		kind: 'list', scope: 'server', metavar: 'NAME', default: 'Mcp-Session-Id',
 	},

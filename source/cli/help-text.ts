@@ -92,6 +92,8 @@ const serverOptions: Section = {
 		{flag: 'stateless', text: ['Streamable HTTP without sessions']},
 		{flag: 'isolateSessions', text: ['One server process per client session, instead of', 'one shared by all sessions']},
 		{flag: 'allowOrigin', text: ['Allow cross-origin requests from ORIGIN; * for any', '(repeatable; default: none)']},
+		{flag: 'allowHeaders', text: ['CORS: a request header browsers may send; * for', 'any (repeatable; MCP\'s own are always allowed)']},
+		{flag: 'allowHost', text: ['Accept requests for host name HOST: the name a', 'reverse proxy forwards; * for any (repeatable)']},
 		{flag: 'exposeHeader', text: ['CORS exposed header (repeatable;', `default: ${d('exposeHeader')})`]},
 		{flag: 'apiKey', text: ['Require Authorization: Bearer KEY or X-API-Key: KEY', '(or set MCP_PROXY_API_KEY)']},
 		{flag: 'allowUnauthenticated', text: ['No warning for a non-loopback address without', '--api-key (something in front authenticates)']},

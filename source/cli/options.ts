@@ -86,6 +86,8 @@ export type CliOptions = {
 	port: number;
 	stateless: boolean;
 	allowOrigins: string[];
+	allowHeaders: string[];
+	allowHosts: string[];
 	exposeHeaders: string[];
 	isolateSessions: boolean;
 	apiKey: string | undefined;

@@ -355,6 +355,8 @@ export function resolveOptions(pre: Prepass, flags: ParsedFlags, environment: En
 		port,
 		stateless: flags.stateless === true,
 		allowOrigins: asStrings(flags.allowOrigin),
+		allowHeaders: asStrings(flags.allowHeaders),
+		allowHosts: asStrings(flags.allowHost),
 		exposeHeaders: exposeHeaders.length > 0 ? exposeHeaders : [defaultOf('exposeHeader')],
 		isolateSessions: flags.isolateSessions === true,
 		apiKey,

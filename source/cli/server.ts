@@ -56,6 +56,8 @@ export async function runServer(options: CliOptions, {logger = defaultLogger, re
 			port: options.port,
 			stateless: options.stateless,
 			allowOrigins: options.allowOrigins,
+			allowHeaders: options.allowHeaders,
+			allowHosts: options.allowHosts,
 			exposeHeaders: options.exposeHeaders,
 			apiKey: options.apiKey,
 			maxBodyBytes: options.maxBodyBytes,

@@ -6,7 +6,7 @@ The command line's setting names: what a library message calls the setting behin
 */
 
 /**
-Every flag by the library option of the same name: `{maxMessageBytes: '--max-message-bytes', isolateSessions: '--isolate-sessions', …}`. Derived from the flag table, so a new flag is named here as soon as it has a row; then the library options a flag of another name sets: the stdio transports' `maxLineBytes` (`--max-message-bytes`), `httpAgent`'s `ca` and `verifyTls` (`--verify-ssl`), and the HTTP transports' `headers` and `auth` (`-H` or `API_ACCESS_TOKEN`, the OAuth flags).
+Every flag by the library option of the same name: `{maxMessageBytes: '--max-message-bytes', isolateSessions: '--isolate-sessions', …}`. Derived from the flag table, so a new flag is named here as soon as it has a row; then the library options a flag of another name sets: the stdio transports' `maxLineBytes` (`--max-message-bytes`), `httpAgent`'s `ca` and `verifyTls` (`--verify-ssl`), the listener's `allowHosts` (`--allow-host`), and the HTTP transports' `headers` and `auth` (`-H` or `API_ACCESS_TOKEN`, the OAuth flags).
 */
 export const cliSettingNames: SettingNames = {
 	...Object.fromEntries((Object.keys(flags) as FlagName[])
@@ -18,4 +18,5 @@ export const cliSettingNames: SettingNames = {
 	auth: 'the OAuth client flags',
 	ca: '--verify-ssl CA_PATH',
 	verifyTls: '--no-verify-ssl',
+	allowHosts: '--allow-host',
 };

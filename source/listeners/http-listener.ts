@@ -77,7 +77,7 @@ Serve MCP over HTTP: Streamable HTTP (`/mcp`) and legacy SSE (`/sse` + `/message
 
 Subscribing starts the server; unsubscribing closes it and ends every session. A bind error (`EADDRINUSE`, `EACCES`) errors the observable with a message naming the address. Nothing is printed: `onListening` gives the address.
 
-Secure by default: Origin checked on every request (403), Host checked on loopback binds (403), CORS only with `allowOrigins`, optional API key (401), bounded bodies (413) and sessions (503 in all, 429 per client address; half-open ones reaped within `handshakeTimeout`), unknown sessions 404.
+Secure by default: Origin checked on every request (403), Host checked on loopback binds (403; `allowHosts` names a reverse proxy's host), CORS only with `allowOrigins`, optional API key (401), bounded bodies (413) and sessions (503 in all, 429 per client address; half-open ones reaped within `handshakeTimeout`), unknown sessions 404.
 
 @example
 ```
@@ -123,7 +123,7 @@ function withDefaults(options: HttpListenerOptions) {
 		settingNames,
 	} = options;
 	const security = createSecurity({
-		host, allowOrigins: options.allowOrigins, exposeHeaders, apiKey: options.apiKey,
+		host, allowHosts: options.allowHosts, allowOrigins: options.allowOrigins, allowHeaders: options.allowHeaders, exposeHeaders, apiKey: options.apiKey,
 	});
 	return {
 		host,
@@ -144,7 +144,7 @@ function withDefaults(options: HttpListenerOptions) {
 		logger,
 		settingNames,
 		security,
-		checks: requestChecks(security),
+		checks: requestChecks(security, settingNames),
 		tooLarge: `The request body is larger than ${maxBodyBytes} bytes, the proxy's limit (raise it with ${settingName(settingNames, 'maxBodyBytes')})`,
 	};
 }

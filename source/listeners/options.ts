@@ -66,9 +66,17 @@ export type HttpListenerOptions = {
 	*/
 	stateless?: boolean;
 	/**
+	Host names a request's `Host` header may name on a loopback bind beyond this machine's: the public name a reverse proxy in front forwards (`*` allows any). The check guards against DNS rebinding; on another bind it is off.
+	*/
+	allowHosts?: readonly string[];
+	/**
 	Origins allowed beyond localhost pages, and the CORS allow-list (`*` allows all). CORS headers are sent only when this is set.
 	*/
 	allowOrigins?: readonly string[];
+	/**
+	Request headers a browser's CORS preflight is allowed beyond the protocol's own (`*`: whatever it asks for).
+	*/
+	allowHeaders?: readonly string[];
 	/**
 	Response headers a browser client may read (CORS).
 
@@ -219,7 +227,7 @@ export function validateOptions(options: HttpListenerOptions): void {
 		}
 	}
 
-	for (const name of ['allowOrigins', 'exposeHeaders'] as const) {
+	for (const name of ['allowHosts', 'allowOrigins', 'allowHeaders', 'exposeHeaders'] as const) {
 		const value = options[name];
 		if (value !== undefined && (!Array.isArray(value) || value.some(item => typeof item !== 'string'))) {
 			throw new TypeError(`Expected \`${name}\` to be an array of strings`);

@@ -57,12 +57,13 @@ export const corsAllowMethods = 'GET, POST, DELETE, OPTIONS';
 export const corsAllowHeaders = 'Content-Type, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, X-API-Key, Mcp-Method, Mcp-Name';
 
 const parameterHeader = /^mcp-param-[!#$%&'*+.^`|~\w-]+$/i;
+const headerName = /^[!#$%&'*+.^`|~\w-]+$/;
 const maxParameterHeaders = 64;
 
 /**
-The `Mcp-Param-*` header names a preflight asks for (at most 64, each a valid header name), as it spelled them.
+The header names a preflight asks for that `accept` accepts (at most 64, each a valid header name), as it spelled them.
 */
-export function parameterHeaders(requested: string | undefined): string[] {
+function requestedNames(requested: string | undefined, accept: RegExp): string[] {
 	if (requested === undefined) {
 		return [];
 	}
@@ -70,7 +71,7 @@ export function parameterHeaders(requested: string | undefined): string[] {
 	const names: string[] = [];
 	for (const part of requested.split(',', 256)) {
 		const name = part.trim();
-		if (parameterHeader.test(name) && names.length < maxParameterHeaders) {
+		if (accept.test(name) && names.length < maxParameterHeaders) {
 			names.push(name);
 		}
 	}
@@ -78,12 +79,34 @@ export function parameterHeaders(requested: string | undefined): string[] {
 	return names;
 }
 
+/**
+The `Mcp-Param-*` header names a preflight asks for (at most 64, each a valid header name), as it spelled them.
+*/
+export function parameterHeaders(requested: string | undefined): string[] {
+	return requestedNames(requested, parameterHeader);
+}
+
+/**
+Every header name a preflight asks for (at most 64, each a valid header name): what `allowHeaders: ['*']` allows.
+*/
+function requestedHeaders(requested: string | undefined): string[] {
+	return requestedNames(requested, headerName);
+}
+
 export type SecurityOptions = {
 	/**
 	The address the server is bound to.
 	*/
 	host: string;
+	/**
+	Host names a request's `Host` header may name on a loopback bind, beyond this machine's (a reverse proxy's public name); `*` allows any.
+	*/
+	allowHosts?: readonly string[];
 	allowOrigins?: readonly string[];
+	/**
+	Request headers a browser's CORS preflight is allowed beyond the protocol's; `*` allows whatever it asks for.
+	*/
+	allowHeaders?: readonly string[];
 	exposeHeaders: readonly string[];
 	apiKey?: string;
 };
@@ -98,7 +121,11 @@ security.hostAllowed(request); //=> false for `Host: evil.example`
 ```
 */
 export function createSecurity(options: SecurityOptions) {
-	const checkHost = isLoopbackHost(options.host);
+	const allowHosts = options.allowHosts ?? [];
+	const checkHost = isLoopbackHost(options.host) && !allowHosts.includes('*');
+	const allowedHosts = new Set(allowHosts.map(name => hostName(name)));
+	const anyHeader = options.allowHeaders?.includes('*') ?? false;
+	const extraHeaders = anyHeader || !options.allowHeaders ? [] : [...new Set(options.allowHeaders)];
 	const boundName = hostName(options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host);
 	const allowOrigins = options.allowOrigins ?? [];
 	const anyOrigin = allowOrigins.includes('*');
@@ -109,7 +136,7 @@ export function createSecurity(options: SecurityOptions) {
 
 	return {
 		/**
-		Whether the `Host` header names this machine, when bound to loopback. A missing header (HTTP/1.0) passes: browsers, the rebinding vector, always send one.
+		Whether the `Host` header names this machine (or one of `allowHosts`), when bound to loopback. A missing header (HTTP/1.0) passes: browsers, the rebinding vector, always send one.
 		*/
 		hostAllowed(request: {readonly headers: IncomingHttpHeaders}): boolean {
 			if (!checkHost) {
@@ -122,7 +149,7 @@ export function createSecurity(options: SecurityOptions) {
 			}
 
 			const name = hostName(header);
-			return loopbackNames.has(name) || name === boundName;
+			return loopbackNames.has(name) || name === boundName || allowedHosts.has(name);
 		},
 
 		/**
@@ -156,14 +183,14 @@ export function createSecurity(options: SecurityOptions) {
 		},
 
 		/**
-		The headers of an answer to a CORS preflight (`OPTIONS`). `requested` is its `Access-Control-Request-Headers`: the `Mcp-Param-*` names among them are allowed too (a 2026-07-28 client mirrors a tool's `x-mcp-header` parameters into headers of any name).
+		The headers of an answer to a CORS preflight (`OPTIONS`). `requested` is its `Access-Control-Request-Headers`: the `Mcp-Param-*` names among them are allowed too (a 2026-07-28 client mirrors a tool's `x-mcp-header` parameters into headers of any name), and with `allowHeaders` `*` every name it asks for (echoed, since a literal `*` does not cover `Authorization`).
 		*/
 		preflightHeaders(origin: string | undefined, requested?: string): OutgoingHttpHeaders {
 			const headers: OutgoingHttpHeaders = {allow: corsAllowMethods};
 			if (cors && origin !== undefined) {
 				headers['Access-Control-Allow-Origin'] = anyOrigin ? '*' : origin;
 				headers['Access-Control-Allow-Methods'] = corsAllowMethods;
-				headers['Access-Control-Allow-Headers'] = [corsAllowHeaders, ...parameterHeaders(requested)].join(', ');
+				headers['Access-Control-Allow-Headers'] = [corsAllowHeaders, ...extraHeaders, ...(anyHeader ? requestedHeaders(requested) : parameterHeaders(requested))].join(', ');
 				headers['Access-Control-Expose-Headers'] = exposeHeaders;
 				headers['Access-Control-Max-Age'] = '86400';
 				headers.vary = 'Origin, Access-Control-Request-Headers';

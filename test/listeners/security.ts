@@ -56,3 +56,25 @@ test('a preflight allows the Mcp-Param-* headers it asks for, and only valid one
 	t.is(security.preflightHeaders('https://app.example').vary, 'Origin, Access-Control-Request-Headers');
 	t.is(security.preflightHeaders(undefined, 'mcp-param-region')['Access-Control-Allow-Headers'], undefined, 'no CORS headers without an Origin');
 });
+
+test('allowHosts: a reverse proxy\'s public name passes the Host check of a loopback bind; `*` turns the check off', t => {
+	const behindProxy = createSecurity({host: '127.0.0.1', allowHosts: ['MCP.example.com'], exposeHeaders: []});
+	t.true(behindProxy.hostAllowed(fakeRequest({host: 'mcp.example.com'})));
+	t.true(behindProxy.hostAllowed(fakeRequest({host: 'mcp.example.com:443'})));
+	t.true(behindProxy.hostAllowed(fakeRequest({host: 'localhost:8080'})), 'this machine\'s names still pass');
+	t.false(behindProxy.hostAllowed(fakeRequest({host: 'evil.example'})));
+	t.false(behindProxy.hostAllowed(fakeRequest({host: 'mcp.example.com.evil.example'})));
+	const anyHost = createSecurity({host: '127.0.0.1', allowHosts: ['*'], exposeHeaders: []});
+	t.true(anyHost.hostAllowed(fakeRequest({host: 'evil.example'})));
+});
+
+test('allowHeaders: a preflight is allowed the names given; with `*`, every valid name it asks for (echoed: a literal * would not cover Authorization)', t => {
+	const preflight = (allowHeaders: string[], requested: string) => String(createSecurity({
+		host: '0.0.0.0', allowOrigins: ['*'], allowHeaders, exposeHeaders: [],
+	}).preflightHeaders('https://app.example', requested)['Access-Control-Allow-Headers']).split(', ');
+	t.deepEqual(preflight(['X-Trace-Id'], 'x-other').slice(-1), ['X-Trace-Id']);
+	t.false(preflight(['X-Trace-Id'], 'x-other').includes('x-other'));
+	const any = preflight(['*'], 'x-other, Authorization, bad name, mcp-param-a');
+	t.deepEqual(any.slice(-3), ['x-other', 'Authorization', 'mcp-param-a']);
+	t.false(any.includes('*'));
+});

@@ -1,4 +1,5 @@
 import {mkdtempSync, writeFileSync} from 'node:fs';
+import http from 'node:http';
 import {createServer, type AddressInfo} from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -325,4 +326,41 @@ test('as a library: serverMode serves until `stop` emits, then completes once it
 	await t.throwsAsync(lastValueFrom(serverMode(options(Number(new URL(base).port)))), {message: /already in use/});
 	stop.next();
 	t.is(await done, 'completed');
+});
+
+test('behind a reverse proxy: a foreign Host gets a 403 that names --allow-host, which lets that name in; --allow-headers widens the CORS preflight', async t => {
+	const initialize = JSON.stringify({
+		jsonrpc: '2.0', id: 1, method: 'initialize', params: {protocolVersion: '2025-11-25', capabilities: {}, clientInfo: {name: 'x', version: '1'}},
+	});
+	const postAs = async (base: string, host: string) => {
+		const {port} = new URL(base);
+		return new Promise<{status: number; body: string}>((resolve, reject) => {
+			const request = http.request({
+				host: '127.0.0.1', port, path: '/mcp', method: 'POST', headers: {host, 'content-type': 'application/json', accept: 'application/json, text/event-stream'},
+			}, response => {
+				let body = '';
+				response.setEncoding('utf8');
+				response.on('data', (chunk: string) => {
+					body += chunk;
+				});
+				response.on('end', () => {
+					resolve({status: response.statusCode!, body});
+				});
+			});
+			request.on('error', reject);
+			request.end(initialize);
+		});
+	};
+
+	const strict = await startServerMode(t, ['--', process.execPath, echoServer]);
+	const refused = await postAs(strict.base, 'mcp.example.com');
+	t.is(refused.status, 403);
+	t.regex(refused.body, /Behind a reverse proxy, allow the host name it forwards with --allow-host/);
+	const open = await startServerMode(t, ['--allow-host', 'mcp.example.com', '--allow-origin', 'https://app.example', '--allow-headers', 'X-Trace-Id', '--', process.execPath, echoServer]);
+	const allowed = await postAs(open.base, 'mcp.example.com');
+	t.is(allowed.status, 200);
+	const other = await postAs(open.base, 'other.example.com');
+	t.is(other.status, 403);
+	const preflight = await fetch(`${open.base}/mcp`, {method: 'OPTIONS', headers: {origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-trace-id'}});
+	t.regex(preflight.headers.get('access-control-allow-headers') ?? '', /X-Trace-Id/);
 });

@@ -1,4 +1,5 @@
 import type {IncomingHttpHeaders} from 'node:http';
+import {settingName, type SettingNames} from '../../setting-names.js';
 import {isModernVersion} from '../../wire/modern.js';
 import {anyServer, parseRoute, type Route} from '../routes.js';
 import type {Check, Refusal} from '../refusal.js';
@@ -43,7 +44,6 @@ const methodRefusals: Readonly<Record<RouteKind, Refusal>> = {
 };
 
 const statelessRefusal: Refusal = Object.freeze({status: 405, message: 'Method not allowed: this server is stateless', headers: Object.freeze({allow: 'POST, OPTIONS'})});
-const foreignHost: Refusal = Object.freeze({status: 403, message: 'Forbidden: invalid Host header', log: 'Refused a request with a foreign Host header (DNS rebinding protection)'});
 const foreignOrigin: Refusal = Object.freeze({status: 403, message: 'Forbidden: invalid Origin header', log: 'Refused a request from a foreign Origin'});
 const unauthorized: Refusal = Object.freeze({status: 401, message: 'Unauthorized: a valid API key is required', headers: Object.freeze({'WWW-Authenticate': 'Bearer'})});
 const notFound: Refusal = Object.freeze({status: 404, message: 'Not Found'});
@@ -66,7 +66,12 @@ export type RequestChecks = {
 /**
 The request-wide check tables of a listener, built once with its security settings.
 */
-export function requestChecks(security: Security): RequestChecks {
+export function requestChecks(security: Security, settingNames?: SettingNames): RequestChecks {
+	const foreignHost: Refusal = Object.freeze({
+		status: 403,
+		message: `Forbidden: invalid Host header (DNS rebinding protection). Behind a reverse proxy, allow the host name it forwards with ${settingName(settingNames, 'allowHosts')}`,
+		log: `Refused a request with a foreign Host header (DNS rebinding protection; ${settingName(settingNames, 'allowHosts')} allows a name)`,
+	});
 	const closing: Check<RequestFacts> = facts => facts.closing ? shuttingDown : undefined;
 	const repeated: Check<RequestFacts> = facts => {
 		const name = repeatedHeader(facts.rawHeaders);

@@ -43,7 +43,10 @@ test('the gate: shutting down, then repeated headers, Host, Origin; the first re
 			status: 400, message: 'Bad Request: more than one Host header', headers: {connection: 'close'}, log: 'Refused a request with more than one Host header',
 		}],
 		['a foreign Host', facts({headers: {host: 'evil.example', origin: 'https://evil.example'}}), {
-			status: 403, message: 'Forbidden: invalid Host header', headers: undefined, log: 'Refused a request with a foreign Host header (DNS rebinding protection)',
+			status: 403,
+			message: 'Forbidden: invalid Host header (DNS rebinding protection). Behind a reverse proxy, allow the host name it forwards with the `allowHosts` option',
+			headers: undefined,
+			log: 'Refused a request with a foreign Host header (DNS rebinding protection; the `allowHosts` option allows a name)',
 		}],
 		['a foreign Origin', facts({headers: {origin: 'https://evil.example'}}), {
 			status: 403, message: 'Forbidden: invalid Origin header', headers: undefined, log: 'Refused a request from a foreign Origin',
