@@ -8,6 +8,7 @@ import {bearerToken} from '../auth/static-headers.js';
 import {defaultAuthDirectory, tokenStore} from '../auth/token-store.js';
 import {describeError, UsageError} from '../errors.js';
 import type {FetchLike} from '../http/fetch-middleware.js';
+import type {HttpAgentOptions} from '../http/http-agent.js';
 import {isLoopbackHost} from '../loopback.js';
 import type {Logger} from '../logger.js';
 import {noRedaction, type Redactor} from '../redactor.js';
@@ -48,6 +49,35 @@ export function headersFromFlags(options: Pick<CliOptions, 'headers'>): Record<s
 /**
 The TLS settings of `--verify-ssl`/`--no-verify-ssl`: verify (with the system's CAs or a CA bundle file), or not, with a warning.
 */
+/**
+What the environment says about the network, as the Python tool's HTTP client (httpx) reads it: a forward proxy (`HTTPS_PROXY` for https:// URLs, `HTTP_PROXY` for http:// ones, `ALL_PROXY` for both; `NO_PROXY`; upper or lower case) and extra certificate authorities (`SSL_CERT_FILE`, a PEM bundle trusted on top of Node's list).
+*/
+export function networkFromEnvironment(environment: Readonly<Record<string, string | undefined>>): {proxy?: HttpAgentOptions['proxy']; ca?: Uint8Array} {
+	const variable = (name: string) => {
+		const value = environment[name] ?? environment[name.toLowerCase()];
+		return value === '' ? undefined : value;
+	};
+
+	const all = variable('ALL_PROXY');
+	const http = variable('HTTP_PROXY') ?? all;
+	const https = variable('HTTPS_PROXY') ?? all;
+	const noProxy = variable('NO_PROXY');
+	const caFile = variable('SSL_CERT_FILE');
+	let ca: Uint8Array | undefined;
+	if (caFile !== undefined) {
+		try {
+			ca = readFileSync(caFile);
+		} catch (error) {
+			throw new UsageError(`Cannot read the CA bundle SSL_CERT_FILE names: ${describeError(error)}`);
+		}
+	}
+
+	return {
+		...(http ?? https ? {proxy: {...(http ? {http} : {}), ...(https ? {https} : {}), ...(noProxy ? {noProxy} : {})}} : {}),
+		...(ca ? {ca} : {}),
+	};
+}
+
 export function tlsFromFlags(verifySsl: CliOptions['verifySsl'], logger: Logger): {verifyTls: boolean; ca?: Uint8Array} {
 	if (verifySsl === false) {
 		logger.warning('TLS certificate verification is off (--no-verify-ssl): anyone on the path can read and change the traffic');

@@ -14,7 +14,7 @@ import {processStdio} from '../transports/process-stdio.js';
 import {remote} from '../transports/remote.js';
 import type {Transport} from '../types.js';
 import {
-	authFromFlags, headersFromFlags, tlsFromFlags, warnAboutPlainHttp,
+	authFromFlags, headersFromFlags, networkFromEnvironment, tlsFromFlags, warnAboutPlainHttp,
 } from './auth-from-flags.js';
 import type {CliOptions} from './options.js';
 import {runMode} from './run-mode.js';
@@ -72,7 +72,11 @@ export async function runClient(options: CliOptions, {
 }: {environment?: NodeJS.ProcessEnv; logger?: Logger; redactor?: Redactor} = {}): Promise<number> {
 	const url = options.url!;
 	const headers = headersFromFlags(options);
-	const dispatcher = httpAgent(tlsFromFlags(options.verifySsl, logger));
+	const tls = tlsFromFlags(options.verifySsl, logger);
+	const network = networkFromEnvironment(environment);
+	const dispatcher = httpAgent({
+		...tls, ...(network.proxy ? {proxy: network.proxy} : {}), ca: [tls.ca, network.ca].filter(ca => ca !== undefined),
+	});
 	if (options.signIn.reset) {
 		const store = tokenStore({directory: options.signIn.authDir ?? defaultAuthDirectory(environment), serverUrl: url, redactor});
 		await store.reset();

@@ -74,7 +74,9 @@ const clientOptions: Section = {
 		{flag: 'reconnectMaxDelay', text: [`Longest reconnection delay (default: ${d('reconnectMaxDelay')})`]},
 		{flag: 'maxQueuedMessages', text: [`Messages held while reconnecting (default: ${d('maxQueuedMessages')})`]},
 		'Environment: API_ACCESS_TOKEN sends Authorization: Bearer <token>;',
-		'SSE_URL is the URL when none is given (deprecated).',
+		'HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY pick a forward proxy;',
+		'SSL_CERT_FILE adds trusted CAs; SSE_URL is the URL when none is given',
+		'(deprecated).',
 	],
 };
 

@@ -3,7 +3,9 @@ The HTTP agent the remote transports and the auth code connect through (TLS chec
 */
 import {Buffer} from 'node:buffer';
 import {rootCertificates} from 'node:tls';
-import {Agent, fetch as undiciFetch, type Dispatcher} from 'undici';
+import {
+	Agent, EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher,
+} from 'undici';
 import {defaultLogger, type Logger} from '../logger.js';
 import type {FetchLike} from './fetch-middleware.js';
 import {followRedirects} from './redirects.js';
@@ -32,6 +34,12 @@ export type HttpAgentOptions = {
 	@default 64
 	*/
 	connections?: number;
+	/**
+	A forward proxy to reach servers through (the CLI fills it from `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY`): `http` for `http://` URLs, `https` for `https://` ones (each a proxy URL), `noProxy` the hosts reached directly (comma-separated names, `.domain` suffixes, `host:port`, `*` for all). Every connection is tunnelled with `CONNECT`, so TLS still runs end to end with the server.
+
+	@default none
+	*/
+	proxy?: {http?: string; https?: string; noProxy?: string};
 };
 
 /**
@@ -55,17 +63,26 @@ export function httpAgent(options: HttpAgentOptions = {}): Dispatcher {
 	}
 
 	const extra = ca === undefined ? [] : (Array.isArray(ca) ? ca : [ca]);
-	return new Agent({
+	const tls = {
+		rejectUnauthorized: verifyTls,
+		...(extra.length > 0 ? {ca: [...rootCertificates, ...extra.map(item => (typeof item === 'string' ? item : Buffer.from(item).toString('utf8')))]} : {}),
+	};
+	const pool = {
 		keepAliveTimeout,
 		keepAliveMaxTimeout: Math.max(keepAliveTimeout, 600_000),
 		connections,
 		bodyTimeout: 0,
 		headersTimeout: 0,
-		connect: {
-			rejectUnauthorized: verifyTls,
-			...(extra.length > 0 ? {ca: [...rootCertificates, ...extra.map(item => (typeof item === 'string' ? item : Buffer.from(item).toString('utf8')))]} : {}),
-		},
-	});
+	};
+	const {proxy} = options;
+	if (proxy?.http !== undefined || proxy?.https !== undefined) {
+		// An empty string, not `undefined`: undici would otherwise read the environment itself.
+		return new EnvHttpProxyAgent({
+			...pool, connect: tls, requestTls: tls, httpProxy: proxy.http ?? '', httpsProxy: proxy.https ?? '', noProxy: proxy.noProxy ?? '',
+		});
+	}
+
+	return new Agent({...pool, connect: tls});
 }
 
 let sharedAgent: Dispatcher | undefined;

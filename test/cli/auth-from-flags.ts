@@ -3,12 +3,13 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import test from 'ava';
 import {
-	authFromFlags, headersFromFlags, tlsFromFlags, warnAboutPlainHttp,
+	authFromFlags, headersFromFlags, networkFromEnvironment, tlsFromFlags, warnAboutPlainHttp,
 } from '../../source/cli/auth-from-flags.js';
 import {parseCommandLine} from '../../source/cli/command-line.js';
 import type {CliOptions} from '../../source/cli/options.js';
 import {UsageError} from '../../source/errors.js';
 import {createLogger} from '../../source/logger.js';
+import {fixture} from '../helpers/fixtures.js';
 
 /*
 The credential policy of client mode's flags, without a network: which provider the flags and API_ACCESS_TOKEN give, and the warning for each credential set aside.
@@ -106,4 +107,13 @@ test('credentials over plain HTTP to a remote host are warned about; to a loopba
 		warnAboutPlainHttp(options, headersFromFlags(options), {}, logger);
 		t.is(lines.some(line => line.includes('Credentials go to x.test over unencrypted HTTP')), warned, `${url}`);
 	}
+});
+
+test('the network from the environment, as httpx reads it: HTTPS_PROXY for https, HTTP_PROXY for http, ALL_PROXY for both, NO_PROXY, either case; SSL_CERT_FILE read as a CA bundle', t => {
+	t.deepEqual(networkFromEnvironment({}), {});
+	t.deepEqual(networkFromEnvironment({HTTPS_PROXY: 'http://p:3128', no_proxy: 'internal'}), {proxy: {https: 'http://p:3128', noProxy: 'internal'}});
+	t.deepEqual(networkFromEnvironment({http_proxy: 'http://p:1', ALL_PROXY: 'http://all:2'}), {proxy: {http: 'http://p:1', https: 'http://all:2'}});
+	t.deepEqual(networkFromEnvironment({HTTP_PROXY: ''}), {}, 'an empty variable is unset');
+	t.true(networkFromEnvironment({SSL_CERT_FILE: fixture('tls/cert.pem')}).ca instanceof Uint8Array);
+	t.throws(() => networkFromEnvironment({SSL_CERT_FILE: '/no/such/ca.pem'}), {instanceOf: UsageError, message: /^Cannot read the CA bundle SSL_CERT_FILE names: /});
 });

@@ -1,5 +1,8 @@
+import http from 'node:http';
+import net, {type AddressInfo} from 'node:net';
 import process from 'node:process';
-import test from 'ava';
+import type {Duplex} from 'node:stream';
+import test, {type ExecutionContext} from 'ava';
 import {execa} from 'execa';
 import {
 	CreateMessageRequestSchema,
@@ -368,6 +371,58 @@ test.serial('TLS: a self-signed server is refused by default, trusted with --ver
 		// eslint-disable-next-line no-await-in-loop
 		t.is(text(await client.callTool({name: 'echo', arguments: {text: 'tls'}})), 'tls');
 	}
+});
+
+/**
+A forward proxy on loopback that tunnels `CONNECT` requests and notes each tunnel's target (`host:port`).
+*/
+async function forwardProxy(t: ExecutionContext): Promise<{url: string; tunnels: string[]}> {
+	const tunnels: string[] = [];
+	const server = http.createServer((_request, response) => {
+		response.writeHead(405).end();
+	});
+	server.on('connect', (request: http.IncomingMessage, socket: Duplex, head: Uint8Array) => {
+		const target = request.url ?? '';
+		tunnels.push(target);
+		const colon = target.lastIndexOf(':');
+		const upstream = net.connect(Number(target.slice(colon + 1)), target.slice(0, colon), () => {
+			socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+			upstream.write(head);
+			upstream.pipe(socket);
+			socket.pipe(upstream);
+		});
+		upstream.on('error', () => {
+			socket.destroy();
+		});
+		socket.on('error', () => {
+			upstream.destroy();
+		});
+	});
+	await new Promise<void>(resolve => {
+		server.listen(0, '127.0.0.1', resolve);
+	});
+	t.teardown(() => {
+		server.closeAllConnections();
+		server.close();
+	});
+	return {url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tunnels};
+}
+
+test.serial('HTTPS_PROXY, HTTP_PROXY and NO_PROXY are honoured as by the Python tool\'s HTTP client: requests are tunnelled through the forward proxy; SSL_CERT_FILE adds a CA', async t => {
+	const proxy = await forwardProxy(t);
+	const secure = await startRemoteProcess(t, ['--tls-cert', fixture('tls/cert.pem'), '--tls-key', fixture('tls/key.pem')]);
+	const throughProxy = await connectThroughProxy(t, secure.urls.mcp, {env: {HTTPS_PROXY: proxy.url, SSL_CERT_FILE: fixture('tls/cert.pem')}});
+	t.is(text(await throughProxy.client.callTool({name: 'echo', arguments: {text: 'tunnelled'}})), 'tunnelled');
+	t.true(proxy.tunnels.includes(new URL(secure.urls.mcp).host), `tunnels: ${proxy.tunnels.join(', ')}`);
+
+	const plain = await startRemoteProcess(t);
+	proxy.tunnels.length = 0;
+	const direct = await connectThroughProxy(t, plain.urls.mcp, {env: {HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1'}});
+	t.is(text(await direct.client.callTool({name: 'echo', arguments: {text: 'direct'}})), 'direct');
+	t.deepEqual(proxy.tunnels, [], 'NO_PROXY names the host');
+	const proxied = await connectThroughProxy(t, plain.urls.mcp, {env: {http_proxy: proxy.url}});
+	t.is(text(await proxied.client.callTool({name: 'echo', arguments: {text: 'proxied'}})), 'proxied');
+	t.true(proxy.tunnels.includes(new URL(plain.urls.mcp).host), 'the lower-case name counts too');
 });
 
 test('as a library: clientMode links the client to the upstream; on `stop` the request in flight is answered with an error and the mode completes', async t => {
