@@ -128,17 +128,23 @@ const bothOptions: Section = {
 	],
 };
 
-const footer = `
+const footer = String.raw`
 DURATION is 1500ms, 30s, 5m, 1h, or a number of seconds. SIZE is a number of
 bytes, or with a unit: 512k, 16MiB, 1g.
+
+In a container, localhost is the container itself: serve with --host 0.0.0.0
+(and --api-key), and reach a server on the host machine at host.docker.internal
+(on Linux, run the container with --add-host=host.docker.internal:host-gateway).
 
 Examples
   $ mcp-proxy https://example.com/mcp
   $ API_ACCESS_TOKEN=secret mcp-proxy --transport sse https://example.com/sse
   $ mcp-proxy -H Authorization 'Bearer secret' https://example.com/mcp
   $ mcp-proxy --port 8080 -- npx -y @modelcontextprotocol/server-everything
-  $ mcp-proxy --port 8080 --named-server fetch 'uvx mcp-server-fetch' node server.js
-  $ mcp-proxy --host 0.0.0.0 --port 8080 --api-key "$KEY" --named-server-config servers.json
+  $ mcp-proxy --port 8080 --named-server fetch 'uvx mcp-server-fetch' \
+      node server.js
+  $ mcp-proxy --host 0.0.0.0 --port 8080 --api-key "$KEY" \
+      --named-server-config servers.json
 `;
 
 /**
@@ -158,9 +164,32 @@ export function flagUsage(name: FlagName): string {
 	return `${short}--${kebab(name)}${metavar}`;
 }
 
+/**
+The help fits a terminal of this many columns.
+*/
+export const helpWidth = 80;
+
+/**
+`text` broken into lines of at most `width` characters, at spaces (a longer word keeps a line of its own).
+*/
+export function wrap(text: string, width: number): string[] {
+	const lines: string[] = [];
+	let line = '';
+	for (const word of text.split(' ').filter(Boolean)) {
+		if (line !== '' && line.length + 1 + word.length > width) {
+			lines.push(line);
+			line = word;
+		} else {
+			line = line === '' ? word : `${line} ${word}`;
+		}
+	}
+
+	return line === '' ? lines : [...lines, line];
+}
+
 function renderRow(row: Row): string {
 	const usage = row.usage ?? flagUsage(row.flag!);
-	const [first, ...rest] = row.text;
+	const [first, ...rest] = wrap(row.text.join(' '), helpWidth - descriptionIndent.length);
 	const head = usage.length < usageWidth ? `${indent}${usage.padEnd(usageWidth)}${first}` : `${indent}${usage}\n${descriptionIndent}${first}`;
 	return [head, ...rest.map(line => `${descriptionIndent}${line}`)].join('\n');
 }

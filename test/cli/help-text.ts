@@ -3,7 +3,9 @@ import test from 'ava';
 import {
 	defaultOf, flags, kebab, type FlagName,
 } from '../../source/cli/flags.js';
-import {describedFlags, flagUsage, helpText} from '../../source/cli/help-text.js';
+import {
+	describedFlags, flagUsage, helpText, helpWidth, wrap,
+} from '../../source/cli/help-text.js';
 import {root} from '../helpers/fixtures.js';
 
 /*
@@ -43,4 +45,12 @@ test('the defaults the help quotes are the table\'s', t => {
 	for (const name of ['signInTimeout', 'reconnectDelay', 'reconnectMaxDelay', 'maxBodyBytes', 'maxSessions', 'maxQueuedBytes', 'sessionTimeout', 'startupTimeout', 'maxMessageBytes'] as const) {
 		t.true(helpText.includes(`(default: ${defaultOf(name)})`), `${name}`);
 	}
+});
+
+test('the help fits 80 columns; descriptions are wrapped at spaces', t => {
+	const long = helpText.split('\n').filter(line => [...line].length > helpWidth);
+	t.deepEqual(long, []);
+	t.deepEqual(wrap('a bb ccc dddd', 6), ['a bb', 'ccc', 'dddd']);
+	t.deepEqual(wrap('averylongword x', 4), ['averylongword', 'x'], 'a longer word keeps a line of its own');
+	t.deepEqual(wrap('', 10), []);
 });
