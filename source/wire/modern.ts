@@ -36,6 +36,25 @@ export function modernVersionOf(message: Message): string | undefined {
 	return typeof version === 'string' ? version : undefined;
 }
 
+/**
+Where a modern request that came in over HTTP carries the `Mcp-*` headers it arrived with that the proxy does not rebuild (the `Mcp-Param-*` and any it does not know), for the POST that forwards it to a remote: the spec asks an intermediary to forward them. A symbol-keyed property: a spread copy of the message (the multiplexer's, as it remaps the id) keeps it, and JSON leaves it out, so no wire ever sees it.
+*/
+export const forwardedHeadersKey: unique symbol = Symbol('Mcp-* headers to forward');
+
+/**
+The headers a message carries to forward (lower-case names), if any.
+*/
+export function forwardedHeadersOf(message: Message): Readonly<Record<string, string>> | undefined {
+	return (message as {[forwardedHeadersKey]?: Record<string, string>})[forwardedHeadersKey];
+}
+
+/**
+Give `message` the headers to forward with it (it is changed in place: it is the proxy's own parse of the POST's body).
+*/
+export function attachForwardedHeaders(message: Message, headers: Readonly<Record<string, string>>): void {
+	(message as {[forwardedHeadersKey]?: Readonly<Record<string, string>>})[forwardedHeadersKey] = headers;
+}
+
 const sentinelPrefix = '=?base64?';
 const sentinelSuffix = '?=';
 

@@ -63,3 +63,32 @@ test.serial('in front of a 2025-only remote (SDK v1), a pinned client gets -3202
 	t.true(await proxy.logged(/\(its 2026-07-28 instance\) speaks the 2025 revisions only/), `${proxy.stderr()}`);
 	t.notRegex(proxy.stderr(), /restarting in|trying again in/, 'no restart loop');
 });
+
+test.serial('as an HTTP→HTTP intermediary, server mode forwards Mcp-Param-* and unknown Mcp-* headers verbatim, and rebuilds Mcp-Method and Mcp-Name from the forwarded body', async t => {
+	t.timeout(60_000);
+	const remote = await startSdk2Http(t, 'http-modern');
+	const proxy = await proxyOf(t, {remote: remote.url});
+	// No tools/list went through the proxy first: it knows no x-mcp-header declaration, so the Mcp-Param-* reach the remote only if forwarded.
+	const answer = await post(`${proxy.base}/servers/remote/mcp`, {
+		jsonrpc: '2.0', id: 'call-1', method: 'tools/call', params: {name: 'headers', arguments: {region: 'eu', priority: 3, text: 'hi'}, _meta: envelope},
+	}, {
+		'mcp-protocol-version': '2026-07-28',
+		'mcp-method': 'tools/call',
+		'mcp-name': 'headers',
+		'mcp-param-region': 'eu',
+		'mcp-param-priority': '3',
+		'mcp-trace-id': 'trace 42',
+	});
+	const diagnostics = `${JSON.stringify(answer.body)}\nproxy stderr:\n${proxy.stderr()}\nremote stderr:\n${remote.stderr()}`;
+	t.is(answer.status, 200, diagnostics);
+	t.like(answer.body, {id: 'call-1'}, diagnostics);
+	const seen = JSON.parse((answer.body as {result: {content: Array<{text: string}>}}).result.content[0]!.text) as {headers: Record<string, string>};
+	t.deepEqual(seen.headers, {
+		'mcp-protocol-version': '2026-07-28',
+		'mcp-method': 'tools/call',
+		'mcp-name': 'headers',
+		'mcp-param-region': 'eu',
+		'mcp-param-priority': '3',
+		'mcp-trace-id': 'trace 42',
+	});
+});

@@ -1,4 +1,5 @@
 import {Buffer} from 'node:buffer';
+import type {IncomingHttpHeaders} from 'node:http';
 import type {Message} from '../../types.js';
 import {isNotification, isRequest, isResponse} from '../../wire/message.js';
 import {
@@ -224,6 +225,27 @@ export const modernChecks: ReadonlyArray<Check<ModernFacts>> = [
 		: refusal(facts, {status: 406, code: -32_000, message: 'Not Acceptable: Client must accept both application/json and text/event-stream'}),
 	facts => facts.closing ? shuttingDown : undefined,
 ];
+
+/**
+The `Mcp-*` headers the proxy rebuilds for a forwarded modern request (from its id-remapped body), or does not forward at all (a modern request names no session).
+*/
+const rebuiltHeaders = new Set(['mcp-protocol-version', 'mcp-method', 'mcp-name', 'mcp-session-id']);
+
+/**
+The `Mcp-*` headers of a modern request to forward as they came (lower-case names): every `Mcp-Param-*` and every one the proxy does not know, as the spec asks of an intermediary; `undefined` when there is none. Bounded by the listener's limit on the size of a request's headers.
+*/
+export function forwardableHeaders(headers: IncomingHttpHeaders): Record<string, string> | undefined {
+	let forwarded: Record<string, string> | undefined;
+	for (const name in headers) {
+		if (name.startsWith('mcp-') && !rebuiltHeaders.has(name)) {
+			const value = headers[name];
+			forwarded ??= {};
+			forwarded[name] = Array.isArray(value) ? value.join(', ') : value ?? '';
+		}
+	}
+
+	return forwarded;
+}
 
 /**
 The HTTP status of the answer to a modern request, by its JSON-RPC error code (the spec's mapping): 404 for an unknown method, 400 for the protocol's own errors and a malformed envelope, 200 otherwise (errors of the call itself travel in the body).

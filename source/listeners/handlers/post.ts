@@ -2,8 +2,11 @@ import type {IncomingMessage, ServerResponse} from 'node:http';
 import {LimitError} from '../../errors.js';
 import type {Request, RequestId} from '../../types.js';
 import {isRequest, toMessages} from '../../wire/message.js';
+import {attachForwardedHeaders} from '../../wire/modern.js';
 import {notTakingMessages} from '../checks/common.js';
-import {classify, modernChecks, type ModernFacts} from '../checks/modern.js';
+import {
+	classify, forwardableHeaders, modernChecks, type ModernFacts,
+} from '../checks/modern.js';
 import {
 	postChecks, postHeadChecks, type PostFacts, type PostHeadFacts,
 } from '../checks/streamable.js';
@@ -127,7 +130,7 @@ function take(context: ListenerContext, post: Post): void {
 }
 
 /**
-A POST of the 2026 revision: no session. Its headers are checked against its body; a request then becomes a stateless record of its own (its server answers it as a modern one), a notification is answered 202 and dropped (the one a client may send, `notifications/cancelled`, has no meaning over HTTP, where closing the stream cancels).
+A POST of the 2026 revision: no session. Its headers are checked against its body; a request then becomes a stateless record of its own (its server answers it as a modern one; its `Mcp-Param-*` and unknown `Mcp-*` headers go with it, for a remote), a notification is answered 202 and dropped (the one a client may send, `notifications/cancelled`, has no meaning over HTTP, where closing the stream cancels).
 */
 function takeModern(context: ListenerContext, post: Post, facts: PostFacts): void {
 	const {request, response} = post;
@@ -156,9 +159,16 @@ function takeModern(context: ListenerContext, post: Post, facts: PostFacts): voi
 		return;
 	}
 
+	const modernRequest = facts.requests[0]!;
+	// Its Mcp-Param-* and unknown Mcp-* headers travel with it, for a remote server to get them (no stdio wire shows them).
+	const forwarded = forwardableHeaders(request.headers);
+	if (forwarded !== undefined) {
+		attachForwardedHeaders(modernRequest, forwarded);
+	}
+
 	openExchange(session, response, facts.requests, false);
 	try {
-		receive(session, facts.requests[0]!);
+		receive(session, modernRequest);
 	} catch (error) {
 		refuseOverLimit(context, session, response, error);
 	}

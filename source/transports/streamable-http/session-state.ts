@@ -5,7 +5,7 @@ Each message says its era. A 2025 message belongs to the session (`initialize`, 
 */
 import {isNotification, isRequest, isResponse} from '../../wire/message.js';
 import {
-	modernHeaders, modernVersionOf, screenTools, type HeaderDeclaration,
+	forwardedHeadersOf, modernHeaders, modernVersionOf, screenTools, type HeaderDeclaration,
 } from '../../wire/modern.js';
 import type {Message, RequestId} from '../../types.js';
 import {
@@ -134,12 +134,15 @@ export function createSessionState(options: {getStreamTimeout: number; era?: Era
 }
 
 /**
-The headers of one request to the server: the transport's fixed ones, `extra` (accept, content type, `Last-Event-ID`), and what the era of `message` (the message POSTed, if any) asks for. A 2025 message carries the session's id and the negotiated protocol version; a modern one `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` built from it, and no session id.
+The headers of one request to the server: the transport's fixed ones, `extra` (accept, content type, `Last-Event-ID`), and what the era of `message` (the message POSTed, if any) asks for. A 2025 message carries the session's id and the negotiated protocol version; a modern one `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` built from it, and no session id, after the `Mcp-*` headers it carries to forward (an intermediary's duty, see `forwardedHeadersOf`).
 */
 export function requestHeaders(state: SessionState, fixed: Readonly<Record<string, string>>, extra: Record<string, string>, message?: Message): Record<string, string> {
 	const version = message === undefined ? undefined : modernVersionOf(message);
 	if (version !== undefined) {
-		return {...fixed, ...extra, ...modernHeaders(message!, version, state.toolHeaders)};
+		// The Mcp-* headers server mode took in with the message come first: the transport's own and those rebuilt from the body replace them.
+		return {
+			...forwardedHeadersOf(message!), ...fixed, ...extra, ...modernHeaders(message!, version, state.toolHeaders),
+		};
 	}
 
 	const result = {...fixed, ...extra};

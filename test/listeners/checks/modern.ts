@@ -1,7 +1,7 @@
 import {Buffer} from 'node:buffer';
 import test from 'ava';
 import {
-	classify, decodeHeaderValue, modernChecks, modernStatus, type ModernFacts, type RequestEra,
+	classify, decodeHeaderValue, forwardableHeaders, modernChecks, modernStatus, type ModernFacts, type RequestEra,
 } from '../../../source/listeners/checks/modern.js';
 import {firstRefusal, type Refusal} from '../../../source/listeners/refusal.js';
 import type {Message} from '../../../source/types.js';
@@ -133,4 +133,18 @@ test('a modern answer’s status follows its error code', t => {
 	t.is(modernStatus(error(-32_602, {envelope: {missing: []}})), 400);
 	t.is(modernStatus(error(-32_602)), 200);
 	t.is(modernStatus(error(-32_603)), 200);
+});
+
+test('the Mcp-* headers a modern request forwards: every Mcp-Param-* and every one the proxy does not know, verbatim; not those it rebuilds from the body, nor a session id; none, nothing', t => {
+	t.deepEqual(forwardableHeaders({
+		'content-type': 'application/json',
+		'mcp-protocol-version': '2026-07-28',
+		'mcp-method': 'tools/call',
+		'mcp-name': 'echo',
+		'mcp-session-id': 'x',
+		'mcp-param-region': '=?base64?WsO8cmljaA==?=',
+		'mcp-trace-id': 'a b',
+		authorization: 'Bearer secret',
+	}), {'mcp-param-region': '=?base64?WsO8cmljaA==?=', 'mcp-trace-id': 'a b'});
+	t.is(forwardableHeaders({'content-type': 'application/json', 'mcp-method': 'tools/list'}), undefined);
 });
