@@ -103,10 +103,23 @@ export function primitiveText(value: unknown): string | undefined {
 }
 
 /**
-The name a request's `Mcp-Name` carries: the tool's or prompt's name (`tools/call`, `prompts/get`), the resource's URI (`resources/read`); none for other methods.
+The parameter each method that names something carries its name in: the tool's or prompt's name, the resource's URI, and the task's id for the tasks extension's `tasks/get`, `tasks/update` and `tasks/cancel` (its spec: routing by task, as the SDK does).
+*/
+const namedBy: ReadonlyMap<string, string> = new Map([
+	['tools/call', 'name'],
+	['prompts/get', 'name'],
+	['resources/read', 'uri'],
+	['tasks/get', 'taskId'],
+	['tasks/update', 'taskId'],
+	['tasks/cancel', 'taskId'],
+]);
+
+/**
+The name a request's `Mcp-Name` carries (see `namedBy`); none for other methods.
 */
 export function nameOf(method: string, parameters: Record<string, unknown> | undefined): string | undefined {
-	const value = method === 'tools/call' || method === 'prompts/get' ? parameters?.['name'] : (method === 'resources/read' ? parameters?.['uri'] : undefined);
+	const key = namedBy.get(method);
+	const value = key === undefined ? undefined : parameters?.[key];
 	return typeof value === 'string' ? value : undefined;
 }
 
@@ -266,7 +279,7 @@ export function addParameterHeaders(declarations: readonly HeaderDeclaration[], 
 }
 
 /**
-The headers a modern message's POST carries besides the transport's own (lower-case names): `MCP-Protocol-Version` = `version`; for a request `Mcp-Method`, `Mcp-Name` for the methods that name something, and for `tools/call` the `Mcp-Param-*` of the tool's declarations (`toolHeaders`, by tool name; none known, none sent). A notification carries only the version (as the SDK client sends it: the spec defines no more).
+The headers a modern message's POST carries besides the transport's own (lower-case names): `MCP-Protocol-Version` = `version`; for a request `Mcp-Method`, `Mcp-Name` for the methods that name something (`nameOf`), and for `tools/call` the `Mcp-Param-*` of the tool's declarations (`toolHeaders`, by tool name; none known, none sent). A notification carries only the version (as the SDK client sends it: the spec defines no more).
 */
 export function modernHeaders(message: Message, version: string, toolHeaders: ReadonlyMap<string, readonly HeaderDeclaration[]>): Record<string, string> {
 	const headers: Record<string, string> = {'mcp-protocol-version': version};

@@ -3,7 +3,7 @@ import type {IncomingHttpHeaders} from 'node:http';
 import type {Message} from '../../types.js';
 import {isNotification, isRequest, isResponse} from '../../wire/message.js';
 import {
-	isModernVersion, modernProtocolVersions, protocolVersionKey, unsupportedVersionCode,
+	isModernVersion, modernProtocolVersions, nameOf, protocolVersionKey, unsupportedVersionCode,
 } from '../../wire/modern.js';
 import {accepts} from '../http-io.js';
 import type {Check, Refusal} from '../refusal.js';
@@ -145,13 +145,10 @@ function envelopeProblem(facts: ModernFacts): Refusal | undefined {
 }
 
 /**
-The name a request's `Mcp-Name` header must carry: the tool's or prompt's name, the resource's URI; `undefined` for other methods.
+The name a request's `Mcp-Name` header must carry (`nameOf`: the tool's or prompt's name, the resource's URI, the task's id); `undefined` for other methods.
 */
 export function bodyName(message: Message): string | undefined {
-	const {method} = message as {method: string};
-	const parameters = (message as {params?: Record<string, unknown>}).params;
-	const value = method === 'tools/call' || method === 'prompts/get' ? parameters?.['name'] : (method === 'resources/read' ? parameters?.['uri'] : undefined);
-	return typeof value === 'string' ? value : undefined;
+	return nameOf((message as {method: string}).method, (message as {params?: Record<string, unknown>}).params);
 }
 
 const sentinel = /^=\?base64\?([A-Za-z\d+/]*={0,2})\?=$/;

@@ -103,7 +103,7 @@ test('modern checks: headers against the body, the envelope, the version, in ord
 	}
 });
 
-test('resources/read is named by its URI, prompts/get by its name', t => {
+test('resources/read is named by its URI, prompts/get by its name, tasks/get by its task id', t => {
 	const read: Message = {
 		jsonrpc: '2.0', id: 1, method: 'resources/read', params: {uri: 'file:///a', _meta: envelope},
 	};
@@ -113,6 +113,12 @@ test('resources/read is named by its URI, prompts/get by its name', t => {
 		jsonrpc: '2.0', id: 1, method: 'prompts/get', params: {name: 'p', _meta: envelope},
 	};
 	t.is(firstRefusal(modernChecks, facts([get]))?.code, -32_020);
+	// The tasks extension: tasks/get, tasks/update and tasks/cancel are named by their task's id, as the SDK's server requires.
+	const task: Message = {
+		jsonrpc: '2.0', id: 1, method: 'tasks/get', params: {taskId: 't-1', _meta: envelope},
+	};
+	t.is(firstRefusal(modernChecks, facts([task], {methodHeader: 'tasks/get', nameHeader: 't-1'})), undefined);
+	t.like(firstRefusal(modernChecks, facts([task], {methodHeader: 'tasks/get'})), {code: -32_020, data: {mismatch: {header: 'Mcp-Name', body: 't-1'}}});
 });
 
 test('the Base64 sentinel decodes to UTF-8 and a malformed one is refused', t => {
