@@ -24,6 +24,11 @@ The JSON-RPC error of a modern server refusing a protocol version (its `data.sup
 export const unsupportedVersionCode = -32_022;
 
 /**
+The JSON-RPC error of a modern server refusing a request whose headers disagree with its body (answered with HTTP 400).
+*/
+export const headerMismatchCode = -32_020;
+
+/**
 The version a message claims in its `_meta` envelope, when it claims one as a string: the message is of the modern era. One property read for a message without `_meta` (every 2025 message): cheap enough for the hot path.
 */
 export function modernVersionOf(message: Message): string | undefined {

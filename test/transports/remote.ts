@@ -217,3 +217,36 @@ test('an initialize that claims 2026-07-28 is only a request: a modern server\'s
 	t.like(received[1], {id: 2, result: {tools: []}});
 	t.deepEqual(methods, ['POST initialize', 'POST tools/list']);
 });
+
+test('a 2026-07-28 call refused for its headers (-32020) heals itself: the tools are listed once more and the call sent once more with the Mcp-Param-* they declare', async t => {
+	const seen: string[] = [];
+	const tool = {name: 'weather', inputSchema: {type: 'object', properties: {region: {type: 'string', 'x-mcp-header': 'Region'}}}};
+	const server = http.createServer((request, response) => {
+		const chunks: Uint8Array[] = [];
+		request.on('data', (chunk: Uint8Array) => {
+			chunks.push(chunk);
+		});
+		request.on('end', () => {
+			const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {id: number; method: string};
+			const region = request.headers['mcp-param-region'];
+			seen.push(`${body.method}${typeof region === 'string' ? ` ${region}` : ''}`);
+			if (body.method === 'tools/call' && region === undefined) {
+				response.writeHead(400, {'content-type': 'application/json'}).end(JSON.stringify({
+					jsonrpc: '2.0', id: body.id, error: {code: -32_020, message: 'Header mismatch: Mcp-Param-Region is absent'},
+				}));
+				return;
+			}
+
+			const result = body.method === 'tools/list' ? {resultType: 'complete', tools: [tool]} : {resultType: 'complete', content: [{type: 'text', text: 'sunny'}]};
+			response.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({jsonrpc: '2.0', id: body.id, result}));
+		});
+	});
+	const url = `${await serveOnLoopback(t, server)}/mcp`;
+	const envelope = {'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}};
+	const call: Message = {
+		jsonrpc: '2.0', id: 7, method: 'tools/call', params: {name: 'weather', arguments: {region: 'eu'}, _meta: envelope},
+	};
+	const answer = await firstValueFrom(remote({url, logger: createLogger({level: 'silent'})})(concat(of(call), NEVER)));
+	t.like(answer, {id: 7, result: {content: [{text: 'sunny'}]}});
+	t.deepEqual(seen, ['tools/call', 'tools/list', 'tools/call eu']);
+});

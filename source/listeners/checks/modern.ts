@@ -3,7 +3,7 @@ import type {IncomingHttpHeaders} from 'node:http';
 import type {Message} from '../../types.js';
 import {isNotification, isRequest, isResponse} from '../../wire/message.js';
 import {
-	isModernVersion, modernProtocolVersions, nameOf, protocolVersionKey, unsupportedVersionCode,
+	headerMismatchCode, isModernVersion, modernProtocolVersions, nameOf, protocolVersionKey, unsupportedVersionCode,
 } from '../../wire/modern.js';
 import {accepts} from '../http-io.js';
 import type {Check, Refusal} from '../refusal.js';
@@ -17,7 +17,7 @@ export const clientCapabilitiesKey = 'io.modelcontextprotocol/clientCapabilities
 const logLevelKey = 'io.modelcontextprotocol/logLevel';
 const logLevels = new Set(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']);
 
-export const headerMismatchCode = -32_020;
+export {headerMismatchCode} from '../../wire/modern.js';
 export const missingCapabilityCode = -32_021;
 
 /**
