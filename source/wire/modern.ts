@@ -339,3 +339,31 @@ export function screenTools(result: unknown): {result: unknown; dropped: Dropped
 	});
 	return {result: dropped.length === 0 ? result : {...result as Record<string, unknown>, tools: kept}, dropped, declarations};
 }
+
+/**
+The `x-mcp-header` declarations of a server's tools, by tool name (tools without any are not kept).
+*/
+export type ToolDeclarations = Map<string, readonly HeaderDeclaration[]>;
+
+/**
+Learn what a `tools/list` result declares into `store`, bounded to `max` tools (the oldest forgotten first): each listed tool's declarations replace what was known of it (a tool listed without any, or with invalid ones, has none). Returns the screening (`screenTools`), for a client to pass on.
+*/
+export function learnDeclarations(store: ToolDeclarations, result: unknown, max: number): ReturnType<typeof screenTools> {
+	const screening = screenTools(result);
+	const tools = (result as {tools?: unknown} | undefined)?.tools;
+	for (const tool of Array.isArray(tools) ? tools as Array<{name?: unknown} | undefined> : []) {
+		if (typeof tool?.name === 'string') {
+			store.delete(tool.name);
+		}
+	}
+
+	for (const [name, declarations] of screening.declarations) {
+		if (store.size >= max) {
+			store.delete(store.keys().next().value!);
+		}
+
+		store.set(name, declarations);
+	}
+
+	return screening;
+}

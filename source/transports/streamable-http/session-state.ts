@@ -5,7 +5,7 @@ Each message says its era. A 2025 message belongs to the session (`initialize`, 
 */
 import {isNotification, isRequest, isResponse} from '../../wire/message.js';
 import {
-	forwardedHeadersOf, modernHeaders, modernVersionOf, screenTools, type HeaderDeclaration,
+	forwardedHeadersOf, learnDeclarations, modernHeaders, modernVersionOf, type HeaderDeclaration,
 } from '../../wire/modern.js';
 import type {Message, RequestId} from '../../types.js';
 import {
@@ -413,23 +413,9 @@ function screened(state: SessionState, message: Message, effects: SessionEffect[
 		return message;
 	}
 
-	const {result, dropped, declarations} = screenTools(message.result);
+	const {result, dropped} = learnDeclarations(state.toolHeaders, message.result, maxToolHeaders);
 	for (const {name, reason} of dropped) {
 		effects.push({type: 'log', level: 'warning', text: `Left tool '${name}' out of tools/list: invalid x-mcp-header declaration — ${reason}`});
-	}
-
-	for (const tool of (result as {tools?: Array<{name?: unknown}>}).tools ?? []) {
-		if (typeof tool?.name === 'string') {
-			state.toolHeaders.delete(tool.name);
-		}
-	}
-
-	for (const [name, headers] of declarations) {
-		if (state.toolHeaders.size >= maxToolHeaders) {
-			state.toolHeaders.delete(state.toolHeaders.keys().next().value!);
-		}
-
-		state.toolHeaders.set(name, headers);
 	}
 
 	return result === message.result ? message : {...message, result: result as Record<string, unknown>};
