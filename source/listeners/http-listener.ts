@@ -173,6 +173,7 @@ function serve(settings: Settings, options: HttpListenerOptions, subscriber: Sub
 		budget,
 		eventStoreLimit: settings.eventStoreLimit,
 		eventStoreBytes,
+		toolDeclarations: new Map(),
 		closeReasons: closeReasons(settingNames),
 		ended(record, reason) {
 			table.ended(record as SessionRecord, reason);

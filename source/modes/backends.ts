@@ -132,11 +132,11 @@ function multiplexOptions(config: ServerConfig, context: BackendContext): Multip
 }
 
 /**
-Where the server's requests of the 2026-07-28 revision go, isolated or not: one modern upstream for all of them (a child of its own, started on the first).
+Where the server's requests of the 2026-07-28 revision go, isolated or not: one modern upstream for all of them (a child of its own, or a connection to the remote, started on the first). It is shared, so a remote's is not reconnected by itself: the multiplexer restarts it.
 */
 function modernOf(config: ServerConfig, context: BackendContext): ModernBackend {
 	return modernBackend(config, {
-		upstream: () => makeUpstream(config, context, () => undefined)(),
+		upstream: () => makeUpstream(config, {...context, isolated: false}, () => undefined)(),
 		name: label(config),
 		multiplexOptions: {...multiplexOptions(config, context), name: `${label(config)} (its 2026-07-28 instance)`},
 		perSession: session => context.perSession(session, label(config)),

@@ -1,14 +1,11 @@
-import {filter, map} from 'rxjs';
 import type {ServerConfig} from '../config/named-servers.js';
 import {pipeTransport} from '../link.js';
 import type {Session} from '../listeners/http-listener.js';
-import {sessionProtocolVersions} from '../operators/multiplex/handshake.js';
 import {multiplex, type Multiplexer} from '../operators/multiplex/index.js';
-import type {Message, Transport, TransportOperator} from '../types.js';
-import {errorResponse, isRequest} from '../wire/message.js';
+import type {Transport, TransportOperator} from '../types.js';
 
 /*
-Where server mode sends the requests of the 2026-07-28 revision, per served server: one upstream of that revision shared by all of them (stateless by the spec, so never one per client), through the multiplexer in its modern mode (ids and progress tokens remapped, cancellation forwarded, its handshake the `server/discover` probe). For a command it is the same command started once more, lazily, on the first modern request; a child that speaks only 2025 is closed after the probe and modern requests get -32022 naming the 2025 versions (so dual-era clients fall back to `initialize`). A remote server is not yet spoken to in the modern way: its modern requests get the same -32022.
+Where server mode sends the requests of the 2026-07-28 revision, per served server: one upstream of that revision shared by all of them (stateless by the spec, so never one per client), through the multiplexer in its modern mode (ids and progress tokens remapped, cancellation forwarded, its handshake the `server/discover` probe). For a command it is the same command started once more, lazily, on the first modern request; a child that speaks only 2025 is closed after the probe and modern requests get -32022 naming the 2025 versions (so dual-era clients fall back to `initialize`). A remote server is reached the same way: one connection for its modern requests, POSTed as modern ones (the Streamable HTTP client reads each message's era), probed with `server/discover` first; a remote that answers it as a 2025-only server (an error) is a verdict too, and its modern requests get the same -32022.
 */
 
 export type ModernBackend = {
@@ -22,22 +19,12 @@ export type ModernBackend = {
 /**
 The modern side of a served server. `upstream` makes its transport (called once, on the first modern request); `name` names it in logs and errors.
 */
-export function modernBackend(config: ServerConfig, options: {
+export function modernBackend(_config: ServerConfig, options: {
 	upstream: () => Transport;
 	name: string;
 	multiplexOptions: Parameters<typeof multiplex>[1];
 	perSession: (session: Session) => TransportOperator[];
 }): ModernBackend {
-	if (config.kind === 'remote') {
-		const refuse = refuseModern(options.name);
-		return {
-			connect: () => refuse,
-			close() {
-				// Nothing was started.
-			},
-		};
-	}
-
 	let mux: Multiplexer | undefined;
 	return {
 		connect(session) {
@@ -53,14 +40,4 @@ export function modernBackend(config: ServerConfig, options: {
 			mux?.close();
 		},
 	};
-}
-
-function refuseModern(name: string): Transport {
-	const refusal = (message: Message) => errorResponse(
-		(message as {id: string | number}).id,
-		-32_022,
-		`Unsupported protocol version: ${name} is a remote server, which the proxy does not yet reach with protocol 2026-07-28`,
-		{supported: sessionProtocolVersions},
-	);
-	return outgoing$ => outgoing$.pipe(filter(message => isRequest(message)), map(message => refusal(message)));
 }

@@ -24,6 +24,11 @@ The JSON-RPC error of a modern server refusing a protocol version (its `data.sup
 export const unsupportedVersionCode = -32_022;
 
 /**
+The JSON-RPC error of a modern server refusing a request whose headers disagree with its body (answered with HTTP 400).
+*/
+export const headerMismatchCode = -32_020;
+
+/**
 The version a message claims in its `_meta` envelope, when it claims one as a string: the message is of the modern era. One property read for a message without `_meta` (every 2025 message): cheap enough for the hot path.
 */
 export function modernVersionOf(message: Message): string | undefined {
@@ -34,6 +39,25 @@ export function modernVersionOf(message: Message): string | undefined {
 
 	const version = meta[protocolVersionKey];
 	return typeof version === 'string' ? version : undefined;
+}
+
+/**
+Where a modern request that came in over HTTP carries the `Mcp-*` headers it arrived with that the proxy does not rebuild (the `Mcp-Param-*` and any it does not know), for the POST that forwards it to a remote: the spec asks an intermediary to forward them. A symbol-keyed property: a spread copy of the message (the multiplexer's, as it remaps the id) keeps it, and JSON leaves it out, so no wire ever sees it.
+*/
+export const forwardedHeadersKey: unique symbol = Symbol('Mcp-* headers to forward');
+
+/**
+The headers a message carries to forward (lower-case names), if any.
+*/
+export function forwardedHeadersOf(message: Message): Readonly<Record<string, string>> | undefined {
+	return (message as {[forwardedHeadersKey]?: Record<string, string>})[forwardedHeadersKey];
+}
+
+/**
+Give `message` the headers to forward with it (it is changed in place: it is the proxy's own parse of the POST's body).
+*/
+export function attachForwardedHeaders(message: Message, headers: Readonly<Record<string, string>>): void {
+	(message as {[forwardedHeadersKey]?: Readonly<Record<string, string>>})[forwardedHeadersKey] = headers;
 }
 
 const sentinelPrefix = '=?base64?';
@@ -84,10 +108,23 @@ export function primitiveText(value: unknown): string | undefined {
 }
 
 /**
-The name a request's `Mcp-Name` carries: the tool's or prompt's name (`tools/call`, `prompts/get`), the resource's URI (`resources/read`); none for other methods.
+The parameter each method that names something carries its name in: the tool's or prompt's name, the resource's URI, and the task's id for the tasks extension's `tasks/get`, `tasks/update` and `tasks/cancel` (its spec: routing by task, as the SDK does).
+*/
+const namedBy: ReadonlyMap<string, string> = new Map([
+	['tools/call', 'name'],
+	['prompts/get', 'name'],
+	['resources/read', 'uri'],
+	['tasks/get', 'taskId'],
+	['tasks/update', 'taskId'],
+	['tasks/cancel', 'taskId'],
+]);
+
+/**
+The name a request's `Mcp-Name` carries (see `namedBy`); none for other methods.
 */
 export function nameOf(method: string, parameters: Record<string, unknown> | undefined): string | undefined {
-	const value = method === 'tools/call' || method === 'prompts/get' ? parameters?.['name'] : (method === 'resources/read' ? parameters?.['uri'] : undefined);
+	const key = namedBy.get(method);
+	const value = key === undefined ? undefined : parameters?.[key];
 	return typeof value === 'string' ? value : undefined;
 }
 
@@ -247,7 +284,7 @@ export function addParameterHeaders(declarations: readonly HeaderDeclaration[], 
 }
 
 /**
-The headers a modern message's POST carries besides the transport's own (lower-case names): `MCP-Protocol-Version` = `version`; for a request `Mcp-Method`, `Mcp-Name` for the methods that name something, and for `tools/call` the `Mcp-Param-*` of the tool's declarations (`toolHeaders`, by tool name; none known, none sent). A notification carries only the version (as the SDK client sends it: the spec defines no more).
+The headers a modern message's POST carries besides the transport's own (lower-case names): `MCP-Protocol-Version` = `version`; for a request `Mcp-Method`, `Mcp-Name` for the methods that name something (`nameOf`), and for `tools/call` the `Mcp-Param-*` of the tool's declarations (`toolHeaders`, by tool name; none known, none sent). A notification carries only the version (as the SDK client sends it: the spec defines no more).
 */
 export function modernHeaders(message: Message, version: string, toolHeaders: ReadonlyMap<string, readonly HeaderDeclaration[]>): Record<string, string> {
 	const headers: Record<string, string> = {'mcp-protocol-version': version};
@@ -301,4 +338,32 @@ export function screenTools(result: unknown): {result: unknown; dropped: Dropped
 		return true;
 	});
 	return {result: dropped.length === 0 ? result : {...result as Record<string, unknown>, tools: kept}, dropped, declarations};
+}
+
+/**
+The `x-mcp-header` declarations of a server's tools, by tool name (tools without any are not kept).
+*/
+export type ToolDeclarations = Map<string, readonly HeaderDeclaration[]>;
+
+/**
+Learn what a `tools/list` result declares into `store`, bounded to `max` tools (the oldest forgotten first): each listed tool's declarations replace what was known of it (a tool listed without any, or with invalid ones, has none). Returns the screening (`screenTools`), for a client to pass on.
+*/
+export function learnDeclarations(store: ToolDeclarations, result: unknown, max: number): ReturnType<typeof screenTools> {
+	const screening = screenTools(result);
+	const tools = (result as {tools?: unknown} | undefined)?.tools;
+	for (const tool of Array.isArray(tools) ? tools as Array<{name?: unknown} | undefined> : []) {
+		if (typeof tool?.name === 'string') {
+			store.delete(tool.name);
+		}
+	}
+
+	for (const [name, declarations] of screening.declarations) {
+		if (store.size >= max) {
+			store.delete(store.keys().next().value!);
+		}
+
+		store.set(name, declarations);
+	}
+
+	return screening;
 }

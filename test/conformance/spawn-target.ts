@@ -1,3 +1,6 @@
+import {mkdtempSync, writeFileSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import process from 'node:process';
 import {setTimeout as delay} from 'node:timers/promises';
 import {execa, type ResultPromise} from 'execa';
@@ -25,7 +28,7 @@ export type RunningTarget = {
 	stop: () => Promise<void>;
 };
 
-const urlPattern = /http:\/\/127\.0\.0\.1:\d+\/mcp/g;
+const urlPattern = /http:\/\/127\.0\.0\.1:\d+(?:\/servers\/[\w-]+)?\/mcp/g;
 const maxStderr = 64 * 1024;
 
 function isAlive(pid: number): boolean {
@@ -124,15 +127,22 @@ export async function startFixture2026Http({modernOnly = false} = {}): Promise<R
 }
 
 /**
-Server mode whose child is client mode pointed at a fixture's HTTP face; the fixture starts first and stops with the proxy.
+Server mode whose child is client mode pointed at a fixture's HTTP face, or (`remote`) whose config file names that face as a remote server; the fixture starts first and stops with the proxy.
 */
-async function startChain(startFixture: () => Promise<RunningTarget>): Promise<RunningTarget> {
+async function startChain(startFixture: () => Promise<RunningTarget>, {remote = false} = {}): Promise<RunningTarget> {
 	const fixture = await startFixture();
 	try {
-		const proxy = await spawnTarget(process.execPath, [cli, '--port', '0', '--', process.execPath, cli, fixture.url], {ignoreUrls: [fixture.url]});
+		let upstream = ['--', process.execPath, cli, fixture.url];
+		if (remote) {
+			const config = path.join(mkdtempSync(path.join(os.tmpdir(), 'rx-mcp-proxy-conformance-')), 'servers.json');
+			writeFileSync(config, JSON.stringify({mcpServers: {fixture: {url: fixture.url}}}));
+			upstream = ['--named-server-config', config];
+		}
+
+		const proxy = await spawnTarget(process.execPath, [cli, '--port', '0', ...upstream], {ignoreUrls: [fixture.url]});
 		return {
 			...proxy,
-			stderr: () => `${proxy.stderr()}\n--- fixture (behind client mode) ---\n${fixture.stderr()}`,
+			stderr: () => `${proxy.stderr()}\n--- fixture (behind ${remote ? 'server mode' : 'client mode'}) ---\n${fixture.stderr()}`,
 			async stop() {
 				await proxy.stop();
 				await fixture.stop();
@@ -193,6 +203,10 @@ export async function startServerTarget(name: ServerTargetName): Promise<Running
 
 		case 'server-2026/proxy-chain': {
 			return startChain(startFixture2026Http);
+		}
+
+		case 'server-2026/proxy-remote': {
+			return startChain(startFixture2026Http, {remote: true});
 		}
 	}
 }

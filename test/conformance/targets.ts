@@ -79,6 +79,10 @@ export const server2026Targets = {
 	Two hops: server mode whose child is client mode, which talks Streamable HTTP to the fixture's own HTTP face (both eras).
 	*/
 	'server-2026/proxy-chain': 'node distribution/cli.js --port 0 -- node distribution/cli.js http://127.0.0.1:FIXTURE/mcp',
+	/**
+	Server mode as an HTTP→HTTP intermediary: its config file names the fixture's HTTP face (both eras) as a remote server, served at /servers/fixture/mcp.
+	*/
+	'server-2026/proxy-remote': 'node distribution/cli.js --port 0 --named-server-config FILE (fixture: {url: http://127.0.0.1:FIXTURE/mcp})',
 } as const;
 
 /**
@@ -133,7 +137,7 @@ Targets that exist but are not run by default.
 export const pendingTargets: TargetName[] = [];
 
 /**
-Scored by `npm run test:conformance-2026`: the SDK v2 fixture and driver directly, the baseline the proxy targets are measured against; server mode in every topology in front of a dual-era and a 2026-only child (37 of 37 required scenarios each, as directly); and the client scenarios through client mode (7 of 7, as directly).
+Scored by `npm run test:conformance-2026`: the SDK v2 fixture and driver directly, the baseline the proxy targets are measured against; server mode in every topology in front of a dual-era and a 2026-only child, the two-hop chain (server mode, then client mode) and server mode in front of the fixture as a remote server of its config file (37 of 37 required scenarios each, as directly); and the client scenarios through client mode (7 of 7, as directly).
 */
 export const enabledTargets2026: TargetName[] = [
 	'server-2026/direct',
@@ -142,16 +146,16 @@ export const enabledTargets2026: TargetName[] = [
 	'server-2026/proxy-modern-child',
 	'server-2026/proxy-isolated',
 	'server-2026/proxy-stateless',
+	'server-2026/proxy-chain',
+	'server-2026/proxy-remote',
 	'client-2026/direct',
 	'client-2026/via-proxy',
 ];
 
 /**
-2026-07-28 targets that wait for the proxy to speak the era (issue 18): `npm run test:conformance-2026` runs them and reports each scenario without scoring it; named, one counts like any other. The chain waits for server mode to send 2026 requests to a remote backend.
+2026-07-28 targets that wait for the proxy to speak the era (issue 18): `npm run test:conformance-2026` runs them and reports each scenario without scoring it; named, one counts like any other.
 */
-export const pendingTargets2026: TargetName[] = [
-	'server-2026/proxy-chain',
-];
+export const pendingTargets2026: TargetName[] = [];
 
 /**
 The suite's client authorization scenarios (`conformance list --client`, 0.1.16) that client mode passes with its browser sign-in: discovery variants, CIMD, scope selection, step-up and its retry limit, token endpoint authentication, pre-registration, the 2025-03-26 fallbacks, a resource mismatch refused, and the draft offline_access ones. Through the proxy the driver signs in with a scripted browser (`fixtures/scripted-browser.js`); in the direct target its own in-memory SDK provider reads the authorization server's redirect. Not here: `auth/cross-app-access-complete-flow` (an enterprise extension the proxy does not implement).

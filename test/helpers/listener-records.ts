@@ -26,6 +26,7 @@ export function testRuntime(onEnded: (record: SessionRecord, reason: SessionEndR
 		}),
 		eventStoreLimit: 100,
 		eventStoreBytes: 1024 * 1024,
+		toolDeclarations: new Map(),
 		closeReasons: closeReasons(undefined),
 		ended(record, reason) {
 			onEnded(record as SessionRecord, reason);

@@ -180,3 +180,31 @@ test.serial('closing a modern request\'s response stream cancels it: the child i
 
 	t.deepEqual(counters, {slowStarted: 1, slowCancelled: 1, slowFinished: 0});
 });
+
+test.serial('a modern tools/call\'s Mcp-Param-* are checked against the declarations a tools/list taught: missing, mismatched or malformed ⇒ 400, -32020 (a stdio child sees none)', async t => {
+	t.timeout(60_000);
+	const proxy = await proxyFor(t, [], sdk2StdioCommand('stdio-dual'));
+	const listed = await post(proxy, {
+		jsonrpc: '2.0', id: 1, method: 'tools/list', params: {_meta: envelope},
+	}, {'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list'});
+	t.is(listed.status, 200, `${JSON.stringify(listed.body)}`);
+	const headers = {'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'headers'};
+	const call = (id: number, region: unknown) => ({
+		jsonrpc: '2.0', id, method: 'tools/call', params: {name: 'headers', arguments: {region, priority: 3, text: 'hi'}, _meta: envelope},
+	});
+	const cases: Array<[string, unknown, Record<string, string>, number]> = [
+		['both headers', 'Zürich', {'mcp-param-region': '=?base64?WsO8cmljaA==?=', 'mcp-param-priority': '3'}, 200],
+		['an integer compared as a number', 'eu', {'mcp-param-region': 'eu', 'mcp-param-priority': '3.0'}, 200],
+		['a null value expects no header', null, {'mcp-param-priority': '3'}, 200],
+		['Mcp-Param-Region missing', 'eu', {'mcp-param-priority': '3'}, 400],
+		['Mcp-Param-Priority of another value', 'eu', {'mcp-param-region': 'eu', 'mcp-param-priority': '4'}, 400],
+		['bad Base64 padding', 'Hello', {'mcp-param-region': '=?base64?SGVsbG8?=', 'mcp-param-priority': '3'}, 400],
+	];
+	let id = 10;
+	for (const [name, region, parameterHeaders, status] of cases) {
+		// eslint-disable-next-line no-await-in-loop
+		const answer = await post(proxy, call(++id, region), {...headers, ...parameterHeaders});
+		t.is(answer.status, status, `${name}: ${JSON.stringify(answer.body)}`);
+		t.like(answer.body, status === 200 ? {id, result: {resultType: 'complete'}} : {id, error: {code: -32_020}}, `${name}`);
+	}
+});

@@ -168,3 +168,85 @@ test('the x-mcp-header declarations a 2026-07-28 tools/list taught are used by t
 	t.like(await firstValueFrom(transport(concat(of(call), NEVER))), {id: 2});
 	t.like(seen[1], {'mcp-method': 'tools/call', 'mcp-name': 'weather', 'mcp-param-region': 'eu'});
 });
+
+test('an initialize that claims 2026-07-28 is only a request: a modern server\'s 404 (-32601) answers it and is no reason to try legacy SSE', async t => {
+	const methods: string[] = [];
+	const server = http.createServer((request, response) => {
+		const chunks: Uint8Array[] = [];
+		request.on('data', (chunk: Uint8Array) => {
+			chunks.push(chunk);
+		});
+		request.on('end', () => {
+			methods.push(`${request.method!} ${chunks.length === 0 ? '' : (JSON.parse(Buffer.concat(chunks).toString('utf8')) as {method: string}).method}`);
+			if (request.method !== 'POST') {
+				response.writeHead(405).end();
+				return;
+			}
+
+			const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {id: number; method: string};
+			// As the SDK's modern server answers a method the era does not have.
+			const [status, reply] = body.method === 'initialize'
+				? [404, {error: {code: -32_601, message: 'Method not found'}}]
+				: [200, {result: {resultType: 'complete', tools: []}}];
+			response.writeHead(status, {'content-type': 'application/json'}).end(JSON.stringify({jsonrpc: '2.0', id: body.id, ...reply}));
+		});
+	});
+	const url = `${await serveOnLoopback(t, server)}/mcp`;
+	const envelope = {'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}};
+	const outgoing$ = new Subject<Message>();
+	const received: Message[] = [];
+	const subscription = remote({url, logger: createLogger({level: 'silent'})})(outgoing$).subscribe({
+		next(message) {
+			received.push(message);
+		},
+	});
+	t.teardown(() => {
+		subscription.unsubscribe();
+	});
+	outgoing$.next({
+		jsonrpc: '2.0', id: 1, method: 'initialize', params: {
+			protocolVersion: '2026-07-28', capabilities: {}, clientInfo: {name: 'x', version: '1'}, _meta: envelope,
+		},
+	});
+	await eventually(() => received.length === 1);
+	outgoing$.next({
+		jsonrpc: '2.0', id: 2, method: 'tools/list', params: {_meta: envelope},
+	});
+	await eventually(() => received.length === 2);
+	t.like(received[0], {id: 1, error: {code: -32_601}});
+	t.like(received[1], {id: 2, result: {tools: []}});
+	t.deepEqual(methods, ['POST initialize', 'POST tools/list']);
+});
+
+test('a 2026-07-28 call refused for its headers (-32020) heals itself: the tools are listed once more and the call sent once more with the Mcp-Param-* they declare', async t => {
+	const seen: string[] = [];
+	const tool = {name: 'weather', inputSchema: {type: 'object', properties: {region: {type: 'string', 'x-mcp-header': 'Region'}}}};
+	const server = http.createServer((request, response) => {
+		const chunks: Uint8Array[] = [];
+		request.on('data', (chunk: Uint8Array) => {
+			chunks.push(chunk);
+		});
+		request.on('end', () => {
+			const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {id: number; method: string};
+			const region = request.headers['mcp-param-region'];
+			seen.push(`${body.method}${typeof region === 'string' ? ` ${region}` : ''}`);
+			if (body.method === 'tools/call' && region === undefined) {
+				response.writeHead(400, {'content-type': 'application/json'}).end(JSON.stringify({
+					jsonrpc: '2.0', id: body.id, error: {code: -32_020, message: 'Header mismatch: Mcp-Param-Region is absent'},
+				}));
+				return;
+			}
+
+			const result = body.method === 'tools/list' ? {resultType: 'complete', tools: [tool]} : {resultType: 'complete', content: [{type: 'text', text: 'sunny'}]};
+			response.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({jsonrpc: '2.0', id: body.id, result}));
+		});
+	});
+	const url = `${await serveOnLoopback(t, server)}/mcp`;
+	const envelope = {'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}};
+	const call: Message = {
+		jsonrpc: '2.0', id: 7, method: 'tools/call', params: {name: 'weather', arguments: {region: 'eu'}, _meta: envelope},
+	};
+	const answer = await firstValueFrom(remote({url, logger: createLogger({level: 'silent'})})(concat(of(call), NEVER)));
+	t.like(answer, {id: 7, result: {content: [{text: 'sunny'}]}});
+	t.deepEqual(seen, ['tools/call', 'tools/list', 'tools/call eu']);
+});

@@ -154,6 +154,13 @@ test('the headers of a modern POST are built from the message and the tool\'s de
 		[{
 			jsonrpc: '2.0', id: 7, method: 'tools/call', params: {name: 'headers', _meta: envelope},
 		}, {'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'headers'}],
+		// The tasks extension routes by task: Mcp-Name is the task's id.
+		...['tasks/get', 'tasks/update', 'tasks/cancel'].map((method): [Message, Record<string, string>] => [{
+			jsonrpc: '2.0', id: 8, method, params: {taskId: 'task-1', _meta: envelope},
+		}, {'mcp-protocol-version': '2026-07-28', 'mcp-method': method, 'mcp-name': 'task-1'}]),
+		[{
+			jsonrpc: '2.0', id: 9, method: 'tasks/list', params: {_meta: envelope},
+		}, {'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tasks/list'}],
 	];
 	for (const [message, headers] of rows) {
 		t.deepEqual(modernHeaders(message, '2026-07-28', declarations), headers, `${JSON.stringify(message)}`);

@@ -1,22 +1,23 @@
 import {Buffer} from 'node:buffer';
+import type {IncomingHttpHeaders} from 'node:http';
 import type {Message} from '../../types.js';
 import {isNotification, isRequest, isResponse} from '../../wire/message.js';
 import {
-	isModernVersion, modernProtocolVersions, protocolVersionKey, unsupportedVersionCode,
+	headerMismatchCode, isModernVersion, modernProtocolVersions, nameOf, protocolVersionKey, unsupportedVersionCode, type HeaderDeclaration,
 } from '../../wire/modern.js';
 import {accepts} from '../http-io.js';
 import type {Check, Refusal} from '../refusal.js';
 import {shuttingDown} from './common.js';
 
 /*
-The 2026-07-28 revision at the HTTP edge: which era a POST belongs to (`classify`, the rule of the spec's versioning page and of the SDK v2 server: a `_meta` protocol-version claim, or a modern `MCP-Protocol-Version` header, is modern; `initialize`, a batch, a response, a claim-less message are 2025), and the pure checks of a modern POST's headers against its body, in the SDK server's order, each refusal a JSON-RPC error with the request's id and the HTTP status the spec gives its code.
+The 2026-07-28 revision at the HTTP edge: which era a POST belongs to (`classify`, the rule of the spec's versioning page and of the SDK v2 server: a `_meta` protocol-version claim, or a modern `MCP-Protocol-Version` header, is modern; `initialize`, a batch, a response, a claim-less message are 2025), and the pure checks of a modern POST's headers against its body (`Mcp-Param-*` against the tool's declarations, once a `tools/list` taught them), in the SDK server's order, each refusal a JSON-RPC error with the request's id and the HTTP status the spec gives its code.
 */
 
 export const clientCapabilitiesKey = 'io.modelcontextprotocol/clientCapabilities';
 const logLevelKey = 'io.modelcontextprotocol/logLevel';
 const logLevels = new Set(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']);
 
-export const headerMismatchCode = -32_020;
+export {headerMismatchCode} from '../../wire/modern.js';
 export const missingCapabilityCode = -32_021;
 
 /**
@@ -81,6 +82,11 @@ export type ModernFacts = {
 	The listener is shutting down.
 	*/
 	readonly closing: boolean;
+	/**
+	For a `tools/call`, the `x-mcp-header` declarations of its tool, when known (learnt from a `tools/list` that passed); and the request's `Mcp-*` headers to forward, which hold its `Mcp-Param-*` (`forwardableHeaders`).
+	*/
+	readonly declarations?: readonly HeaderDeclaration[] | undefined;
+	readonly parameterHeaders?: Readonly<Record<string, string>> | undefined;
 };
 
 type Answer = {status: number; code: number; message: string; data?: unknown};
@@ -144,22 +150,19 @@ function envelopeProblem(facts: ModernFacts): Refusal | undefined {
 }
 
 /**
-The name a request's `Mcp-Name` header must carry: the tool's or prompt's name, the resource's URI; `undefined` for other methods.
+The name a request's `Mcp-Name` header must carry (`nameOf`: the tool's or prompt's name, the resource's URI, the task's id); `undefined` for other methods.
 */
 export function bodyName(message: Message): string | undefined {
-	const {method} = message as {method: string};
-	const parameters = (message as {params?: Record<string, unknown>}).params;
-	const value = method === 'tools/call' || method === 'prompts/get' ? parameters?.['name'] : (method === 'resources/read' ? parameters?.['uri'] : undefined);
-	return typeof value === 'string' ? value : undefined;
+	return nameOf((message as {method: string}).method, (message as {params?: Record<string, unknown>}).params);
 }
 
 const sentinel = /^=\?base64\?([A-Za-z\d+/]*={0,2})\?=$/;
 
 /**
-A header value as its sender meant it: the `=?base64?…?=` form decoded (UTF-8), else the value itself; `undefined` for a malformed sentinel.
+A header value as its sender meant it: the `=?base64?…?=` form decoded (UTF-8), else the value itself (one with the prefix and not the suffix too: it is not the sentinel's shape, as the conformance suite reads the spec); `undefined` for a malformed sentinel.
 */
 export function decodeHeaderValue(value: string): string | undefined {
-	if (!value.startsWith('=?base64?')) {
+	if (!value.startsWith('=?base64?') || !value.endsWith('?=')) {
 		return value;
 	}
 
@@ -191,6 +194,57 @@ function nameRefusal(facts: ModernFacts): Refusal | undefined {
 	return decoded === name ? undefined : mismatch(facts, 'Mcp-Name', 'the Mcp-Name header does not match the body', name);
 }
 
+function valueAt(arguments_: unknown, path: readonly string[]): unknown {
+	let value = arguments_;
+	for (const key of path) {
+		value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+	}
+
+	return value;
+}
+
+/**
+Whether a header's text stands for a body value: the same text, or for a number the same number (`42.0` is `42`).
+*/
+function sameValue(text: string, value: string | number | boolean): boolean {
+	return typeof value === 'number' ? text.trim() !== '' && Number(text) === value : text === String(value);
+}
+
+/**
+A `tools/call`'s `Mcp-Param-*` headers against its arguments, for each parameter its tool declares (the spec's table): a value present and not null must have its header, which must decode to it; an absent or null value expects none; headers nobody declared are not looked at.
+*/
+function parameterRefusal(facts: ModernFacts): Refusal | undefined {
+	const {declarations} = facts;
+	if (declarations === undefined) {
+		return undefined;
+	}
+
+	const arguments_ = (facts.messages[0] as {params?: {arguments?: unknown}}).params?.arguments;
+	for (const {path, header} of declarations) {
+		const value = valueAt(arguments_, path);
+		if (value === undefined || value === null || (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')) {
+			continue;
+		}
+
+		const name = `Mcp-Param-${header}`;
+		const text = facts.parameterHeaders?.[`mcp-param-${header.toLowerCase()}`];
+		if (text === undefined) {
+			return mismatch(facts, name, `the ${name} header is required`, value);
+		}
+
+		const decoded = decodeHeaderValue(text);
+		if (decoded === undefined) {
+			return mismatch(facts, name, `the ${name} header is not valid Base64`);
+		}
+
+		if (!sameValue(decoded, value)) {
+			return mismatch(facts, name, `the ${name} header does not match the body`, value);
+		}
+	}
+
+	return undefined;
+}
+
 /**
 POST `/mcp` of the modern era, once its body is read: the first refusal wins. A POST that passes is one request (or notification) with a served version and headers that agree with it.
 */
@@ -219,11 +273,33 @@ export const modernChecks: ReadonlyArray<Check<ModernFacts>> = [
 	facts => isRequest(facts.messages[0]!) && facts.versionHeader === undefined ? mismatch(facts, 'MCP-Protocol-Version', 'the MCP-Protocol-Version header is required') : undefined,
 	facts => isRequest(facts.messages[0]!) && facts.methodHeader === undefined ? mismatch(facts, 'Mcp-Method', 'the Mcp-Method header is required', methodOf(facts)) : undefined,
 	facts => isRequest(facts.messages[0]!) ? nameRefusal(facts) : undefined,
+	parameterRefusal,
 	facts => !isRequest(facts.messages[0]!) || (accepts(facts.accept, 'application/json') && accepts(facts.accept, 'text/event-stream'))
 		? undefined
 		: refusal(facts, {status: 406, code: -32_000, message: 'Not Acceptable: Client must accept both application/json and text/event-stream'}),
 	facts => facts.closing ? shuttingDown : undefined,
 ];
+
+/**
+The `Mcp-*` headers the proxy rebuilds for a forwarded modern request (from its id-remapped body), or does not forward at all (a modern request names no session).
+*/
+const rebuiltHeaders = new Set(['mcp-protocol-version', 'mcp-method', 'mcp-name', 'mcp-session-id']);
+
+/**
+The `Mcp-*` headers of a modern request to forward as they came (lower-case names): every `Mcp-Param-*` and every one the proxy does not know, as the spec asks of an intermediary; `undefined` when there is none. Bounded by the listener's limit on the size of a request's headers.
+*/
+export function forwardableHeaders(headers: IncomingHttpHeaders): Record<string, string> | undefined {
+	let forwarded: Record<string, string> | undefined;
+	for (const name in headers) {
+		if (name.startsWith('mcp-') && !rebuiltHeaders.has(name)) {
+			const value = headers[name];
+			forwarded ??= {};
+			forwarded[name] = Array.isArray(value) ? value.join(', ') : value ?? '';
+		}
+	}
+
+	return forwarded;
+}
 
 /**
 The HTTP status of the answer to a modern request, by its JSON-RPC error code (the spec's mapping): 404 for an unknown method, 400 for the protocol's own errors and a malformed envelope, 200 otherwise (errors of the call itself travel in the body).

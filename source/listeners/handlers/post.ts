@@ -2,8 +2,11 @@ import type {IncomingMessage, ServerResponse} from 'node:http';
 import {LimitError} from '../../errors.js';
 import type {Request, RequestId} from '../../types.js';
 import {isRequest, toMessages} from '../../wire/message.js';
+import {attachForwardedHeaders} from '../../wire/modern.js';
 import {notTakingMessages} from '../checks/common.js';
-import {classify, modernChecks, type ModernFacts} from '../checks/modern.js';
+import {
+	classify, forwardableHeaders, modernChecks, type ModernFacts,
+} from '../checks/modern.js';
 import {
 	postChecks, postHeadChecks, type PostFacts, type PostHeadFacts,
 } from '../checks/streamable.js';
@@ -127,10 +130,13 @@ function take(context: ListenerContext, post: Post): void {
 }
 
 /**
-A POST of the 2026 revision: no session. Its headers are checked against its body; a request then becomes a stateless record of its own (its server answers it as a modern one), a notification is answered 202 and dropped (the one a client may send, `notifications/cancelled`, has no meaning over HTTP, where closing the stream cancels).
+A POST of the 2026 revision: no session. Its headers are checked against its body; a request then becomes a stateless record of its own (its server answers it as a modern one; its `Mcp-Param-*` and unknown `Mcp-*` headers go with it, for a remote), a notification is answered 202 and dropped (the one a client may send, `notifications/cancelled`, has no meaning over HTTP, where closing the stream cancels).
 */
 function takeModern(context: ListenerContext, post: Post, facts: PostFacts): void {
-	const {request, response} = post;
+	const {request, response, server} = post;
+	const forwarded = forwardableHeaders(request.headers);
+	const call = facts.requests.length === 1 && facts.requests[0]!.method === 'tools/call' ? facts.requests[0]! : undefined;
+	const tool = call?.params?.['name'];
 	const modern: ModernFacts = {
 		messages: facts.messages,
 		batch: facts.batch,
@@ -139,6 +145,8 @@ function takeModern(context: ListenerContext, post: Post, facts: PostFacts): voi
 		nameHeader: headerValue(request, 'mcp-name'),
 		accept: headerValue(request, 'accept'),
 		closing: facts.closing,
+		declarations: typeof tool === 'string' ? context.runtime.toolDeclarations.get(server)?.get(tool) : undefined,
+		parameterHeaders: forwarded,
 	};
 	const refusal = firstRefusal(modernChecks, modern);
 	if (refusal) {
@@ -156,9 +164,20 @@ function takeModern(context: ListenerContext, post: Post, facts: PostFacts): voi
 		return;
 	}
 
+	const modernRequest = facts.requests[0]!;
+	if (modernRequest.method === 'tools/list') {
+		// Its answer teaches the server's tool declarations.
+		session.toolsList = modernRequest.id;
+	}
+
+	// Its Mcp-Param-* and unknown Mcp-* headers travel with it, for a remote server to get them (no stdio wire shows them).
+	if (forwarded !== undefined) {
+		attachForwardedHeaders(modernRequest, forwarded);
+	}
+
 	openExchange(session, response, facts.requests, false);
 	try {
-		receive(session, facts.requests[0]!);
+		receive(session, modernRequest);
 	} catch (error) {
 		refuseOverLimit(context, session, response, error);
 	}

@@ -3,6 +3,7 @@ import {LimitError} from '../../errors.js';
 import type {Logger} from '../../logger.js';
 import type {Message, RequestId, Transport} from '../../types.js';
 import {isRequest} from '../../wire/message.js';
+import type {ToolDeclarations} from '../../wire/modern.js';
 import type {QueueBudget} from '../queue-budget/index.js';
 import type {HeldAnswer} from '../json-answer.js';
 import type {KeepAlive, SseStream, StreamOwner} from '../sse-writer.js';
@@ -55,6 +56,10 @@ export type SessionRuntime = {
 	*/
 	readonly eventStoreLimit: number;
 	readonly eventStoreBytes: number;
+	/**
+	The `x-mcp-header` declarations of each served server's tools, learnt from the modern `tools/list` answers that pass (at most `maxToolDeclarations` tools per server): what a modern `tools/call`'s `Mcp-Param-*` headers are checked against.
+	*/
+	readonly toolDeclarations: Map<string, ToolDeclarations>;
 	/**
 	The error text requests still waiting get when their session ends, by reason.
 	*/

@@ -1,6 +1,7 @@
 /*
 The upstream's handshake: the first exchange of every attempt, before any client request is forwarded. For 2025 sessions it is `initialize`, then `notifications/initialized`; for modern (2026-07-28) requests, the `server/discover` probe, after which nothing is sent but the clients' enveloped requests. A kind, the request that starts it, what an answer leads to: the upstream runs, it failed, or it speaks the other era (a verdict, not a failure: no restart).
 */
+import {errorCodes} from '../../errors.js';
 import type {Message, Request, Response} from '../../types.js';
 import {isErrorResponse} from '../../wire/message.js';
 import {modernProtocolVersions, protocolVersionKey, unsupportedVersionCode} from '../../wire/modern.js';
@@ -96,9 +97,13 @@ function modernOnly(error: {code: number; data?: unknown}): string[] | undefined
 }
 
 /**
-The verdict of the probe (the SDK client's table, for a child): a result naming a version the proxy serves is modern; any error, or a result without one, is a 2025-only server.
+The verdict of the probe (the SDK client's table, for a child): a result naming a version the proxy serves is modern; any error, or a result without one, is a 2025-only server. But a remote's gateway that could not reach it (HTTP 502, 503 or 504: -32002, made up by the proxy's HTTP client) says nothing of its era: the attempt failed, and is tried again.
 */
 function answerDiscover(response: Response): HandshakeOutcome {
+	if (isErrorResponse(response) && response.error.code === errorCodes.upstreamUnavailable) {
+		return {type: 'refused', reason: `it could not be reached to answer \`server/discover\`: ${response.error.message}`};
+	}
+
 	if (!isErrorResponse(response)) {
 		const versions = response.result['supportedVersions'];
 		if (Array.isArray(versions) && versions.some(version => modernProtocolVersions.includes(version as string))) {

@@ -55,13 +55,13 @@ function isModernRefusal(body: string): boolean {
 }
 
 /**
-A POST answered with an error status: the request, if any, is answered with a JSON-RPC error (the server's own when the body has one). With `detectUnsupported`, an `initialize` refused with 400, 404 or 405 ends the transport instead: the server does not speak Streamable HTTP; unless the refusal is a modern server's (a 2026-07-28-only server refuses the 2025 handshake with -32022), which is the initialize's answer.
+A POST answered with an error status: the request, if any, is answered with a JSON-RPC error (the server's own when the body has one). With `detectUnsupported`, a 2025 `initialize` refused with 400, 404 or 405 ends the transport instead: the server does not speak Streamable HTTP; unless the refusal is a modern server's (a 2026-07-28-only server refuses the 2025 handshake with -32022), which is the initialize's answer. An `initialize` that claims a modern version is only a request (a modern server answers it 404, -32601: the method does not exist in that era).
 */
 async function onHttpError(context: ExchangeContext, message: Message, response: Response): Promise<void> {
 	const {logger} = context;
 	const request = isRequest(message) ? message : undefined;
 	const body = await readStart(response, 4096);
-	if (request?.method === 'initialize' && context.detectUnsupported && [400, 404, 405].includes(response.status) && !isModernRefusal(body)) {
+	if (request?.method === 'initialize' && context.detectUnsupported && [400, 404, 405].includes(response.status) && modernVersionOf(request) === undefined && !isModernRefusal(body)) {
 		const preview = previewText(body, 120);
 		const text = `The remote server answered the Streamable HTTP initialize with HTTP ${response.status}${preview ? `: ${preview}` : ''}`;
 		context.dispatch({type: 'failed', error: new UnsupportedTransportError(text, response.status)});

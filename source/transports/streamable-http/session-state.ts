@@ -5,7 +5,7 @@ Each message says its era. A 2025 message belongs to the session (`initialize`, 
 */
 import {isNotification, isRequest, isResponse} from '../../wire/message.js';
 import {
-	modernHeaders, modernVersionOf, screenTools, type HeaderDeclaration,
+	forwardedHeadersOf, learnDeclarations, modernHeaders, modernVersionOf, type HeaderDeclaration,
 } from '../../wire/modern.js';
 import type {Message, RequestId} from '../../types.js';
 import {
@@ -21,13 +21,16 @@ import {
 	type LifecycleHooks,
 	type RefusalEnd,
 } from '../../http/client-state.js';
+import {
+	forgetRetry, keepForRetry, refreshed, refreshFor, type HeaderRetryState,
+} from './header-retry.js';
 
 /**
 The protocol era of the upstream. `'session'`: revisions 2025-03-26 to 2025-11-25.
 */
 export type Era = 'session';
 
-export type SessionState = ClientState & {
+export type SessionState = ClientState & HeaderRetryState & {
 	readonly era: Era;
 	/**
 	How long the client's next messages wait for the GET stream to open after the initialize response, in milliseconds.
@@ -129,17 +132,23 @@ export function createSessionState(options: {getStreamTimeout: number; era?: Era
 		initializeId: undefined,
 		awaitingGetStream: false,
 		modernRequests: new Map(),
+		retryableCalls: new Map(),
+		refreshes: new Map(),
+		refreshCount: 0,
 		toolHeaders: options.toolHeaders ?? new Map<string, readonly HeaderDeclaration[]>(),
 	};
 }
 
 /**
-The headers of one request to the server: the transport's fixed ones, `extra` (accept, content type, `Last-Event-ID`), and what the era of `message` (the message POSTed, if any) asks for. A 2025 message carries the session's id and the negotiated protocol version; a modern one `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` built from it, and no session id.
+The headers of one request to the server: the transport's fixed ones, `extra` (accept, content type, `Last-Event-ID`), and what the era of `message` (the message POSTed, if any) asks for. A 2025 message carries the session's id and the negotiated protocol version; a modern one `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` built from it, and no session id, after the `Mcp-*` headers it carries to forward (an intermediary's duty, see `forwardedHeadersOf`).
 */
 export function requestHeaders(state: SessionState, fixed: Readonly<Record<string, string>>, extra: Record<string, string>, message?: Message): Record<string, string> {
 	const version = message === undefined ? undefined : modernVersionOf(message);
 	if (version !== undefined) {
-		return {...fixed, ...extra, ...modernHeaders(message!, version, state.toolHeaders)};
+		// The Mcp-* headers server mode took in with the message come first: the transport's own and those rebuilt from the body replace them.
+		return {
+			...forwardedHeadersOf(message!), ...fixed, ...extra, ...modernHeaders(message!, version, state.toolHeaders),
+		};
 	}
 
 	const result = {...fixed, ...extra};
@@ -277,13 +286,8 @@ function receive(state: SessionState, message: Message, effects: SessionEffect[]
 		return;
 	}
 
-	if (state.modernRequests.size > 0 && isResponse(message) && message.id !== undefined && message.id !== null) {
-		const method = state.modernRequests.get(message.id);
-		if (method !== undefined) {
-			state.modernRequests.delete(message.id);
-			effects.push({type: 'deliver', message: method === 'tools/list' ? screened(state, message, effects) : message});
-			return;
-		}
+	if (state.modernRequests.size > 0 && isResponse(message) && message.id !== undefined && message.id !== null && receiveModern(state, message as Message & {id: RequestId}, effects)) {
+		return;
 	}
 
 	if (state.initializeId === undefined || !isResponse(message) || message.id !== state.initializeId) {
@@ -305,6 +309,41 @@ function receive(state: SessionState, message: Message, effects: SessionEffect[]
 	} else {
 		release(state, effects);
 	}
+}
+
+/**
+An answer to a modern request, if it is one: delivered (a `tools/list` screened), or, for a call refused for its headers, kept back while the tools are listed again (`header-retry.ts`); the answer to that listing is not delivered, it sends the call once more. Returns whether the answer was taken.
+*/
+function receiveModern(state: SessionState, message: Message & {id: RequestId}, effects: SessionEffect[]): boolean {
+	const call = refreshed(state, message);
+	if (call !== undefined) {
+		state.modernRequests.delete(message.id);
+		screened(state, message, effects);
+		// Unless it was cancelled meanwhile.
+		if (state.modernRequests.has(call.id)) {
+			effects.push({type: 'log', level: 'debug', text: `Sending \`tools/call\` (${call.id}) again with the tools' declarations listed anew`});
+			postOutgoing(call, effects);
+		}
+
+		return true;
+	}
+
+	const method = state.modernRequests.get(message.id);
+	if (method === undefined) {
+		return false;
+	}
+
+	const refresh = method === 'tools/call' ? refreshFor(state, message) : undefined;
+	if (refresh !== undefined) {
+		effects.push({type: 'log', level: 'info', text: `The remote server refused \`tools/call\` (${message.id}) for its headers (-32020); listing its tools again, then sending it once more`});
+		state.modernRequests.set(refresh.id, refresh.method);
+		postOutgoing(refresh, effects);
+		return true;
+	}
+
+	state.modernRequests.delete(message.id);
+	effects.push({type: 'deliver', message: method === 'tools/list' ? screened(state, message, effects) : message});
+	return true;
 }
 
 function getStreamSettled(state: SessionState, timedOut: boolean, effects: SessionEffect[]): void {
@@ -343,6 +382,7 @@ A modern message: no session to wait for, POSTed at once. A request is remembere
 function sendModern(state: SessionState, message: Message, effects: SessionEffect[]): void {
 	if (isRequest(message)) {
 		state.modernRequests.set(message.id, message.method);
+		keepForRetry(state, message);
 	} else if (cancelsModern(state, message, effects)) {
 		return;
 	}
@@ -359,6 +399,8 @@ function cancelsModern(state: SessionState, message: Message, effects: SessionEf
 		return false;
 	}
 
+	forgetRetry(state, cancelled);
+
 	effects.push({type: 'abort-request', id: cancelled});
 	return true;
 }
@@ -371,23 +413,9 @@ function screened(state: SessionState, message: Message, effects: SessionEffect[
 		return message;
 	}
 
-	const {result, dropped, declarations} = screenTools(message.result);
+	const {result, dropped} = learnDeclarations(state.toolHeaders, message.result, maxToolHeaders);
 	for (const {name, reason} of dropped) {
 		effects.push({type: 'log', level: 'warning', text: `Left tool '${name}' out of tools/list: invalid x-mcp-header declaration — ${reason}`});
-	}
-
-	for (const tool of (result as {tools?: Array<{name?: unknown}>}).tools ?? []) {
-		if (typeof tool?.name === 'string') {
-			state.toolHeaders.delete(tool.name);
-		}
-	}
-
-	for (const [name, headers] of declarations) {
-		if (state.toolHeaders.size >= maxToolHeaders) {
-			state.toolHeaders.delete(state.toolHeaders.keys().next().value!);
-		}
-
-		state.toolHeaders.set(name, headers);
 	}
 
 	return result === message.result ? message : {...message, result: result as Record<string, unknown>};

@@ -1,7 +1,7 @@
 import {Buffer} from 'node:buffer';
 import test from 'ava';
 import {
-	classify, decodeHeaderValue, modernChecks, modernStatus, type ModernFacts, type RequestEra,
+	classify, decodeHeaderValue, forwardableHeaders, modernChecks, modernStatus, type ModernFacts, type RequestEra,
 } from '../../../source/listeners/checks/modern.js';
 import {firstRefusal, type Refusal} from '../../../source/listeners/refusal.js';
 import type {Message} from '../../../source/types.js';
@@ -103,7 +103,7 @@ test('modern checks: headers against the body, the envelope, the version, in ord
 	}
 });
 
-test('resources/read is named by its URI, prompts/get by its name', t => {
+test('resources/read is named by its URI, prompts/get by its name, tasks/get by its task id', t => {
 	const read: Message = {
 		jsonrpc: '2.0', id: 1, method: 'resources/read', params: {uri: 'file:///a', _meta: envelope},
 	};
@@ -113,12 +113,19 @@ test('resources/read is named by its URI, prompts/get by its name', t => {
 		jsonrpc: '2.0', id: 1, method: 'prompts/get', params: {name: 'p', _meta: envelope},
 	};
 	t.is(firstRefusal(modernChecks, facts([get]))?.code, -32_020);
+	// The tasks extension: tasks/get, tasks/update and tasks/cancel are named by their task's id, as the SDK's server requires.
+	const task: Message = {
+		jsonrpc: '2.0', id: 1, method: 'tasks/get', params: {taskId: 't-1', _meta: envelope},
+	};
+	t.is(firstRefusal(modernChecks, facts([task], {methodHeader: 'tasks/get', nameHeader: 't-1'})), undefined);
+	t.like(firstRefusal(modernChecks, facts([task], {methodHeader: 'tasks/get'})), {code: -32_020, data: {mismatch: {header: 'Mcp-Name', body: 't-1'}}});
 });
 
 test('the Base64 sentinel decodes to UTF-8 and a malformed one is refused', t => {
 	t.is(decodeHeaderValue('plain'), 'plain');
 	t.is(decodeHeaderValue('=?base64?SGVsbG8=?='), 'Hello');
 	t.is(decodeHeaderValue('=?base64?SGVsbG8?='), undefined);
+	t.is(decodeHeaderValue('=?base64?SGVsbG8='), '=?base64?SGVsbG8=', 'without the suffix it is not the sentinel: a literal');
 	t.is(decodeHeaderValue('=?base64?/w==?='), undefined);
 });
 
@@ -133,4 +140,49 @@ test('a modern answer’s status follows its error code', t => {
 	t.is(modernStatus(error(-32_602, {envelope: {missing: []}})), 400);
 	t.is(modernStatus(error(-32_602)), 200);
 	t.is(modernStatus(error(-32_603)), 200);
+});
+
+test('the Mcp-* headers a modern request forwards: every Mcp-Param-* and every one the proxy does not know, verbatim; not those it rebuilds from the body, nor a session id; none, nothing', t => {
+	t.deepEqual(forwardableHeaders({
+		'content-type': 'application/json',
+		'mcp-protocol-version': '2026-07-28',
+		'mcp-method': 'tools/call',
+		'mcp-name': 'echo',
+		'mcp-session-id': 'x',
+		'mcp-param-region': '=?base64?WsO8cmljaA==?=',
+		'mcp-trace-id': 'a b',
+		authorization: 'Bearer secret',
+	}), {'mcp-param-region': '=?base64?WsO8cmljaA==?=', 'mcp-trace-id': 'a b'});
+	t.is(forwardableHeaders({'content-type': 'application/json', 'mcp-method': 'tools/list'}), undefined);
+});
+
+test('Mcp-Param-* against the tool\'s declarations: a present value needs its header, decoded equal (numbers as numbers), absent or null none; unknown tools and undeclared headers ignored', t => {
+	const declarations = [{path: ['region'], header: 'Region'}, {path: ['limits', 'max'], header: 'Max'}, {path: ['on'], header: 'On'}];
+	const callWith = (arguments_: Record<string, unknown>): Message => ({
+		jsonrpc: '2.0', id: 7, method: 'tools/call', params: {name: 'weather', arguments: arguments_, _meta: envelope},
+	});
+	const check = (arguments_: Record<string, unknown>, parameterHeaders: Record<string, string> | undefined, known = true) => {
+		const refusal = firstRefusal(modernChecks, facts([callWith(arguments_)], {nameHeader: 'weather', declarations: known ? declarations : undefined, parameterHeaders}));
+		return refusal === undefined ? undefined : {status: refusal.status, code: refusal.code, data: refusal.data};
+	};
+
+	const refused = (header: string, body?: unknown) => ({status: 400, code: -32_020, data: {mismatch: {header, ...(body === undefined ? {} : {body})}}});
+	const table: Array<[string, Record<string, unknown>, Record<string, string> | undefined, ReturnType<typeof check>]> = [
+		['all present', {region: 'Zürich', limits: {max: 42}, on: true}, {'mcp-param-region': '=?base64?WsO8cmljaA==?=', 'mcp-param-max': '42', 'mcp-param-on': 'true'}, undefined],
+		['42.0 is 42', {limits: {max: 42}}, {'mcp-param-max': '42.0'}, undefined],
+		['absent and null values expect nothing; an undeclared header is ignored', {region: null}, {'mcp-param-other': 'x'}, undefined],
+		['no headers at all, nothing to mirror', {text: 'hi'}, undefined, undefined],
+		['missing', {region: 'eu'}, undefined, refused('Mcp-Param-Region', 'eu')],
+		['another value', {region: 'eu'}, {'mcp-param-region': 'us'}, refused('Mcp-Param-Region', 'eu')],
+		['another number', {limits: {max: 42}}, {'mcp-param-max': '43'}, refused('Mcp-Param-Max', 42)],
+		['an empty header is no number', {limits: {max: 0}}, {'mcp-param-max': ''}, refused('Mcp-Param-Max', 0)],
+		['a boolean is its word', {on: true}, {'mcp-param-on': 'TRUE'}, refused('Mcp-Param-On', true)],
+		['bad Base64 padding', {region: 'Hello'}, {'mcp-param-region': '=?base64?SGVsbG8?='}, refused('Mcp-Param-Region')],
+		['bad Base64 characters', {region: 'Hello'}, {'mcp-param-region': '=?base64?SGVs!!!bG8=?='}, refused('Mcp-Param-Region')],
+	];
+	for (const [name, arguments_, headers, expected] of table) {
+		t.deepEqual(check(arguments_, headers), expected, `${name}`);
+	}
+
+	t.is(check({region: 'eu'}, undefined, false), undefined, 'a tool whose declarations are not known yet is not checked');
 });

@@ -30,3 +30,11 @@ test('the 2025 handshake: initialize with the proxy\'s own clientInfo and every 
 
 	t.is(handshakeTimedOut(handshake, 1000), 'it did not answer `initialize` within 1000 ms');
 });
+
+test('the modern probe: a remote\'s gateway that could not reach it (-32002, HTTP 502/503/504) is a failed attempt, tried again, not a verdict; any other error is a 2025-only server', t => {
+	const {handshake} = beginHandshake('rx-mcp-proxy/8', 'modern');
+	const unavailable = {jsonrpc: '2.0' as const, id: 'rx-mcp-proxy/8', error: {code: -32_002, message: 'The remote server answered `server/discover` with HTTP 503 Service Unavailable'}};
+	t.like(answerHandshake(handshake, unavailable), {type: 'refused'});
+	const refusal = {jsonrpc: '2.0' as const, id: 'rx-mcp-proxy/8', error: {code: -32_000, message: 'Bad Request: No valid session ID provided'}};
+	t.like(answerHandshake(handshake, refusal), {type: 'other-era'});
+});

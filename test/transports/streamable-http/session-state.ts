@@ -13,6 +13,7 @@ import {
 	type SessionState,
 } from '../../../source/transports/streamable-http/session-state.js';
 import type {Message} from '../../../source/types.js';
+import {attachForwardedHeaders} from '../../../source/wire/modern.js';
 
 /*
 The session's step, without sockets or timers: given events, the effects and the state after.
@@ -274,4 +275,23 @@ test('a modern tools/list answer is screened: invalid x-mcp-header tools left ou
 	const changed: Message = {jsonrpc: '2.0', id: 4, result: {tools: [{name: 'headers', inputSchema: {type: 'object'}}]}};
 	run([send({...listTools, id: 4}), receive(changed)], state);
 	t.false(state.toolHeaders.has('headers'), 'a tool listed again without annotations has none');
+});
+
+test('a modern message server mode took in over HTTP carries its Mcp-* headers to forward: the transport\'s own and those rebuilt from the body replace them; JSON leaves them out', t => {
+	const message = modernCall(7);
+	attachForwardedHeaders(message, {
+		'mcp-trace-id': 't-1', 'mcp-name': 'stale', 'x-team': 'theirs', 'mcp-param-region': 'eu',
+	});
+	// A spread copy (the multiplexer's, as it remaps the id) keeps them.
+	const remapped: Message = {...message, id: 8};
+	t.deepEqual(requestHeaders(open(), {'x-team': 'ours'}, {accept: 'a'}, remapped), {
+		'mcp-trace-id': 't-1',
+		'mcp-param-region': 'eu',
+		'x-team': 'ours',
+		accept: 'a',
+		'mcp-protocol-version': '2026-07-28',
+		'mcp-method': 'tools/call',
+		'mcp-name': 'echo',
+	});
+	t.false(JSON.stringify(remapped).includes('t-1'));
 });

@@ -4,6 +4,7 @@ import type {Message, Request, RequestId} from '../../../types.js';
 import {shownId} from '../../../wire/id-map.js';
 import {jsonText, serializeJson, type JsonPieces} from '../../../wire/long-strings.js';
 import {cancelledNotification, isResponse} from '../../../wire/message.js';
+import {learnDeclarations} from '../../../wire/modern.js';
 import {modernStatus} from '../../checks/modern.js';
 import {sendJson} from '../../http-io.js';
 import {holdAnswer} from '../../json-answer.js';
@@ -28,6 +29,30 @@ The writing side of a Streamable HTTP session: it does what the routing decision
 */
 
 /**
+How many tools' `x-mcp-header` declarations the listener keeps per served server.
+*/
+export const maxToolDeclarations = 4096;
+
+/**
+A modern `tools/list` answered: what its tools declare is what later calls' `Mcp-Param-*` headers are checked against (per served server, bounded).
+*/
+function learnToolDeclarations(record: StreamableRecord, message: Message): void {
+	record.toolsList = undefined;
+	if (!('result' in message)) {
+		return;
+	}
+
+	const {toolDeclarations} = record.runtime;
+	let declarations = toolDeclarations.get(record.server);
+	if (declarations === undefined) {
+		declarations = new Map();
+		toolDeclarations.set(record.server, declarations);
+	}
+
+	learnDeclarations(declarations, message.result, maxToolDeclarations);
+}
+
+/**
 Take a POST that carries `requests`: its response will answer them.
 */
 export function openExchange(record: StreamableRecord, response: ServerResponse, requests: readonly Request[], batch: boolean): void {
@@ -40,6 +65,10 @@ export function openExchange(record: StreamableRecord, response: ServerResponse,
 Deliver a message from the backend to the client, where `routeMessage` says.
 */
 export function deliverFromBackend(record: StreamableRecord, message: Message): void {
+	if (record.toolsList !== undefined && isResponse(message) && message.id === record.toolsList) {
+		learnToolDeclarations(record, message);
+	}
+
 	const delivery = routeMessage(record, message);
 	switch (delivery.type) {
 		case 'collect': {

@@ -85,6 +85,10 @@ export type StreamableRecord = SessionBase & {
 	waitingBytes: number;
 	warnedAboutDrops: boolean;
 	/**
+	The id of a modern request's `tools/list`: its answer teaches the server's tool declarations (`learnToolDeclarations`).
+	*/
+	toolsList: RequestId | undefined;
+	/**
 	The number of the session's newest stream.
 	*/
 	streamCounter: number;
@@ -113,6 +117,7 @@ export function createStreamableRecord(runtime: SessionRuntime, id: string, serv
 		waitingForStream: [],
 		waitingBytes: 0,
 		warnedAboutDrops: false,
+		toolsList: undefined,
 		streamCounter: 0,
 	});
 	(record as {store: EventStore}).store = new EventStore({maxEvents: stateless ? 0 : runtime.eventStoreLimit, maxBytes: runtime.eventStoreBytes, holder: record});
