@@ -4,11 +4,14 @@ import {pipeTransport} from '../link.js';
 import type {Session} from '../listeners/http-listener.js';
 import {sessionProtocolVersions} from '../operators/multiplex/handshake.js';
 import {multiplex, type Multiplexer} from '../operators/multiplex/index.js';
+import {legacyBridge, type LegacyBridge} from '../operators/legacy-bridge/index.js';
+import {bridgeWhenLegacy, type EraVerdict} from '../operators/legacy-bridge/era-switch.js';
+import type {Logger} from '../logger.js';
 import type {Message, Transport, TransportOperator} from '../types.js';
 import {errorResponse, isRequest} from '../wire/message.js';
 
 /*
-Where server mode sends the requests of the 2026-07-28 revision, per served server: one upstream of that revision shared by all of them (stateless by the spec, so never one per client), through the multiplexer in its modern mode (ids and progress tokens remapped, cancellation forwarded, its handshake the `server/discover` probe). For a command it is the same command started once more, lazily, on the first modern request; a child that speaks only 2025 is closed after the probe and modern requests get -32022 naming the 2025 versions (so dual-era clients fall back to `initialize`). A remote server is not yet spoken to in the modern way: its modern requests get the same -32022.
+Where server mode sends the requests of the 2026-07-28 revision, per served server: one upstream of that revision shared by all of them (stateless by the spec, so never one per client), through the multiplexer in its modern mode (ids and progress tokens remapped, cancellation forwarded, its handshake the `server/discover` probe). For a command it is the same command started once more, lazily, on the first modern request; a child that speaks only 2025 is closed after the probe, and modern requests are bridged onto 2025 sessions of the server (operators/legacy-bridge: `legacySession` gives them). A remote server is not yet spoken to in the modern way: its modern requests get the same -32022.
 */
 
 export type ModernBackend = {
@@ -27,6 +30,11 @@ export function modernBackend(config: ServerConfig, options: {
 	name: string;
 	multiplexOptions: Parameters<typeof multiplex>[1];
 	perSession: (session: Session) => TransportOperator[];
+	/**
+	Sessions on a 2025 multiplexer in front of the same server, for the bridge (called once, when a 2025-only server first gets a modern request).
+	*/
+	legacySession: () => (id: string) => Transport;
+	logger: Logger;
 }): ModernBackend {
 	if (config.kind === 'remote') {
 		const refuse = refuseModern(options.name);
@@ -39,6 +47,17 @@ export function modernBackend(config: ServerConfig, options: {
 	}
 
 	let mux: Multiplexer | undefined;
+	let bridge: LegacyBridge | undefined;
+	const verdict: EraVerdict = {era: 'unknown'};
+	const switchEra = bridgeWhenLegacy({
+		verdict,
+		bridge() {
+			bridge ??= legacyBridge({session: options.legacySession(), logger: options.logger});
+			return bridge;
+		},
+		name: options.name.charAt(0).toUpperCase() + options.name.slice(1),
+		logger: options.logger,
+	});
 	return {
 		connect(session) {
 			if (!mux) {
@@ -47,9 +66,10 @@ export function modernBackend(config: ServerConfig, options: {
 				mux.run$.subscribe();
 			}
 
-			return pipeTransport(mux.session(session.id), ...options.perSession(session));
+			return pipeTransport(mux.session(session.id), switchEra, ...options.perSession(session));
 		},
 		close() {
+			bridge?.close();
 			mux?.close();
 		},
 	};
