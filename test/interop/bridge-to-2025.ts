@@ -1,7 +1,8 @@
 // The bridge from a client of the 2026-07-28 revision (SDK v2, pinned: no fallback) to a server that speaks only 2025 (the SDK v1 echo fixture): through server mode in front of it as a stdio child (multiplexed and isolated) and through client mode in front of it over Streamable HTTP; and a tampered `requestState` refused over raw HTTP.
 import process from 'node:process';
 import test, {type ExecutionContext} from 'ava';
-import {echoServer} from '../helpers/fixtures.js';
+import {cli, echoServer} from '../helpers/fixtures.js';
+import {startRemoteProcess} from '../helpers/remote.js';
 import {runSdk2Client, type Sdk2Run, type Sdk2Scenario} from '../helpers/sdk2.js';
 import {startServerMode, type RunningProxy} from '../helpers/server-mode.js';
 
@@ -29,6 +30,14 @@ for (const [flags, mode] of [[[], 'multiplexed'], [['--isolate-sessions'], 'isol
 		t.true(await proxy.logged(/bridged onto 2025 sessions/), `${proxy.stderr()}`);
 	});
 }
+
+test.serial(`a client pinned to 2026-07-28 works through client mode in front of a 2025-only SDK v1 Streamable HTTP server: ${scenarios.join(', ')}`, async t => {
+	t.timeout(120_000);
+	const {urls} = await startRemoteProcess(t);
+	const run = await runSdk2Client(t, {mode: 'pinned', target: [process.execPath, cli, urls.mcp], scenarios});
+	bridged(t, run, `${JSON.stringify(run, undefined, 1)}`);
+	t.regex(run.stderr, /bridged onto 2025 sessions/);
+});
 
 async function post(proxy: RunningProxy, body: Record<string, unknown>) {
 	const response = await fetch(`${proxy.base}/mcp`, {
