@@ -17,7 +17,7 @@ const envelope = {
 const serverInfo = {name: 'scripted', version: '1'};
 
 /**
-A 2025 server: `hang` never answers, `ask` asks the client (elicitation) and answers with what it said; `echo` echoes; `tools/list` asks for roots first (a server request outside a call that may be interrupted); `resources/read` finds nothing. It records what it gets.
+A 2025 server: `log` logs at debug and warning, `hang` never answers, `ask` asks the client (elicitation) and answers with what it said; `echo` echoes; `tools/list` asks for roots first (a server request outside a call that may be interrupted); `resources/read` finds nothing. It records what it gets.
 */
 function scriptedServer(seen: Message[]): Transport {
 	return outgoing$ => new Observable<Message>(subscriber => {
@@ -49,17 +49,29 @@ function scriptedServer(seen: Message[]): Transport {
 					}
 
 					default: {
-						if (parameters['name'] === 'hang') {
-							// Never answered.
-						} else if (parameters['name'] === 'ask') {
-							const id = `ask-${++asked}`;
-							calls.set(id, message.id);
-							subscriber.next({
-								jsonrpc: '2.0', id, method: 'elicitation/create', params: {message: 'ok?', requestedSchema: {type: 'object'}},
-							});
-						} else {
+						const tools: Record<string, () => void> = {
+							log() {
+								for (const level of ['debug', 'warning']) {
+									subscriber.next({jsonrpc: '2.0', method: 'notifications/message', params: {level, data: level}});
+								}
+
+								reply({content: []});
+							},
+							hang() {
+								// Never answered.
+							},
+							ask() {
+								const id = `ask-${++asked}`;
+								calls.set(id, message.id);
+								subscriber.next({
+									jsonrpc: '2.0', id, method: 'elicitation/create', params: {message: 'ok?', requestedSchema: {type: 'object'}},
+								});
+							},
+						};
+						const tool = tools[String(parameters['name'])] ?? (() => {
 							reply({content: [{type: 'text', text: String(parameters['arguments']?.text)}]});
-						}
+						});
+						tool();
 					}
 				}
 			} else if ('id' in message && calls.has(message.id as string)) {
@@ -255,4 +267,13 @@ test('a client that cancels a request, or whose connection ends with one in flig
 	const next = bridge.connect();
 	next.send(bridge.call(4, 'ask', {inputResponses: {'elicitation-1': {action: 'cancel'}}, requestState: state}));
 	t.like(result(next.got[0]), {resultType: 'complete', content: [{text: 'answered {"action":"cancel"}'}]});
+});
+
+test('a request with a log level gets the logs at or above it while in flight, the server being told the level first; one without gets none', t => {
+	const bridge = harness(t);
+	const client = bridge.connect();
+	client.send(bridge.call(1, 'log', {_meta: {...envelope, 'io.modelcontextprotocol/logLevel': 'warning'}}));
+	client.send(bridge.call(2, 'log'));
+	t.deepEqual(client.got.map(message => 'method' in message ? `log ${String((message.params as {level: string}).level)}` : `answer ${String((message as {id: number}).id)}`), ['log warning', 'answer 1', 'answer 2']);
+	t.like(bridge.seen.find(message => 'method' in message && message.method === 'logging/setLevel'), {params: {level: 'warning'}});
 });
