@@ -42,86 +42,93 @@ Send the modern messages of each connection through `bridge()` (made once, when 
 */
 export function bridgeWhenLegacy(options: {verdict: EraVerdict; bridge: () => LegacyBridge; name: string; logger: Logger}): TransportOperator {
 	const {verdict, bridge, name, logger} = options;
-	return upstream => outgoing$ => new Observable<Message>(subscriber => {
-		const direct = new Channel<Message>();
-		let bridged: Channel<Message> | undefined;
-		let open = 1;
-		const done = () => {
-			if (--open === 0) {
-				subscriber.complete();
-			}
-		};
+	// Once the server is known to be modern, a connection is the upstream's own: nothing in between.
+	return upstream => outgoing$ => {
+		if (verdict.era === 'modern') {
+			return upstream(outgoing$);
+		}
 
-		// Modern requests sent as they are while the verdict is unknown, until answered.
-		const asked = new Map<RequestId, Request>();
-		const toBridge = (message: Message) => {
-			if (!bridged) {
-				bridged = new Channel();
-				open++;
-				subscriber.add(bridge().transport(bridged.observable).subscribe({
-					next(answer) {
-						subscriber.next(answer);
-					},
-					error(error: unknown) {
-						subscriber.error(error);
-					},
-					complete: done,
-				}));
-			}
+		return new Observable<Message>(subscriber => {
+			const direct = new Channel<Message>();
+			let bridged: Channel<Message> | undefined;
+			let open = 1;
+			const done = () => {
+				if (--open === 0) {
+					subscriber.complete();
+				}
+			};
 
-			bridged.next(message);
-		};
+			// Modern requests sent as they are while the verdict is unknown, until answered.
+			const asked = new Map<RequestId, Request>();
+			const toBridge = (message: Message) => {
+				if (!bridged) {
+					bridged = new Channel();
+					open++;
+					subscriber.add(bridge().transport(bridged.observable).subscribe({
+						next(answer) {
+							subscriber.next(answer);
+						},
+						error(error: unknown) {
+							subscriber.error(error);
+						},
+						complete: done,
+					}));
+				}
 
-		subscriber.add(upstream(direct.observable).subscribe({
-			next(message) {
-				const id = asked.size > 0 && isResponse(message) ? message.id : undefined;
-				const request = id === undefined ? undefined : asked.get(id);
-				if (request) {
-					asked.delete(id!);
-					if (isErrorResponse(message) && verdict.era !== 'modern' && showsLegacy(message.error)) {
-						if (verdict.era === 'unknown') {
-							verdict.era = 'legacy';
-							const why = `it answered \`${request.method}\` of protocol 2026-07-28 with: ${message.error.message}`;
-							logger.info(`${name} speaks the 2025 revisions only (${why}): its 2026-07-28 clients are bridged onto 2025 sessions`);
+				bridged.next(message);
+			};
+
+			subscriber.add(upstream(direct.observable).subscribe({
+				next(message) {
+					const id = asked.size > 0 && isResponse(message) ? message.id : undefined;
+					const request = id === undefined ? undefined : asked.get(id);
+					if (request) {
+						asked.delete(id!);
+						if (isErrorResponse(message) && verdict.era !== 'modern' && showsLegacy(message.error)) {
+							if (verdict.era === 'unknown') {
+								verdict.era = 'legacy';
+								const why = `it answered \`${request.method}\` of protocol 2026-07-28 with: ${message.error.message}`;
+								logger.info(`${name} speaks the 2025 revisions only (${why}): its 2026-07-28 clients are bridged onto 2025 sessions`);
+							}
+
+							toBridge(request);
+							return;
 						}
 
-						toBridge(request);
-						return;
+						if (verdict.era === 'unknown' && !isErrorResponse(message)) {
+							verdict.era = 'modern';
+						}
 					}
 
-					if (verdict.era === 'unknown' && !isErrorResponse(message)) {
-						verdict.era = 'modern';
-					}
-				}
+					subscriber.next(message);
+				},
+				error(error: unknown) {
+					subscriber.error(error);
+				},
+				complete: done,
+			}));
+			subscriber.add(outgoing$.subscribe({
+				next(message) {
+					if (verdict.era === 'modern' || modernVersionOf(message) === undefined) {
+						direct.next(message);
+					} else if (verdict.era === 'legacy') {
+						toBridge(message);
+					} else {
+						if (isRequest(message)) {
+							asked.set(message.id, message);
+						}
 
-				subscriber.next(message);
-			},
-			error(error: unknown) {
-				subscriber.error(error);
-			},
-			complete: done,
-		}));
-		subscriber.add(outgoing$.subscribe({
-			next(message) {
-				if (verdict.era === 'modern' || modernVersionOf(message) === undefined) {
-					direct.next(message);
-				} else if (verdict.era === 'legacy') {
-					toBridge(message);
-				} else {
-					if (isRequest(message)) {
-						asked.set(message.id, message);
+						direct.next(message);
 					}
-
-					direct.next(message);
-				}
-			},
-			error(error: unknown) {
-				subscriber.error(error);
-			},
-			complete() {
-				direct.complete();
-				bridged?.complete();
-			},
-		}));
-	});
+				},
+				error(error: unknown) {
+					subscriber.error(error);
+				},
+				complete() {
+					direct.complete();
+					bridged?.complete();
+				},
+			}));
+		});
+	};
 }

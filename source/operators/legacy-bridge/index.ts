@@ -16,7 +16,7 @@ import {
 } from './chains.js';
 import {createSealer, parametersDigest, type Sealer} from './request-state.js';
 import {
-	initializeParameters, legacyRequest, logLevelOf, removedMethods,
+	envelopeKeys, initializeParameters, legacyRequest, logLevelOf, removedMethods,
 } from './shape.js';
 
 export type LegacyBridgeOptions = {
@@ -277,9 +277,14 @@ function finish(hub: Hub, chain: Chain): void {
 	chain.subscription?.unsubscribe();
 }
 
+/**
+The chain's session ended by itself (the multiplexer closed): a request in flight gets an error, a listen the result that ends it gracefully.
+*/
 function ended(hub: Hub, chain: Chain, error: unknown): void {
 	if (hub.chains.has(chain.number)) {
-		answer(chain, errorResponse(chain.requestId, -32_603, `The 2025 server's session ended before it answered${error instanceof Error ? `: ${error.message}` : ''}`));
+		answer(chain, chain.kind === 'listen'
+			? {jsonrpc: '2.0', id: chain.requestId!, result: {resultType: 'complete', _meta: {[envelopeKeys.subscriptionId]: chain.requestId}}}
+			: errorResponse(chain.requestId, -32_603, `The 2025 server's session ended before it answered${error instanceof Error ? `: ${error.message}` : ''}`));
 		finish(hub, chain);
 	}
 }

@@ -108,12 +108,13 @@ export function modernError(response: ErrorResponse, id: RequestId): ErrorRespon
 }
 
 /**
-The `input_required` result that ends a round: the server's pending requests by key (their parameters without the 2025 `_meta`), and the sealed state to come back with.
+The `input_required` result that ends a round: the server's pending requests by key (their parameters without the 2025 `_meta` and `elicitationId`), and the sealed state to come back with.
 */
 export function inputRequiredResult(requests: ReadonlyMap<string, Request>, requestState: string, serverInfo: unknown): Record<string, unknown> {
 	const inputRequests: Record<string, unknown> = {};
 	for (const [key, request] of requests) {
-		const {_meta: _, ...parameters} = (request.params ?? {}) as Record<string, unknown>;
+		// 2026 has no `elicitationId` (nor the notification that completed a URL elicitation by it).
+		const {_meta: _, elicitationId: _id, ...parameters} = (request.params ?? {}) as Record<string, unknown>;
 		inputRequests[key] = {method: request.method, params: parameters};
 	}
 

@@ -73,13 +73,20 @@ test('errors: -32002 (resource not found in 2025) is -32602; others stay', t => 
 	t.like(modernError({jsonrpc: '2.0', id: 'u', error: {code: -32_601, message: 'no'}}, 4), {id: 4, error: {code: -32_601}});
 });
 
-test('input_required names each pending server request by key, without its 2025 _meta', t => {
+test('input_required names each pending server request by key, without its 2025 _meta and elicitationId', t => {
 	const pending = new Map([['elicitation-1', {
 		jsonrpc: '2.0' as const, id: 7, method: 'elicitation/create', params: {message: 'ok?', requestedSchema: {}, _meta: {progressToken: 3}},
+	}], ['elicitation-2', {
+		jsonrpc: '2.0' as const, id: 8, method: 'elicitation/create', params: {
+			mode: 'url', message: 'sign in', url: 'https://example.com', elicitationId: 'e1',
+		},
 	}]]);
 	t.deepEqual(inputRequiredResult(pending, 'state', serverInfo), {
 		resultType: 'input_required',
-		inputRequests: {'elicitation-1': {method: 'elicitation/create', params: {message: 'ok?', requestedSchema: {}}}},
+		inputRequests: {
+			'elicitation-1': {method: 'elicitation/create', params: {message: 'ok?', requestedSchema: {}}},
+			'elicitation-2': {method: 'elicitation/create', params: {mode: 'url', message: 'sign in', url: 'https://example.com'}},
+		},
 		requestState: 'state',
 		_meta: {'io.modelcontextprotocol/serverInfo': serverInfo},
 	});
