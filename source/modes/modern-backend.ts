@@ -11,7 +11,7 @@ import type {Message, Transport, TransportOperator} from '../types.js';
 import {errorResponse, isRequest} from '../wire/message.js';
 
 /*
-Where server mode sends the requests of the 2026-07-28 revision, per served server: one upstream of that revision shared by all of them (stateless by the spec, so never one per client), through the multiplexer in its modern mode (ids and progress tokens remapped, cancellation forwarded, its handshake the `server/discover` probe). For a command it is the same command started once more, lazily, on the first modern request; a child that speaks only 2025 is closed after the probe, and modern requests are bridged onto 2025 sessions of the server (operators/legacy-bridge: `legacySession` gives them). A remote server is not yet spoken to in the modern way: its modern requests get the same -32022.
+Where server mode sends the requests of the 2026-07-28 revision, per served server: one upstream of that revision shared by all of them (stateless by the spec, so never one per client), through the multiplexer in its modern mode (ids and progress tokens remapped, cancellation forwarded, its handshake the `server/discover` probe). For a command it is the same command started once more, lazily, on the first modern request; a child that speaks only 2025 is closed after the probe, and modern requests are bridged onto 2025 sessions of the server (operators/legacy-bridge: `legacySession` gives them). A remote server is not yet spoken to in the modern way: its modern requests get -32022 naming the 2025 versions.
 */
 
 export type ModernBackend = {
