@@ -1,5 +1,5 @@
 /*
-Where the bridge engages: modern (2026-07-28) requests go to the server as they are until an answer shows whether it speaks the modern era. A result does; an error that is not a modern server's (the SDK client's probe table: only -32022 naming a modern version is modern evidence) shows a 2025-only server, and from then on, for the run, modern messages go through the bridge, the request that showed it first. The proxy's own failures (timeout, unavailable, too large, overloaded) decide nothing. Once the server is known to be modern, a message costs one comparison.
+Where the bridge engages: modern (2026-07-28) requests go to the server as they are until an answer shows whether it speaks the modern era. A result does. An error to `server/discover` that is not a modern server's (the SDK client's probe table, and the spec's: -32022 naming a modern version, -32020 and -32021 are modern evidence) shows a 2025-only server; to another request, only an error no modern server gives a well-formed request does (-32000 "Server not initialized", a session required; -32600; an HTTP refusal without a JSON-RPC body, -32603; -32022 naming only 2025 versions), since -32601 or -32602 may be that request's own answer. From then on, for the run, modern messages go through the bridge, the request that showed it first. The proxy's own failures (timeout, unavailable, too large, overloaded) decide nothing. Once the server is known to be modern, a connection is the upstream's own.
 */
 import {Observable} from 'rxjs';
 import {Channel} from '../../channel.js';
@@ -22,19 +22,29 @@ Codes of the proxy's own failures (timeout, upstream unavailable, message too la
 const proxyFailures = new Set([-32_001, -32_002, -32_003, -32_004]);
 
 /**
-Whether an error answer to a modern request shows a server that does not speak the modern era.
+Errors only a modern server gives (a header not matching the body, a client capability missing).
 */
-export function showsLegacy(error: ErrorResponse['error']): boolean {
-	if (proxyFailures.has(error.code)) {
+const modernOnly = new Set([-32_020, -32_021]);
+
+/**
+Errors a modern server does not give a well-formed request: a 2025 server asking for its session (-32000, the SDK's "Bad Request: Server not initialized"), not taking the request (-32600), or an HTTP refusal without a JSON-RPC body (-32603, e.g. a legacy SSE endpoint's 405). A -32603 is also a modern handler's crash, which the first request of a run, the one that decides, is unlikely to meet: a client probes with `server/discover` first.
+*/
+const sessionless = new Set([-32_000, -32_600, -32_603]);
+
+/**
+Whether an error answer to a modern request for `method` shows a server that does not speak the modern era.
+*/
+export function showsLegacy(error: ErrorResponse['error'], method: string): boolean {
+	if (proxyFailures.has(error.code) || modernOnly.has(error.code)) {
 		return false;
 	}
 
-	if (error.code !== unsupportedVersionCode) {
-		return true;
+	if (error.code === unsupportedVersionCode) {
+		const supported = (error.data as {supported?: unknown} | undefined)?.supported;
+		return !(Array.isArray(supported) && supported.some(version => typeof version === 'string' && isModernVersion(version)));
 	}
 
-	const supported = (error.data as {supported?: unknown} | undefined)?.supported;
-	return !(Array.isArray(supported) && supported.some(version => typeof version === 'string' && isModernVersion(version)));
+	return method === 'server/discover' || sessionless.has(error.code);
 }
 
 /**
@@ -84,7 +94,7 @@ export function bridgeWhenLegacy(options: {verdict: EraVerdict; bridge: () => Le
 					const request = id === undefined ? undefined : asked.get(id);
 					if (request) {
 						asked.delete(id!);
-						if (isErrorResponse(message) && verdict.era !== 'modern' && showsLegacy(message.error)) {
+						if (isErrorResponse(message) && verdict.era !== 'modern' && showsLegacy(message.error, request.method)) {
 							if (verdict.era === 'unknown') {
 								verdict.era = 'legacy';
 								const why = `it answered \`${request.method}\` of protocol 2026-07-28 with: ${message.error.message}`;

@@ -10,21 +10,27 @@ import type {Message, Transport} from '../../../source/types.js';
 
 const envelope = {'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}};
 
-test('an error shows a 2025-only server unless it is -32022 naming a modern version, or one of the proxy\'s own failures', t => {
-	const cases: Array<[{code: number; message: string; data?: unknown}, boolean]> = [
-		[{code: -32_000, message: 'Bad Request: Server not initialized'}, true],
-		[{code: -32_601, message: 'Method not found'}, true],
-		[{code: -32_603, message: 'HTTP 404'}, true],
-		[{code: -32_022, message: 'no', data: {supported: ['2025-11-25']}}, true],
-		[{code: -32_022, message: 'no'}, true],
-		[{code: -32_022, message: 'no', data: {supported: ['2026-07-28']}}, false],
-		[{code: -32_001, message: 'timed out'}, false],
-		[{code: -32_002, message: 'unavailable'}, false],
-		[{code: -32_003, message: 'too large'}, false],
-		[{code: -32_004, message: 'overloaded'}, false],
+test('an error to server/discover shows a 2025-only server unless it is a modern server\'s or the proxy\'s own; to another request only a 2025 server\'s session errors do', t => {
+	// [error, to server/discover, to tools/call]
+	const cases: Array<[{code: number; message: string; data?: unknown}, boolean, boolean]> = [
+		[{code: -32_000, message: 'Bad Request: Server not initialized'}, true, true],
+		[{code: -32_600, message: 'Invalid Request'}, true, true],
+		[{code: -32_601, message: 'Method not found'}, true, false],
+		[{code: -32_602, message: 'Unknown tool'}, true, false],
+		[{code: -32_603, message: 'The remote server answered `tools/list` with HTTP 405'}, true, true],
+		[{code: -32_022, message: 'no', data: {supported: ['2025-11-25']}}, true, true],
+		[{code: -32_022, message: 'no'}, true, true],
+		[{code: -32_022, message: 'no', data: {supported: ['2026-07-28']}}, false, false],
+		[{code: -32_020, message: 'Header mismatch'}, false, false],
+		[{code: -32_021, message: 'Missing capability', data: {requiredCapabilities: {}}}, false, false],
+		[{code: -32_001, message: 'timed out'}, false, false],
+		[{code: -32_002, message: 'unavailable'}, false, false],
+		[{code: -32_003, message: 'too large'}, false, false],
+		[{code: -32_004, message: 'overloaded'}, false, false],
 	];
-	for (const [error, legacy] of cases) {
-		t.is(showsLegacy(error), legacy, `${JSON.stringify(error)}`);
+	for (const [error, discover, call] of cases) {
+		t.is(showsLegacy(error, 'server/discover'), discover, `discover: ${JSON.stringify(error)}`);
+		t.is(showsLegacy(error, 'tools/call'), call, `tools/call: ${JSON.stringify(error)}`);
 	}
 });
 
