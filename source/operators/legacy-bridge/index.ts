@@ -134,7 +134,7 @@ export function legacyBridge(options: LegacyBridgeOptions): LegacyBridge {
 		transport,
 		close() {
 			for (const chain of hub.chains.values()) {
-				answer(chain, errorResponse(chain.requestId, -32_603, 'The proxy is shutting down'));
+				answer(chain, lastAnswer(chain, 'The proxy is shutting down'));
 				finish(hub, chain);
 			}
 		},
@@ -278,13 +278,20 @@ function finish(hub: Hub, chain: Chain): void {
 }
 
 /**
+What a chain's client gets when the chain ends without the server's answer: an error, or for a listen the result that ends it gracefully.
+*/
+function lastAnswer(chain: Chain, why: string): Message {
+	return chain.kind === 'listen'
+		? {jsonrpc: '2.0', id: chain.requestId!, result: {resultType: 'complete', _meta: {[envelopeKeys.subscriptionId]: chain.requestId}}}
+		: errorResponse(chain.requestId, -32_603, why);
+}
+
+/**
 The chain's session ended by itself (the multiplexer closed): a request in flight gets an error, a listen the result that ends it gracefully.
 */
 function ended(hub: Hub, chain: Chain, error: unknown): void {
 	if (hub.chains.has(chain.number)) {
-		answer(chain, chain.kind === 'listen'
-			? {jsonrpc: '2.0', id: chain.requestId!, result: {resultType: 'complete', _meta: {[envelopeKeys.subscriptionId]: chain.requestId}}}
-			: errorResponse(chain.requestId, -32_603, `The 2025 server's session ended before it answered${error instanceof Error ? `: ${error.message}` : ''}`));
+		answer(chain, lastAnswer(chain, `The 2025 server's session ended before it answered${error instanceof Error ? `: ${error.message}` : ''}`));
 		finish(hub, chain);
 	}
 }

@@ -17,7 +17,7 @@ const envelope = {
 const serverInfo = {name: 'scripted', version: '1'};
 
 /**
-A 2025 server: `log` logs at debug and warning, `hang` never answers, `ask` asks the client (elicitation) and answers with what it said; `echo` echoes; `tools/list` asks for roots first (a server request outside a call that may be interrupted); `resources/read` finds nothing. It records what it gets.
+A 2025 server: `change` says its tools, prompts and resource x://a changed, `log` logs at debug and warning, `hang` never answers, `ask` asks the client (elicitation) and answers with what it said; `echo` echoes; `tools/list` asks for roots first (a server request outside a call that may be interrupted); `resources/read` finds nothing. It records what it gets.
 */
 function scriptedServer(seen: Message[]): Transport {
 	return outgoing$ => new Observable<Message>(subscriber => {
@@ -33,13 +33,19 @@ function scriptedServer(seen: Message[]): Transport {
 				const parameters = (message.params ?? {}) as Record<string, any>;
 				switch (message.method) {
 					case 'initialize': {
-						reply({protocolVersion: '2025-11-25', capabilities: {tools: {listChanged: true}}, serverInfo});
+						reply({protocolVersion: '2025-11-25', capabilities: {tools: {listChanged: true}, resources: {subscribe: true}}, serverInfo});
 						break;
 					}
 
 					case 'tools/list': {
 						subscriber.next({jsonrpc: '2.0', id: 'roots', method: 'roots/list'});
 						reply({tools: []});
+						break;
+					}
+
+					case 'resources/subscribe':
+					case 'resources/unsubscribe': {
+						reply({});
 						break;
 					}
 
@@ -55,6 +61,12 @@ function scriptedServer(seen: Message[]): Transport {
 									subscriber.next({jsonrpc: '2.0', method: 'notifications/message', params: {level, data: level}});
 								}
 
+								reply({content: []});
+							},
+							change() {
+								subscriber.next({jsonrpc: '2.0', method: 'notifications/tools/list_changed'});
+								subscriber.next({jsonrpc: '2.0', method: 'notifications/prompts/list_changed'});
+								subscriber.next({jsonrpc: '2.0', method: 'notifications/resources/updated', params: {uri: 'x://a'}});
 								reply({content: []});
 							},
 							hang() {
@@ -163,7 +175,7 @@ test('server/discover is answered from the initialize result; a call\'s result g
 			jsonrpc: '2.0',
 			id: 1,
 			result: {
-				supportedVersions: ['2026-07-28'], capabilities: {tools: {listChanged: true}}, resultType: 'complete', ttlMs: 0, cacheScope: 'private', _meta: {'io.modelcontextprotocol/serverInfo': serverInfo},
+				supportedVersions: ['2026-07-28'], capabilities: {tools: {listChanged: true}, resources: {subscribe: true}}, resultType: 'complete', ttlMs: 0, cacheScope: 'private', _meta: {'io.modelcontextprotocol/serverInfo': serverInfo},
 			},
 		},
 		{jsonrpc: '2.0', id: 2, result: {content: [{type: 'text', text: 'hi'}], resultType: 'complete', _meta: {'io.modelcontextprotocol/serverInfo': serverInfo}}},
@@ -276,4 +288,54 @@ test('a request with a log level gets the logs at or above it while in flight, t
 	client.send(bridge.call(2, 'log'));
 	t.deepEqual(client.got.map(message => 'method' in message ? `log ${String((message.params as {level: string}).level)}` : `answer ${String((message as {id: number}).id)}`), ['log warning', 'answer 1', 'answer 2']);
 	t.like(bridge.seen.find(message => 'method' in message && message.method === 'logging/setLevel'), {params: {level: 'warning'}});
+});
+
+test('subscriptions/listen is acknowledged with what the server can honour, subscribes upstream, gets the changes stamped with its id; cancelling it unsubscribes', t => {
+	const bridge = harness(t);
+	const client = bridge.connect();
+	client.send({
+		jsonrpc: '2.0', id: 'listen:1', method: 'subscriptions/listen', params: {_meta: envelope, notifications: {toolsListChanged: true, promptsListChanged: true, resourceSubscriptions: ['x://a']}},
+	});
+	const stamp = {'io.modelcontextprotocol/subscriptionId': 'listen:1'};
+	t.deepEqual(client.got, [{
+		jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: {notifications: {toolsListChanged: true, resourceSubscriptions: ['x://a']}, _meta: stamp},
+	}]);
+	t.like(bridge.seen.find(message => 'method' in message && message.method === 'resources/subscribe'), {params: {uri: 'x://a'}});
+	const other = bridge.connect();
+	other.send(bridge.call(1, 'change'));
+	t.deepEqual(client.got.slice(1), [
+		{jsonrpc: '2.0', method: 'notifications/tools/list_changed', params: {_meta: stamp}},
+		{jsonrpc: '2.0', method: 'notifications/resources/updated', params: {uri: 'x://a', _meta: stamp}},
+	]);
+	t.deepEqual(other.got.map(message => 'method' in message ? message.method : 'answer'), ['answer']);
+	client.send({jsonrpc: '2.0', method: 'notifications/cancelled', params: {requestId: 'listen:1', _meta: envelope}});
+	t.like(bridge.seen.find(message => 'method' in message && message.method === 'resources/unsubscribe'), {params: {uri: 'x://a'}});
+	t.is(client.got.length, 3, 'a cancelled listen gets no result');
+});
+
+test('when the bridge closes, a listen ends with the result that closes it gracefully, a call in flight with an error', t => {
+	const seen: Message[] = [];
+	const mux = multiplex(scriptedServer(seen), {logger: createLogger({level: 'silent'})});
+	const run = mux.run$.subscribe();
+	const bridge = legacyBridge({session: mux.session, logger: createLogger({level: 'silent'})});
+	t.teardown(() => {
+		mux.close();
+		run.unsubscribe();
+	});
+	const input = new Subject<Message>();
+	const got: Message[] = [];
+	bridge.transport(input).subscribe(message => {
+		got.push(message);
+	});
+	input.next({
+		jsonrpc: '2.0', id: 'listen:1', method: 'subscriptions/listen', params: {_meta: envelope, notifications: {toolsListChanged: true}},
+	});
+	input.next({
+		jsonrpc: '2.0', id: 2, method: 'tools/call', params: {name: 'hang', _meta: envelope},
+	});
+	bridge.close();
+	t.deepEqual(got.slice(1), [
+		{jsonrpc: '2.0', id: 'listen:1', result: {resultType: 'complete', _meta: {'io.modelcontextprotocol/subscriptionId': 'listen:1'}}},
+		{jsonrpc: '2.0', id: 2, error: {code: -32_603, message: 'The proxy is shutting down'}},
+	]);
 });
