@@ -1,4 +1,4 @@
-// The bridge from a client of the 2026-07-28 revision (SDK v2, pinned: no fallback) to a server that speaks only 2025 (the SDK v1 echo fixture): through server mode in front of it as a stdio child (multiplexed and isolated) and through client mode in front of it over Streamable HTTP; and a tampered `requestState` refused over raw HTTP.
+// The bridge from a client of the 2026-07-28 revision (SDK v2, pinned: no fallback) to a server that speaks only 2025 (the SDK v1 echo fixture): through server mode in front of it as a stdio child (multiplexed, isolated, stateless) and through client mode in front of it over Streamable HTTP; and a tampered `requestState` refused over raw HTTP.
 import process from 'node:process';
 import test, {type ExecutionContext} from 'ava';
 import {cli, echoServer} from '../helpers/fixtures.js';
@@ -21,7 +21,7 @@ function bridged(t: ExecutionContext, run: Sdk2Run, diagnostics: string): void {
 	t.deepEqual(scenarios.filter(name => !run.scenarios[name]?.ok), [], `${diagnostics}`);
 }
 
-for (const [flags, mode] of [[[], 'multiplexed'], [['--isolate-sessions'], 'isolated']] as const) {
+for (const [flags, mode] of [[[], 'multiplexed'], [['--isolate-sessions'], 'isolated'], [['--stateless'], 'stateless']] as const) {
 	test.serial(`a client pinned to 2026-07-28 works through server mode (${mode}) in front of a 2025-only SDK v1 child: ${scenarios.join(', ')}`, async t => {
 		t.timeout(120_000);
 		const proxy = await startServerMode(t, [...flags, '--', process.execPath, echoServer]);
