@@ -89,7 +89,8 @@ function scriptedServer(seen: Message[]): Transport {
 			} else if ('id' in message && calls.has(message.id as string)) {
 				const id = calls.get(message.id as string)!;
 				calls.delete(message.id as string);
-				subscriber.next({jsonrpc: '2.0', id, result: {content: [{type: 'text', text: `answered ${JSON.stringify((message as {result?: unknown}).result ?? (message as {error?: unknown}).error)}`}]}});
+				const said = (message as {result?: unknown}).result ?? (message as {error?: unknown}).error;
+				subscriber.next({jsonrpc: '2.0', id, result: {content: [{type: 'text', text: `answered ${JSON.stringify(said)}`}]}});
 			}
 		});
 	});
@@ -175,7 +176,9 @@ test('server/discover is answered from the initialize result; a call\'s result g
 			jsonrpc: '2.0',
 			id: 1,
 			result: {
-				supportedVersions: ['2026-07-28'], capabilities: {tools: {listChanged: true}, resources: {subscribe: true}}, resultType: 'complete', ttlMs: 0, cacheScope: 'private', _meta: {'io.modelcontextprotocol/serverInfo': serverInfo},
+				supportedVersions: ['2026-07-28'],
+				capabilities: {tools: {listChanged: true}, resources: {subscribe: true}},
+				resultType: 'complete', ttlMs: 0, cacheScope: 'private', _meta: {'io.modelcontextprotocol/serverInfo': serverInfo},
 			},
 		},
 		{jsonrpc: '2.0', id: 2, result: {content: [{type: 'text', text: 'hi'}], resultType: 'complete', _meta: {'io.modelcontextprotocol/serverInfo': serverInfo}}},
@@ -205,7 +208,11 @@ test('a server request during a call ends it with input_required; the retry answ
 		{jsonrpc: '2.0', id: 2, error: refused},
 		{jsonrpc: '2.0', id: 3, error: refused},
 		{jsonrpc: '2.0', id: 4, error: refused},
-		{jsonrpc: '2.0', id: 5, result: {content: [{type: 'text', text: 'answered {"action":"accept","content":{"answer":"yes"}}'}], resultType: 'complete', _meta: {'io.modelcontextprotocol/serverInfo': serverInfo}}},
+		{
+			jsonrpc: '2.0',
+			id: 5,
+			result: {content: [{type: 'text', text: 'answered {"action":"accept","content":{"answer":"yes"}}'}], resultType: 'complete', _meta: {'io.modelcontextprotocol/serverInfo': serverInfo}},
+		},
 		{jsonrpc: '2.0', id: 6, error: refused},
 	]);
 });
@@ -286,7 +293,8 @@ test('a request with a log level gets the logs at or above it while in flight, t
 	const client = bridge.connect();
 	client.send(bridge.call(1, 'log', {_meta: {...envelope, 'io.modelcontextprotocol/logLevel': 'warning'}}));
 	client.send(bridge.call(2, 'log'));
-	t.deepEqual(client.got.map(message => 'method' in message ? `log ${String((message.params as {level: string}).level)}` : `answer ${String((message as {id: number}).id)}`), ['log warning', 'answer 1', 'answer 2']);
+	const shown = (message: Message) => 'method' in message ? `log ${String((message.params as {level: string}).level)}` : `answer ${String((message as {id: number}).id)}`;
+	t.deepEqual(client.got.map(message => shown(message)), ['log warning', 'answer 1', 'answer 2']);
 	t.like(bridge.seen.find(message => 'method' in message && message.method === 'logging/setLevel'), {params: {level: 'warning'}});
 });
 
