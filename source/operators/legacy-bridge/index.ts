@@ -16,7 +16,7 @@ import {
 } from './chains.js';
 import {createSealer, parametersDigest, type Sealer} from './request-state.js';
 import {
-	envelopeKeys, initializeParameters, legacyRequest, logLevelOf, removedMethods,
+	envelopeKeys, initializeParameters, interruptible, legacyRequest, logLevelOf, removedMethods,
 } from './shape.js';
 
 export type LegacyBridgeOptions = {
@@ -167,7 +167,8 @@ function open(hub: Hub, kind: Chain['kind'], request: Request, downstream: Downs
 		number: hub.nextChain++,
 		kind,
 		method: request.method,
-		digest: parametersDigest(request.params),
+		// Only a call that may end in `input_required` is ever resumed, so only its parameters are digested.
+		digest: interruptible.has(request.method) ? parametersDigest(request.params) : '',
 		input: new Channel(),
 		logs: logLevelOf(request) !== undefined,
 		round: 0,
