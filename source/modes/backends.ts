@@ -134,8 +134,10 @@ function multiplexOptions(config: ServerConfig, context: BackendContext): Multip
 /**
 Where the server's requests of the 2026-07-28 revision go, isolated or not: one modern upstream for all of them (a child of its own, or a connection to the remote, started on the first). It is shared, so a remote's is not reconnected by itself: the multiplexer restarts it.
 */
-function modernOf(config: ServerConfig, context: BackendContext): ModernBackend {
+function modernOf(config: ServerConfig, context: BackendContext, legacySession: () => (id: string) => Transport): ModernBackend {
 	return modernBackend(config, {
+		legacySession,
+		logger: context.logger,
 		upstream: () => makeUpstream(config, {...context, isolated: false}, () => undefined)(),
 		name: label(config),
 		multiplexOptions: {...multiplexOptions(config, context), name: `${label(config)} (its 2026-07-28 instance)`},
@@ -154,7 +156,7 @@ export function multiplexedBackend(config: ServerConfig, context: BackendContext
 	});
 	const mux: Multiplexer = multiplex(upstream(), multiplexOptions(config, context));
 	const run = mux.run$.subscribe();
-	const modern = modernOf(config, context);
+	const modern = modernOf(config, context, () => mux.session);
 	return {
 		config,
 		run,
@@ -192,7 +194,13 @@ export function isolatedBackend(config: ServerConfig, context: BackendContext, s
 	let lastStartFailed = false;
 	let lastError: string | undefined;
 	let lastActivity: number | undefined;
-	const modern = modernOf(config, context);
+	// The bridge's 2025 sessions (for modern clients of a 2025-only server) share one child, started when first needed: never a child per request.
+	let bridged: Multiplexer | undefined;
+	const modern = modernOf(config, context, () => {
+		bridged = multiplex(makeUpstream(config, context, () => undefined)(), {...multiplexOptions(config, context), name: `${label(config)} (its instance for 2026-07-28 clients)`});
+		bridged.run$.subscribe();
+		return bridged.session;
+	});
 	return {
 		config,
 		connect(session) {
@@ -256,7 +264,9 @@ export function isolatedBackend(config: ServerConfig, context: BackendContext, s
 			};
 		},
 		close() {
-			// The shared shutdown$ closes every session's child gracefully.
+			// The shared shutdown$ closes every session's child gracefully; the modern side's children are closed here.
+			modern.close();
+			bridged?.close();
 		},
 	};
 }

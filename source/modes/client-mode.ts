@@ -1,9 +1,12 @@
-import {NEVER, type Observable} from 'rxjs';
+import {finalize, NEVER, type Observable} from 'rxjs';
 import {link, pipeTransport} from '../link.js';
 import {defaultLogger, type Logger} from '../logger.js';
 import {closeWhen} from '../operators/close-when.js';
 import {drainOnEnd} from '../operators/drain-on-end.js';
 import {guardRequests} from '../operators/guard-requests/index.js';
+import {bridgeWhenLegacy} from '../operators/legacy-bridge/era-switch.js';
+import {legacyBridge, type LegacyBridge} from '../operators/legacy-bridge/index.js';
+import {multiplex, type Multiplexer} from '../operators/multiplex/index.js';
 import {reconnect, type ReconnectOptions} from '../operators/reconnect/index.js';
 import {redactErrors} from '../operators/redact-errors.js';
 import {tapMessages, type TappedMessage} from '../operators/tap-messages.js';
@@ -11,7 +14,7 @@ import {noRedaction, type Redactor} from '../redactor.js';
 import type {Transport} from '../types.js';
 
 /*
-Client mode as wiring: a local client's transport linked to a remote server's, through reconnection, the request guard, an optional message tap, a graceful stop and the drain when the client's messages end. It decides no policy (credentials, TLS, signals, deadlines, exit codes are the caller's: the CLI's are in source/cli/client.ts).
+Client mode as wiring: a local client's transport linked to a remote server's, through the bridge for a 2026-07-28 client of a 2025-only remote (engaged when the remote shows it is one), reconnection, the request guard, an optional message tap, a graceful stop and the drain when the client's messages end. It decides no policy (credentials, TLS, signals, deadlines, exit codes are the caller's: the CLI's are in source/cli/client.ts).
 */
 
 export type ClientModeOptions = {
@@ -70,8 +73,25 @@ export function clientMode(options: ClientModeOptions): Observable<never> {
 	const {
 		client, upstream, requestTimeout = 0, onMessage, stop = NEVER, drainGrace = 30_000, redactor = noRedaction, logger = defaultLogger,
 	} = options;
+	// A 2026-07-28 client of a 2025-only remote: its requests become 2025 sessions of their own on a multiplexer over the remote (each a session of the remote's), made when first needed.
+	let bridged: {mux: Multiplexer; bridge: LegacyBridge} | undefined;
+	const switchEra = bridgeWhenLegacy({
+		verdict: {era: 'unknown'},
+		bridge() {
+			if (!bridged) {
+				const mux = multiplex(upstream, {name: 'the remote server', logger});
+				mux.run$.subscribe();
+				bridged = {mux, bridge: legacyBridge({session: mux.session, logger})};
+			}
+
+			return bridged.bridge;
+		},
+		name: 'The remote server',
+		logger,
+	});
 	return link(client, pipeTransport(
 		upstream,
+		switchEra,
 		reconnect({...options.reconnect, logger}),
 		guardRequests({timeout: requestTimeout, peerName: 'the remote server', logger}),
 		...(onMessage ? [tapMessages(onMessage)] : []),
@@ -81,5 +101,8 @@ export function clientMode(options: ClientModeOptions): Observable<never> {
 		drainOnEnd({grace: drainGrace}),
 		// Outermost, so that it sees the errors of every operator before it.
 		redactErrors(redactor),
-	));
+	)).pipe(finalize(() => {
+		bridged?.bridge.close();
+		bridged?.mux.close();
+	}));
 }

@@ -2,10 +2,13 @@ import type {ServerConfig} from '../config/named-servers.js';
 import {pipeTransport} from '../link.js';
 import type {Session} from '../listeners/http-listener.js';
 import {multiplex, type Multiplexer} from '../operators/multiplex/index.js';
+import {legacyBridge, type LegacyBridge} from '../operators/legacy-bridge/index.js';
+import {bridgeWhenLegacy, type EraVerdict} from '../operators/legacy-bridge/era-switch.js';
+import type {Logger} from '../logger.js';
 import type {Transport, TransportOperator} from '../types.js';
 
 /*
-Where server mode sends the requests of the 2026-07-28 revision, per served server: one upstream of that revision shared by all of them (stateless by the spec, so never one per client), through the multiplexer in its modern mode (ids and progress tokens remapped, cancellation forwarded, its handshake the `server/discover` probe). For a command it is the same command started once more, lazily, on the first modern request; a child that speaks only 2025 is closed after the probe and modern requests get -32022 naming the 2025 versions (so dual-era clients fall back to `initialize`). A remote server is reached the same way: one connection for its modern requests, POSTed as modern ones (the Streamable HTTP client reads each message's era), probed with `server/discover` first; a remote that answers it as a 2025-only server (an error) is a verdict too, and its modern requests get the same -32022.
+Where server mode sends the requests of the 2026-07-28 revision, per served server: one upstream of that revision shared by all of them (stateless by the spec, so never one per client), through the multiplexer in its modern mode (ids and progress tokens remapped, cancellation forwarded, its handshake the `server/discover` probe). For a command it is the same command started once more, lazily, on the first modern request; a remote server is reached the same way, one connection for its modern requests, POSTed as modern ones (the Streamable HTTP client reads each message's era), probed with `server/discover` first. A server that speaks only 2025 (a child closed after the probe, a remote that answers it with an error) is a verdict, and its modern requests are bridged onto 2025 sessions of the server (operators/legacy-bridge: `legacySession` gives them).
 */
 
 export type ModernBackend = {
@@ -24,8 +27,24 @@ export function modernBackend(_config: ServerConfig, options: {
 	name: string;
 	multiplexOptions: Parameters<typeof multiplex>[1];
 	perSession: (session: Session) => TransportOperator[];
+	/**
+	Sessions on a 2025 multiplexer in front of the same server, for the bridge (called once, when a 2025-only server first gets a modern request).
+	*/
+	legacySession: () => (id: string) => Transport;
+	logger: Logger;
 }): ModernBackend {
 	let mux: Multiplexer | undefined;
+	let bridge: LegacyBridge | undefined;
+	const verdict: EraVerdict = {era: 'unknown'};
+	const switchEra = bridgeWhenLegacy({
+		verdict,
+		bridge() {
+			bridge ??= legacyBridge({session: options.legacySession(), logger: options.logger});
+			return bridge;
+		},
+		name: options.name.charAt(0).toUpperCase() + options.name.slice(1),
+		logger: options.logger,
+	});
 	return {
 		connect(session) {
 			if (!mux) {
@@ -34,9 +53,10 @@ export function modernBackend(_config: ServerConfig, options: {
 				mux.run$.subscribe();
 			}
 
-			return pipeTransport(mux.session(session.id), ...options.perSession(session));
+			return pipeTransport(mux.session(session.id), switchEra, ...options.perSession(session));
 		},
 		close() {
+			bridge?.close();
 			mux?.close();
 		},
 	};

@@ -1,5 +1,5 @@
 // Client mode between real SDK v2 (2.4.0) peers of both eras (issue 18, client side): a 2026-07-28 client over stdio reaches a modern-only or dual-era Streamable HTTP server through the built CLI
-// (headers, progress, logs, cancellation by closing the POST), a dual-era client still falls back to `initialize` against a 2025-only server, and a 2025 client is unchanged.
+// (headers, progress, logs, cancellation by closing the POST), a dual-era client is bridged to a 2025-only server (the proxy answers its probe), and a 2025 client is unchanged.
 // A scripted modern server (raw node:http) checks what the spec asks of the client that no SDK server shows: tools with invalid x-mcp-header annotations left out of tools/list,
 // and a broken response stream failing its request without a GET or a resumption.
 import {Buffer} from 'node:buffer';
@@ -29,7 +29,8 @@ const pairs: Array<{mode: Sdk2Mode; server: Sdk2ServerKind; era: 'modern' | 'leg
 	{mode: 'pinned', server: 'http-modern', era: 'modern'},
 	{mode: 'pinned', server: 'http-dual', era: 'modern'},
 	{mode: 'auto', server: 'http-dual', era: 'modern'},
-	{mode: 'auto', server: 'http-v1', era: 'legacy'},
+	// Bridged: the proxy answers the probe for the 2025-only server (test/interop/bridge-to-2025.ts).
+	{mode: 'auto', server: 'http-v1', era: 'modern'},
 	{mode: 'legacy', server: 'http-dual', era: 'legacy'},
 ];
 
@@ -45,7 +46,8 @@ for (const {mode, server, era} of pairs) {
 		// What the server saw: the modern headers on a modern call (none on a 2025 one, nothing where the scenario is skipped).
 		const seen = report.scenarios.headers?.headers ?? {};
 		const mirrored = Object.fromEntries(['mcp-protocol-version', 'mcp-method', 'mcp-name', 'mcp-param-region', 'mcp-param-priority'].filter(name => name in seen).map(name => [name, seen[name]]));
-		t.deepEqual(mirrored, era === 'modern' ? modernCallHeaders : (server === 'http-v1' ? {} : {'mcp-protocol-version': '2025-11-25'}));
+		// The SDK v1 server has no `headers` tool: nothing was seen.
+		t.deepEqual(mirrored, server === 'http-v1' ? {} : (era === 'modern' ? modernCallHeaders : {'mcp-protocol-version': '2025-11-25'}));
 	});
 }
 
@@ -61,14 +63,15 @@ test.serial('a 2025 client → client mode → a modern-only server: its initial
 	t.notRegex(report.stderr, /legacy SSE/);
 });
 
-test.serial('a dual-era client → client mode → a legacy SSE server: server/discover fails, initialize falls back to legacy SSE, and the 2025 era works', async t => {
+test.serial('a dual-era client → client mode → a legacy SSE server: server/discover fails, so the proxy bridges it onto 2025 sessions, which fall back to legacy SSE', async t => {
 	t.timeout(60_000);
 	const {urls} = await startRemoteProcess(t);
 	const report = await runSdk2Client(t, {mode: 'auto', target: [process.execPath, cli, urls.sse], scenarios: ['tools', 'progress']});
 	t.is(report.error, undefined, `${report.stderr}`);
-	t.is(report.era, 'legacy');
+	t.is(report.era, 'modern');
 	t.deepEqual([sdk2Outcome(report.scenarios.tools), sdk2Outcome(report.scenarios.progress)], ['ok', 'ok'], `${report.stderr}`);
 	t.regex(report.stderr, /over legacy SSE \(auto-detected/);
+	t.regex(report.stderr, /bridged onto 2025 sessions/);
 });
 
 type ModernClient = {client: Client; stderr: () => string};

@@ -64,15 +64,17 @@ test.serial('in front of a 2026-only SDK v2 child (isolated), a pinned client wo
 	t.notRegex(diagnostics, /restarting in/);
 });
 
-test.serial('in front of a 2025-only child, a pinned client gets -32022 naming the 2025 versions, a dual-era client falls back and works, an SDK v1 client too', async t => {
+test.serial('in front of a 2025-only child, a pinned client and a dual-era one are bridged (test/interop/bridge-to-2025.ts has the scenarios), an SDK v1 client works as before', async t => {
 	t.timeout(120_000);
 	const proxy = await proxyFor(t, [], [process.execPath, echoServer]);
 	const v1 = await proxy.connect('/mcp');
 	const pinned = await runSdk2Client(t, {mode: 'pinned', target: `${proxy.base}/mcp`, scenarios: ['tools']});
-	t.like(pinned.error, {stage: 'connect', code: -32_022}, `${JSON.stringify(pinned)}`);
+	t.is(pinned.error, undefined, `${JSON.stringify(pinned)}\n${proxy.stderr()}`);
+	t.true(pinned.scenarios.tools?.ok, `${JSON.stringify(pinned)}`);
 	const auto = await runSdk2Client(t, {mode: 'auto', target: `${proxy.base}/mcp`, scenarios: ['tools', 'progress']});
 	t.is(auto.error, undefined, `${JSON.stringify(auto)}\n${proxy.stderr()}`);
-	t.is(auto.era, 'legacy');
+	// The bridge answers `server/discover`, so a client that could fall back has no need to.
+	t.is(auto.era, 'modern');
 	t.true(auto.scenarios.tools?.ok && auto.scenarios.progress?.ok, `${JSON.stringify(auto)}`);
 	t.is(textOf(await v1.callTool({name: 'echo', arguments: {text: 'still here'}})), 'still here');
 	t.true(await proxy.logged(/\(its 2026-07-28 instance\) speaks the 2025 revisions only/), `${proxy.stderr()}`);
@@ -80,8 +82,8 @@ test.serial('in front of a 2025-only child, a pinned client gets -32022 naming t
 	const raw = await post(proxy, {
 		jsonrpc: '2.0', id: 'q', method: 'tools/list', params: {_meta: envelope},
 	}, {'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list'});
-	t.is(raw.status, 400);
-	t.like(raw.body, {id: 'q', error: {code: -32_022, data: {supported: ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05']}}});
+	t.is(raw.status, 200);
+	t.like(raw.body, {id: 'q', result: {resultType: 'complete', ttlMs: 0, cacheScope: 'private'}});
 	t.notRegex(proxy.stderr(), /restarting in|trying again in/);
 });
 
