@@ -1,6 +1,7 @@
 import {NEVER, type Observable} from 'rxjs';
 import {link, pipeTransport} from '../link.js';
 import {defaultLogger, type Logger} from '../logger.js';
+import {bridgeToModern} from '../operators/bridge-to-modern/index.js';
 import {closeWhen} from '../operators/close-when.js';
 import {drainOnEnd} from '../operators/drain-on-end.js';
 import {guardRequests} from '../operators/guard-requests/index.js';
@@ -72,6 +73,8 @@ export function clientMode(options: ClientModeOptions): Observable<never> {
 	} = options;
 	return link(client, pipeTransport(
 		upstream,
+		// Innermost: a server that speaks 2026-07-28 only is reached by a 2025 client through the same transport (it routes each message by its era), and reconnection sees a 2025 session either way.
+		bridgeToModern({modern: () => upstream}),
 		reconnect({...options.reconnect, logger}),
 		guardRequests({timeout: requestTimeout, peerName: 'the remote server', logger}),
 		...(onMessage ? [tapMessages(onMessage)] : []),

@@ -14,6 +14,10 @@ Where server mode sends the requests of the 2026-07-28 revision, per served serv
 export type ModernBackend = {
 	connect(session: Session): Transport;
 	/**
+	The same transport without the per-session operators: for a 2025 session bridged onto it, which has them already.
+	*/
+	bridge(session: Session): Transport;
+	/**
 	Close the modern upstream gracefully, if it was started.
 	*/
 	close(): void;
@@ -32,6 +36,7 @@ export function modernBackend(config: ServerConfig, options: {
 		const refuse = refuseModern(options.name);
 		return {
 			connect: () => refuse,
+			bridge: () => refuse,
 			close() {
 				// Nothing was started.
 			},
@@ -39,16 +44,19 @@ export function modernBackend(config: ServerConfig, options: {
 	}
 
 	let mux: Multiplexer | undefined;
-	return {
-		connect(session) {
-			if (!mux) {
-				mux = multiplex(options.upstream(), {...options.multiplexOptions, era: 'modern'});
-				// It completes after `close()`, once the child has exited.
-				mux.run$.subscribe();
-			}
+	const bridge = (session: Session) => {
+		if (!mux) {
+			mux = multiplex(options.upstream(), {...options.multiplexOptions, era: 'modern'});
+			// It completes after `close()`, once the child has exited.
+			mux.run$.subscribe();
+		}
 
-			return pipeTransport(mux.session(session.id), ...options.perSession(session));
-		},
+		return mux.session(session.id);
+	};
+
+	return {
+		connect: session => pipeTransport(bridge(session), ...options.perSession(session)),
+		bridge,
 		close() {
 			mux?.close();
 		},
