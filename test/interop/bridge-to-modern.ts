@@ -137,6 +137,7 @@ test.serial('client mode bridges an SDK v2 client in legacy mode to a 2026-only 
 	everyScenarioPasses(t, report, `server stderr:\n${server.stderr()}`);
 	t.is(report.server?.name, 'sdk2-http-modern');
 	t.notRegex(report.stderr, /legacy SSE/, 'the -32022 is the bridge\'s cue, not a reason to try legacy SSE');
+	t.notRegex(report.stderr, /^\[E /m, 'nothing went wrong: no error in the log');
 });
 
 test.serial('client mode bridges an SDK v1 client to a 2026-only SDK v2 HTTP server: every scenario works', async t => {
