@@ -22,19 +22,38 @@ export type BridgeToModernOptions = {
 	@default 250
 	*/
 	retryPause?: number;
+	/**
+	Milliseconds before a \`subscriptions/listen\` that ended unasked (its stream broke) is opened again (at most 5 times in a row without an acknowledgement).
+
+	@default 1000
+	*/
+	relistenDelay?: number;
 };
 
+/**
+Run \`event\` after \`delay\` ms, unless the timer is cleared with the others in \`timers\` first.
+*/
+function later(timers: Set<ReturnType<typeof setTimeout>>, delay: number, run: (event: BridgeEvent) => void, event: BridgeEvent): void {
+	const timer = setTimeout(() => {
+		timers.delete(timer);
+		run(event);
+	}, delay);
+	timers.add(timer);
+}
+
 function checkOptions(options: BridgeToModernOptions): Required<BridgeToModernOptions> {
-	const {modern, retryPause = 250} = options ?? {};
+	const {modern, retryPause = 250, relistenDelay = 1000} = options ?? {};
 	if (typeof modern !== 'function') {
 		throw new TypeError(`bridgeToModern: \`modern\` must be a function that makes a transport, got ${typeof modern}`);
 	}
 
-	if (typeof retryPause !== 'number' || !Number.isFinite(retryPause) || retryPause < 0) {
-		throw new TypeError(`bridgeToModern: \`retryPause\` must be a finite number of milliseconds ≥ 0, got ${String(retryPause)}`);
+	for (const [name, value] of [['retryPause', retryPause], ['relistenDelay', relistenDelay]] as const) {
+		if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+			throw new TypeError(`bridgeToModern: \`${name}\` must be a finite number of milliseconds ≥ 0, got ${String(value)}`);
+		}
 	}
 
-	return {modern, retryPause};
+	return {modern, retryPause, relistenDelay};
 }
 
 /**
@@ -65,7 +84,7 @@ pipeTransport(remote({url}), bridgeToModern({modern: remote({url})}));
 ```
 */
 export function bridgeToModern(options: BridgeToModernOptions): TransportOperator {
-	const {modern, retryPause} = checkOptions(options);
+	const {modern, retryPause, relistenDelay} = checkOptions(options);
 	return legacy => outgoing$ => new Observable<Message>(subscriber => {
 		const state = createBridgeState();
 		const legacyInput = new Channel<Message>();
@@ -126,11 +145,12 @@ export function bridgeToModern(options: BridgeToModernOptions): TransportOperato
 				}
 
 				case 'pause': {
-					const timer = setTimeout(() => {
-						timers.delete(timer);
-						run({type: 'retry', clientId: effect.clientId});
-					}, retryPause);
-					timers.add(timer);
+					later(timers, retryPause, run, {type: 'retry', clientId: effect.clientId});
+					break;
+				}
+
+				case 'relisten-later': {
+					later(timers, relistenDelay, run, {type: 'relisten'});
 					break;
 				}
 			}

@@ -5,7 +5,7 @@ import type {Message, Request} from '../../types.js';
 import {errorCodes} from '../../errors.js';
 import {errorResponse, isErrorResponse, isResponse} from '../../wire/message.js';
 import {
-	maxResourceSubscriptions, ownId, subscriptionIdKey, withEnvelope,
+	maxListenRestarts, maxResourceSubscriptions, ownId, subscriptionIdKey, withEnvelope,
 	type BridgeEffect, type BridgeState,
 } from './state.js';
 
@@ -81,7 +81,11 @@ Whether a message of the modern upstream belongs to a listen: a notification car
 */
 export function isListenMessage(message: Message): boolean {
 	if (isResponse(message)) {
-		return typeof message.id === 'string' && message.id.startsWith('bridge-listen-');
+		return isListenId(message.id);
+	}
+
+	if ((message as {method?: unknown}).method === 'notifications/cancelled') {
+		return isListenId((message as {params?: {requestId?: unknown}}).params?.requestId);
 	}
 
 	const meta = (message as {params?: {_meta?: Record<string, unknown>}}).params?._meta;
@@ -90,14 +94,11 @@ export function isListenMessage(message: Message): boolean {
 
 export function fromListen(state: BridgeState, message: Message): readonly BridgeEffect[] {
 	if (isResponse(message)) {
-		// The server ended the listen (or refused it).
-		const id = message.id as string;
-		state.listens.delete(id);
-		if (state.live === id) {
-			state.live = undefined;
-		}
+		return listenEnded(state, message.id as string, isErrorResponse(message) ? message.error.message : 'the server ended the subscription before acknowledging it');
+	}
 
-		return answerSubscribes(state, id, isErrorResponse(message) ? message.error.message : 'the server ended the subscription before acknowledging it');
+	if ((message as {method?: unknown}).method === 'notifications/cancelled') {
+		return listenEnded(state, (message as {params?: {requestId?: unknown}}).params?.requestId as string, 'the server ended the subscription before acknowledging it');
 	}
 
 	const {method, params} = message as {method: string; params: {_meta: Record<string, unknown>}};
@@ -121,8 +122,45 @@ export function fromListen(state: BridgeState, message: Message): readonly Bridg
 	return [{type: 'to-client', message: {jsonrpc: '2.0', method, params: Object.keys(meta).length > 0 ? {...rest, _meta: meta} : rest}}];
 }
 
+const isListenId = (id: unknown) => typeof id === 'string' && id.startsWith('bridge-listen-');
+
+/**
+A listen ended without being asked to (its answer, or the server's cancellation): the \`resources/subscribe\` requests that waited for it fail; when it was the newest, it is opened again after a pause, a bounded number of times in a row.
+*/
+function listenEnded(state: BridgeState, id: string, failure: string): readonly BridgeEffect[] {
+	const newest = [...state.listens.keys()].at(-1) === id;
+	if (!state.listens.delete(id)) {
+		return none;
+	}
+
+	if (state.live === id) {
+		state.live = undefined;
+	}
+
+	const effects = answerSubscribes(state, id, failure);
+	if (newest && state.phase === 'bridged' && state.listenRestarts < maxListenRestarts) {
+		state.listenRestarts++;
+		effects.push({type: 'relisten-later'});
+	}
+
+	return effects;
+}
+
+/**
+The pause after a listen ended unasked is over: open it again, unless another one was opened meanwhile.
+*/
+export function relisten(state: BridgeState): readonly BridgeEffect[] {
+	const effects: BridgeEffect[] = [];
+	if (state.phase === 'bridged' && state.listens.size === 0) {
+		openListen(state, effects);
+	}
+
+	return effects;
+}
+
 function acknowledged(state: BridgeState, id: string): readonly BridgeEffect[] {
 	state.listens.get(id)!.acked = true;
+	state.listenRestarts = 0;
 	const newest = [...state.listens.keys()].at(-1);
 	if (newest !== id) {
 		return none;

@@ -39,6 +39,11 @@ Requests a client may send before its `initialize` is answered (a 2025 client se
 export const maxHeldMessages = 64;
 
 /**
+Times in a row a listen that ended unasked (its stream broke, the server ended it) is opened again, each after a pause; an acknowledgement starts the count again.
+*/
+export const maxListenRestarts = 5;
+
+/**
 `deciding`: the client's `initialize` went to the 2025 upstream, whose answer decides. `passthrough`: the upstream speaks 2025; the bridge is out of the way. `probing`: the upstream speaks 2026 only, `server/discover` is on its way. `bridged`: the session is served by the modern upstream. `failed`: the probe failed too; the client got the refusal, and its requests get it too.
 */
 export type BridgePhase = 'deciding' | 'passthrough' | 'probing' | 'bridged' | 'failed';
@@ -114,6 +119,10 @@ export type BridgeState = {
 	`resources/subscribe` requests answered once the listen that carries their resource is acknowledged.
 	*/
 	subscribesWaiting: Array<{id: RequestId; listen: string}>;
+	/**
+	Listens that ended unasked since the last acknowledgement.
+	*/
+	listenRestarts: number;
 };
 
 export type BridgeEvent
@@ -124,6 +133,10 @@ export type BridgeEvent
 		The pause before a retry that carries only `requestState` is over.
 		*/
 		| {type: 'retry'; clientId: RequestId}
+		/**
+		The pause before a listen that ended unasked is opened again is over.
+		*/
+		| {type: 'relisten'}
 		/**
 		The client's messages ended.
 		*/
@@ -139,7 +152,8 @@ export type BridgeEffect
 		| {type: 'end-legacy'}
 		| {type: 'open-modern'}
 		| {type: 'end-modern'}
-		| {type: 'pause'; clientId: RequestId};
+		| {type: 'pause'; clientId: RequestId}
+		| {type: 'relisten-later'};
 
 export function createBridgeState(): BridgeState {
 	return {
@@ -160,6 +174,7 @@ export function createBridgeState(): BridgeState {
 		listens: new Map(),
 		live: undefined,
 		subscribesWaiting: [],
+		listenRestarts: 0,
 	};
 }
 

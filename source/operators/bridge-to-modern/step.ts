@@ -12,7 +12,7 @@ import {
 } from '../../wire/message.js';
 import {modernOnly, modernProtocolVersions} from '../../wire/modern.js';
 import {
-	changeSubscription, endListens, fromListen, isListenMessage, openListen,
+	changeSubscription, endListens, fromListen, isListenMessage, openListen, relisten,
 } from './listen.js';
 import {
 	cancelPending, inputAnswered, modernAnswered, retryNow,
@@ -40,6 +40,10 @@ export function step(state: BridgeState, event: BridgeEvent): readonly BridgeEff
 
 		case 'retry': {
 			return retryNow(state, event.clientId);
+		}
+
+		case 'relisten': {
+			return relisten(state);
 		}
 
 		case 'client-end': {

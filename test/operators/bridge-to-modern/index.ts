@@ -141,7 +141,39 @@ test('a requestState-only round is retried after the pause', async t => {
 	t.is(modern.sent.filter(message => 'method' in message && message.method === 'tools/call').length, 2);
 });
 
+test('a listen that ends unasked is opened again after the pause', async t => {
+	t.timeout(10_000);
+	const listens: Message[] = [];
+	const reopened = new Promise<void>(resolve => {
+		const modern: Transport = outgoing$ => outgoing$.pipe(mergeMap(message => {
+			if (!('id' in message) || !('method' in message)) {
+				return EMPTY;
+			}
+
+			if (message.method === 'server/discover') {
+				const answer: Message = {jsonrpc: '2.0', id: message.id, result: {supportedVersions: ['2026-07-28'], capabilities: {tools: {listChanged: true}}}};
+				return of(answer);
+			}
+
+			listens.push(message);
+			if (listens.length === 2) {
+				resolve();
+				return EMPTY;
+			}
+
+			const broken: Message = {jsonrpc: '2.0', id: message.id, error: {code: -32_000, message: 'The response stream broke'}};
+			return of(broken);
+		}));
+		const client = new Subject<Message>();
+		bridgeToModern({modern: () => modern, relistenDelay: 5})(legacyUpstream(false).transport)(client).subscribe();
+		client.next(initialize);
+	});
+	await reopened;
+	t.deepEqual(listens.map(message => 'method' in message && message.method), ['subscriptions/listen', 'subscriptions/listen']);
+});
+
 test('bad options are a TypeError naming the option', t => {
 	t.throws(() => bridgeToModern({} as any), {instanceOf: TypeError, message: /`modern` must be a function/});
 	t.throws(() => bridgeToModern({modern: () => modernUpstream().transport, retryPause: -1}), {instanceOf: TypeError, message: /`retryPause` must be a finite number/});
+	t.throws(() => bridgeToModern({modern: () => modernUpstream().transport, relistenDelay: Number.NaN}), {instanceOf: TypeError, message: /`relistenDelay` must be a finite number/});
 });

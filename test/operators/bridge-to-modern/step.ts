@@ -1,6 +1,6 @@
 import test from 'ava';
 import {
-	createBridgeState, maxInputRounds, type BridgeEffect, type BridgeEvent, type BridgeState,
+	createBridgeState, maxInputRounds, maxListenRestarts, type BridgeEffect, type BridgeEvent, type BridgeState,
 } from '../../../source/operators/bridge-to-modern/state.js';
 import {step} from '../../../source/operators/bridge-to-modern/step.js';
 import type {Message} from '../../../source/types.js';
@@ -267,4 +267,27 @@ test('without resources.subscribe, resources/subscribe is refused; the client le
 	t.like(toClient(effects).find(message => message.id === 30), {error: {code: -32_000}});
 	t.is(sentUpstream(effects).filter(message => message.method === 'notifications/cancelled').length, 1, 'the listen is cancelled');
 	t.deepEqual(effects.at(-1), {type: 'end-modern'});
+});
+
+test('a listen that ends unasked (its stream broke, or the server cancelled it) is opened again after a pause, a bounded number of times in a row', t => {
+	const state = bridged();
+	let [id] = [...state.listens.keys()];
+	const broken = (listen: string): Message => ({jsonrpc: '2.0', id: listen, error: {code: -32_000, message: 'The response stream broke'}});
+	for (let round = 0; round < maxListenRestarts; round++) {
+		const cancelled: Message = {jsonrpc: '2.0', method: 'notifications/cancelled', params: {requestId: id!}};
+		const ended = round % 2 === 0 ? broken(id!) : cancelled;
+		t.deepEqual(run(state, [modern(ended)]), [{type: 'relisten-later'}]);
+		const [listen] = sentUpstream(run(state, [{type: 'relisten'}]));
+		t.like(listen, {method: 'subscriptions/listen', params: {notifications: {toolsListChanged: true}}});
+		id = listen.id;
+	}
+
+	t.deepEqual(run(state, [modern(broken(id!))]), [], 'not again');
+	const again = bridged();
+	[id] = [...again.listens.keys()];
+	run(again, [modern(broken(id!))]);
+	const [listen] = sentUpstream(run(again, [{type: 'relisten'}]));
+	run(again, [modern({jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: {_meta: {'io.modelcontextprotocol/subscriptionId': listen.id}}})]);
+	t.is(again.listenRestarts, 0, 'an acknowledgement starts the count again');
+	t.deepEqual(run(again, [modern({jsonrpc: '2.0', id: 'bridge-listen-999', result: {}})]), [], 'an unknown listen changes nothing');
 });
