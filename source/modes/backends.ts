@@ -145,10 +145,10 @@ function modernOf(config: ServerConfig, context: BackendContext): ModernBackend 
 }
 
 /**
-A 2025 session whose server speaks 2026-07-28 only (it refuses \`initialize\` with -32022) is bridged onto the server's modern upstream, through the same per-session operators.
+A 2025 session whose server speaks 2026-07-28 only (it refuses \`initialize\` with -32022) is bridged onto the server's modern upstream, through the same per-session operators. Not a stateless request: its \`initialize\` would be bridged and the requests after it, each without one, not (they keep the -32022, which their \`initialize\` gets then too).
 */
 function bridgeTo(modern: ModernBackend, session: Session): TransportOperator {
-	return bridgeToModern({modern: () => modern.bridge(session)});
+	return session.stateless ? transport => transport : bridgeToModern({modern: () => modern.bridge(session)});
 }
 
 /**
