@@ -6,6 +6,7 @@ import {describeError} from '../errors.js';
 import {pipeTransport} from '../link.js';
 import type {Session} from '../listeners/http-listener.js';
 import type {Logger} from '../logger.js';
+import {bridgeToModern} from '../operators/bridge-to-modern/index.js';
 import {guardRequests} from '../operators/guard-requests/index.js';
 import {
 	multiplex, type Multiplexer, type MultiplexOptions, type UpstreamState,
@@ -146,6 +147,13 @@ function modernOf(config: ServerConfig, context: BackendContext, legacySession: 
 }
 
 /**
+A 2025 session whose server speaks 2026-07-28 only (it refuses \`initialize\` with -32022) is bridged onto the server's modern upstream, through the same per-session operators. Not a stateless request: its \`initialize\` would be bridged and the requests after it, each without one, not (they keep the -32022, which their \`initialize\` gets then too).
+*/
+function bridgeTo(modern: ModernBackend, session: Session): TransportOperator {
+	return session.stateless ? transport => transport : bridgeToModern({modern: () => modern.bridge(session)});
+}
+
+/**
 One shared upstream for every session, through the multiplexer, restarted when it fails.
 */
 export function multiplexedBackend(config: ServerConfig, context: BackendContext): Backend {
@@ -160,7 +168,9 @@ export function multiplexedBackend(config: ServerConfig, context: BackendContext
 	return {
 		config,
 		run,
-		connect: session => session.era === 'modern' ? modern.connect(session) : pipeTransport(mux.session(session.id), ...perSession(session, label(config))),
+		connect: session => session.era === 'modern'
+			? modern.connect(session)
+			: pipeTransport(mux.session(session.id), bridgeTo(modern, session), ...perSession(session, label(config))),
 		status() {
 			const status = mux.status();
 			return {
@@ -242,7 +252,7 @@ export function isolatedBackend(config: ServerConfig, context: BackendContext, s
 				);
 			};
 
-			return pipeTransport(tracked, guardRequests({peerName: label(config), logger: context.logger}), ...context.perSession(session, label(config)));
+			return pipeTransport(tracked, bridgeTo(modern, session), guardRequests({peerName: label(config), logger: context.logger}), ...context.perSession(session, label(config)));
 		},
 		status() {
 			// A session's upstream (a child, or a connection to a remote) runs for as long as the session.

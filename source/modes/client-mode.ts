@@ -1,6 +1,7 @@
 import {finalize, NEVER, type Observable} from 'rxjs';
 import {link, pipeTransport} from '../link.js';
 import {defaultLogger, type Logger} from '../logger.js';
+import {bridgeToModern} from '../operators/bridge-to-modern/index.js';
 import {closeWhen} from '../operators/close-when.js';
 import {drainOnEnd} from '../operators/drain-on-end.js';
 import {guardRequests} from '../operators/guard-requests/index.js';
@@ -91,7 +92,9 @@ export function clientMode(options: ClientModeOptions): Observable<never> {
 	});
 	return link(client, pipeTransport(
 		upstream,
+		// Innermost, and both pass through what is not theirs: a 2026-07-28 client of a 2025-only remote is bridged onto 2025 sessions (switchEra); a 2025 client of a 2026-only remote through the same transport, which routes each message by its era (bridgeToModern), so reconnection sees a 2025 session either way.
 		switchEra,
+		bridgeToModern({modern: () => upstream}),
 		reconnect({...options.reconnect, logger}),
 		guardRequests({timeout: requestTimeout, peerName: 'the remote server', logger}),
 		...(onMessage ? [tapMessages(onMessage)] : []),

@@ -14,6 +14,10 @@ Where server mode sends the requests of the 2026-07-28 revision, per served serv
 export type ModernBackend = {
 	connect(session: Session): Transport;
 	/**
+	The same transport without the per-session operators: for a 2025 session bridged onto it, which has them already.
+	*/
+	bridge(session: Session): Transport;
+	/**
 	Close the modern upstream gracefully, if it was started.
 	*/
 	close(): void;
@@ -34,29 +38,32 @@ export function modernBackend(_config: ServerConfig, options: {
 	logger: Logger;
 }): ModernBackend {
 	let mux: Multiplexer | undefined;
-	let bridge: LegacyBridge | undefined;
+	let legacy: LegacyBridge | undefined;
 	const verdict: EraVerdict = {era: 'unknown'};
 	const switchEra = bridgeWhenLegacy({
 		verdict,
 		bridge() {
-			bridge ??= legacyBridge({session: options.legacySession(), logger: options.logger});
-			return bridge;
+			legacy ??= legacyBridge({session: options.legacySession(), logger: options.logger});
+			return legacy;
 		},
 		name: options.name.charAt(0).toUpperCase() + options.name.slice(1),
 		logger: options.logger,
 	});
-	return {
-		connect(session) {
-			if (!mux) {
-				mux = multiplex(options.upstream(), {...options.multiplexOptions, era: 'modern'});
-				// It completes after `close()`, once the child has exited.
-				mux.run$.subscribe();
-			}
+	const bridge = (session: Session) => {
+		if (!mux) {
+			mux = multiplex(options.upstream(), {...options.multiplexOptions, era: 'modern'});
+			// It completes after `close()`, once the child has exited.
+			mux.run$.subscribe();
+		}
 
-			return pipeTransport(mux.session(session.id), switchEra, ...options.perSession(session));
-		},
+		return mux.session(session.id);
+	};
+
+	return {
+		connect: session => pipeTransport(bridge(session), switchEra, ...options.perSession(session)),
+		bridge,
 		close() {
-			bridge?.close();
+			legacy?.close();
 			mux?.close();
 		},
 	};

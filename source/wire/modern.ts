@@ -60,6 +60,18 @@ export function attachForwardedHeaders(message: Message, headers: Readonly<Recor
 	(message as {[forwardedHeadersKey]?: Readonly<Record<string, string>>})[forwardedHeadersKey] = headers;
 }
 
+/**
+The modern versions a refusal of `initialize` names (-32022 with `data.supported`, as a 2026-only server answers), if it names only those.
+*/
+export function modernOnly(error: {code: number; data?: unknown}): string[] | undefined {
+	const supported = error.code === unsupportedVersionCode ? (error.data as {supported?: unknown} | undefined)?.supported : undefined;
+	if (!Array.isArray(supported) || supported.length === 0 || !supported.every(version => typeof version === 'string' && isModernVersion(version))) {
+		return undefined;
+	}
+
+	return supported as string[];
+}
+
 const sentinelPrefix = '=?base64?';
 const sentinelSuffix = '?=';
 

@@ -51,18 +51,6 @@ for (const {mode, server, era} of pairs) {
 	});
 }
 
-test.serial('a 2025 client → client mode → a modern-only server: its initialize gets the server\'s -32022, with no fallback to legacy SSE', async t => {
-	t.timeout(60_000);
-	const started = await startSdk2Server(t, 'http-modern');
-	const report = await runSdk2Client(t, {
-		mode: 'legacy', target: [process.execPath, cli, started.target as string], scenarios: 'connect', timeoutMs: 20_000,
-	});
-	t.is(report.error?.stage, 'connect');
-	t.is(report.error?.code, -32_022, `${report.stderr}`);
-	t.regex(report.error?.message ?? '', /Unsupported protocol version: 2025-11-25/);
-	t.notRegex(report.stderr, /legacy SSE/);
-});
-
 test.serial('a dual-era client → client mode → a legacy SSE server: server/discover fails, so the proxy bridges it onto 2025 sessions, which fall back to legacy SSE', async t => {
 	t.timeout(60_000);
 	const {urls} = await startRemoteProcess(t);

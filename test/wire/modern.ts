@@ -2,7 +2,7 @@ import {Buffer} from 'node:buffer';
 import test from 'ava';
 import fc from 'fast-check';
 import {
-	encodeHeaderValue, maxSchemaDepth, modernHeaders, modernVersionOf, needsBase64, scanDeclarations, screenTools,
+	encodeHeaderValue, maxSchemaDepth, modernHeaders, modernOnly, modernVersionOf, needsBase64, scanDeclarations, screenTools,
 } from '../../source/wire/modern.js';
 import type {Message} from '../../source/types.js';
 
@@ -31,6 +31,19 @@ test('a message is modern when its _meta claims a protocol version as a string',
 	];
 	for (const [message, version] of rows) {
 		t.is(modernVersionOf(message), version, `${JSON.stringify(message)}`);
+	}
+});
+
+test('a refusal names only modern versions when it is -32022 whose data.supported lists 2026-07-28 or later dates only', t => {
+	t.deepEqual(modernOnly({code: -32_022, data: {supported: ['2026-07-28']}}), ['2026-07-28']);
+	for (const error of [
+		{code: -32_022, data: {supported: ['2026-07-28', '2025-11-25']}},
+		{code: -32_022, data: {supported: []}},
+		{code: -32_022, data: {supported: ['later']}},
+		{code: -32_022},
+		{code: -32_602, data: {supported: ['2026-07-28']}},
+	] as const) {
+		t.is(modernOnly(error), undefined, `${error.code}: ${JSON.stringify((error as {data?: unknown}).data)}`);
 	}
 });
 

@@ -4,7 +4,7 @@ The upstream's handshake: the first exchange of every attempt, before any client
 import {errorCodes} from '../../errors.js';
 import type {Message, Request, Response} from '../../types.js';
 import {isErrorResponse} from '../../wire/message.js';
-import {modernProtocolVersions, protocolVersionKey, unsupportedVersionCode} from '../../wire/modern.js';
+import {modernOnly, modernProtocolVersions, protocolVersionKey} from '../../wire/modern.js';
 import {knownProtocolVersions, proxyCapabilities, proxyClientInfo} from '../protocol-versions.js';
 
 /**
@@ -82,18 +82,6 @@ export function answerHandshake(handshake: Handshake, response: Response): Hands
 	}
 
 	return {type: 'ready', result: response.result, send: [{jsonrpc: '2.0', method: 'notifications/initialized'}]};
-}
-
-/**
-The modern versions a refusal of `initialize` names (-32022 with `data.supported`, as a 2026-only server answers), if it names only those.
-*/
-function modernOnly(error: {code: number; data?: unknown}): string[] | undefined {
-	const supported = error.code === unsupportedVersionCode ? (error.data as {supported?: unknown} | undefined)?.supported : undefined;
-	if (!Array.isArray(supported) || supported.length === 0 || !supported.every(version => typeof version === 'string' && version >= '2026-07-28')) {
-		return undefined;
-	}
-
-	return supported as string[];
 }
 
 /**

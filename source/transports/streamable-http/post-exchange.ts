@@ -78,7 +78,13 @@ async function onHttpError(context: ExchangeContext, message: Message, response:
 	}
 
 	const reply = httpErrorReply(request, response, body);
-	logger.error(reply.error.message);
+	if (request.method === 'initialize' && isModernRefusal(body)) {
+		// A 2026-only server refusing the 2025 handshake: its answer, not a failure (client mode bridges the client to that era).
+		logger.info(reply.error.message);
+	} else {
+		logger.error(reply.error.message);
+	}
+
 	context.dispatch({type: 'receive', message: reply});
 }
 
