@@ -147,10 +147,27 @@ function modernOf(config: ServerConfig, context: BackendContext, legacySession: 
 }
 
 /**
-A 2025 session whose server speaks 2026-07-28 only (it refuses \`initialize\` with -32022) is bridged onto the server's modern upstream, through the same per-session operators. Not a stateless request: its \`initialize\` would be bridged and the requests after it, each without one, not (they keep the -32022, which their \`initialize\` gets then too).
+A 2025 session whose server speaks 2026-07-28 only (it refuses \`initialize\` with -32022) is bridged onto the server's modern upstream, through the same per-session operators. A stateless request (a session of its own) after \`initialize\` has no handshake to bridge from: it is bridged at once when the server is known to speak 2026 only (\`era\` says \`modern-only\`), by its \`initialize\` while that is not known yet, and not at all (no cost) once the server is known to speak 2025.
 */
-function bridgeTo(modern: ModernBackend, session: Session): TransportOperator {
-	return session.stateless ? transport => transport : bridgeToModern({modern: () => modern.bridge(session)});
+function bridgeTo(modern: ModernBackend, session: Session, era: () => 'modern-only' | 'unknown' | '2025'): TransportOperator {
+	if (!session.stateless) {
+		return bridgeToModern({modern: () => modern.bridge(session)});
+	}
+
+	const known = era();
+	return known === '2025' ? transport => transport : bridgeToModern({modern: () => modern.bridge(session), assumeModern: known === 'modern-only'});
+}
+
+/**
+What a shared 2025 upstream is known to speak: only 2026 (it refused \`initialize\` so), not known yet (it is starting), or 2025.
+*/
+function eraOf(mux: Multiplexer): 'modern-only' | 'unknown' | '2025' {
+	const status = mux.status();
+	if (status.otherEra !== undefined) {
+		return 'modern-only';
+	}
+
+	return status.state === 'starting' ? 'unknown' : '2025';
 }
 
 /**
@@ -170,7 +187,7 @@ export function multiplexedBackend(config: ServerConfig, context: BackendContext
 		run,
 		connect: session => session.era === 'modern'
 			? modern.connect(session)
-			: pipeTransport(mux.session(session.id), bridgeTo(modern, session), ...perSession(session, label(config))),
+			: pipeTransport(mux.session(session.id), bridgeTo(modern, session, () => eraOf(mux)), ...perSession(session, label(config))),
 		status() {
 			const status = mux.status();
 			return {
@@ -252,7 +269,7 @@ export function isolatedBackend(config: ServerConfig, context: BackendContext, s
 				);
 			};
 
-			return pipeTransport(tracked, bridgeTo(modern, session), guardRequests({peerName: label(config), logger: context.logger}), ...context.perSession(session, label(config)));
+			return pipeTransport(tracked, bridgeTo(modern, session, () => '2025'), guardRequests({peerName: label(config), logger: context.logger}), ...context.perSession(session, label(config)));
 		},
 		status() {
 			// A session's upstream (a child, or a connection to a remote) runs for as long as the session.

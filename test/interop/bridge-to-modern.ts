@@ -130,13 +130,14 @@ for (const [flags, mode] of [[[], 'multiplexed'], [['--isolate-sessions'], 'isol
 	});
 }
 
-test.serial('server mode (stateless) does not bridge: a 2025 client\'s initialize gets -32022, not a session whose later requests would fail', async t => {
+test.serial('server mode (stateless) bridges each request: a 2025 client\'s initialize is answered from server/discover, and every later request, a session of its own, is served by the 2026-only server', async t => {
 	t.timeout(60_000);
 	const proxy = await startServerMode(t, ['--stateless', '--', ...sdk2StdioCommand('stdio-modern')]);
 	const report = await runSdk2Client(t, {
-		mode: 'legacy', target: `${proxy.base}/mcp`, scenarios: 'connect', timeoutMs: 20_000,
+		mode: 'legacy', target: `${proxy.base}/mcp`, scenarios: ['tools', 'progress', 'prompts', 'headers'], timeoutMs: 20_000,
 	});
-	t.like(report.error, {stage: 'connect', code: -32_022}, `${JSON.stringify(report)}\n${proxy.stderr()}`);
+	everyScenarioPasses(t, report, `proxy stderr:\n${proxy.stderr()}`, ['tools', 'progress', 'prompts', 'headers']);
+	t.is(report.protocolVersion, '2025-11-25');
 });
 
 test.serial('client mode bridges an SDK v2 client in legacy mode to a 2026-only SDK v2 HTTP server: every scenario works', async t => {

@@ -17,6 +17,12 @@ export type BridgeToModernOptions = {
 	*/
 	modern: () => Transport;
 	/**
+	The upstream is known to speak 2026-07-28 only, and a session that does not open with `initialize` has no handshake of its own (server mode's stateless requests): such a session is served by the modern upstream from its first message, enveloped as a client that declared no capabilities. A session that opens with `initialize` is bridged as usual.
+
+	@default false
+	*/
+	assumeModern?: boolean;
+	/**
 	Milliseconds before a request the server answered with only a `requestState` is sent again (the SDK client waits 250 ms too).
 
 	@default 250
@@ -42,7 +48,9 @@ function later(timers: Set<ReturnType<typeof setTimeout>>, delay: number, run: (
 }
 
 function checkOptions(options: BridgeToModernOptions): Required<BridgeToModernOptions> {
-	const {modern, retryPause = 250, relistenDelay = 1000} = options ?? {};
+	const {
+		modern, retryPause = 250, relistenDelay = 1000, assumeModern = false,
+	} = options ?? {};
 	if (typeof modern !== 'function') {
 		throw new TypeError(`bridgeToModern: \`modern\` must be a function that makes a transport, got ${typeof modern}`);
 	}
@@ -53,7 +61,13 @@ function checkOptions(options: BridgeToModernOptions): Required<BridgeToModernOp
 		}
 	}
 
-	return {modern, retryPause, relistenDelay};
+	if (typeof assumeModern !== 'boolean') {
+		throw new TypeError(`bridgeToModern: \`assumeModern\` must be a boolean, got ${typeof assumeModern}`);
+	}
+
+	return {
+		modern, retryPause, relistenDelay, assumeModern,
+	};
 }
 
 /**
@@ -84,7 +98,9 @@ pipeTransport(remote({url}), bridgeToModern({modern: remote({url})}));
 ```
 */
 export function bridgeToModern(options: BridgeToModernOptions): TransportOperator {
-	const {modern, retryPause, relistenDelay} = checkOptions(options);
+	const {
+		modern, retryPause, relistenDelay, assumeModern,
+	} = checkOptions(options);
 	return legacy => outgoing$ => new Observable<Message>(subscriber => {
 		const state = createBridgeState();
 		const legacyInput = new Channel<Message>();
@@ -177,6 +193,10 @@ export function bridgeToModern(options: BridgeToModernOptions): TransportOperato
 		}));
 		subscription.add(outgoing$.subscribe({
 			next(message) {
+				if (assumeModern && open && (message as {method?: unknown}).method !== 'initialize') {
+					run({type: 'assume-modern'});
+				}
+
 				if (passthrough || (open && (message as {method?: unknown}).method !== 'initialize')) {
 					legacyInput.next(message);
 				} else {

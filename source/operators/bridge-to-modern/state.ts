@@ -138,6 +138,10 @@ export type BridgeEvent
 		*/
 		| {type: 'relisten'}
 		/**
+		The upstream is known to speak 2026-07-28 only and the session has no handshake of its own (server mode's stateless requests after `initialize`): it is served by the modern upstream from its first message.
+		*/
+		| {type: 'assume-modern'}
+		/**
 		The client's messages ended.
 		*/
 		| {type: 'client-end'};

@@ -46,10 +46,27 @@ export function step(state: BridgeState, event: BridgeEvent): readonly BridgeEff
 			return relisten(state);
 		}
 
+		case 'assume-modern': {
+			return assumeModern(state);
+		}
+
 		case 'client-end': {
 			return clientEnded(state);
 		}
 	}
+}
+
+/**
+A session without a handshake of its own, of a server known to speak 2026 only: bridged at once, with the envelope of a client that declared nothing (as the SDK's stateless 2025 path serves one), no probe (nothing asks for `initialize`'s answer).
+*/
+function assumeModern(state: BridgeState): readonly BridgeEffect[] {
+	if (state.phase !== 'deciding' || state.initialize !== undefined) {
+		return none;
+	}
+
+	state.phase = 'bridged';
+	state.envelope = sessionEnvelope(undefined);
+	return [{type: 'end-legacy'}, {type: 'open-modern'}];
 }
 
 function fromClient(state: BridgeState, message: Message): readonly BridgeEffect[] {

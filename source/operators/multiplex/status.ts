@@ -17,6 +17,10 @@ export type MultiplexStatus = {
 	lastActivity: string | undefined;
 	lastError: string | undefined;
 	serverInfo: unknown;
+	/**
+	The upstream speaks the other era only (a verdict, not a failure): the versions it named.
+	*/
+	otherEra: readonly string[] | undefined;
 };
 
 export function statusOf(state: MultiplexState): MultiplexStatus {
@@ -29,5 +33,6 @@ export function statusOf(state: MultiplexState): MultiplexStatus {
 		lastActivity: lastActivity === undefined ? undefined : new Date(lastActivity).toISOString(),
 		lastError: lifecycle.lastError,
 		serverInfo: lifecycle.initResult?.['serverInfo'],
+		otherEra: lifecycle.otherEra?.supported,
 	};
 }

@@ -291,3 +291,19 @@ test('a listen that ends unasked (its stream broke, or the server cancelled it) 
 	t.is(again.listenRestarts, 0, 'an acknowledgement starts the count again');
 	t.deepEqual(run(again, [modern({jsonrpc: '2.0', id: 'bridge-listen-999', result: {}})]), [], 'an unknown listen changes nothing');
 });
+
+test('assume-modern (a stateless request of a server known to speak 2026 only): bridged at once, enveloped as a client that declared nothing; not after an initialize', t => {
+	const state = createBridgeState();
+	t.deepEqual(run(state, [{type: 'assume-modern'}]), [{type: 'end-legacy'}, {type: 'open-modern'}]);
+	t.is(state.phase, 'bridged');
+	const [sent] = sentUpstream(run(state, [client(call(5))]));
+	t.deepEqual(sent.params._meta, {
+		'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+		'io.modelcontextprotocol/clientInfo': {name: 'unknown', version: '0'},
+		'io.modelcontextprotocol/clientCapabilities': {},
+	});
+	const deciding = createBridgeState();
+	run(deciding, [client(initialize)]);
+	t.deepEqual(run(deciding, [{type: 'assume-modern'}]), [], 'an initialize decides the usual way');
+	t.is(deciding.phase, 'deciding');
+});
