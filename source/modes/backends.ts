@@ -46,7 +46,25 @@ export type ServerStatus = {
 	lastError?: string;
 	mode: 'multiplexed' | 'isolated';
 	kind: ServerConfig['kind'];
+	/**
+	Each protocol era's side (`legacy`: the 2025 revisions; `modern`: 2026-07-28): the state of the upstream that serves it, `bridged` when the server speaks only the other era and the bridge serves it, `not started` for a 2026-07-28 instance no request has needed yet.
+	*/
+	eras: {legacy: EraState; modern: EraState};
 };
+
+export type EraState = UpstreamState | 'idle' | 'bridged' | 'not started';
+
+/**
+The 2026-07-28 side of a served server: its own instance's state, or `bridged` (a 2025-only server, its 2026 requests bridged onto 2025 sessions).
+*/
+function modernEra(modern: ModernBackend): EraState {
+	const status = modern.status();
+	if (status === undefined) {
+		return 'not started';
+	}
+
+	return status.otherEra === undefined ? status.state : 'bridged';
+}
 
 export type Backend = {
 	config: ServerConfig;
@@ -190,8 +208,10 @@ export function multiplexedBackend(config: ServerConfig, context: BackendContext
 			: pipeTransport(mux.session(session.id), bridgeTo(modern, session, () => eraOf(mux)), ...perSession(session, label(config))),
 		status() {
 			const status = mux.status();
+			// A server that speaks 2026-07-28 only serves its 2025 clients through the bridge: its state is its 2026 instance's (idle until a request needs it).
+			const bridged = status.otherEra !== undefined;
 			return {
-				state: status.state,
+				state: bridged ? (modern.status()?.state ?? 'idle') : status.state,
 				pid: status.state === 'running' ? pid : undefined,
 				restarts: status.restarts,
 				sessions: status.sessions,
@@ -200,6 +220,7 @@ export function multiplexedBackend(config: ServerConfig, context: BackendContext
 				...(status.lastError ? {lastError: redactor.redact(status.lastError)} : {}),
 				mode: 'multiplexed',
 				kind: config.kind,
+				eras: {legacy: bridged ? 'bridged' : status.state, modern: modernEra(modern)},
 			};
 		},
 		close() {
@@ -288,6 +309,7 @@ export function isolatedBackend(config: ServerConfig, context: BackendContext, s
 				...(lastError ? {lastError: redactor.redact(lastError)} : {}),
 				mode: 'isolated',
 				kind: config.kind,
+				eras: {legacy: state, modern: modernEra(modern)},
 			};
 		},
 		close() {

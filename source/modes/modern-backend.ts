@@ -1,7 +1,7 @@
 import type {ServerConfig} from '../config/named-servers.js';
 import {pipeTransport} from '../link.js';
 import type {Session} from '../listeners/http-listener.js';
-import {multiplex, type Multiplexer} from '../operators/multiplex/index.js';
+import {multiplex, type Multiplexer, type MultiplexStatus} from '../operators/multiplex/index.js';
 import {legacyBridge, type LegacyBridge} from '../operators/legacy-bridge/index.js';
 import {bridgeWhenLegacy, type EraVerdict} from '../operators/legacy-bridge/era-switch.js';
 import type {Logger} from '../logger.js';
@@ -17,6 +17,10 @@ export type ModernBackend = {
 	The same transport without the per-session operators: for a 2025 session bridged onto it, which has them already.
 	*/
 	bridge(session: Session): Transport;
+	/**
+	The modern upstream's state, once it was started.
+	*/
+	status(): MultiplexStatus | undefined;
 	/**
 	Close the modern upstream gracefully, if it was started.
 	*/
@@ -62,6 +66,7 @@ export function modernBackend(_config: ServerConfig, options: {
 	return {
 		connect: session => pipeTransport(bridge(session), switchEra, ...options.perSession(session)),
 		bridge,
+		status: () => mux?.status(),
 		close() {
 			legacy?.close();
 			mux?.close();

@@ -11,7 +11,7 @@ import {
 	CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema,
 	ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import {cli} from '../helpers/fixtures.js';
+import {cli, echoServer} from '../helpers/fixtures.js';
 import {eventually} from '../helpers/remote.js';
 import {
 	runSdk2Client, sdk2Outcome, sdk2Scenarios, sdk2StdioCommand, startSdk2Http, type Sdk2Run, type Sdk2Scenario,
@@ -166,4 +166,38 @@ test.serial('client mode bridges an SDK v1 client to a 2026-only SDK v2 HTTP ser
 		throw new Error(`${String(error)}\n${stderr}`);
 	});
 	await v1Scenarios(t, peer, 'sdk2-http-modern');
+});
+
+test.serial('/status of a server that speaks one era: 200 while it serves both through the bridge, each era\'s side named', async t => {
+	t.timeout(90_000);
+	const waitFor = async (proxy: Awaited<ReturnType<typeof startServerMode>>, accept: (body: any) => boolean) => {
+		let status = await proxy.status();
+		for (let attempt = 0; attempt < 100 && !accept(status.body); attempt++) {
+			// eslint-disable-next-line no-await-in-loop
+			await new Promise(resolve => {
+				setTimeout(resolve, 50);
+			});
+			// eslint-disable-next-line no-await-in-loop
+			status = await proxy.status();
+		}
+
+		return status;
+	};
+
+	const modernOnly = await startServerMode(t, ['--', ...sdk2StdioCommand('stdio-modern')]);
+	const before = await waitFor(modernOnly, body => body.servers.default.eras.legacy === 'bridged');
+	t.is(before.statusCode, 200, `${JSON.stringify(before.body)}`);
+	t.like(before.body.servers.default, {state: 'idle', eras: {legacy: 'bridged', modern: 'not started'}});
+	const report = await runSdk2Client(t, {mode: 'legacy', target: `${modernOnly.base}/mcp`, scenarios: ['tools']});
+	t.is(report.error, undefined);
+	const after = await waitFor(modernOnly, body => body.servers.default.state === 'running');
+	t.is(after.statusCode, 200);
+	t.like(after.body.servers.default, {state: 'running', eras: {legacy: 'bridged', modern: 'running'}});
+
+	const legacyOnly = await startServerMode(t, ['--', process.execPath, echoServer]);
+	const pinned = await runSdk2Client(t, {mode: 'pinned', target: `${legacyOnly.base}/mcp`, scenarios: ['tools']});
+	t.is(pinned.error, undefined);
+	const bridged = await waitFor(legacyOnly, body => body.servers.default.eras.modern === 'bridged');
+	t.is(bridged.statusCode, 200);
+	t.like(bridged.body.servers.default, {state: 'running', eras: {legacy: 'running', modern: 'bridged'}});
 });

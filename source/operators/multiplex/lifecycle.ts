@@ -90,7 +90,7 @@ function otherEra(state: MultiplexState, out: Effect[], reason: string, supporte
 	lifecycle.lastError = reason;
 	lifecycle.stopping = true;
 	const clients = config.era === 'modern' ? 'requests of protocol 2026-07-28' : 'clients of the 2025 revisions';
-	log(out, 'warning', `${config.title} ${reason}; its ${clients} are answered -32022 with the versions it speaks`);
+	log(out, 'info', `${config.title} ${reason}; its ${clients} are answered -32022 with the versions it speaks (a bridge in front serves them in its era)`);
 	out.push({type: 'close-upstream'});
 }
 
