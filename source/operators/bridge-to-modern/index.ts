@@ -160,13 +160,10 @@ export function bridgeToModern(options: BridgeToModernOptions): TransportOperato
 					break;
 				}
 
-				case 'pause': {
-					later(timers, retryPause, run, {type: 'retry', clientId: effect.clientId});
-					break;
-				}
-
+				case 'pause':
 				case 'relisten-later': {
-					later(timers, relistenDelay, run, {type: 'relisten'});
+					const pause = effect.type === 'pause';
+					later(timers, pause ? retryPause : relistenDelay, run, pause ? {type: 'retry', clientId: effect.clientId} : {type: 'relisten'});
 					break;
 				}
 			}
@@ -193,11 +190,12 @@ export function bridgeToModern(options: BridgeToModernOptions): TransportOperato
 		}));
 		subscription.add(outgoing$.subscribe({
 			next(message) {
-				if (assumeModern && open && (message as {method?: unknown}).method !== 'initialize') {
+				const opening = open && (message as {method?: unknown}).method !== 'initialize';
+				if (assumeModern && opening) {
 					run({type: 'assume-modern'});
 				}
 
-				if (passthrough || (open && (message as {method?: unknown}).method !== 'initialize')) {
+				if (passthrough || (open && opening)) {
 					legacyInput.next(message);
 				} else {
 					run({type: 'client', message});
