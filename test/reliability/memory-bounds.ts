@@ -55,16 +55,21 @@ async function peakQueued(proxy: RunningProxy, done: Promise<unknown>, samples =
 	return peak;
 }
 
-test('stalled GET streams and a child flooding log notifications: queued bytes stay within the budget, the oldest notifications of the slowest are shed and logged, answers arrive', async t => {
+test('stalled clients (a GET stream and a call in flight, nothing read) and a child flooding log notifications: queued bytes stay within the budget, the oldest notifications of the slowest are shed and logged, answers arrive', async t => {
 	t.timeout(120_000);
 	const proxy = await startServerMode(t, ['--max-queued-bytes', '4MiB', '--', process.execPath, echoServer]);
 	const {port} = new URL(proxy.base);
 	const stalled: string[] = [];
+	// A log goes to the sessions waiting on the server (it carries no request id): each stalled one has a slow call in flight, whose POST stream it never reads.
+	const slowCall = JSON.stringify({
+		jsonrpc: '2.0', id: 1, method: 'tools/call', params: {name: 'slow', arguments: {ms: 60_000}},
+	});
 	for (let index = 0; index < 8; index++) {
 		// eslint-disable-next-line no-await-in-loop
 		const session = await rawSession(`${proxy.base}/mcp`);
 		stalled.push(session);
 		stalledConnection(t, Number(port), `GET /mcp HTTP/1.1\r\n${headers(Number(port), session, 'Accept: text/event-stream\r\n')}`);
+		stalledConnection(t, Number(port), `POST /mcp HTTP/1.1\r\n${headers(Number(port), session, `Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${Buffer.byteLength(slowCall)}\r\n`)}${slowCall}`);
 	}
 
 	const client = await proxy.connect('/mcp');

@@ -199,7 +199,7 @@ test('run$ unsubscribed: the attempt is gone and the handshake timer with it; no
 test('status() reads the state: phase, restarts, sessions, requests in flight, last activity, last error, the upstream\'s serverInfo', t => {
 	const mux = stepHarness();
 	t.deepEqual(statusOf(mux.state), {
-		state: 'starting', restarts: 0, sessions: 0, inFlight: 0, lastActivity: undefined, lastError: undefined, serverInfo: undefined,
+		state: 'starting', restarts: 0, sessions: 0, inFlight: 0, lastActivity: undefined, lastError: undefined, serverInfo: undefined, otherEra: undefined,
 	});
 	mux.running();
 	mux.ended(new Error('crashed'));
@@ -208,6 +208,6 @@ test('status() reads the state: phase, restarts, sessions, requests in flight, l
 	mux.now = Date.UTC(2026, 0, 2, 3, 4, 5);
 	mux.fromClient('a', {id: 1, method: 'tools/list'});
 	t.deepEqual(statusOf(mux.state), {
-		state: 'running', restarts: 1, sessions: 1, inFlight: 1, lastActivity: '2026-01-02T03:04:05.000Z', lastError: 'crashed', serverInfo: {name: 'fake', version: '1'},
+		state: 'running', restarts: 1, sessions: 1, inFlight: 1, lastActivity: '2026-01-02T03:04:05.000Z', lastError: 'crashed', serverInfo: {name: 'fake', version: '1'}, otherEra: undefined,
 	});
 });
