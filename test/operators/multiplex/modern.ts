@@ -72,7 +72,7 @@ test('an upstream that speaks only 2025 is closed, not restarted, and every mode
 	mux.open('a');
 	t.deepEqual(mux.fromClient('a', {id: 1, method: 'tools/list', params: {_meta: envelope}}), []);
 	const answered = mux.fromUpstream({id: mux.state.lifecycle.handshake!.requestId, error: {code: -32_601, message: 'Method not found'}});
-	t.like(answered, [{type: 'cancel-timer'}, {type: 'log', level: 'warning'}, {type: 'close-upstream'}]);
+	t.like(answered, [{type: 'cancel-timer'}, {type: 'log', level: 'info'}, {type: 'close-upstream'}]);
 	const ended = mux.ended();
 	const refusal = {code: -32_022, data: {supported: ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05']}};
 	t.like(ended, [{type: 'deliver', session: 'a', message: {id: 1, error: refusal}}, {type: 'end-session'}, {type: 'stopped'}]);
