@@ -159,27 +159,57 @@ export type BridgeEffect
 		| {type: 'pause'; clientId: RequestId}
 		| {type: 'relisten-later'};
 
+// The tables of a session that is not bridged (yet): shared, empty, never written to (only a bridged session's steps write, after `openBridge` gave it tables of its own). Most sessions are never bridged, and each pays nothing for them.
+const noTable = new Map<never, never>();
+const noSet = new Set<never>();
+const noList: never[] = [];
+
 export function createBridgeState(): BridgeState {
 	return {
 		phase: 'deciding',
 		initialize: undefined,
 		refusal: undefined,
 		discoverId: undefined,
-		held: [],
+		held: noList,
 		envelope: {},
 		logLevel: undefined,
 		nextId: 0,
-		byUpstream: new Map(),
-		byClient: new Map(),
-		inputs: new Map(),
+		byUpstream: noTable,
+		byClient: noTable,
+		inputs: noTable,
 		listenFlags: {},
 		canSubscribe: false,
-		subscribed: new Set(),
-		listens: new Map(),
+		subscribed: noSet,
+		listens: noTable,
 		live: undefined,
-		subscribesWaiting: [],
+		subscribesWaiting: noList,
 		listenRestarts: 0,
 	};
+}
+
+/**
+Give a session its own tables, as it starts to be bridged (or to hold messages while the era is decided).
+*/
+export function openBridge(state: BridgeState): void {
+	if (state.byUpstream === noTable) {
+		state.byUpstream = new Map();
+		state.byClient = new Map();
+		state.inputs = new Map();
+		state.subscribed = new Set();
+		state.listens = new Map();
+		state.subscribesWaiting = [];
+	}
+}
+
+/**
+Start holding messages (before `initialize` is answered): the session's own list.
+*/
+export function holdList(state: BridgeState): Message[] {
+	if (state.held === noList) {
+		state.held = [];
+	}
+
+	return state.held;
 }
 
 /**

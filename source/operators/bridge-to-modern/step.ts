@@ -18,7 +18,7 @@ import {
 	cancelPending, inputAnswered, modernAnswered, retryNow,
 } from './rounds.js';
 import {
-	initializeResult, listenFlagsOf, maxHeldMessages, ownId, sendUpstream, sessionEnvelope, withEnvelope,
+	holdList, initializeResult, listenFlagsOf, maxHeldMessages, openBridge, ownId, sendUpstream, sessionEnvelope, withEnvelope,
 	type BridgeEffect, type BridgeEvent, type BridgeState, type Pending,
 } from './state.js';
 
@@ -65,6 +65,7 @@ function assumeModern(state: BridgeState): readonly BridgeEffect[] {
 	}
 
 	state.phase = 'bridged';
+	openBridge(state);
 	state.envelope = sessionEnvelope(undefined);
 	return [{type: 'end-legacy'}, {type: 'open-modern'}];
 }
@@ -104,7 +105,7 @@ A message sent after `initialize` and before its answer waits for the era to be 
 */
 function hold(state: BridgeState, message: Message): readonly BridgeEffect[] {
 	if (state.held.length < maxHeldMessages) {
-		state.held.push(message);
+		holdList(state).push(message);
 		return none;
 	}
 
@@ -133,6 +134,7 @@ function fromLegacy(state: BridgeState, message: Message): readonly BridgeEffect
 
 	if (isErrorResponse(message) && modernOnly(message.error)?.some(version => modernProtocolVersions.includes(version))) {
 		state.phase = 'probing';
+		openBridge(state);
 		state.refusal = message;
 		state.envelope = sessionEnvelope(initialize);
 		const discover: Request = {
