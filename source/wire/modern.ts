@@ -5,6 +5,14 @@ import {Buffer} from 'node:buffer';
 import type {Message} from '../types.js';
 
 export const protocolVersionKey = 'io.modelcontextprotocol/protocolVersion';
+/**
+The other keys of the revision's `_meta`: the client's identity and capabilities and a request's log level (the request envelope), the server's identity on a result, and a subscription's id on what a `subscriptions/listen` stream carries.
+*/
+export const clientInfoKey = 'io.modelcontextprotocol/clientInfo';
+export const clientCapabilitiesKey = 'io.modelcontextprotocol/clientCapabilities';
+export const logLevelKey = 'io.modelcontextprotocol/logLevel';
+export const serverInfoKey = 'io.modelcontextprotocol/serverInfo';
+export const subscriptionIdKey = 'io.modelcontextprotocol/subscriptionId';
 
 /**
 The modern protocol versions the proxy speaks, newest first: what a -32022 for an unsupported modern version lists, and what the probe of an upstream looks for.

@@ -3,7 +3,7 @@ import type {IncomingHttpHeaders} from 'node:http';
 import type {Message} from '../../types.js';
 import {isNotification, isRequest, isResponse} from '../../wire/message.js';
 import {
-	headerMismatchCode, isModernVersion, modernProtocolVersions, nameOf, protocolVersionKey, unsupportedVersionCode, type HeaderDeclaration,
+	clientCapabilitiesKey, headerMismatchCode, isModernVersion, logLevelKey, modernProtocolVersions, nameOf, protocolVersionKey, unsupportedVersionCode, type HeaderDeclaration,
 } from '../../wire/modern.js';
 import {accepts} from '../http-io.js';
 import type {Check, Refusal} from '../refusal.js';
@@ -13,8 +13,6 @@ import {shuttingDown} from './common.js';
 The 2026-07-28 revision at the HTTP edge: which era a POST belongs to (`classify`, the rule of the spec's versioning page and of the SDK v2 server: a `_meta` protocol-version claim, or a modern `MCP-Protocol-Version` header, is modern; `initialize`, a batch, a response, a claim-less message are 2025), and the pure checks of a modern POST's headers against its body (`Mcp-Param-*` against the tool's declarations, once a `tools/list` taught them), in the SDK server's order, each refusal a JSON-RPC error with the request's id and the HTTP status the spec gives its code.
 */
 
-export const clientCapabilitiesKey = 'io.modelcontextprotocol/clientCapabilities';
-const logLevelKey = 'io.modelcontextprotocol/logLevel';
 const logLevels = new Set(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']);
 
 export {headerMismatchCode} from '../../wire/modern.js';

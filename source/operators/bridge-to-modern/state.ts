@@ -4,14 +4,14 @@ The bridge's state, events and effects, and the small pure helpers its steps sha
 import type {
 	Message, Request, RequestId, Response,
 } from '../../types.js';
-import {protocolVersionKey} from '../../wire/modern.js';
+import {
+	clientCapabilitiesKey, clientInfoKey, logLevelKey, protocolVersionKey, serverInfoKey,
+} from '../../wire/modern.js';
 import {knownProtocolVersions, latestProtocolVersion} from '../protocol-versions.js';
 
-export const clientInfoKey = 'io.modelcontextprotocol/clientInfo';
-export const clientCapabilitiesKey = 'io.modelcontextprotocol/clientCapabilities';
-export const logLevelKey = 'io.modelcontextprotocol/logLevel';
-export const serverInfoKey = 'io.modelcontextprotocol/serverInfo';
-export const subscriptionIdKey = 'io.modelcontextprotocol/subscriptionId';
+export {
+	clientCapabilitiesKey, clientInfoKey, logLevelKey, serverInfoKey, subscriptionIdKey,
+} from '../../wire/modern.js';
 
 /**
 The requests a modern server may answer with `input_required` (mrtr.mdx).

@@ -3,15 +3,17 @@ What the bridge changes in the messages between a 2026-07-28 client and a 2025 s
 */
 import type {ErrorResponse, Request, RequestId} from '../../types.js';
 import {errorResponse} from '../../wire/message.js';
-import {modernProtocolVersions, protocolVersionKey} from '../../wire/modern.js';
+import {
+	clientCapabilitiesKey, clientInfoKey, logLevelKey, modernProtocolVersions, protocolVersionKey, serverInfoKey, subscriptionIdKey,
+} from '../../wire/modern.js';
 import {proxyClientInfo} from '../protocol-versions.js';
 
 export const envelopeKeys = {
-	capabilities: 'io.modelcontextprotocol/clientCapabilities',
-	clientInfo: 'io.modelcontextprotocol/clientInfo',
-	logLevel: 'io.modelcontextprotocol/logLevel',
-	serverInfo: 'io.modelcontextprotocol/serverInfo',
-	subscriptionId: 'io.modelcontextprotocol/subscriptionId',
+	capabilities: clientCapabilitiesKey,
+	clientInfo: clientInfoKey,
+	logLevel: logLevelKey,
+	serverInfo: serverInfoKey,
+	subscriptionId: subscriptionIdKey,
 } as const;
 
 /**

@@ -4,7 +4,9 @@ The upstream's handshake: the first exchange of every attempt, before any client
 import {errorCodes} from '../../errors.js';
 import type {Message, Request, Response} from '../../types.js';
 import {isErrorResponse} from '../../wire/message.js';
-import {modernOnly, modernProtocolVersions, protocolVersionKey} from '../../wire/modern.js';
+import {
+	clientCapabilitiesKey, clientInfoKey, modernOnly, modernProtocolVersions, protocolVersionKey,
+} from '../../wire/modern.js';
 import {knownProtocolVersions, proxyCapabilities, proxyClientInfo} from '../protocol-versions.js';
 
 /**
@@ -25,10 +27,8 @@ The `_meta` envelope of the proxy's own modern requests (the probe, and its canc
 */
 export const proxyEnvelope = Object.freeze({
 	[protocolVersionKey]: modernProtocolVersions[0],
-	/* eslint-disable @typescript-eslint/naming-convention -- the keys are the protocol's. */
-	'io.modelcontextprotocol/clientCapabilities': {},
-	'io.modelcontextprotocol/clientInfo': {name: proxyClientInfo.name, version: proxyClientInfo.version},
-	/* eslint-enable @typescript-eslint/naming-convention */
+	[clientCapabilitiesKey]: {},
+	[clientInfoKey]: {name: proxyClientInfo.name, version: proxyClientInfo.version},
 });
 
 /**

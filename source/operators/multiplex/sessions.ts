@@ -9,6 +9,7 @@ import {rememberId} from '../../wire/id-map.js';
 import {
 	cancelledNotification, errorResponse, isNotification, isRequest, isResponse, progressTokenOf,
 } from '../../wire/message.js';
+import {logLevelKey} from '../../wire/modern.js';
 import {negotiateProtocolVersion} from '../protocol-versions.js';
 import {
 	deliver, internalId, parametersOf, send, type Effect,
@@ -157,7 +158,7 @@ The rank of the log level a modern request asked for in its envelope, if any: wi
 */
 function modernLogLevel(parameters: Request['params']): number | undefined {
 	const meta = parameters?._meta;
-	const level = meta?.['io.modelcontextprotocol/logLevel'];
+	const level = meta?.[logLevelKey];
 	return typeof level === 'string' ? logLevelRanks.get(level) : undefined;
 }
 

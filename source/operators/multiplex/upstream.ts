@@ -3,6 +3,7 @@ What the upstream sends, routed: an answer goes back to the one session whose re
 */
 import type {Message, Notification, Response} from '../../types.js';
 import {shownId} from '../../wire/id-map.js';
+import {subscriptionIdKey as subscriptionKey} from '../../wire/modern.js';
 import {
 	isErrorResponse, isNotification, isRequest, isResponse,
 } from '../../wire/message.js';
@@ -58,8 +59,6 @@ function upstreamResponse(state: MultiplexState, out: Effect[], response: Respon
 	// A failed call may have given up on a server request it sent without cancelling it: it proves nothing.
 	requestLeft(state, out, isErrorResponse(response) ? id as number : undefined);
 }
-
-const subscriptionKey = 'io.modelcontextprotocol/subscriptionId';
 
 /**
 The upstream id a modern message names as its subscription (`_meta["io.modelcontextprotocol/subscriptionId"]`: the id of the `subscriptions/listen` request, which is the multiplexer's own), if it names one in flight.

@@ -3,7 +3,9 @@ The Streamable HTTP client's answer to a modern server refusing a `tools/call` f
 */
 import type {Message, Request, RequestId} from '../../types.js';
 import {isErrorResponse} from '../../wire/message.js';
-import {headerMismatchCode, protocolVersionKey} from '../../wire/modern.js';
+import {
+	clientCapabilitiesKey, clientInfoKey, headerMismatchCode, protocolVersionKey,
+} from '../../wire/modern.js';
 
 export type HeaderRetryState = {
 	/**
@@ -23,7 +25,7 @@ export type HeaderRetryState = {
 /**
 The envelope keys a refresh takes from the call: who the client is and what it can do, at the call's version (not its progress token or log level).
 */
-const envelopeKeys = [protocolVersionKey, 'io.modelcontextprotocol/clientCapabilities', 'io.modelcontextprotocol/clientInfo'];
+const envelopeKeys = [protocolVersionKey, clientCapabilitiesKey, clientInfoKey];
 
 /**
 A modern request is sent: a first `tools/call` is kept, for one retry.
